@@ -1,1 +1,117 @@
-fn main() {}
+//! The `boltworks` command: `serve` runs the hub; `dev ...` drives a running regtest hub;
+//! `bench` measures start-up and payment latency.
+
+use clap::{Parser, Subcommand};
+
+use boltworks::app::App;
+use boltworks::config::ServeArgs;
+use boltworks::dev::client::DevCommand;
+
+#[derive(Parser)]
+#[command(
+    name = "boltworks",
+    version,
+    about = "One Lightning node, five service APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub (defaults: regtest, embedded devchain, SQLite in ./data, HTTP on 127.0.0.1:8080).
+    Serve(Box<ServeArgs>),
+    /// Call the /dev API of a running regtest hub.
+    Dev {
+        /// The hub's base URL.
+        #[arg(long, env = "BOLTWORKS_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+    /// Measure: time from serve on an empty data dir to ready, and payment latency (use --release).
+    Bench(boltworks::bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // One line that names the problem; --help shows the rest.
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .to_string();
+            eprintln!("{first}");
+            return std::process::ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(*args).await,
+            Command::Dev { url, command } => boltworks::dev::client::run(&url, command).await,
+            Command::Bench(args) => boltworks::bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = match args.validate() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    boltworks::init_logging(config.log_json);
+    let app = App::start(config).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    app.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,411 @@
+//! One validated `Config` for the hub, built from `serve` flags and their `BOLTWORKS_*`
+//! environment variables (a flag wins over its variable). Every value is checked here, so a bad
+//! one stops the process at start with a one-line message that names it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use bitcoin::Network;
+use clap::Args;
+
+/// Where the hub's node reads the chain from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainSourceConfig {
+    /// The embedded devchain, in the data directory (regtest only).
+    Devchain,
+    /// A bitcoind JSON-RPC endpoint.
+    BitcoindRpc {
+        /// Host name or address.
+        host: String,
+        /// RPC port.
+        port: u16,
+        /// RPC user.
+        user: String,
+        /// RPC password.
+        password: String,
+    },
+    /// An Esplora HTTP API base URL.
+    Esplora(String),
+    /// An Electrum server URL (`tcp://host:port` or `ssl://host:port`).
+    Electrum(String),
+}
+
+/// Which database the hub uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+/// The validated hub configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bitcoin network.
+    pub network: Network,
+    /// Directory for the database file, node state and devchain blocks.
+    pub data_dir: PathBuf,
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// Lightning P2P listen address of the hub's node.
+    pub node_listen: SocketAddr,
+    /// Node alias.
+    pub alias: String,
+    /// Chain source.
+    pub chain_source: ChainSourceConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Public base URL of the hub (LNURLs and links are built from it).
+    pub public_url: String,
+    /// Whether to run the demo nodes alice and bob (regtest with devchain only).
+    pub demo_nodes: bool,
+    /// Lightning P2P listen addresses for alice and bob (port 0: pick free ports).
+    pub demo_node_listen: [SocketAddr; 2],
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before the hub answers 408.
+    pub request_timeout_secs: u64,
+    /// Log as JSON lines.
+    pub log_json: bool,
+}
+
+/// Flags of `boltworks serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Bitcoin network: regtest, signet, testnet or bitcoin.
+    #[arg(long, env = "BOLTWORKS_NETWORK", default_value = "regtest")]
+    pub network: String,
+    /// Data directory.
+    #[arg(long, env = "BOLTWORKS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// HTTP listen address.
+    #[arg(long, env = "BOLTWORKS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Lightning P2P listen address of the hub's node.
+    #[arg(long, env = "BOLTWORKS_NODE_LISTEN", default_value = "127.0.0.1:9735")]
+    pub node_listen: String,
+    /// Node alias (at most 32 bytes).
+    #[arg(long, env = "BOLTWORKS_ALIAS", default_value = "boltworks")]
+    pub alias: String,
+    /// Chain source: devchain (embedded, regtest), bitcoind, esplora or electrum.
+    #[arg(long, env = "BOLTWORKS_CHAIN_SOURCE", default_value = "devchain")]
+    pub chain_source: String,
+    /// bitcoind RPC URL with credentials, e.g. http://user:pass@127.0.0.1:18443.
+    #[arg(long, env = "BOLTWORKS_BITCOIND_RPC")]
+    pub bitcoind_rpc: Option<String>,
+    /// Esplora base URL.
+    #[arg(long, env = "BOLTWORKS_ESPLORA_URL")]
+    pub esplora_url: Option<String>,
+    /// Electrum server URL.
+    #[arg(long, env = "BOLTWORKS_ELECTRUM_URL")]
+    pub electrum_url: Option<String>,
+    /// Database URL: postgres://... or sqlite://...; default a SQLite file in the data dir.
+    #[arg(long, env = "BOLTWORKS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Public base URL of the hub; default http://LISTEN on regtest.
+    #[arg(long, env = "BOLTWORKS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Do not run the demo nodes alice and bob.
+    #[arg(long, env = "BOLTWORKS_NO_DEMO_NODES")]
+    pub no_demo_nodes: bool,
+    /// Lightning P2P listen address of demo node alice.
+    #[arg(long, env = "BOLTWORKS_ALICE_LISTEN", default_value = "127.0.0.1:9736")]
+    pub alice_listen: String,
+    /// Lightning P2P listen address of demo node bob.
+    #[arg(long, env = "BOLTWORKS_BOB_LISTEN", default_value = "127.0.0.1:9737")]
+    pub bob_listen: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "BOLTWORKS_BODY_LIMIT", default_value = "1048576")]
+    pub body_limit: String,
+    /// Request timeout in seconds.
+    #[arg(long, env = "BOLTWORKS_REQUEST_TIMEOUT", default_value = "30")]
+    pub request_timeout: String,
+    /// Log as JSON lines.
+    #[arg(long, env = "BOLTWORKS_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// A configuration value that cannot be used; the message names the flag.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value for --{flag}: {reason}")]
+pub struct ConfigError {
+    /// The flag at fault, without dashes.
+    pub flag: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn invalid(flag: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        flag,
+        reason: reason.into(),
+    }
+}
+
+fn parse_addr(flag: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    SocketAddr::from_str(value).map_err(|_| {
+        invalid(
+            flag,
+            format!("'{value}' is not an address like 127.0.0.1:8080"),
+        )
+    })
+}
+
+fn parse_positive(flag: &'static str, value: &str) -> Result<u64, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(invalid(
+            flag,
+            format!("'{value}' is not a positive integer"),
+        )),
+    }
+}
+
+impl ServeArgs {
+    /// Checks every value and builds the configuration.
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let network = match self.network.as_str() {
+            "regtest" => Network::Regtest,
+            "signet" => Network::Signet,
+            "testnet" => Network::Testnet,
+            "bitcoin" | "mainnet" => Network::Bitcoin,
+            other => {
+                return Err(invalid(
+                    "network",
+                    format!("'{other}' is not one of regtest, signet, testnet, bitcoin"),
+                ))
+            }
+        };
+        let listen = parse_addr("listen", &self.listen)?;
+        let node_listen = parse_addr("node-listen", &self.node_listen)?;
+        let demo_node_listen = [
+            parse_addr("alice-listen", &self.alice_listen)?,
+            parse_addr("bob-listen", &self.bob_listen)?,
+        ];
+        if self.alias.is_empty() || self.alias.len() > 32 {
+            return Err(invalid("alias", "must be 1 to 32 bytes"));
+        }
+        let chain_source = self.chain_source()?;
+        if chain_source == ChainSourceConfig::Devchain && network != Network::Regtest {
+            return Err(invalid(
+                "chain-source",
+                "devchain runs only with --network regtest",
+            ));
+        }
+        let demo_nodes = !self.no_demo_nodes && chain_source == ChainSourceConfig::Devchain;
+        let database = match &self.database_url {
+            None => DatabaseConfig::Sqlite(self.data_dir.join("boltworks.sqlite")),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                DatabaseConfig::Postgres(url.clone())
+            }
+            Some(url) if url.starts_with("sqlite://") => {
+                DatabaseConfig::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://")))
+            }
+            Some(url) => {
+                return Err(invalid(
+                    "database-url",
+                    format!("'{url}' must start with postgres://, postgresql:// or sqlite://"),
+                ))
+            }
+        };
+        let public_url = match &self.public_url {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_string()
+            }
+            Some(url) => {
+                return Err(invalid(
+                    "public-url",
+                    format!("'{url}' must start with http:// or https://"),
+                ))
+            }
+            None if network == Network::Regtest => format!("http://{listen}"),
+            None => {
+                return Err(invalid(
+                    "public-url",
+                    "is required on networks other than regtest",
+                ))
+            }
+        };
+        let body_limit_bytes = usize::try_from(parse_positive("body-limit", &self.body_limit)?)
+            .map_err(|_| invalid("body-limit", "is too large"))?;
+        let request_timeout_secs = parse_positive("request-timeout", &self.request_timeout)?;
+        Ok(Config {
+            network,
+            data_dir: self.data_dir.clone(),
+            listen,
+            node_listen,
+            alias: self.alias.clone(),
+            chain_source,
+            database,
+            public_url,
+            demo_nodes,
+            demo_node_listen,
+            body_limit_bytes,
+            request_timeout_secs,
+            log_json: self.log_json,
+        })
+    }
+
+    fn chain_source(&self) -> Result<ChainSourceConfig, ConfigError> {
+        match self.chain_source.as_str() {
+            "devchain" => Ok(ChainSourceConfig::Devchain),
+            "bitcoind" => {
+                let url = self.bitcoind_rpc.as_deref().ok_or_else(|| {
+                    invalid("bitcoind-rpc", "is required with --chain-source bitcoind")
+                })?;
+                parse_bitcoind_url(url)
+            }
+            "esplora" => self
+                .esplora_url
+                .clone()
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .map(ChainSourceConfig::Esplora)
+                .ok_or_else(|| {
+                    invalid(
+                        "esplora-url",
+                        "an http(s) URL is required with --chain-source esplora",
+                    )
+                }),
+            "electrum" => self
+                .electrum_url
+                .clone()
+                .filter(|u| u.starts_with("tcp://") || u.starts_with("ssl://"))
+                .map(ChainSourceConfig::Electrum)
+                .ok_or_else(|| {
+                    invalid(
+                        "electrum-url",
+                        "a tcp:// or ssl:// URL is required with --chain-source electrum",
+                    )
+                }),
+            other => Err(invalid(
+                "chain-source",
+                format!("'{other}' is not one of devchain, bitcoind, esplora, electrum"),
+            )),
+        }
+    }
+}
+
+/// Parses `http://user:pass@host:port`.
+fn parse_bitcoind_url(url: &str) -> Result<ChainSourceConfig, ConfigError> {
+    let bad = || {
+        invalid(
+            "bitcoind-rpc",
+            format!("'{url}' is not like http://user:pass@host:port"),
+        )
+    };
+    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+    let (credentials, host_port) = rest.trim_end_matches('/').split_once('@').ok_or_else(bad)?;
+    let (user, password) = credentials.split_once(':').ok_or_else(bad)?;
+    let (host, port) = host_port.rsplit_once(':').ok_or_else(bad)?;
+    let port = port.parse().map_err(|_| bad())?;
+    Ok(ChainSourceConfig::BitcoindRpc {
+        host: host.to_string(),
+        port,
+        user: user.to_string(),
+        password: password.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn validate(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["boltworks"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .serve
+            .validate()
+    }
+
+    #[test]
+    fn defaults_are_the_dev_mode() {
+        let config = validate(&[]).expect("defaults");
+        assert_eq!(config.network, Network::Regtest);
+        assert_eq!(config.chain_source, ChainSourceConfig::Devchain);
+        assert!(config.demo_nodes);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            config.database,
+            DatabaseConfig::Sqlite(PathBuf::from("./data/boltworks.sqlite"))
+        );
+    }
+
+    #[test]
+    fn each_bad_value_names_its_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--network", "moon"], "network"),
+            (&["--listen", "nowhere"], "listen"),
+            (&["--database-url", "mysql://x"], "database-url"),
+            (&["--network", "signet"], "chain-source"),
+            (&["--chain-source", "bitcoind"], "bitcoind-rpc"),
+            (
+                &[
+                    "--chain-source",
+                    "bitcoind",
+                    "--bitcoind-rpc",
+                    "http://host",
+                ],
+                "bitcoind-rpc",
+            ),
+            (&["--body-limit", "0"], "body-limit"),
+            (&["--request-timeout", "-3"], "request-timeout"),
+            (&["--public-url", "ftp://x"], "public-url"),
+        ];
+        for (args, flag) in cases {
+            let error = validate(args).expect_err("must be refused");
+            assert_eq!(error.flag, *flag, "{args:?}");
+            assert!(!error.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn bitcoind_url_parses() {
+        let config = validate(&[
+            "--network",
+            "signet",
+            "--chain-source",
+            "bitcoind",
+            "--bitcoind-rpc",
+            "http://u:p@10.0.0.2:38332",
+            "--public-url",
+            "https://hub.example",
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.chain_source,
+            ChainSourceConfig::BitcoindRpc {
+                host: "10.0.0.2".into(),
+                port: 38332,
+                user: "u".into(),
+                password: "p".into()
+            }
+        );
+        assert!(!config.demo_nodes);
+    }
+}
+
+/// Parses `serve` flags from an argument list (without the program name), for the benchmark and
+/// the test harness, which start hubs in-process.
+pub fn parse_serve_flags<I: IntoIterator<Item = String>>(
+    flags: I,
+) -> Result<ServeArgs, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let argv = std::iter::once("boltworks".to_string()).chain(flags);
+    <Serve as clap::Parser>::try_parse_from(argv).map(|s| s.args)
+}

@@ -1,0 +1,195 @@
+//! The demo network: alice and bob, funded on-chain and each with an announced channel to the
+//! hub (half the capacity pushed to them), so any service can be used end to end on one machine.
+//! The channels are announced because LDK forwards only over announced channels unless
+//! configured otherwise, which ldk-node 0.7 does not expose; the hub is a routing node.
+//! Bootstrapping is idempotent: a restart finds the channels and only waits for them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bitcoin::Amount;
+use devchain::Devchain;
+
+use crate::money::{Msat, Sat};
+use crate::node::LightningNode;
+
+/// Capacity of each demo channel.
+pub const DEMO_CHANNEL_SAT: u64 = 1_000_000;
+/// What the hub pushes to the demo node when opening: half the channel.
+pub const DEMO_PUSH_MSAT: u64 = 500_000_000;
+/// Confirmations mined after a funding broadcast (LDK's default minimum depth).
+const FUNDING_CONFIRMATIONS: u32 = 6;
+/// Longest the bootstrap waits for one step (sync, funding broadcast, channel ready).
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The embedded chain and the demo nodes.
+pub struct DemoNetwork {
+    /// The chain.
+    pub devchain: Devchain,
+    /// Demo node alice.
+    pub alice: Arc<LightningNode>,
+    /// Demo node bob.
+    pub bob: Arc<LightningNode>,
+    ready: AtomicBool,
+}
+
+impl DemoNetwork {
+    /// Wraps started nodes; call `bootstrap` to fund and connect them.
+    pub fn new(devchain: Devchain, alice: Arc<LightningNode>, bob: Arc<LightningNode>) -> Self {
+        Self {
+            devchain,
+            alice,
+            bob,
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// A demo node by name.
+    pub fn node(&self, name: &str) -> Option<&Arc<LightningNode>> {
+        match name {
+            "alice" => Some(&self.alice),
+            "bob" => Some(&self.bob),
+            _ => None,
+        }
+    }
+
+    /// Whether the demo channels are open and usable.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Mines `blocks` and makes every node process them before returning.
+    pub async fn mine(&self, hub: &LightningNode, blocks: u32) -> anyhow::Result<u32> {
+        let devchain = self.devchain.clone();
+        tokio::task::spawn_blocking(move || devchain.mine_to_faucet(blocks)).await??;
+        self.sync_all(hub).await?;
+        Ok(self.devchain.height())
+    }
+
+    /// Polls the chain now on every node, until each has processed the tip.
+    pub async fn sync_all(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        let tip = self.devchain.height();
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        for node in [hub, &self.alice, &self.bob] {
+            loop {
+                node.sync().await?;
+                if node.synced_height() >= tip {
+                    break;
+                }
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "{} did not sync to height {tip}",
+                    node.label()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Funds the nodes and opens the demo channels where missing, then waits until they are
+    /// usable. Safe to run on every start.
+    pub async fn bootstrap(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        let started = Instant::now();
+        self.sync_all(hub).await?;
+        self.fund(hub).await?;
+        // One channel at a time, syncing between them: ldk-node's wallet learns that a funding
+        // transaction spent a coin only when it next reads the mempool, and would otherwise
+        // build the next funding transaction from the same coin (a double spend).
+        for peer in [&self.alice, &self.bob] {
+            if hub
+                .channels()
+                .iter()
+                .any(|c| c.counterparty_node_id == peer.node_id())
+            {
+                // Persisted peers reconnect by themselves; connecting now saves waiting for that.
+                let _ = hub.connect(peer.node_id(), peer.listen_address());
+                continue;
+            }
+            hub.open_channel(
+                peer.node_id(),
+                peer.listen_address(),
+                Sat(DEMO_CHANNEL_SAT),
+                Msat(DEMO_PUSH_MSAT),
+                true,
+            )?;
+            self.wait(|| self.funding_in_mempool(hub, peer), "funding broadcast")
+                .await?;
+            hub.sync().await?;
+        }
+        // Confirm any demo channel whose funding still waits in the mempool (also after a crash
+        // between broadcast and mining).
+        if [&self.alice, &self.bob]
+            .into_iter()
+            .any(|peer| self.funding_in_mempool(hub, peer))
+        {
+            self.mine(hub, FUNDING_CONFIRMATIONS).await?;
+        }
+        self.wait(
+            || {
+                let usable_to = |peer: &LightningNode| {
+                    hub.channels()
+                        .iter()
+                        .any(|c| c.counterparty_node_id == peer.node_id() && c.is_usable)
+                };
+                usable_to(&self.alice) && usable_to(&self.bob)
+            },
+            "demo channels usable",
+        )
+        .await?;
+        self.ready.store(true, Ordering::SeqCst);
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "demo network ready"
+        );
+        Ok(())
+    }
+
+    /// Whether the hub's channel to `peer` has its funding transaction in the mempool.
+    fn funding_in_mempool(&self, hub: &LightningNode, peer: &LightningNode) -> bool {
+        hub.channels().iter().any(|c| {
+            c.counterparty_node_id == peer.node_id()
+                && c.funding_txo
+                    .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
+        })
+    }
+
+    /// Sends coins from the faucet to any node whose wallet is empty, and confirms them.
+    async fn fund(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        let wanted = [
+            (hub, Amount::from_int_btc(5)),
+            (&*self.alice, Amount::from_int_btc(1)),
+            (&*self.bob, Amount::from_int_btc(1)),
+        ];
+        let mut funded = Vec::new();
+        for (node, amount) in wanted {
+            if node.onchain_balance().total.0 == 0 {
+                let address = node.new_onchain_address()?;
+                self.devchain.send_to_address(&address, amount)?;
+                funded.push((node, amount));
+            }
+        }
+        if funded.is_empty() {
+            return Ok(());
+        }
+        self.mine(hub, 1).await?;
+        for (node, amount) in funded {
+            self.wait(
+                || node.onchain_balance().spendable.0 >= amount.to_sat() / 2,
+                "wallet funded",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn wait(&self, done: impl Fn() -> bool, what: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while !done() {
+            anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! Regtest-only: the embedded devchain, the demo nodes alice and bob (each with a confirmed,
+//! balanced channel to the hub), the `/dev` API and the `boltworks dev` client.
+
+pub mod api;
+pub mod client;
+mod demo_network;
+
+pub use self::demo_network::{DemoNetwork, DEMO_CHANNEL_SAT, DEMO_PUSH_MSAT};
+
+/// A loopback address with a port that was free a moment ago (for nodes, which must be told
+/// their listening port before they bind it).
+pub fn free_loopback_addr() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}

@@ -1,0 +1,111 @@
+//! A router that documents itself: every route is added with its method and summary, so the
+//! OpenAPI document lists exactly the routes the router serves.
+
+use axum::handler::Handler;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+/// One documented route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDoc {
+    /// HTTP method, lowercase.
+    pub method: &'static str,
+    /// Path in axum's syntax (`/dev/{node}/invoice`), which is also OpenAPI's.
+    pub path: String,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// Group in the docs (the service).
+    pub tag: &'static str,
+}
+
+/// An axum router plus the documentation of its routes.
+pub struct ApiRoutes<S> {
+    router: Router<S>,
+    docs: Vec<RouteDoc>,
+    tag: &'static str,
+}
+
+impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
+    /// An empty set of routes in docs group `tag`.
+    pub fn new(tag: &'static str) -> Self {
+        Self {
+            router: Router::new(),
+            docs: Vec::new(),
+            tag,
+        }
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &str,
+        summary: &'static str,
+        route: axum::routing::MethodRouter<S>,
+    ) -> Self {
+        self.router = self.router.route(path, route);
+        self.docs.push(RouteDoc {
+            method,
+            path: path.to_string(),
+            summary,
+            tag: self.tag,
+        });
+        self
+    }
+
+    /// Adds a GET route.
+    pub fn get<H: Handler<T, S>, T: 'static>(
+        self,
+        path: &str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self {
+        self.add("get", path, summary, get(handler))
+    }
+
+    /// Adds a POST route.
+    pub fn post<H: Handler<T, S>, T: 'static>(
+        self,
+        path: &str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self {
+        self.add("post", path, summary, post(handler))
+    }
+
+    /// Adds a PUT route.
+    pub fn put<H: Handler<T, S>, T: 'static>(
+        self,
+        path: &str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self {
+        self.add("put", path, summary, put(handler))
+    }
+
+    /// Adds a DELETE route.
+    pub fn delete<H: Handler<T, S>, T: 'static>(
+        self,
+        path: &str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self {
+        self.add("delete", path, summary, delete(handler))
+    }
+
+    /// Adds another set of routes (with their own docs group).
+    pub fn merge(mut self, other: ApiRoutes<S>) -> Self {
+        self.router = self.router.merge(other.router);
+        self.docs.extend(other.docs);
+        self
+    }
+
+    /// The documentation so far.
+    pub fn docs(&self) -> &[RouteDoc] {
+        &self.docs
+    }
+
+    /// The router and its documentation.
+    pub fn into_parts(self) -> (Router<S>, Vec<RouteDoc>) {
+        (self.router, self.docs)
+    }
+}

@@ -1,0 +1,55 @@
+//! HTTP: the axum application. Each service is a documented router mounted at its base path;
+//! the hub's own endpoints (`/health`, `/ready`, `/openapi.json`, `/docs`, `/dev/...`) answer in
+//! one JSON error shape; requests have a body size limit and a timeout.
+
+mod api_routes;
+mod docs_page;
+mod error;
+mod health;
+mod hub_json;
+mod openapi;
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use self::api_routes::{ApiRoutes, RouteDoc};
+pub use self::error::HubError;
+pub use self::hub_json::HubJson;
+use crate::app::AppState;
+
+/// Assembles every router of the hub around `state`.
+pub fn router(state: AppState) -> Router {
+    let mut routes = ApiRoutes::new("hub")
+        .get("/health", "Process is up", health::health)
+        .get(
+            "/ready",
+            "Database reachable and node synced to the chain tip",
+            health::ready,
+        );
+    if let Some(dev) = crate::dev::api::routes(&state) {
+        routes = routes.merge(dev);
+    }
+    let spec = openapi::document(routes.docs());
+    let (router, _) = routes
+        .get("/openapi.json", "This OpenAPI document", openapi::serve)
+        .get("/docs", "Browsable API documentation", docs_page::serve)
+        .into_parts();
+    let limits = &state.config;
+    router
+        .fallback(|| async { HubError::NotFound("no such route".into()) })
+        .layer(axum::Extension(openapi::Spec(std::sync::Arc::new(spec))))
+        .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
