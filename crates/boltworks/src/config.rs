@@ -360,7 +360,7 @@ mod tests {
                 "bitcoind-rpc",
             ),
             (&["--body-limit", "0"], "body-limit"),
-            (&["--request-timeout", "-3"], "request-timeout"),
+            (&["--request-timeout=-3"], "request-timeout"),
             (&["--public-url", "ftp://x"], "public-url"),
         ];
         for (args, flag) in cases {

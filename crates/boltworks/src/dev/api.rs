@@ -49,6 +49,21 @@ pub fn routes(state: &AppState) -> Option<ApiRoutes<AppState>> {
                 advance_clock,
             )
             .post(
+                "/dev/invalidate",
+                "Reorg: invalidate the active block at a height (and its descendants)",
+                invalidate,
+            )
+            .post(
+                "/dev/{node}/open-channel",
+                "hub, alice or bob opens a channel to another of them",
+                open_channel,
+            )
+            .post(
+                "/dev/{node}/close-channel",
+                "hub, alice or bob closes a channel (cooperatively or by force)",
+                close_channel,
+            )
+            .post(
                 "/dev/{node}/invoice",
                 "alice or bob issues an invoice (a hold invoice with payment_hash)",
                 invoice,
@@ -77,6 +92,15 @@ fn demo(state: &AppState) -> Result<&Arc<DemoNetwork>, HubError> {
         .dev
         .as_ref()
         .ok_or_else(|| HubError::NotFound("the dev API runs only on regtest".into()))
+}
+
+/// hub, alice or bob.
+fn any_node<'a>(state: &'a AppState, name: &str) -> Result<&'a Arc<LightningNode>, HubError> {
+    if name == "hub" {
+        demo(state)?;
+        return Ok(&state.node);
+    }
+    demo_node(state, name)
 }
 
 fn demo_node<'a>(state: &'a AppState, name: &str) -> Result<&'a Arc<LightningNode>, HubError> {
@@ -162,6 +186,10 @@ fn node_json(node: &LightningNode) -> Value {
                 "remote_msat": c.inbound_capacity_msat,
                 "ready": c.is_usable,
                 "public": c.is_announced,
+                "user_channel_id": c.user_channel_id.0.to_string(),
+                "channel_id": c.channel_id.to_string(),
+                "funding_txid": c.funding_txo.map(|o| o.txid.to_string()),
+                "confirmations": c.confirmations,
             })
         })
         .collect();
@@ -382,4 +410,123 @@ async fn payment(
         body["fee_paid_msat"] = json!(fee);
     }
     Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvalidateRequest {
+    height: u32,
+}
+
+async fn invalidate(
+    State(state): State<AppState>,
+    HubJson(req): HubJson<InvalidateRequest>,
+) -> Result<Json<Value>, HubError> {
+    let dev = demo(&state)?;
+    let hash = dev
+        .devchain
+        .block_hash(req.height)
+        .filter(|_| req.height > 0)
+        .ok_or_else(|| {
+            HubError::BadRequest(format!(
+                "height must be between 1 and {}",
+                dev.devchain.height()
+            ))
+        })?;
+    let chain = dev.devchain.clone();
+    tokio::task::spawn_blocking(move || chain.invalidate_block(hash))
+        .await
+        .map_err(|e| HubError::Internal(e.to_string()))?
+        .map_err(|e| HubError::Internal(e.to_string()))?;
+    Ok(Json(
+        json!({"invalidated": hash.to_string(), "height": dev.devchain.height()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenChannelRequest {
+    peer: String,
+    capacity_sat: u64,
+    #[serde(default)]
+    push_msat: u64,
+    #[serde(default = "default_public")]
+    public: bool,
+}
+
+fn default_public() -> bool {
+    true
+}
+
+async fn open_channel(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    HubJson(req): HubJson<OpenChannelRequest>,
+) -> Result<Json<Value>, HubError> {
+    let node = any_node(&state, &name)?;
+    let peer = any_node(&state, &req.peer)?;
+    if node.node_id() == peer.node_id() {
+        return Err(HubError::BadRequest(
+            "a node cannot open a channel to itself".into(),
+        ));
+    }
+    if req.capacity_sat == 0 {
+        return Err(HubError::BadRequest("capacity_sat must be positive".into()));
+    }
+    let capacity_msat = req
+        .capacity_sat
+        .checked_mul(1_000)
+        .ok_or_else(|| HubError::BadRequest("capacity_sat is too large".into()))?;
+    if req.push_msat >= capacity_msat {
+        return Err(HubError::BadRequest(
+            "push_msat must be below the capacity".into(),
+        ));
+    }
+    // The wallet must know of its own unconfirmed spends before it funds another channel.
+    node.sync().await?;
+    let channel = node.open_channel(
+        peer.node_id(),
+        peer.listen_address(),
+        crate::money::Sat(req.capacity_sat),
+        Msat(req.push_msat),
+        req.public,
+    )?;
+    Ok(Json(json!({"user_channel_id": channel.0.to_string()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseChannelRequest {
+    user_channel_id: String,
+    #[serde(default)]
+    force: bool,
+}
+
+async fn close_channel(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    HubJson(req): HubJson<CloseChannelRequest>,
+) -> Result<Json<Value>, HubError> {
+    let node = any_node(&state, &name)?;
+    let id: u128 = req
+        .user_channel_id
+        .parse()
+        .map_err(|_| HubError::BadRequest("user_channel_id must be a decimal integer".into()))?;
+    let channel = node
+        .channels()
+        .into_iter()
+        .find(|c| c.user_channel_id.0 == id)
+        .ok_or_else(|| HubError::NotFound(format!("{name} has no channel {id}")))?;
+    if req.force {
+        node.force_close_channel(
+            &channel.user_channel_id,
+            channel.counterparty_node_id,
+            "closed through the dev API",
+        )?;
+    } else {
+        node.close_channel(&channel.user_channel_id, channel.counterparty_node_id)?;
+    }
+    Ok(Json(
+        json!({"user_channel_id": req.user_channel_id, "force": req.force}),
+    ))
 }

@@ -138,12 +138,58 @@ impl DemoNetwork {
             "demo channels usable",
         )
         .await?;
+        self.wait_for_gossip(hub).await?;
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "demo network ready"
         );
         Ok(())
+    }
+
+    /// Waits until alice and bob have each learnt, by gossip, the hub's side of every hub
+    /// channel, so either can pay the other through the hub. LDK forwards gossip only to peers
+    /// that asked for it when connecting, so an announcement can miss a peer; reconnecting asks
+    /// again and the hub replies with its whole graph.
+    async fn wait_for_gossip(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        const RECONNECT_EVERY: Duration = Duration::from_secs(3);
+        let scids: Vec<u64> = hub
+            .channels()
+            .iter()
+            .filter_map(|c| c.short_channel_id)
+            .collect();
+        let knows_all = |node: &LightningNode| {
+            scids
+                .iter()
+                .all(|scid| node.can_route_over(*scid, hub.node_id()))
+        };
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        let mut last_nudge = Instant::now();
+        loop {
+            let lagging: Vec<&Arc<LightningNode>> = [&self.alice, &self.bob]
+                .into_iter()
+                .filter(|n| !knows_all(n))
+                .collect();
+            if lagging.is_empty() {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "timed out waiting for demo channel gossip"
+            );
+            if last_nudge.elapsed() >= RECONNECT_EVERY {
+                for node in lagging {
+                    tracing::info!(
+                        node = node.label(),
+                        "demo network: reconnecting to the hub to fetch its gossip"
+                    );
+                    let _ = node.disconnect(hub.node_id());
+                    let _ = node.connect(hub.node_id(), hub.listen_address());
+                }
+                last_nudge = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Whether the hub's channel to `peer` has its funding transaction in the mempool.
@@ -185,6 +231,7 @@ impl DemoNetwork {
     }
 
     async fn wait(&self, done: impl Fn() -> bool, what: &str) -> anyhow::Result<()> {
+        tracing::info!(step = what, "demo network: waiting");
         let deadline = Instant::now() + STEP_TIMEOUT;
         while !done() {
             anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -319,6 +319,11 @@ impl LightningNode {
         Ok(self.inner.connect(peer, socket_address(address), true)?)
     }
 
+    /// Disconnects from a peer (channels stay; a persisted peer is reconnected later).
+    pub fn disconnect(&self, peer: PublicKey) -> Result<(), NodeError> {
+        Ok(self.inner.disconnect(peer)?)
+    }
+
     /// Closes a channel cooperatively.
     pub fn close_channel(&self, channel: &UserChannelId, peer: PublicKey) -> Result<(), NodeError> {
         Ok(self.inner.close_channel(channel, peer)?)
@@ -334,6 +339,22 @@ impl LightningNode {
         Ok(self
             .inner
             .force_close_channel(channel, peer, Some(reason.to_string()))?)
+    }
+
+    /// Whether the node's gossip graph holds channel `short_channel_id` with the update for the
+    /// direction out of `from`, so it can route through `from` over it.
+    pub fn can_route_over(&self, short_channel_id: u64, from: PublicKey) -> bool {
+        let from = ldk_node::lightning::routing::gossip::NodeId::from_pubkey(&from);
+        self.inner
+            .network_graph()
+            .channel(short_channel_id)
+            .is_some_and(|c| {
+                if c.node_one == from {
+                    c.one_to_two.is_some()
+                } else {
+                    c.node_two == from && c.two_to_one.is_some()
+                }
+            })
     }
 
     /// The node's channels.

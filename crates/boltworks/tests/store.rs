@@ -1,0 +1,150 @@
+//! Storage on both databases: migrations apply (and re-apply as no-ops), and payment records
+//! behave the same on SQLite and PostgreSQL. PostgreSQL must be running (scripts/test.sh starts
+//! it); each test gets a fresh database.
+
+mod common;
+
+use boltworks::clock::Clock;
+use boltworks::config::DatabaseConfig;
+use boltworks::money::Msat;
+use boltworks::node::payments::{self, Direction};
+use boltworks::store::{Backend, Store};
+
+async fn exercise(database: DatabaseConfig, backend: Backend) {
+    let store = Store::connect(&database)
+        .await
+        .expect("connect and migrate");
+    assert_eq!(store.backend(), backend);
+    assert!(store.is_reachable().await);
+    // Migrations are recorded: connecting again changes nothing.
+    store.close().await;
+    let store = Store::connect(&database).await.expect("reconnect");
+    let clock = Clock::adjustable();
+    let hash = "11".repeat(32);
+
+    assert!(payments::find(&store, "bob", &hash)
+        .await
+        .expect("find")
+        .is_none());
+    payments::record_invoice(&store, &clock, "bob", &hash, Msat(5_000))
+        .await
+        .expect("record");
+    payments::record_invoice(&store, &clock, "bob", &hash, Msat(9_999))
+        .await
+        .expect("record twice");
+    let record = payments::find(&store, "bob", &hash)
+        .await
+        .expect("find")
+        .expect("row");
+    assert_eq!(
+        (
+            record.direction.as_str(),
+            record.status.as_str(),
+            record.amount_msat
+        ),
+        ("inbound", "pending", Some(5_000))
+    );
+
+    // Records are per node.
+    assert!(payments::find(&store, "alice", &hash)
+        .await
+        .expect("find")
+        .is_none());
+
+    payments::mark(
+        &store,
+        &clock,
+        "bob",
+        &hash,
+        Direction::Inbound,
+        "failed",
+        Some("failed back"),
+    )
+    .await
+    .expect("mark");
+    let failed = payments::find(&store, "bob", &hash)
+        .await
+        .expect("find")
+        .expect("row");
+    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.failure_reason.as_deref(), Some("failed back"));
+
+    // A succeeded payment is final: nothing moves it back.
+    sqlx::query("UPDATE node_payments SET status = 'succeeded' WHERE payment_hash = $1")
+        .bind(&hash)
+        .execute(store.pool())
+        .await
+        .expect("update");
+    payments::mark(
+        &store,
+        &clock,
+        "bob",
+        &hash,
+        Direction::Inbound,
+        "failed",
+        None,
+    )
+    .await
+    .expect("mark");
+    assert_eq!(
+        payments::find(&store, "bob", &hash)
+            .await
+            .expect("find")
+            .expect("row")
+            .status,
+        "succeeded"
+    );
+
+    // Amounts at the BIGINT limit round-trip exactly.
+    let big = "22".repeat(32);
+    payments::record_invoice(&store, &clock, "alice", &big, Msat(i64::MAX as u64))
+        .await
+        .expect("record");
+    assert_eq!(
+        payments::find(&store, "alice", &big)
+            .await
+            .expect("find")
+            .expect("row")
+            .amount_msat,
+        Some(i64::MAX)
+    );
+
+    // Money columns refuse what is not a payment state.
+    let bad = sqlx::query(
+        "INSERT INTO node_payments (node, payment_hash, direction, status, created_at, updated_at) VALUES ('x', 'y', 'sideways', 'pending', 0, 0)",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(bad.is_err(), "the direction check constraint holds");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn store_on_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    exercise(
+        DatabaseConfig::Sqlite(dir.path().join("nested").join("hub.sqlite")),
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn store_on_postgres() {
+    let url = common::fresh_postgres_url().await;
+    exercise(DatabaseConfig::Postgres(url), Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_hub_runs_on_postgres() {
+    let url = common::fresh_postgres_url().await;
+    let stack = common::TestStack::start(common::StackOptions {
+        demo_nodes: true,
+        database_url: Some(url),
+    })
+    .await;
+    let invoice = stack.hub.invoice("bob", 21_000).await;
+    let hash = stack.hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    stack.hub.wait_payment("bob", &hash, "succeeded").await;
+    stack.stop().await;
+}

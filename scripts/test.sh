@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command: starts what the tests need (PostgreSQL on 127.0.0.1:5432), then runs every
+# test of the workspace. A missing PostgreSQL is a failure, not a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ensure_postgres() {
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    return
+  fi
+  if ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  else
+    echo "PostgreSQL is not installed; installing it"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  for _ in $(seq 1 30); do
+    pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && return
+    sleep 1
+  done
+  echo "PostgreSQL did not start on 127.0.0.1:5432" >&2
+  exit 1
+}
+
+ensure_postgres
+
+if cargo nextest --version >/dev/null 2>&1; then
+  # Each test starts its own stack; they mostly wait on the network, so run more than one per core.
+  cargo nextest run --workspace --no-fail-fast --test-threads 4 "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
