@@ -308,6 +308,20 @@ fn parse_bitcoind_url(url: &str) -> Result<ChainSourceConfig, ConfigError> {
     })
 }
 
+/// Parses `serve` flags from an argument list (without the program name), for the benchmark and
+/// the test harness, which start hubs in-process.
+pub fn parse_serve_flags<I: IntoIterator<Item = String>>(
+    flags: I,
+) -> Result<ServeArgs, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let argv = std::iter::once("boltworks".to_string()).chain(flags);
+    <Serve as clap::Parser>::try_parse_from(argv).map(|s| s.args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,18 +408,4 @@ mod tests {
         );
         assert!(!config.demo_nodes);
     }
-}
-
-/// Parses `serve` flags from an argument list (without the program name), for the benchmark and
-/// the test harness, which start hubs in-process.
-pub fn parse_serve_flags<I: IntoIterator<Item = String>>(
-    flags: I,
-) -> Result<ServeArgs, clap::Error> {
-    #[derive(clap::Parser)]
-    struct Serve {
-        #[command(flatten)]
-        args: ServeArgs,
-    }
-    let argv = std::iter::once("boltworks".to_string()).chain(flags);
-    <Serve as clap::Parser>::try_parse_from(argv).map(|s| s.args)
 }

@@ -22,9 +22,12 @@ fn serve(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     )
 }
 
+/// Flags, environment, and the flag the message must name.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_flags_and_values_exit_non_zero_with_one_line_naming_them() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         (&["--bogus"], &[], "--bogus"),
         (&["--listen", "nowhere"], &[], "--listen"),
         (&["--network", "moon"], &[], "--network"),

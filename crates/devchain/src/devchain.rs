@@ -303,12 +303,14 @@ impl State {
         Ok(())
     }
 
+    /// Like Bitcoin Core's wallet, a coinbase counts as spendable one block after consensus
+    /// allows it (depth 101), so `getbalance` after 101 blocks shows one block reward.
     fn faucet_coins(&self) -> Vec<FaucetCoin> {
         let script = self.faucet.script();
         let next_height = self.chain.tip_height() + 1;
         let confirmed = self.chain.utxos().filter(|(outpoint, coin)| {
             coin.output.script_pubkey == *script
-                && (!coin.is_coinbase || next_height - coin.height >= COINBASE_MATURITY)
+                && (!coin.is_coinbase || next_height - coin.height > COINBASE_MATURITY)
                 && self.mempool.spender(outpoint).is_none()
         });
         let mut coins: Vec<FaucetCoin> = confirmed

@@ -69,7 +69,7 @@ impl Faucet {
         if amount.to_sat() < DUST_SAT {
             return Err(FaucetError::InvalidAmount);
         }
-        coins.sort_unstable_by(|a, b| b.value.cmp(&a.value));
+        coins.sort_unstable_by_key(|c| std::cmp::Reverse(c.value));
         let mut selected = Vec::new();
         let mut total = Amount::ZERO;
         let mut fee = Amount::ZERO;

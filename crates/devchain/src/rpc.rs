@@ -671,11 +671,7 @@ fn block_json(
     value["strippedsize"] = json!((block.weight().to_wu() - block.total_size() as u64) / 3);
     value["weight"] = json!(block.weight().to_wu());
     value["tx"] = if full_txs {
-        json!(block
-            .txdata
-            .iter()
-            .map(|tx| tx_json(tx))
-            .collect::<Vec<_>>())
+        json!(block.txdata.iter().map(tx_json).collect::<Vec<_>>())
     } else {
         json!(block
             .txdata

@@ -85,10 +85,12 @@ impl LightningNode {
         std::fs::create_dir_all(&settings.storage_dir).map_err(|e| {
             NodeError::setup(format!("creating {}: {e}", settings.storage_dir.display()))
         })?;
-        let mut config = LdkConfig::default();
-        config.network = settings.network;
-        config.storage_dir_path = settings.storage_dir.display().to_string();
-        config.listening_addresses = Some(vec![socket_address(settings.listen)]);
+        let config = LdkConfig {
+            network: settings.network,
+            storage_dir_path: settings.storage_dir.display().to_string(),
+            listening_addresses: Some(vec![socket_address(settings.listen)]),
+            ..Default::default()
+        };
         let mut builder = ldk_node::Builder::from_config(config);
         builder.set_log_facade_logger();
         if let Some(alias) = &settings.alias {
