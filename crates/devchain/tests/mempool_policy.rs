@@ -366,6 +366,8 @@ fn every_block_has_a_valid_merkle_root_and_witness_commitment() {
         &key,
         Amount::from_sat(COIN),
     );
+    // The faucet's first coinbase (height 2) reaches wallet maturity (depth 101) one block on.
+    chain.mine_to_faucet(1).expect("mine");
     chain.submit(tx.clone()).expect("spend");
     let address = chain.faucet_address();
     chain
