@@ -40,6 +40,29 @@ pub enum DatabaseConfig {
     Postgres(String),
 }
 
+/// Where each service API is mounted. Under its base path, a service's paths are exactly its
+/// seed's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceBases {
+    /// Lightning Escrow (default `/escrow`).
+    pub escrow: String,
+    /// Lightning Gifts (default `/gifts`).
+    pub gifts: String,
+    /// LSP v0.0.1 (default `/lsp/v1`).
+    pub lsp_v1: String,
+    /// LSPS1 v0.0.2 (default `/`: its paths begin `/lsp/channels`).
+    pub lsps1: String,
+    /// Merchant hub (default `/`: its paths begin `/api/v2` and `/pss/api/v1`).
+    pub merchant: String,
+}
+
+impl ServiceBases {
+    /// `path` under `base`: `/escrow` + `/gettx` is `/escrow/gettx`; `/` + `/x` is `/x`.
+    pub fn join(base: &str, path: &str) -> String {
+        format!("{}{}", base.trim_end_matches('/'), path)
+    }
+}
+
 /// The validated hub configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -69,6 +92,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Log as JSON lines.
     pub log_json: bool,
+    /// Base path of each service.
+    pub bases: ServiceBases,
 }
 
 /// Flags of `boltworks serve`.
@@ -125,6 +150,39 @@ pub struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "BOLTWORKS_LOG_JSON")]
     pub log_json: bool,
+    /// Base path of the escrow API.
+    #[arg(long, env = "BOLTWORKS_ESCROW_BASE", default_value = "/escrow")]
+    pub escrow_base: String,
+    /// Base path of the gifts API.
+    #[arg(long, env = "BOLTWORKS_GIFTS_BASE", default_value = "/gifts")]
+    pub gifts_base: String,
+    /// Base path of the LSP v0.0.1 API.
+    #[arg(long, env = "BOLTWORKS_LSP_V1_BASE", default_value = "/lsp/v1")]
+    pub lsp_v1_base: String,
+    /// Base path of the LSPS1 API (its paths begin /lsp/channels).
+    #[arg(long, env = "BOLTWORKS_LSPS1_BASE", default_value = "/")]
+    pub lsps1_base: String,
+    /// Base path of the merchant API (its paths begin /api/v2 and /pss/api/v1).
+    #[arg(long, env = "BOLTWORKS_MERCHANT_BASE", default_value = "/")]
+    pub merchant_base: String,
+}
+
+/// A base path: starts with `/`, plain path characters only, no trailing `/` except for `/`.
+fn parse_base(flag: &'static str, value: &str) -> Result<String, ConfigError> {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
+    if !value.starts_with('/')
+        || !plain
+        || value.contains("//")
+        || (value.len() > 1 && value.ends_with('/'))
+    {
+        return Err(invalid(
+            flag,
+            format!("'{value}' is not a base path like /escrow or /"),
+        ));
+    }
+    Ok(value.to_string())
 }
 
 /// A configuration value that cannot be used; the message names the flag.
@@ -231,6 +289,13 @@ impl ServeArgs {
         let body_limit_bytes = usize::try_from(parse_positive("body-limit", &self.body_limit)?)
             .map_err(|_| invalid("body-limit", "is too large"))?;
         let request_timeout_secs = parse_positive("request-timeout", &self.request_timeout)?;
+        let bases = ServiceBases {
+            escrow: parse_base("escrow-base", &self.escrow_base)?,
+            gifts: parse_base("gifts-base", &self.gifts_base)?,
+            lsp_v1: parse_base("lsp-v1-base", &self.lsp_v1_base)?,
+            lsps1: parse_base("lsps1-base", &self.lsps1_base)?,
+            merchant: parse_base("merchant-base", &self.merchant_base)?,
+        };
         Ok(Config {
             network,
             data_dir: self.data_dir.clone(),
@@ -245,6 +310,7 @@ impl ServeArgs {
             body_limit_bytes,
             request_timeout_secs,
             log_json: self.log_json,
+            bases,
         })
     }
 
@@ -376,6 +442,9 @@ mod tests {
             (&["--body-limit", "0"], "body-limit"),
             (&["--request-timeout=-3"], "request-timeout"),
             (&["--public-url", "ftp://x"], "public-url"),
+            (&["--escrow-base", "escrow"], "escrow-base"),
+            (&["--gifts-base", "/gifts/"], "gifts-base"),
+            (&["--merchant-base", "/a b"], "merchant-base"),
         ];
         for (args, flag) in cases {
             let error = validate(args).expect_err("must be refused");

@@ -50,3 +50,103 @@ fn bad_flags_and_values_exit_non_zero_with_one_line_naming_them() {
         );
     }
 }
+
+/// Sends `signal` (TERM or INT) to the child and waits for it to exit.
+fn signal_and_wait(child: &mut std::process::Child, signal: &str) -> std::process::ExitStatus {
+    let sent = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit within 60 s of SIG{signal}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Waits for `url` to answer 200, returning its JSON body.
+fn wait_for(url: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    loop {
+        let answer = runtime.block_on(async {
+            let response = reqwest::get(url).await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            response.json::<serde_json::Value>().await.ok()
+        });
+        if let Some(body) = answer {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} did not answer 200"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_hub_cleanly_and_it_resumes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let listen = boltworks::dev::free_loopback_addr()
+        .expect("port")
+        .to_string();
+    let ports: Vec<String> = (0..3)
+        .map(|_| {
+            boltworks::dev::free_loopback_addr()
+                .expect("port")
+                .to_string()
+        })
+        .collect();
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_boltworks"))
+            .args(["serve", "--data-dir"])
+            .arg(&data)
+            .args([
+                "--listen",
+                &listen,
+                "--node-listen",
+                &ports[0],
+                "--alice-listen",
+                &ports[1],
+                "--bob-listen",
+                &ports[2],
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn boltworks")
+    };
+    let mut first = start();
+    wait_for(&format!("http://{listen}/ready"));
+    let hub_id = wait_for(&format!("http://{listen}/dev/nodes"))["hub"]["node_id"].clone();
+    let status = signal_and_wait(&mut first, "TERM");
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+
+    let mut second = start();
+    wait_for(&format!("http://{listen}/ready"));
+    let nodes = wait_for(&format!("http://{listen}/dev/nodes"));
+    assert_eq!(nodes["hub"]["node_id"], hub_id, "same node after a restart");
+    assert_eq!(
+        nodes["hub"]["channels"].as_array().expect("channels").len(),
+        2,
+        "the demo channels persisted"
+    );
+    let status = signal_and_wait(&mut second, "INT");
+    assert!(status.success(), "SIGINT exit: {status:?}");
+}

@@ -14,6 +14,22 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     let (status, spec) = hub.get("/openapi.json").await;
     assert!(status.is_success());
     assert!(spec["openapi"].as_str().expect("version").starts_with("3."));
+    // A real OpenAPI 3 parser accepts it, and sees the same operations.
+    let parsed: openapiv3::OpenAPI =
+        serde_json::from_value(spec.clone()).expect("parses as OpenAPI 3");
+    let operations: usize = parsed
+        .paths
+        .paths
+        .values()
+        .map(|p| p.as_item().expect("inline item").iter().count())
+        .sum();
+    let listed: usize = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|ops| ops.as_object().expect("ops").len())
+        .sum();
+    assert_eq!(operations, listed);
     assert_eq!(spec["info"]["title"], "boltworks");
     let paths = spec["paths"].as_object().expect("paths");
     for expected in [

@@ -23,15 +23,23 @@ pub struct ApiRoutes<S> {
     router: Router<S>,
     docs: Vec<RouteDoc>,
     tag: &'static str,
+    base: String,
 }
 
 impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
-    /// An empty set of routes in docs group `tag`.
+    /// An empty set of routes in docs group `tag`, mounted at `/`.
     pub fn new(tag: &'static str) -> Self {
+        Self::mounted_at(tag, "/")
+    }
+
+    /// An empty set of routes whose paths all go under `base` (a service's configured base
+    /// path; `/` mounts them as they are).
+    pub fn mounted_at(tag: &'static str, base: &str) -> Self {
         Self {
             router: Router::new(),
             docs: Vec::new(),
             tag,
+            base: base.to_string(),
         }
     }
 
@@ -42,10 +50,11 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         summary: &'static str,
         route: axum::routing::MethodRouter<S>,
     ) -> Self {
-        self.router = self.router.route(path, route);
+        let path = crate::config::ServiceBases::join(&self.base, path);
+        self.router = self.router.route(&path, route);
         self.docs.push(RouteDoc {
             method,
-            path: path.to_string(),
+            path,
             summary,
             tag: self.tag,
         });

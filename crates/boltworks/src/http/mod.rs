@@ -29,7 +29,7 @@ pub fn router(state: AppState) -> Router {
         .get("/health", "Process is up", health::health)
         .get(
             "/ready",
-            "Database reachable and node synced to the chain tip",
+            "Database reachable, node synced to the chain tip, demo channels usable (dev mode)",
             health::ready,
         );
     if let Some(dev) = crate::dev::api::routes(&state) {
