@@ -17,6 +17,7 @@ use crate::dev::DemoNetwork;
 use crate::node::chain_tip::ChainTip;
 use crate::node::events::{spawn_event_loop, NodeEvent};
 use crate::node::{ChainAccess, LightningNode, NodeSettings};
+use crate::notify::Notifier;
 use crate::store::Store;
 
 /// Blocks the devchain mines on first start, so the faucet owns a mature coinbase.
@@ -39,6 +40,10 @@ pub struct AppState {
     pub chain_tip: ChainTip,
     /// The demo network, on regtest with the devchain.
     pub dev: Option<Arc<DemoNetwork>>,
+    /// Webhooks, emails and event streams.
+    pub notifier: Arc<Notifier>,
+    /// The operator token for `/admin`.
+    pub admin_token: Arc<str>,
 }
 
 /// A running hub.
@@ -127,6 +132,12 @@ impl App {
             _ => None,
         };
 
+        let admin_token = admin_token(&config)?;
+        let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
+        background.extend(crate::notify::worker::spawn_workers(
+            Arc::clone(&notifier),
+            shutdown_rx.clone(),
+        )?);
         let state = AppState {
             config: Arc::new(config.clone()),
             store,
@@ -135,6 +146,8 @@ impl App {
             events,
             chain_tip,
             dev,
+            notifier,
+            admin_token: admin_token.into(),
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -198,6 +211,31 @@ impl App {
         self.state.store.close().await;
         tracing::info!("boltworks stopped");
     }
+}
+
+/// The configured operator token, or the one kept in the data directory (made on first start,
+/// readable by the owner only).
+fn admin_token(config: &Config) -> anyhow::Result<String> {
+    if let Some(token) = &config.admin_token {
+        return Ok(token.clone());
+    }
+    let path = config.data_dir.join("admin.token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        if token.trim().len() >= 16 {
+            return Ok(token.trim().to_string());
+        }
+    }
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    std::fs::write(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::info!(path = %path.display(), "operator token created");
+    Ok(token)
 }
 
 /// Resolves the chain source; for the devchain, opens it and serves its RPC on loopback with

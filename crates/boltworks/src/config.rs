@@ -94,6 +94,10 @@ pub struct Config {
     pub log_json: bool,
     /// Base path of each service.
     pub bases: ServiceBases,
+    /// Notification delivery.
+    pub notify: crate::notify::NotifyConfig,
+    /// The operator token; `None` makes one on first start, kept in `DATA_DIR/admin.token`.
+    pub admin_token: Option<String>,
 }
 
 /// Flags of `boltworks serve`.
@@ -165,6 +169,36 @@ pub struct ServeArgs {
     /// Base path of the merchant API (its paths begin /api/v2 and /pss/api/v1).
     #[arg(long, env = "BOLTWORKS_MERCHANT_BASE", default_value = "/")]
     pub merchant_base: String,
+    /// Allow webhooks to loopback and private addresses: true or false (default: true on
+    /// regtest, false elsewhere).
+    #[arg(long, env = "BOLTWORKS_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<String>,
+    /// Seconds a webhook target may take to answer.
+    #[arg(long, env = "BOLTWORKS_WEBHOOK_TIMEOUT", default_value = "10")]
+    pub webhook_timeout: String,
+    /// Delays between delivery attempts in seconds, comma-separated; the last repeats.
+    #[arg(long, env = "BOLTWORKS_NOTIFY_RETRY", default_value = "10,60,600")]
+    pub notify_retry: String,
+    /// Seconds after an event during which failed deliveries are retried.
+    #[arg(long, env = "BOLTWORKS_NOTIFY_RETRY_WINDOW", default_value = "86400")]
+    pub notify_retry_window: String,
+    /// Delivery workers in this process (0: only write to the outbox).
+    #[arg(long, env = "BOLTWORKS_NOTIFY_WORKERS", default_value = "1")]
+    pub notify_workers: String,
+    /// SMTP server: smtp://host:port, smtp+starttls://user:pass@host, smtps://...; without it
+    /// emails are written to DATA_DIR/mail.
+    #[arg(long, env = "BOLTWORKS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of emails.
+    #[arg(
+        long,
+        env = "BOLTWORKS_SMTP_FROM",
+        default_value = "boltworks@localhost"
+    )]
+    pub smtp_from: String,
+    /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
+    #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
 }
 
 /// A base path: starts with `/`, plain path characters only, no trailing `/` except for `/`.
@@ -296,7 +330,16 @@ impl ServeArgs {
             lsps1: parse_base("lsps1-base", &self.lsps1_base)?,
             merchant: parse_base("merchant-base", &self.merchant_base)?,
         };
+        let notify = self.notify_config(network)?;
+        let admin_token = match &self.admin_token {
+            Some(token) if token.len() < 16 => {
+                return Err(invalid("admin-token", "must be at least 16 characters"))
+            }
+            other => other.clone(),
+        };
         Ok(Config {
+            notify,
+            admin_token,
             network,
             data_dir: self.data_dir.clone(),
             listen,
@@ -311,6 +354,78 @@ impl ServeArgs {
             request_timeout_secs,
             log_json: self.log_json,
             bases,
+        })
+    }
+
+    fn notify_config(&self, network: Network) -> Result<crate::notify::NotifyConfig, ConfigError> {
+        let allow_private_targets = match self.webhook_allow_private.as_deref() {
+            None => network == Network::Regtest,
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "webhook-allow-private",
+                    format!("'{other}' is not true or false"),
+                ))
+            }
+        };
+        let retry_delays_secs = self
+            .notify_retry
+            .split(',')
+            .map(|d| d.trim().parse::<u64>().ok().filter(|d| *d > 0))
+            .collect::<Option<Vec<u64>>>()
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| {
+                invalid(
+                    "notify-retry",
+                    format!(
+                        "'{}' is not a list of positive seconds like 10,60,600",
+                        self.notify_retry
+                    ),
+                )
+            })?;
+        let workers = self
+            .notify_workers
+            .parse::<usize>()
+            .ok()
+            .filter(|w| *w <= 64)
+            .ok_or_else(|| {
+                invalid(
+                    "notify-workers",
+                    format!("'{}' is not a number from 0 to 64", self.notify_workers),
+                )
+            })?;
+        if let Some(url) = &self.smtp_url {
+            let scheme_ok = ["smtp://", "smtp+starttls://", "smtps://"]
+                .iter()
+                .any(|p| url.starts_with(p));
+            if !scheme_ok
+                || url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .is_none()
+            {
+                return Err(invalid(
+                    "smtp-url",
+                    format!("'{url}' is not like smtp://host:port"),
+                ));
+            }
+        }
+        if self.smtp_from.parse::<lettre::Address>().is_err() {
+            return Err(invalid(
+                "smtp-from",
+                format!("'{}' is not an email address", self.smtp_from),
+            ));
+        }
+        Ok(crate::notify::NotifyConfig {
+            allow_private_targets,
+            webhook_timeout_secs: parse_positive("webhook-timeout", &self.webhook_timeout)?,
+            retry_delays_secs,
+            retry_window_secs: parse_positive("notify-retry-window", &self.notify_retry_window)?,
+            smtp_url: self.smtp_url.clone(),
+            smtp_from: self.smtp_from.clone(),
+            mail_dir: self.data_dir.join("mail"),
+            workers,
         })
     }
 
@@ -445,6 +560,15 @@ mod tests {
             (&["--escrow-base", "escrow"], "escrow-base"),
             (&["--gifts-base", "/gifts/"], "gifts-base"),
             (&["--merchant-base", "/a b"], "merchant-base"),
+            (
+                &["--webhook-allow-private", "maybe"],
+                "webhook-allow-private",
+            ),
+            (&["--notify-retry", "10,x"], "notify-retry"),
+            (&["--notify-workers", "many"], "notify-workers"),
+            (&["--smtp-url", "http://mail"], "smtp-url"),
+            (&["--smtp-from", "nobody"], "smtp-from"),
+            (&["--admin-token", "short"], "admin-token"),
         ];
         for (args, flag) in cases {
             let error = validate(args).expect_err("must be refused");
@@ -476,5 +600,9 @@ mod tests {
             }
         );
         assert!(!config.demo_nodes);
+        assert!(
+            !config.notify.allow_private_targets,
+            "other networks refuse private targets by default"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod dev;
 pub mod http;
 pub mod money;
 pub mod node;
+pub mod notify;
 pub mod store;
 
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the

@@ -141,6 +141,7 @@ async fn the_whole_hub_runs_on_postgres() {
     let stack = common::TestStack::start(common::StackOptions {
         demo_nodes: true,
         database_url: Some(url),
+        ..Default::default()
     })
     .await;
     let invoice = stack.hub.invoice("bob", 21_000).await;

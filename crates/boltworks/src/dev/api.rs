@@ -27,7 +27,8 @@ const DEFAULT_EXPIRY_SECS: u32 = 3_600;
 pub fn routes(state: &AppState) -> Option<ApiRoutes<AppState>> {
     state.dev.as_ref()?;
     Some(
-        ApiRoutes::new("dev")
+        super::notify_api::routes()
+            .merge(ApiRoutes::new("dev"))
             .post(
                 "/dev/mine",
                 "Mine blocks and let every node process them",

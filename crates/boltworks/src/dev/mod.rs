@@ -4,6 +4,7 @@
 pub mod api;
 pub mod client;
 mod demo_network;
+pub mod notify_api;
 
 pub use self::demo_network::{DemoNetwork, DEMO_CHANNEL_SAT, DEMO_PUSH_MSAT};
 

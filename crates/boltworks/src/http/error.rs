@@ -15,6 +15,9 @@ pub enum HubError {
     /// Malformed or invalid input (400).
     #[error("{0}")]
     BadRequest(String),
+    /// Missing or wrong credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// Unknown resource (404).
     #[error("{0}")]
     NotFound(String),
@@ -33,6 +36,7 @@ impl HubError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             HubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            HubError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             HubError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
             "Database reachable, node synced to the chain tip, demo channels usable (dev mode)",
             health::ready,
         );
+    routes = routes.merge(crate::notify::admin_api::routes());
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

@@ -23,7 +23,12 @@ pub struct StackOptions {
     pub demo_nodes: bool,
     /// A PostgreSQL URL instead of SQLite.
     pub database_url: Option<String>,
+    /// More `serve` flags.
+    pub extra_flags: Vec<String>,
 }
+
+/// The operator token test stacks use.
+pub const ADMIN_TOKEN: &str = "test-operator-token-0123456789";
 
 /// A running stack.
 pub struct TestStack {
@@ -139,6 +144,8 @@ fn stack_flags(dir: &Path, options: &StackOptions) -> Vec<String> {
     if let Some(url) = &options.database_url {
         flags.extend(["--database-url".to_string(), url.clone()]);
     }
+    flags.extend(["--admin-token".to_string(), ADMIN_TOKEN.to_string()]);
+    flags.extend(options.extra_flags.iter().cloned());
     flags
 }
 
@@ -265,6 +272,32 @@ impl HubClient {
             .send()
             .await
             .expect("GET");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET with the operator token.
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST with the operator token.
+    pub async fn admin_post(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("POST");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }

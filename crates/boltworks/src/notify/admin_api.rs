@@ -1,0 +1,136 @@
+//! Operator endpoints for notifications: list (failed ones, say), inspect a delivery log, and
+//! redeliver. They require the operator token (`Authorization: Bearer ...`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::outbox;
+use crate::app::AppState;
+use crate::http::{ApiRoutes, HubError};
+
+/// The operator routes.
+pub fn routes() -> ApiRoutes<AppState> {
+    ApiRoutes::new("admin")
+        .get(
+            "/admin/notifications",
+            "List notifications (?status=failed|pending|delivered, ?before=cursor, ?limit=n)",
+            list,
+        )
+        .get(
+            "/admin/notifications/{event_id}",
+            "A notification with its delivery log",
+            show,
+        )
+        .post(
+            "/admin/notifications/{event_id}/redeliver",
+            "Queue a notification for delivery again now",
+            redeliver,
+        )
+        .get(
+            "/admin/webhook-secret",
+            "The signing secret of a webhook target (?url=...), made on first use",
+            webhook_secret,
+        )
+}
+
+/// Checks the operator token in constant time.
+pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), HubError> {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expected = state.admin_token.as_bytes();
+    let equal = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if equal {
+        Ok(())
+    } else {
+        Err(HubError::Unauthorized(
+            "a valid operator token is required (Authorization: Bearer ...)".into(),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    if let Some(status) = &query.status {
+        if !["pending", "delivered", "failed"].contains(&status.as_str()) {
+            return Err(HubError::BadRequest(
+                "status must be pending, delivered or failed".into(),
+            ));
+        }
+    }
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(HubError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    let rows = outbox::list(&state.store, query.status.as_deref(), query.before, limit).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|(id, _)| *id))
+        .flatten();
+    let items: Vec<_> = rows.into_iter().map(|(_, record)| record).collect();
+    Ok(Json(json!({"notifications": items, "next_before": next})))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let record = outbox::find(&state.store, &event_id)
+        .await?
+        .ok_or_else(|| HubError::NotFound(format!("no notification {event_id}")))?;
+    Ok(Json(json!(record)))
+}
+
+async fn redeliver(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    if !outbox::redeliver(&state.store, &state.clock, &event_id).await? {
+        return Err(HubError::NotFound(format!("no notification {event_id}")));
+    }
+    state.notifier.outbox_committed();
+    Ok(Json(json!({"event_id": event_id, "status": "pending"})))
+}
+
+#[derive(Deserialize)]
+struct SecretQuery {
+    url: String,
+}
+
+async fn webhook_secret(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SecretQuery>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    crate::notify::guard::check_url(&query.url, true)
+        .map_err(|e| HubError::BadRequest(e.to_string()))?;
+    let secret = outbox::target_secret(&state.store, &state.clock, &query.url).await?;
+    Ok(Json(json!({"url": query.url, "secret": secret})))
+}

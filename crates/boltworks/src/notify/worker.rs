@@ -1,0 +1,136 @@
+//! Delivery workers: claim due outbox rows, deliver them (webhook or email), record each attempt.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::email::Mailer;
+use super::guard::webhook_client;
+use super::outbox::{self, Claimed, Outcome};
+use super::Notifier;
+
+/// Rows one worker claims at a time (delivered concurrently).
+const BATCH: i64 = 32;
+/// How often an idle worker looks for due rows (other processes and retries come due without
+/// a wake-up).
+const POLL: Duration = Duration::from_millis(250);
+
+/// Starts the configured number of workers.
+pub fn spawn_workers(
+    notifier: Arc<Notifier>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mailer = Arc::new(Mailer::new(
+        notifier.config.smtp_url.as_deref(),
+        &notifier.config.mail_dir,
+    )?);
+    let client = webhook_client(
+        notifier.config.allow_private_targets,
+        Duration::from_secs(notifier.config.webhook_timeout_secs),
+    );
+    Ok((0..notifier.config.workers)
+        .map(|_| {
+            let (notifier, mailer, client, mut shutdown) = (
+                Arc::clone(&notifier),
+                Arc::clone(&mailer),
+                client.clone(),
+                shutdown.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let delivered = match run_once(&notifier, &mailer, &client).await {
+                        Ok(n) => n,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "notification worker: database error");
+                            0
+                        }
+                    };
+                    if delivered == 0 {
+                        tokio::select! {
+                            _ = notifier.outbox_signal().notified() => {}
+                            _ = tokio::time::sleep(POLL) => {}
+                            _ = shutdown.wait_for(|stop| *stop) => return,
+                        }
+                    } else if *shutdown.borrow() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect())
+}
+
+/// Claims and delivers one batch. Returns how many rows it handled.
+async fn run_once(
+    notifier: &Arc<Notifier>,
+    mailer: &Arc<Mailer>,
+    client: &reqwest::Client,
+) -> Result<usize, sqlx::Error> {
+    let lease = i64::try_from(notifier.config.webhook_timeout_secs).unwrap_or(10) * 2 + 30;
+    let rows = outbox::claim(&notifier.store, &notifier.clock, BATCH, lease).await?;
+    let count = rows.len();
+    let mut deliveries = JoinSet::new();
+    for row in rows {
+        let (notifier, mailer, client) = (Arc::clone(notifier), Arc::clone(mailer), client.clone());
+        deliveries.spawn(async move { deliver_one(&notifier, &mailer, &client, row).await });
+    }
+    while let Some(result) = deliveries.join_next().await {
+        if let Ok(Err(e)) = result {
+            tracing::warn!(error = %e, "recording a delivery attempt failed; the lease will expire and it is retried");
+        }
+    }
+    Ok(count)
+}
+
+async fn deliver_one(
+    notifier: &Notifier,
+    mailer: &Mailer,
+    client: &reqwest::Client,
+    row: Claimed,
+) -> Result<(), sqlx::Error> {
+    let started_at = notifier.clock.now_unix();
+    let (status, outcome, latency_ms) = match row.channel.as_str() {
+        "webhook" => {
+            let secret =
+                outbox::target_secret(&notifier.store, &notifier.clock, &row.target).await?;
+            super::webhook::deliver(client, notifier.config.allow_private_targets, &secret, &row)
+                .await
+        }
+        _ => {
+            let started = std::time::Instant::now();
+            let outcome = mailer.deliver(&notifier.config.smtp_from, &row).await;
+            (
+                None,
+                outcome,
+                i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            )
+        }
+    };
+    match &outcome {
+        Outcome::Delivered => {
+            tracing::debug!(event_id = %row.event_id, attempt = row.attempt, "notification delivered")
+        }
+        Outcome::Retry(e) => {
+            tracing::info!(event_id = %row.event_id, attempt = row.attempt, error = %e, "notification not delivered; will retry")
+        }
+        Outcome::Permanent(e) => {
+            tracing::warn!(event_id = %row.event_id, error = %e, "notification failed")
+        }
+    }
+    let result = outbox::AttemptResult {
+        started_at,
+        latency_ms,
+        status_code: status,
+        outcome,
+    };
+    outbox::record_attempt(
+        &notifier.store,
+        &notifier.clock,
+        &notifier.config,
+        &row,
+        &result,
+    )
+    .await
+}
