@@ -30,6 +30,20 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// Operator commands against a running hub (notifications, redelivery, webhook secrets).
+    Admin {
+        /// The hub's base URL.
+        #[arg(long, env = "BOLTWORKS_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The operator token (default: read from DATA_DIR/admin.token).
+        #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
+        token: Option<String>,
+        /// The hub's data directory, where admin.token is kept.
+        #[arg(long, env = "BOLTWORKS_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+        #[command(subcommand)]
+        command: boltworks::notify::admin_client::AdminCommand,
+    },
     /// Measure: time from serve on an empty data dir to ready, and payment latency (use --release).
     Bench(boltworks::bench::BenchArgs),
 }
@@ -67,6 +81,15 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve(*args).await,
             Command::Dev { url, command } => boltworks::dev::client::run(&url, command).await,
+            Command::Admin {
+                url,
+                token,
+                data_dir,
+                command,
+            } => {
+                let token = boltworks::notify::admin_client::resolve_token(token, &data_dir)?;
+                boltworks::notify::admin_client::run(&url, &token, command).await
+            }
             Command::Bench(args) => boltworks::bench::run(args).await,
         }
     });

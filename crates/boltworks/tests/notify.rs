@@ -480,3 +480,151 @@ async fn emails_reach_an_smtp_server_or_the_data_dir() {
     );
     without.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_websocket_client_is_cut_off_without_holding_up_others_and_resumes() {
+    use futures_util::StreamExt;
+    let stack = TestStack::with_demo_nodes().await;
+    let ws = format!(
+        "{}/dev/notify/ws/firehose",
+        stack.hub.base.replace("http://", "ws://")
+    );
+    // The slow client connects and then reads nothing.
+    let (mut slow, _) = tokio_tungstenite::connect_async(&ws)
+        .await
+        .expect("slow client");
+    let (mut fast, _) = tokio_tungstenite::connect_async(&ws)
+        .await
+        .expect("fast client");
+    let padding = "x".repeat(4096);
+    let total = 4000;
+    let emitted = emit(
+        &stack,
+        json!({"type": "tick", "topic": "firehose", "count": total, "data": {"padding": padding}}),
+    )
+    .await;
+    let ids: Vec<i64> = emitted["stream_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_i64().expect("id"))
+        .collect();
+
+    let mut fast_ids = Vec::with_capacity(total);
+    while fast_ids.len() < total {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), fast.next())
+            .await
+            .expect("fast client is not held up")
+            .expect("message")
+            .expect("ok");
+        let event: Value = serde_json::from_str(message.to_text().expect("text")).expect("json");
+        fast_ids.push(event["id"].as_i64().expect("id"));
+    }
+    assert_eq!(fast_ids, ids);
+
+    // Once the hub has given up on it, the slow client finds its stream ended early.
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    let mut slow_ids = Vec::new();
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), slow.next()).await
+    {
+        if let Ok(text) = message.to_text() {
+            if let Ok(event) = serde_json::from_str::<Value>(text) {
+                slow_ids.push(event["id"].as_i64().expect("id"));
+            }
+        }
+    }
+    assert!(
+        slow_ids.len() < total,
+        "the slow client was disconnected before the end"
+    );
+    assert_eq!(
+        &slow_ids[..],
+        &ids[..slow_ids.len()],
+        "what it got was in order"
+    );
+
+    // It resumes from its last id and gets the rest.
+    let last = slow_ids.last().copied().unwrap_or(0);
+    let (mut resumed, _) = tokio_tungstenite::connect_async(format!("{ws}?last_id={last}"))
+        .await
+        .expect("resume");
+    let mut rest = Vec::new();
+    while slow_ids.len() + rest.len() < total {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), resumed.next())
+            .await
+            .expect("in time")
+            .expect("message")
+            .expect("ok");
+        let event: Value = serde_json::from_str(message.to_text().expect("text")).expect("json");
+        rest.push(event["id"].as_i64().expect("id"));
+    }
+    assert_eq!(&rest[..], &ids[slow_ids.len()..]);
+    stack.stop().await;
+}
+
+/// Starts the hub binary on fixed ports; `workers` delivery workers.
+fn spawn_hub(data: &std::path::Path, ports: &[String; 4], workers: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_boltworks"))
+        .args(["serve", "--data-dir"])
+        .arg(data)
+        .args([
+            "--listen",
+            &ports[0],
+            "--node-listen",
+            &ports[1],
+            "--alice-listen",
+            &ports[2],
+            "--bob-listen",
+            &ports[3],
+        ])
+        .args([
+            "--notify-workers",
+            workers,
+            "--admin-token",
+            common::ADMIN_TOKEN,
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn boltworks")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let ports: [String; 4] = std::array::from_fn(|_| {
+        boltworks::dev::free_loopback_addr()
+            .expect("port")
+            .to_string()
+    });
+    let hub = common::HubClient::new(format!("http://{}", ports[0]));
+    let (receiver, url) = Receiver::default().start().await;
+
+    // No delivery workers: the event commits and is certainly not delivered before the kill.
+    let mut first = spawn_hub(&data, &ports, "0");
+    hub.wait_ready().await;
+    let (status, answer) = hub
+        .post(
+            "/dev/notify/emit",
+            json!({"type": "order.paid", "webhook": url}),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let event_id = answer["event_ids"][0].as_str().expect("id").to_string();
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    assert!(receiver.seen().is_empty());
+
+    let mut second = spawn_hub(&data, &ports, "1");
+    hub.wait_ready().await;
+    let delivered = eventually("delivery after restart", || async {
+        receiver.seen().first().cloned()
+    })
+    .await;
+    assert_eq!(delivered.event_id, event_id);
+    second.kill().expect("kill");
+    second.wait().expect("reaped");
+}

@@ -8,6 +8,7 @@
 //! serializes writers).
 
 pub mod admin_api;
+pub mod admin_client;
 pub mod email;
 pub mod guard;
 pub mod outbox;

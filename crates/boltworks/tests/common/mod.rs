@@ -330,7 +330,13 @@ impl HubClient {
         let this = self.clone();
         eventually("/ready", || {
             let this = this.clone();
-            async move { this.get("/ready").await.0.is_success().then_some(()) }
+            async move {
+                // The hub may still be starting (a subprocess not yet listening).
+                let response = this.http.get(format!("{}/ready", this.base)).send().await;
+                response
+                    .is_ok_and(|r| r.status().is_success())
+                    .then_some(())
+            }
         })
         .await;
     }

@@ -1,4 +1,4 @@
-//! `boltworks bench`: the hub's speed figures, printed. Starts a hub on an empty temporary data
+//! `boltworks bench` (payments): starts a hub on an empty temporary data
 //! directory (regtest, devchain, SQLite, demo nodes), measures the time from start to `/ready`,
 //! then the latency of sequential alice -> hub -> bob payments driven over the HTTP dev API,
 //! each timed from the pay request until the hub has committed alice's `PaymentSuccessful`.
@@ -7,27 +7,16 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args;
 use ldk_node::Event;
 use serde_json::{json, Value};
 
+use super::tempfile_dir;
 use crate::app::App;
 use crate::config::parse_serve_flags;
 use crate::dev::free_loopback_addr;
 
-/// Flags of `boltworks bench`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// How many sequential payments to time.
-    #[arg(long, default_value_t = 200)]
-    pub payments: usize,
-    /// Amount of each payment, in millisatoshis.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub amount_msat: u64,
-}
-
 /// Runs the benchmark and prints its figures.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.payments > 0 && args.payments <= 10_000,
         "--payments must be between 1 and 10000"
@@ -137,13 +126,4 @@ async fn post(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Resul
     let body: Value = response.json().await.unwrap_or(Value::Null);
     anyhow::ensure!(status.is_success(), "POST {url} answered {status}: {body}");
     Ok(body)
-}
-
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("boltworks-bench-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

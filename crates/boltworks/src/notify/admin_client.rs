@@ -1,0 +1,80 @@
+//! `boltworks admin ...`: the operator's command-line client of `/admin` on a running hub.
+
+use clap::Subcommand;
+use serde_json::Value;
+
+/// Operator commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// List notifications (newest first).
+    Notifications {
+        /// Only this status: pending, delivered or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one notification with its delivery log.
+    Notification {
+        /// The event id (evt_...).
+        event_id: String,
+    },
+    /// Queue a notification for delivery again now.
+    Redeliver {
+        /// The event id (evt_...).
+        event_id: String,
+    },
+    /// Show the signing secret of a webhook target URL.
+    WebhookSecret {
+        /// The target URL.
+        url: String,
+    },
+}
+
+/// Runs one command against the hub at `url` with the operator `token`, printing the answer.
+pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Result<()> {
+    let base = url.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let request = match &command {
+        AdminCommand::Notifications { status, limit } => {
+            let mut query = vec![("limit", limit.to_string())];
+            if let Some(status) = status {
+                query.push(("status", status.clone()));
+            }
+            client
+                .get(format!("{base}/admin/notifications"))
+                .query(&query)
+        }
+        AdminCommand::Notification { event_id } => {
+            client.get(format!("{base}/admin/notifications/{event_id}"))
+        }
+        AdminCommand::Redeliver { event_id } => {
+            client.post(format!("{base}/admin/notifications/{event_id}/redeliver"))
+        }
+        AdminCommand::WebhookSecret { url } => client
+            .get(format!("{base}/admin/webhook-secret"))
+            .query(&[("url", url)]),
+    };
+    let response = request
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    anyhow::ensure!(status.is_success(), "the hub answered {status}");
+    Ok(())
+}
+
+/// The operator token: given, or read from the data directory's `admin.token`.
+pub fn resolve_token(token: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
+    if let Some(token) = token {
+        return Ok(token);
+    }
+    let path = data_dir.join("admin.token");
+    std::fs::read_to_string(&path)
+        .map(|t| t.trim().to_string())
+        .map_err(|e| anyhow::anyhow!("no --token given and {} is unreadable: {e}", path.display()))
+}
