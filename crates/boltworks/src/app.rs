@@ -20,6 +20,9 @@ use crate::node::{ChainAccess, LightningNode, NodeSettings};
 use crate::notify::Notifier;
 use crate::store::Store;
 
+/// How long shutdown waits for event loops and delivery workers to finish what they hold.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Blocks the devchain mines on first start, so the faucet owns a mature coinbase.
 const DEVCHAIN_PREMINE: u32 = 101;
 
@@ -122,11 +125,18 @@ impl App {
                 }
                 let network = Arc::new(DemoNetwork::new(chain, alice, bob));
                 let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub));
-                background.push(tokio::spawn(async move {
-                    if let Err(e) = bootstrap_network.bootstrap(&bootstrap_hub).await {
-                        tracing::error!(error = %e, "demo network bootstrap failed");
+                // Not in `background`: on shutdown it is simply cancelled (it is idempotent).
+                let mut shutdown = shutdown_rx.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        result = bootstrap_network.bootstrap(&bootstrap_hub) => {
+                            if let Err(e) = result {
+                                tracing::error!(error = %e, "demo network bootstrap failed");
+                            }
+                        }
+                        _ = shutdown.wait_for(|stop| *stop) => {}
                     }
-                }));
+                });
                 Some(network)
             }
             _ => None,
@@ -187,14 +197,20 @@ impl App {
         &self.state
     }
 
-    /// Stops HTTP (letting requests in flight finish), the event loops, the nodes (persisting
-    /// their state), the chain server and the database, in that order.
+    /// Stops HTTP (letting requests in flight finish), the event loops and delivery workers, the
+    /// nodes (persisting their state), the chain server and the database, in that order.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
-        for task in self.background.drain(..) {
-            task.abort();
-            let _ = task.await;
+        // Event loops and delivery workers stop at their next step; a worker finishes and
+        // records the deliveries it has in flight. Whatever is still running after the grace
+        // period is cancelled (an unrecorded delivery is retried after its lease: at least once).
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        for mut task in self.background.drain(..) {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+                let _ = task.await;
+            }
         }
         let mut nodes = vec![Arc::clone(&self.state.node)];
         if let Some(dev) = &self.state.dev {

@@ -286,21 +286,40 @@ async fn redirects_are_not_followed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hubs_on_one_postgres_deliver_each_event_exactly_once() {
+async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
     let url = common::fresh_postgres_url().await;
-    let options = StackOptions {
-        demo_nodes: true,
-        database_url: Some(url),
-        extra_flags: vec!["--notify-workers".into(), "2".into()],
-    };
-    let first = TestStack::start(options.clone()).await;
-    let second = TestStack::start(options).await;
     let (receiver, hook) = Receiver::default().start().await;
-    emit(
-        &first,
-        json!({"type": "bulk", "webhook": hook, "count": 1000}),
-    )
-    .await;
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let mut hubs = Vec::new();
+    for dir in &dirs {
+        let ports: [String; 4] = std::array::from_fn(|_| {
+            boltworks::dev::free_loopback_addr()
+                .expect("port")
+                .to_string()
+        });
+        let child = spawn_hub(
+            &dir.path().join("data"),
+            &ports,
+            "2",
+            &["--database-url", &url],
+        );
+        let client = common::HubClient::new(format!("http://{}", ports[0]));
+        hubs.push((child, client));
+    }
+    for (_, client) in &hubs {
+        client.wait_ready().await;
+    }
+    let (status, answer) = hubs[0]
+        .1
+        .post(
+            "/dev/notify/emit",
+            json!({"type": "bulk", "webhook": hook, "count": 1000}),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
     eventually("1000 deliveries", || async {
         (receiver.seen().len() >= 1000).then_some(())
     })
@@ -316,8 +335,24 @@ async fn two_hubs_on_one_postgres_deliver_each_event_exactly_once() {
         per_event.values().all(|n| *n == 1),
         "an event was delivered twice"
     );
-    first.stop().await;
-    second.stop().await;
+    // The other process reads the same delivery log.
+    let (status, listed) = hubs[1]
+        .1
+        .admin_get("/admin/notifications?status=delivered&limit=500")
+        .await;
+    assert!(status.is_success(), "{listed}");
+    for dir in &dirs {
+        let log = std::fs::read_to_string(dir.path().join("data.log")).unwrap_or_default();
+        assert!(
+            !log.contains("WARN") && !log.contains("ERROR"),
+            "hub log: {log}"
+        );
+    }
+    assert_eq!(listed["notifications"].as_array().expect("list").len(), 500);
+    for (mut child, _) in hubs {
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -563,8 +598,13 @@ async fn a_slow_websocket_client_is_cut_off_without_holding_up_others_and_resume
     stack.stop().await;
 }
 
-/// Starts the hub binary on fixed ports; `workers` delivery workers.
-fn spawn_hub(data: &std::path::Path, ports: &[String; 4], workers: &str) -> std::process::Child {
+/// Starts the hub binary on fixed ports with `workers` delivery workers and `extra` flags.
+fn spawn_hub(
+    data: &std::path::Path,
+    ports: &[String; 4],
+    workers: &str,
+    extra: &[&str],
+) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_boltworks"))
         .args(["serve", "--data-dir"])
         .arg(data)
@@ -584,9 +624,10 @@ fn spawn_hub(data: &std::path::Path, ports: &[String; 4], workers: &str) -> std:
             "--admin-token",
             common::ADMIN_TOKEN,
         ])
-        .env("RUST_LOG", "warn")
+        .args(extra)
+        .env("RUST_LOG", "warn,sqlx_postgres::options::pgpass=error")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(data.with_extension("log")).expect("log file"))
         .spawn()
         .expect("spawn boltworks")
 }
@@ -604,7 +645,7 @@ async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
     let (receiver, url) = Receiver::default().start().await;
 
     // No delivery workers: the event commits and is certainly not delivered before the kill.
-    let mut first = spawn_hub(&data, &ports, "0");
+    let mut first = spawn_hub(&data, &ports, "0", &[]);
     hub.wait_ready().await;
     let (status, answer) = hub
         .post(
@@ -618,7 +659,7 @@ async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
     first.wait().expect("reaped");
     assert!(receiver.seen().is_empty());
 
-    let mut second = spawn_hub(&data, &ports, "1");
+    let mut second = spawn_hub(&data, &ports, "1", &[]);
     hub.wait_ready().await;
     let delivered = eventually("delivery after restart", || async {
         receiver.seen().first().cloned()

@@ -87,6 +87,15 @@ fn sign_p2wsh(mut tx: Transaction, key: &Key, script: &ScriptBuf, value: Amount)
     tx
 }
 
+/// Spends the 50 BTC coinbase coin at `outpoint`, owned by `key`, to one output.
+fn spend_coin(key: &Key, outpoint: OutPoint, to: ScriptBuf, sat: u64) -> Transaction {
+    sign_p2wpkh(
+        unsigned(outpoint, pay_to(to, sat), Sequence::MAX, 0),
+        key,
+        Amount::from_sat(COIN),
+    )
+}
+
 fn pay_to(script: ScriptBuf, sat: u64) -> Vec<TxOut> {
     vec![TxOut {
         value: Amount::from_sat(sat),
@@ -123,16 +132,7 @@ fn immature_coinbase_is_refused_until_depth_100() {
         0,
     );
     chain.mine_to_faucet(98).expect("mine");
-    let tx = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        Amount::from_sat(COIN),
-    );
+    let tx = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
     let (code, message) = rejection(chain.submit(tx.clone()));
     assert_eq!(code, -26);
     assert_eq!(
@@ -148,27 +148,8 @@ fn double_spends_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(2);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let value = Amount::from_sat(COIN);
-    let first = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        value,
-    );
-    let second = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(Key::new(3).p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        value,
-    );
+    let first = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
+    let second = spend_coin(&key, outpoint, Key::new(3).p2wpkh(), COIN - 1_000);
     chain.submit(first.clone()).expect("first spend");
 
     // Same fee against a mempool spend: not a valid replacement.
@@ -197,27 +178,8 @@ fn a_replacement_paying_more_evicts_the_original() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(4);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let value = Amount::from_sat(COIN);
-    let original = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        value,
-    );
-    let replacement = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 10_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        value,
-    );
+    let original = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
+    let replacement = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 10_000);
     chain.submit(original.clone()).expect("original");
     chain.submit(replacement.clone()).expect("replacement");
     assert_eq!(chain.mempool_txids(), vec![replacement.compute_txid()]);
@@ -259,23 +221,14 @@ fn outputs_above_inputs_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(7);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let value = Amount::from_sat(COIN);
-    let greedy = sign_p2wpkh(
-        unsigned(outpoint, pay_to(key.p2wpkh(), COIN + 1), Sequence::MAX, 0),
-        &key,
-        value,
-    );
+    let greedy = spend_coin(&key, outpoint, key.p2wpkh(), COIN + 1);
     let (code, message) = rejection(chain.submit(greedy));
     assert_eq!(code, -26);
     assert_eq!(
         message,
         "bad-txns-in-belowout, value in (50.00) < value out (50.00000001)"
     );
-    let honest = sign_p2wpkh(
-        unsigned(outpoint, pay_to(key.p2wpkh(), COIN), Sequence::MAX, 0),
-        &key,
-        value,
-    );
+    let honest = spend_coin(&key, outpoint, key.p2wpkh(), COIN);
     chain.submit(honest).expect("outputs equal to inputs");
 }
 
@@ -315,18 +268,11 @@ fn a_csv_locked_spend_is_refused_until_its_relative_delay() {
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
     let csv_script = key.csv_script(10);
     let locked_value = COIN - 1_000;
-    let fund = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(
-                ScriptBuf::new_p2wsh(&csv_script.wscript_hash()),
-                locked_value,
-            ),
-            Sequence::MAX,
-            0,
-        ),
+    let fund = spend_coin(
         &key,
-        Amount::from_sat(COIN),
+        outpoint,
+        ScriptBuf::new_p2wsh(&csv_script.wscript_hash()),
+        locked_value,
     );
     chain.submit(fund.clone()).expect("fund the CSV output");
     chain.mine_to_faucet(1).expect("mine");
@@ -356,16 +302,7 @@ fn every_block_has_a_valid_merkle_root_and_witness_commitment() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(10);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let tx = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        Amount::from_sat(COIN),
-    );
+    let tx = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
     // The faucet's first coinbase (height 2) reaches wallet maturity (depth 101) one block on.
     chain.mine_to_faucet(1).expect("mine");
     chain.submit(tx.clone()).expect("spend");
@@ -416,16 +353,7 @@ fn invalidateblock_reorgs_and_returns_transactions_to_the_mempool() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(11);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let tx = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        Amount::from_sat(COIN),
-    );
+    let tx = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
     chain.submit(tx.clone()).expect("spend");
     let confirmed_in = chain.mine_to_faucet(1).expect("mine")[0].hash;
     chain.mine_to_faucet(2).expect("mine");
@@ -445,16 +373,7 @@ fn the_chain_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = Key::new(12);
     let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
-    let pending = sign_p2wpkh(
-        unsigned(
-            outpoint,
-            pay_to(key.p2wpkh(), COIN - 1_000),
-            Sequence::MAX,
-            0,
-        ),
-        &key,
-        Amount::from_sat(COIN),
-    );
+    let pending = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
     let stale = chain.mine_to_faucet(2).expect("mine")[1].hash;
     chain.invalidate_block(stale).expect("invalidate");
     chain.mine_to_faucet(3).expect("mine");

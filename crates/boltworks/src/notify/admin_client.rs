@@ -1,7 +1,6 @@
 //! `boltworks admin ...`: the operator's command-line client of `/admin` on a running hub.
 
 use clap::Subcommand;
-use serde_json::Value;
 
 /// Operator commands.
 #[derive(Debug, Subcommand)]
@@ -56,16 +55,7 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),
     };
-    let response = request
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    println!("{}", serde_json::to_string_pretty(&body)?);
-    anyhow::ensure!(status.is_success(), "the hub answered {status}");
-    Ok(())
+    crate::dev::client::send_and_print(request.bearer_auth(token), base).await
 }
 
 /// The operator token: given, or read from the data directory's `admin.token`.
