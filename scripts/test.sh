@@ -24,7 +24,16 @@ ensure_postgres() {
   exit 1
 }
 
+# Each test makes its own database; drop what earlier runs left behind.
+drop_stale_test_databases() {
+  local db
+  for db in $(psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'boltworks_test_%'" 2>/dev/null); do
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+
 ensure_postgres
+drop_stale_test_databases
 
 if cargo nextest --version >/dev/null 2>&1; then
   # Each test starts its own stack; they mostly wait on the network, so run more than one per core.

@@ -31,6 +31,8 @@ struct Receiver {
     seen: Arc<Mutex<Vec<Received>>>,
     statuses: Arc<Mutex<Vec<u16>>>,
     redirect_to: Option<String>,
+    /// Answer only after this long (a slow target).
+    delay: Option<std::time::Duration>,
 }
 
 impl Receiver {
@@ -53,6 +55,9 @@ impl Receiver {
                 signature: header("x-boltworks-signature"),
                 body,
             });
+            if let Some(delay) = receiver.delay {
+                tokio::time::sleep(delay).await;
+            }
             if let Some(to) = &receiver.redirect_to {
                 return (StatusCode::FOUND, [("location", to.clone())]).into_response();
             }
@@ -668,4 +673,42 @@ async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
     assert_eq!(delivered.event_id, event_id);
     second.kill().expect("kill");
     second.wait().expect("reaped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_target_times_out_and_is_retried() {
+    let options = StackOptions {
+        demo_nodes: true,
+        extra_flags: vec!["--webhook-timeout".into(), "1".into()],
+        ..Default::default()
+    };
+    let stack = TestStack::start(options).await;
+    let slow = Receiver {
+        delay: Some(std::time::Duration::from_secs(3)),
+        ..Default::default()
+    };
+    let (_receiver, url) = slow.start().await;
+    let answer = emit(&stack, json!({"type": "probe", "webhook": url})).await;
+    let id = answer["event_ids"][0].as_str().expect("id").to_string();
+    let record = eventually("a timed-out attempt", || async {
+        let (_, record) = stack
+            .hub
+            .admin_get(&format!("/admin/notifications/{id}"))
+            .await;
+        (!record["log"].as_array()?.is_empty()).then_some(record)
+    })
+    .await;
+    assert_eq!(
+        record["status"], "pending",
+        "a timeout is retried, not failed"
+    );
+    assert_eq!(record["log"][0]["outcome"], "retry");
+    assert!(record["log"][0]["status_code"].is_null());
+    let error = record["last_error"].as_str().expect("error");
+    assert!(
+        error.contains("timed out") || error.contains("timeout"),
+        "{error}"
+    );
+    assert!(record["log"][0]["latency_ms"].as_i64().expect("latency") >= 900);
+    stack.stop().await;
 }
