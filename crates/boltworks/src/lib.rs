@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod clock;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod money;
 pub mod node;
 pub mod notify;
+pub mod services;
 pub mod store;
 
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the

@@ -81,6 +81,26 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         self.add("post", path, summary, post(handler))
     }
 
+    /// Adds one handler for both GET and POST (documented as both).
+    pub fn get_and_post<H: Handler<T, S>, T: 'static>(
+        mut self,
+        path: &str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self {
+        let full = crate::config::ServiceBases::join(&self.base, path);
+        self.router = self.router.route(&full, get(handler.clone()).post(handler));
+        for method in ["get", "post"] {
+            self.docs.push(RouteDoc {
+                method,
+                path: full.clone(),
+                summary,
+                tag: self.tag,
+            });
+        }
+        self
+    }
+
     /// Adds a PUT route.
     pub fn put<H: Handler<T, S>, T: 'static>(
         self,

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             health::ready,
         );
     routes = routes.merge(crate::notify::admin_api::routes());
+    routes = routes.merge(crate::services::escrow::routes(&state.config.bases.escrow));
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

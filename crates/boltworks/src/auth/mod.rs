@@ -1,0 +1,65 @@
+//! Credentials shared by the services: argon2id password hashes and random session keys.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use bitcoin::hashes::{sha256, Hash};
+use rand::RngCore;
+
+/// Hashes a password with argon2id and a random salt (PHC string format).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Checks a password against its stored hash (constant-time comparison inside argon2).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// A new session key: 32 random bytes as 64 lowercase hex characters.
+pub fn new_session_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What is stored for a session key: its SHA-256, hex. Lookups by this value need no
+/// constant-time comparison (an attacker cannot steer the hash).
+pub fn session_key_hash(key: &str) -> String {
+    hex::encode(sha256::Hash::hash(key.as_bytes()).to_byte_array())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let stored = hash_password("correct horse").expect("hash");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &stored));
+        assert!(!verify_password("wrong", &stored));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert_ne!(
+            hash_password("correct horse").expect("hash"),
+            stored,
+            "salted"
+        );
+    }
+
+    #[test]
+    fn session_keys_are_64_hex() {
+        let key = new_session_key();
+        assert_eq!(key.len(), 64);
+        assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(new_session_key(), key);
+        assert_eq!(session_key_hash(&key).len(), 64);
+    }
+}

@@ -1,0 +1,353 @@
+//! The escrow v2 endpoints. Each reads its fields, authenticates the session, checks the model,
+//! and calls the store; answers keep the original's shapes.
+
+use axum::extract::State;
+use axum::Json;
+use bitcoin::hashes::{sha256, Hash};
+use rand::RngCore;
+use serde_json::{json, Value};
+
+use super::api::EscrowInput;
+use super::error::EscrowError;
+use super::model::{Action, Refusal, Role, Status};
+use super::store::{self, EscrowTx, InvoiceFacts, NewTx};
+use crate::app::AppState;
+use crate::auth;
+use crate::node::invoice::{check_usable, expires_at, InvoiceProblem};
+
+/// A session lasts 14 days, as the documentation says.
+const SESSION_SECS: i64 = 14 * 24 * 3600;
+/// `extend-session` moves the expiry to this fixed time (2038), as the original did.
+const EXTENDED_EXPIRY: i64 = 2_176_860_314;
+/// A transaction's informational expiry: 2 weeks after creation.
+const TX_LIFETIME_SECS: i64 = 14 * 24 * 3600;
+/// Longest accepted password.
+const MAX_PASSWORD: usize = 1_000;
+
+type Answer = Result<Json<Value>, EscrowError>;
+
+async fn authenticate(state: &AppState, input: &EscrowInput) -> Result<i64, EscrowError> {
+    let key = input.required_text("session_id")?;
+    store::session_user(
+        &state.store,
+        &auth::session_key_hash(&key),
+        state.clock.now_unix(),
+    )
+    .await?
+    .ok_or_else(|| EscrowError::refused("invalid session"))
+}
+
+/// The transaction and the caller's role in it; strangers learn nothing, not even existence.
+async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Role), EscrowError> {
+    let tx = store::get_tx(&state.store, tx_id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    let role = if tx.seller_id == user {
+        Role::Seller
+    } else if tx.buyer_id == Some(user) {
+        Role::Buyer
+    } else {
+        return Err(EscrowError::refused("transaction not found"));
+    };
+    Ok((tx, role))
+}
+
+async fn new_session(state: &AppState, user: i64) -> Answer {
+    let key = auth::new_session_key();
+    let expiry = state.clock.now_unix() + SESSION_SECS;
+    store::create_session(&state.store, &auth::session_key_hash(&key), user, expiry).await?;
+    Ok(Json(
+        json!({"status": "success", "session": key, "id": user.to_string(), "expiry": expiry.to_string()}),
+    ))
+}
+
+fn credentials(input: &EscrowInput) -> Result<(String, String), EscrowError> {
+    let email = input.required_text("email")?.trim().to_lowercase();
+    let password = input.required_text("password")?;
+    if password.len() > MAX_PASSWORD {
+        return Err(EscrowError::refused(format!(
+            "password is longer than {MAX_PASSWORD} characters"
+        )));
+    }
+    Ok((email, password))
+}
+
+async fn check_password(password: String, stored: String) -> Result<bool, EscrowError> {
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
+        .await
+        .map_err(|e| EscrowError::Internal(e.to_string()))
+}
+
+/// Attaches `user` as buyer of `tx_id` when the transaction has none; the seller cannot be its
+/// own buyer.
+async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), EscrowError> {
+    let tx = store::get_tx(&state.store, tx_id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    if tx.buyer_id == Some(user) {
+        return Ok(());
+    }
+    if tx.seller_id == user {
+        return Err(EscrowError::refused(
+            "the seller cannot be the buyer of their own transaction",
+        ));
+    }
+    if !store::attach_buyer(&state.store, tx_id, user).await? {
+        return Err(EscrowError::refused("this transaction already has a buyer"));
+    }
+    Ok(())
+}
+
+/// `setuser`: create a user (an existing email with the same password logs in).
+pub async fn setuser(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let (email, password) = credentials(&input)?;
+    let tx = input.optional_tx()?;
+    if let Some((id, stored)) = store::find_user(&state.store, &email).await? {
+        if !check_password(password, stored).await? {
+            return Err(EscrowError::refused("user already exists"));
+        }
+        if let Some(tx) = tx {
+            attach_buyer(&state, id, tx).await?;
+        }
+        return new_session(&state, id).await;
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| EscrowError::Internal(e.to_string()))?
+        .map_err(|e| EscrowError::Internal(e.to_string()))?;
+    let id = store::create_user(&state.store, &email, &hash, state.clock.now_unix())
+        .await?
+        .ok_or_else(|| EscrowError::refused("user already exists"))?;
+    if let Some(tx) = tx {
+        attach_buyer(&state, id, tx).await?;
+    }
+    new_session(&state, id).await
+}
+
+/// `login`: a new session; with `tx`, also attach the caller as that transaction's buyer.
+pub async fn login(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let (email, password) = credentials(&input)?;
+    let tx = input.optional_tx()?;
+    // Unknown email and wrong password answer alike, so emails cannot be probed.
+    let Some((id, stored)) = store::find_user(&state.store, &email).await? else {
+        return Err(EscrowError::refused("wrong password"));
+    };
+    if !check_password(password, stored).await? {
+        return Err(EscrowError::refused("wrong password"));
+    }
+    if let Some(tx) = tx {
+        attach_buyer(&state, id, tx).await?;
+    }
+    new_session(&state, id).await
+}
+
+/// `extend-session`: the session becomes a long-lived API key (expiry in 2038).
+pub async fn extend_session(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let key = input.required_text("session_id")?;
+    let user = store::extend_session(
+        &state.store,
+        &auth::session_key_hash(&key),
+        state.clock.now_unix(),
+        EXTENDED_EXPIRY,
+    )
+    .await?
+    .ok_or_else(|| EscrowError::refused("invalid session"))?;
+    Ok(Json(
+        json!({"status": "success", "user": user.to_string(), "session_id": key, "expiry": EXTENDED_EXPIRY.to_string()}),
+    ))
+}
+
+/// `settx`: the seller creates a transaction; the hub makes its preimage.
+pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let seller = authenticate(&state, &input).await?;
+    let amount_sat = input.amount_sat()?;
+    let buyer_email = input.required_text("buyer_email")?;
+    let or_na = |name: &str| -> Result<String, EscrowError> {
+        Ok(input.text(name)?.unwrap_or_else(|| "n/a".into()))
+    };
+    let mut preimage = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut preimage);
+    let pmthash = hex::encode(sha256::Hash::hash(&preimage).to_byte_array());
+    let now = state.clock.now_unix();
+    let (goods, title, description, fee_payer) = (
+        or_na("goods_or_services")?,
+        or_na("title")?,
+        or_na("description")?,
+        or_na("fee_payer")?,
+    );
+    let new = NewTx {
+        seller_id: seller,
+        buyer_email: &buyer_email,
+        goods_or_services: &goods,
+        title: &title,
+        description: &description,
+        fee_payer: &fee_payer,
+        amount_sat,
+        pmthash: &pmthash,
+        preimage: &hex::encode(preimage),
+        created_at: now,
+        expires_at: now + TX_LIFETIME_SECS,
+    };
+    let tx = store::create_tx(&state.store, &new).await?;
+    tracing::info!(tx = tx.id, seller, amount_sat, "escrow transaction created");
+    Ok(Json(
+        json!({"status": "success", "data": tx.data_object(true)}),
+    ))
+}
+
+/// `getallusertxs`: the caller's transactions, as a bare array.
+pub async fn getallusertxs(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let txs = store::txs_of_user(&state.store, user).await?;
+    Ok(Json(Value::Array(
+        txs.iter().map(EscrowTx::stored_object).collect(),
+    )))
+}
+
+/// `gettx`: one transaction, bare.
+pub async fn gettx(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let (tx, _) = tx_for(&state, user, input.tx()?).await?;
+    Ok(Json(tx.stored_object()))
+}
+
+/// `setinvoice`: the seller submits a BOLT11 invoice for `pmthash` and exactly the amount.
+pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let (tx, role) = tx_for(&state, user, input.tx()?).await?;
+    if role != Role::Seller {
+        return Err(EscrowError::refused("only the seller can set the invoice"));
+    }
+    let text = input.required_text("invoice")?;
+    let invoice = crate::node::parse_invoice(&text).map_err(|e| EscrowError::refused(e.message))?;
+    check_usable(&invoice, state.config.network, &state.clock).map_err(|e| match e {
+        InvoiceProblem::WrongNetwork { .. } => EscrowError::refused(format!("wrong network: {e}")),
+        InvoiceProblem::Expired { .. } => {
+            EscrowError::refused(format!("the invoice has expired: {e}"))
+        }
+    })?;
+    if hex::encode(invoice.payment_hash().as_ref() as &[u8]) != tx.pmthash {
+        return Err(EscrowError::refused("wrong payment hash, try again"));
+    }
+    let expected_msat = tx.amount_sat.saturating_mul(1_000);
+    let amount_msat = invoice.amount_milli_satoshis().ok_or_else(|| {
+        EscrowError::refused(format!(
+            "the invoice has no amount; it must be for exactly {} sats",
+            tx.amount_sat
+        ))
+    })?;
+    if i64::try_from(amount_msat).ok() != Some(expected_msat) {
+        return Err(EscrowError::refused(format!("wrong amount: the invoice is for {amount_msat} msat, the transaction for {expected_msat} msat")));
+    }
+    if tx.invoice.is_some() {
+        return Err(EscrowError::refused(
+            "this transaction already has an invoice",
+        ));
+    }
+    let facts = InvoiceFacts {
+        bolt11: text.trim(),
+        amount_msat: expected_msat,
+        expires_at: expires_at(&invoice),
+        min_final_cltv_expiry_delta: i64::try_from(invoice.min_final_cltv_expiry_delta())
+            .unwrap_or(i64::MAX),
+        payee_node_id: invoice.recover_payee_pub_key().to_string(),
+    };
+    if !store::set_invoice(&state.store, tx.id, user, &facts).await? {
+        return Err(EscrowError::refused(
+            "this transaction already has an invoice",
+        ));
+    }
+    let tx = store::get_tx(&state.store, tx.id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    Ok(Json(
+        json!({"status": "success", "data": tx.data_object(false)}),
+    ))
+}
+
+async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
+    let user = authenticate(state, input).await?;
+    let (tx, role) = tx_for(state, user, input.tx()?).await?;
+    let status = Status::parse(&tx.status)
+        .ok_or_else(|| EscrowError::Internal(format!("unknown status {}", tx.status)))?;
+    match action.allowed(role, status) {
+        Ok(()) => {}
+        Err(Refusal::NotYours) => {
+            let party = if action.actor() == Role::Buyer {
+                "buyer"
+            } else {
+                "seller"
+            };
+            return Err(EscrowError::refused(format!(
+                "only the {party} can do this"
+            )));
+        }
+        Err(Refusal::WrongStatus(status)) => {
+            return Err(EscrowError::refused(format!(
+                "not allowed while the transaction is '{}'",
+                status.as_str()
+            )));
+        }
+    }
+    // Conditional on the status just read: of two racing requests, one wins, the other is told.
+    if !store::transition(
+        &state.store,
+        tx.id,
+        status.as_str(),
+        action.target().as_str(),
+    )
+    .await?
+    {
+        return Err(EscrowError::refused(
+            "the transaction changed meanwhile; read it again",
+        ));
+    }
+    let tx = store::get_tx(&state.store, tx.id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    tracing::info!(tx = tx.id, status = %tx.status, "escrow status changed");
+    Ok(Json(
+        json!({"status": "success", "data": tx.data_object(false)}),
+    ))
+}
+
+/// `buyerpaid` (buyer, optional).
+pub async fn buyerpaid(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    step(&state, &input, Action::BuyerPaid).await
+}
+
+/// `confirmpayment` (seller).
+pub async fn confirmpayment(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    step(&state, &input, Action::ConfirmPayment).await
+}
+
+/// `goodssent` (seller).
+pub async fn goodssent(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    step(&state, &input, Action::GoodsSent).await
+}
+
+/// `goodsreceived` (buyer).
+pub async fn goodsreceived(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    step(&state, &input, Action::GoodsReceived).await
+}
+
+/// `getpreimage` (seller, after `goods received`): the preimage, once the buyer confirmed.
+pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let tx_id = input.tx()?;
+    let nice_try = || EscrowError::refused("nice try!");
+    let (_, role) = tx_for(&state, user, tx_id).await.map_err(|_| nice_try())?;
+    if role != Role::Seller {
+        return Err(nice_try());
+    }
+    let preimage = store::release_preimage(&state.store, tx_id, user, state.clock.now_unix())
+        .await?
+        .ok_or_else(nice_try)?;
+    let tx = store::get_tx(&state.store, tx_id)
+        .await?
+        .ok_or_else(nice_try)?;
+    tracing::info!(tx = tx_id, "escrow preimage released to the seller");
+    Ok(Json(
+        json!({"status": "success", "preimage": preimage, "data": tx.data_object(false)}),
+    ))
+}

@@ -1,0 +1,433 @@
+//! Escrow's SQL. Ids are sequential from 0 (as the original numbered them); every status change
+//! is a conditional UPDATE on the status it expects, so racing requests cannot both win.
+
+use serde_json::{json, Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::store::Store;
+
+/// An escrow transaction as stored.
+#[derive(Debug, Clone)]
+pub struct EscrowTx {
+    /// Id.
+    pub id: i64,
+    /// Seller's user id.
+    pub seller_id: i64,
+    /// Buyer's user id, once attached.
+    pub buyer_id: Option<i64>,
+    /// Buyer's email as given at creation.
+    pub buyer_email: String,
+    /// `goods` or `services` (not validated, as in the original).
+    pub goods_or_services: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// `buyer` or `seller` (informational).
+    pub fee_payer: String,
+    /// Price in sats.
+    pub amount_sat: i64,
+    /// Status string.
+    pub status: String,
+    /// Payment hash the seller's invoice must use.
+    pub pmthash: String,
+    /// The seller's invoice, once set.
+    pub invoice: Option<String>,
+    /// Decoded invoice amount.
+    pub invoice_amount_msat: Option<i64>,
+    /// Decoded invoice expiry (unix seconds).
+    pub invoice_expires_at: Option<i64>,
+    /// Decoded min_final_cltv_expiry_delta.
+    pub min_final_cltv_expiry_delta: Option<i64>,
+    /// Decoded payee node id.
+    pub payee_node_id: Option<String>,
+    /// Created (unix seconds).
+    pub created_at: i64,
+    /// Informational expiry (unix seconds).
+    pub expires_at: i64,
+}
+
+const TX_COLUMNS: &str = "id, seller_id, buyer_id, buyer_email, goods_or_services, title, description, fee_payer, amount_sat, status, pmthash, invoice, invoice_amount_msat, invoice_expires_at, min_final_cltv_expiry_delta, payee_node_id, created_at, expires_at";
+
+fn tx_from_row(row: &AnyRow) -> Result<EscrowTx, sqlx::Error> {
+    Ok(EscrowTx {
+        id: row.try_get("id")?,
+        seller_id: row.try_get("seller_id")?,
+        buyer_id: row.try_get("buyer_id")?,
+        buyer_email: row.try_get("buyer_email")?,
+        goods_or_services: row.try_get("goods_or_services")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        fee_payer: row.try_get("fee_payer")?,
+        amount_sat: row.try_get("amount_sat")?,
+        status: row.try_get("status")?,
+        pmthash: row.try_get("pmthash")?,
+        invoice: row.try_get("invoice")?,
+        invoice_amount_msat: row.try_get("invoice_amount_msat")?,
+        invoice_expires_at: row.try_get("invoice_expires_at")?,
+        min_final_cltv_expiry_delta: row.try_get("min_final_cltv_expiry_delta")?,
+        payee_node_id: row.try_get("payee_node_id")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+impl EscrowTx {
+    /// The object `gettx`/`getallusertxs` return: the original's fields (id, created and expires
+    /// as numbers; the rest as strings; `invoice` only once set) plus boltworks' decoded invoice
+    /// facts.
+    pub fn stored_object(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.id));
+        object.insert("shipping_link".into(), json!(""));
+        object.insert("created".into(), json!(self.created_at));
+        object.insert("expires".into(), json!(self.expires_at));
+        object.insert(
+            "buyer".into(),
+            json!(self.buyer_id.map(|b| b.to_string()).unwrap_or_default()),
+        );
+        object.insert("buyer_email".into(), json!(self.buyer_email));
+        object.insert("seller".into(), json!(self.seller_id.to_string()));
+        object.insert("goods_or_services".into(), json!(self.goods_or_services));
+        object.insert("title".into(), json!(self.title));
+        object.insert("description".into(), json!(self.description));
+        object.insert("fee_payer".into(), json!(self.fee_payer));
+        object.insert("amount".into(), json!(self.amount_sat.to_string()));
+        object.insert("status".into(), json!(self.status));
+        object.insert("pmthash".into(), json!(self.pmthash));
+        if let Some(invoice) = &self.invoice {
+            object.insert("invoice".into(), json!(invoice));
+            object.insert(
+                "invoice_amount_msat".into(),
+                json!(self.invoice_amount_msat),
+            );
+            object.insert("invoice_expires_at".into(), json!(self.invoice_expires_at));
+            object.insert(
+                "min_final_cltv_expiry_delta".into(),
+                json!(self.min_final_cltv_expiry_delta),
+            );
+            object.insert("payee_node_id".into(), json!(self.payee_node_id));
+        }
+        Value::Object(object)
+    }
+
+    /// The `data` object of mutation responses: the stored object with every value a string
+    /// (settx keeps `created`/`expires` as numbers, as the original did).
+    pub fn data_object(&self, numeric_times: bool) -> Value {
+        let Value::Object(stored) = self.stored_object() else {
+            return Value::Null;
+        };
+        let data = stored
+            .into_iter()
+            .map(|(key, value)| {
+                let keep = numeric_times && (key == "created" || key == "expires");
+                let value = match value {
+                    Value::Number(n) if !keep => Value::String(n.to_string()),
+                    other => other,
+                };
+                (key, value)
+            })
+            .collect();
+        Value::Object(data)
+    }
+}
+
+/// Inserts a row with the next sequential id (from 0). Returns the id. On PostgreSQL two racing
+/// inserts can pick the same id; the loser gets a unique violation and the caller retries.
+async fn next_id_insert(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    values: &str,
+    binds: Vec<Value>,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!("INSERT INTO {table} (id, {columns}) SELECT COALESCE(MAX(id) + 1, 0), {values} FROM {table} RETURNING id");
+    let mut query = sqlx::query(&sql);
+    for value in binds {
+        query = match value {
+            Value::String(s) => query.bind(s),
+            Value::Number(n) => query.bind(n.as_i64()),
+            _ => query.bind(Option::<String>::None),
+        };
+    }
+    query.fetch_one(&mut *conn).await?.try_get("id")
+}
+
+/// Whether an error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Creates a user. `Ok(None)` if the email is taken.
+pub async fn create_user(
+    store: &Store,
+    email: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    for _ in 0..5 {
+        let mut conn = store.pool().acquire().await?;
+        let binds = vec![json!(email), json!(password_hash), json!(now)];
+        match next_id_insert(
+            &mut conn,
+            "escrow_users",
+            "email, password_hash, created_at",
+            "$1, $2, $3",
+            binds,
+        )
+        .await
+        {
+            Ok(id) => return Ok(Some(id)),
+            Err(e) if is_unique_violation(&e) => {
+                if find_user(store, email).await?.is_some() {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(sqlx::Error::Protocol("could not allocate a user id".into()))
+}
+
+/// A user's id and password hash, by email.
+pub async fn find_user(store: &Store, email: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, password_hash FROM escrow_users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("password_hash")?)))
+        .transpose()
+}
+
+/// Stores a session (by key hash).
+pub async fn create_session(
+    store: &Store,
+    key_hash: &str,
+    user_id: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO escrow_sessions (key_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(key_hash)
+        .bind(user_id)
+        .bind(expires_at)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// The user of an unexpired session.
+pub async fn session_user(
+    store: &Store,
+    key_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT user_id FROM escrow_sessions WHERE key_hash = $1 AND expires_at > $2")
+            .bind(key_hash)
+            .bind(now)
+            .fetch_optional(store.pool())
+            .await?;
+    row.map(|r| r.try_get("user_id")).transpose()
+}
+
+/// Moves an unexpired session's expiry. Returns its user.
+pub async fn extend_session(
+    store: &Store,
+    key_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("UPDATE escrow_sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3 RETURNING user_id")
+        .bind(expires_at)
+        .bind(key_hash)
+        .bind(now)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| r.try_get("user_id")).transpose()
+}
+
+/// What `settx` stores.
+pub struct NewTx<'a> {
+    /// Seller.
+    pub seller_id: i64,
+    /// Buyer email.
+    pub buyer_email: &'a str,
+    /// Kind.
+    pub goods_or_services: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Fee payer.
+    pub fee_payer: &'a str,
+    /// Price in sats.
+    pub amount_sat: i64,
+    /// sha256(preimage), hex.
+    pub pmthash: &'a str,
+    /// The secret, hex.
+    pub preimage: &'a str,
+    /// Now.
+    pub created_at: i64,
+    /// Informational expiry.
+    pub expires_at: i64,
+}
+
+/// Creates a transaction and its preimage in one database transaction.
+pub async fn create_tx(store: &Store, new: &NewTx<'_>) -> Result<EscrowTx, sqlx::Error> {
+    for _ in 0..5 {
+        let mut tx = store.pool().begin().await?;
+        let binds = vec![
+            json!(new.seller_id),
+            json!(new.buyer_email),
+            json!(new.goods_or_services),
+            json!(new.title),
+            json!(new.description),
+            json!(new.fee_payer),
+            json!(new.amount_sat),
+            json!(new.pmthash),
+            json!(new.created_at),
+            json!(new.expires_at),
+        ];
+        let columns = "seller_id, buyer_email, goods_or_services, title, description, fee_payer, amount_sat, status, pmthash, created_at, expires_at";
+        let values = "$1, $2, $3, $4, $5, $6, $7, 'needs invoice', $8, $9, $10";
+        let id = match next_id_insert(&mut tx, "escrow_txs", columns, values, binds).await {
+            Ok(id) => id,
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        sqlx::query("INSERT INTO escrow_preimages (tx_id, preimage) VALUES ($1, $2)")
+            .bind(id)
+            .bind(new.preimage)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return get_tx(store, id).await?.ok_or(sqlx::Error::RowNotFound);
+    }
+    Err(sqlx::Error::Protocol(
+        "could not allocate a transaction id".into(),
+    ))
+}
+
+/// One transaction.
+pub async fn get_tx(store: &Store, id: i64) -> Result<Option<EscrowTx>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.as_ref().map(tx_from_row).transpose()
+}
+
+/// The transactions where `user_id` is seller or buyer, oldest first.
+pub async fn txs_of_user(store: &Store, user_id: i64) -> Result<Vec<EscrowTx>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE seller_id = $1 OR buyer_id = $1 ORDER BY id"
+    ))
+    .bind(user_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(tx_from_row).collect()
+}
+
+/// Attaches a buyer if the transaction has none. Returns whether it did.
+pub async fn attach_buyer(store: &Store, tx_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE escrow_txs SET buyer_id = $1 WHERE id = $2 AND buyer_id IS NULL")
+            .bind(user_id)
+            .bind(tx_id)
+            .execute(store.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The decoded facts of a seller's invoice.
+pub struct InvoiceFacts<'a> {
+    /// The BOLT11 string.
+    pub bolt11: &'a str,
+    /// Amount.
+    pub amount_msat: i64,
+    /// Expiry (unix seconds).
+    pub expires_at: i64,
+    /// min_final_cltv_expiry_delta.
+    pub min_final_cltv_expiry_delta: i64,
+    /// Payee.
+    pub payee_node_id: String,
+}
+
+/// Stores the invoice if none is stored yet. Returns whether it did.
+pub async fn set_invoice(
+    store: &Store,
+    tx_id: i64,
+    seller_id: i64,
+    facts: &InvoiceFacts<'_>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE escrow_txs SET invoice = $1, invoice_amount_msat = $2, invoice_expires_at = $3,
+                min_final_cltv_expiry_delta = $4, payee_node_id = $5, status = 'needs paid'
+         WHERE id = $6 AND seller_id = $7 AND invoice IS NULL",
+    )
+    .bind(facts.bolt11)
+    .bind(facts.amount_msat)
+    .bind(facts.expires_at)
+    .bind(facts.min_final_cltv_expiry_delta)
+    .bind(&facts.payee_node_id)
+    .bind(tx_id)
+    .bind(seller_id)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves the status from `from` to `to`. Returns whether the row still had `from`.
+pub async fn transition(
+    store: &Store,
+    tx_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE escrow_txs SET status = $1 WHERE id = $2 AND status = $3")
+        .bind(to)
+        .bind(tx_id)
+        .bind(from)
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Releases the preimage to the seller: only from `goods received` (moving to `funds received`)
+/// or again once `funds received`. Returns the preimage, or `None` if not releasable.
+pub async fn release_preimage(
+    store: &Store,
+    tx_id: i64,
+    seller_id: i64,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    let moved = sqlx::query(
+        "UPDATE escrow_txs SET status = 'funds received'
+         WHERE id = $1 AND seller_id = $2 AND status IN ('goods received', 'funds received')",
+    )
+    .bind(tx_id)
+    .bind(seller_id)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE escrow_preimages SET released_at = COALESCE(released_at, $1) WHERE tx_id = $2",
+    )
+    .bind(now)
+    .bind(tx_id)
+    .execute(&mut *tx)
+    .await?;
+    let preimage: String = sqlx::query("SELECT preimage FROM escrow_preimages WHERE tx_id = $1")
+        .bind(tx_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("preimage")?;
+    tx.commit().await?;
+    Ok(Some(preimage))
+}

@@ -1,0 +1,430 @@
+//! The escrow API as its original clients used it (plain JSON POSTs to the documented paths),
+//! on real Lightning nodes: bob sells, alice buys, the hub keeps the preimage.
+
+mod common;
+
+use bitcoin::hashes::{sha256, Hash};
+use common::TestStack;
+use serde_json::{json, Value};
+
+/// A client of the escrow API, posting JSON as the seed's sample scripts do.
+struct Escrow<'a> {
+    stack: &'a TestStack,
+}
+
+impl Escrow<'_> {
+    async fn call(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.stack.hub.post(&format!("/escrow{path}"), body).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        answer
+    }
+
+    async fn ok(&self, path: &str, body: Value) -> Value {
+        let answer = self.call(path, body.clone()).await;
+        assert_eq!(answer["status"], "success", "{path} {body}: {answer}");
+        answer
+    }
+
+    async fn refused(&self, path: &str, body: Value) -> String {
+        let answer = self.call(path, body.clone()).await;
+        assert_eq!(
+            answer["status"], "error",
+            "{path} {body} should be refused: {answer}"
+        );
+        answer["message"].as_str().expect("message").to_string()
+    }
+
+    async fn user(&self, email: &str) -> String {
+        let answer = self
+            .ok(
+                "/setuser/v2/",
+                json!({"email": email, "password": "hunter2-long"}),
+            )
+            .await;
+        answer["session"].as_str().expect("session").to_string()
+    }
+}
+
+/// A seller, a buyer attached to a new 1,000-sat transaction. Returns (seller, buyer, tx, pmthash).
+async fn deal(escrow: &Escrow<'_>, tag: &str) -> (String, String, String, String) {
+    let seller = escrow.user(&format!("seller-{tag}@example.com")).await;
+    let created = escrow
+        .ok("/settx/v2/", json!({"session_id": seller, "buyer_email": "buyer@example.com", "goods_or_services": "goods", "title": "A book", "description": "Used", "fee_payer": "buyer", "amount": 1000}))
+        .await;
+    let data = &created["data"];
+    assert_eq!(data["status"], "needs invoice");
+    assert_eq!(data["amount"], "1000");
+    assert_eq!(data["buyer"], "");
+    assert!(data["created"].is_number() && data["id"].is_string());
+    assert!(data.get("invoice").is_none());
+    let tx = data["id"].as_str().expect("id").to_string();
+    let pmthash = data["pmthash"].as_str().expect("pmthash").to_string();
+    let buyer = escrow.ok("/setuser/v2", json!({"email": format!("buyer-{tag}@example.com"), "password": "pw-of-the-buyer", "tx": tx.parse::<i64>().expect("int")})).await;
+    (
+        seller,
+        buyer["session"].as_str().expect("session").to_string(),
+        tx,
+        pmthash,
+    )
+}
+
+async fn run_flow(stack: &TestStack, tag: &str, with_buyerpaid: bool) {
+    let escrow = Escrow { stack };
+    let hub = &stack.hub;
+    let (seller, buyer, tx, pmthash) = deal(&escrow, tag).await;
+
+    // bob (the seller's node) makes a hold invoice for pmthash; the hub checks it.
+    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let set = escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
+        )
+        .await;
+    assert_eq!(set["data"]["status"], "needs paid");
+    assert_eq!(set["data"]["invoice"], invoice.bolt11);
+    assert_eq!(set["data"]["invoice_amount_msat"], "1000000");
+    assert_eq!(set["data"]["payee_node_id"], hub.nodes().await.bob.node_id);
+
+    // alice pays; bob's node holds the HTLC.
+    hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.wait_payment("bob", &pmthash, "held").await;
+
+    if with_buyerpaid {
+        let paid = escrow
+            .ok("/buyerpaid/v2/", json!({"session_id": buyer, "tx": tx}))
+            .await;
+        assert_eq!(paid["data"]["status"], "claims paid");
+    }
+    assert_eq!(
+        escrow
+            .ok(
+                "/confirmpayment/v2/",
+                json!({"session_id": seller, "tx": tx})
+            )
+            .await["data"]["status"],
+        "paid"
+    );
+    assert_eq!(
+        escrow
+            .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+            .await["data"]["status"],
+        "goods sent"
+    );
+
+    // The preimage stays secret until the buyer confirms receipt.
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+    assert_eq!(
+        escrow
+            .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
+            .await["data"]["status"],
+        "goods received"
+    );
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": buyer, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+    let released = escrow
+        .ok("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+        .await;
+    let preimage = released["preimage"].as_str().expect("preimage").to_string();
+    assert_eq!(
+        hex::encode(sha256::Hash::hash(&hex::decode(&preimage).expect("hex")).to_byte_array()),
+        pmthash
+    );
+    assert_eq!(released["data"]["status"], "funds received");
+    // Asking again returns the same answer (the original sent an empty body).
+    assert_eq!(
+        escrow
+            .ok("/getpreimage/v2", json!({"session_id": seller, "tx": tx}))
+            .await["preimage"],
+        preimage
+    );
+
+    // bob claims with it; alice's payment succeeds with that same preimage.
+    hub.claim("bob", &pmthash, &preimage).await.expect("claim");
+    let paid = hub.wait_payment("alice", &pmthash, "succeeded").await;
+    assert_eq!(paid.preimage.as_deref(), Some(preimage.as_str()));
+
+    let stored = escrow
+        .call(
+            "/gettx/v2",
+            json!({"session_id": buyer, "tx": tx.parse::<i64>().expect("int")}),
+        )
+        .await;
+    assert_eq!(stored["status"], "funds received");
+    assert!(stored["id"].is_number() && stored["amount"] == "1000");
+    let mine = escrow
+        .call("/getallusertxs/v2/", json!({"session_id": buyer}))
+        .await;
+    assert!(mine
+        .as_array()
+        .expect("bare array")
+        .iter()
+        .any(|t| t["pmthash"] == pmthash));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_happy_path_releases_the_preimage_only_after_goods_received() {
+    let stack = TestStack::with_demo_nodes().await;
+    run_flow(&stack, "a", true).await;
+    run_flow(&stack, "b", false).await;
+    stack.stop().await;
+}
+
+/// A validly signed invoice for another network (mainnet), for `payment_hash`.
+fn mainnet_invoice(payment_hash: &str, amount_msat: u64) -> String {
+    use bitcoin::secp256k1::{Secp256k1, SecretKey};
+    use ldk_node::lightning_invoice::{Currency, InvoiceBuilder, PaymentSecret};
+    let secp = Secp256k1::new();
+    let key = SecretKey::from_slice(&[42; 32]).expect("key");
+    let hash = sha256::Hash::from_slice(&hex::decode(payment_hash).expect("hex")).expect("hash");
+    InvoiceBuilder::new(Currency::Bitcoin)
+        .description("mainnet".into())
+        .payment_hash(hash)
+        .payment_secret(PaymentSecret([7; 32]))
+        .amount_milli_satoshis(amount_msat)
+        .current_timestamp()
+        .min_final_cltv_expiry_delta(144)
+        .build_signed(|message| secp.sign_ecdsa_recoverable(message, &key))
+        .expect("signed invoice")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn setinvoice_refuses_each_wrong_invoice_with_its_own_message() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let hub = &stack.hub;
+    let (seller, buyer, tx, pmthash) = deal(&escrow, "refusals").await;
+    let set = |invoice: String| json!({"session_id": seller, "tx": tx, "invoice": invoice});
+
+    assert!(escrow
+        .refused("/setinvoice/v2/", set("lnbcrt1garbage".into()))
+        .await
+        .contains("invalid invoice"));
+    let mainnet = mainnet_invoice(&pmthash, 1_000_000);
+    assert!(escrow
+        .refused("/setinvoice/v2/", set(mainnet))
+        .await
+        .contains("wrong network"));
+    let other_hash = hub.invoice("bob", 1_000_000).await;
+    assert_eq!(
+        escrow
+            .refused("/setinvoice/v2/", set(other_hash.bolt11))
+            .await,
+        "wrong payment hash, try again"
+    );
+    let wrong_amount = hub.hold_invoice("bob", 999_000, &pmthash).await;
+    assert!(escrow
+        .refused("/setinvoice/v2/", set(wrong_amount.bolt11))
+        .await
+        .contains("wrong amount"));
+    let short = hub
+        .post(
+            "/dev/bob/invoice",
+            json!({"amount_msat": 1_000_000, "payment_hash": pmthash, "expiry_secs": 60}),
+        )
+        .await
+        .1;
+    hub.post("/dev/clock/advance", json!({"secs": 120})).await;
+    assert!(escrow
+        .refused(
+            "/setinvoice/v2/",
+            set(short["bolt11"].as_str().expect("bolt11").into())
+        )
+        .await
+        .contains("expired"));
+    // The buyer may not set it, and nothing was stored by the refusals.
+    let good = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    assert!(escrow
+        .refused(
+            "/setinvoice/v2/",
+            json!({"session_id": buyer, "tx": tx, "invoice": good.bolt11})
+        )
+        .await
+        .contains("only the seller"));
+    escrow.ok("/setinvoice/v2/", set(good.bolt11.clone())).await;
+    assert!(escrow
+        .refused("/setinvoice/v2/", set(good.bolt11))
+        .await
+        .contains("already has an invoice"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn permissions_and_sessions_hold() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let (seller, buyer, tx, _) = deal(&escrow, "perm").await;
+    let stranger = escrow.user("stranger@example.com").await;
+
+    // A stranger learns nothing and changes nothing.
+    assert_eq!(
+        escrow
+            .refused("/gettx/v2/", json!({"session_id": stranger, "tx": tx}))
+            .await,
+        "transaction not found"
+    );
+    assert_eq!(
+        escrow
+            .refused(
+                "/goodsreceived/v2/",
+                json!({"session_id": stranger, "tx": tx})
+            )
+            .await,
+        "transaction not found"
+    );
+    assert_eq!(
+        escrow
+            .refused(
+                "/getpreimage/v2/",
+                json!({"session_id": stranger, "tx": tx})
+            )
+            .await,
+        "nice try!"
+    );
+    assert_eq!(
+        escrow
+            .call("/getallusertxs/v2/", json!({"session_id": stranger}))
+            .await,
+        json!([])
+    );
+    // The buyer cannot take seller actions, nor the seller buyer actions.
+    assert!(escrow
+        .refused(
+            "/confirmpayment/v2/",
+            json!({"session_id": buyer, "tx": tx})
+        )
+        .await
+        .contains("only the seller"));
+    assert!(escrow
+        .refused(
+            "/goodsreceived/v2/",
+            json!({"session_id": seller, "tx": tx})
+        )
+        .await
+        .contains("only the buyer"));
+    // A second buyer cannot attach; the seller cannot be its own buyer.
+    let second = escrow
+        .call(
+            "/login/v2/",
+            json!({"email": "stranger@example.com", "password": "hunter2-long", "tx": tx}),
+        )
+        .await;
+    assert_eq!(second["message"], "this transaction already has a buyer");
+    // Wrong password and unknown email answer alike; an existing email with another password is refused.
+    assert_eq!(
+        escrow
+            .refused(
+                "/login/v2/",
+                json!({"email": "stranger@example.com", "password": "nope"})
+            )
+            .await,
+        "wrong password"
+    );
+    assert_eq!(
+        escrow
+            .refused(
+                "/login/v2/",
+                json!({"email": "nobody@example.com", "password": "nope"})
+            )
+            .await,
+        "wrong password"
+    );
+    assert_eq!(
+        escrow
+            .refused(
+                "/setuser/v2/",
+                json!({"email": "stranger@example.com", "password": "other"})
+            )
+            .await,
+        "user already exists"
+    );
+
+    // extend-session makes a key that outlives the 14-day sessions.
+    let (status, extended) = stack
+        .hub
+        .get(&format!("/escrow/extend-session/?session_id={seller}"))
+        .await;
+    assert!(status.is_success());
+    assert_eq!(extended["expiry"], "2176860314");
+    stack
+        .hub
+        .post("/dev/clock/advance", json!({"secs": 15 * 24 * 3600}))
+        .await;
+    assert_eq!(
+        escrow
+            .refused("/getallusertxs/v2/", json!({"session_id": buyer}))
+            .await,
+        "invalid session"
+    );
+    assert!(escrow
+        .call("/getallusertxs/v2/", json!({"session_id": seller}))
+        .await
+        .is_array());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_input_gets_the_json_error_shape() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let seller = escrow.user("input@example.com").await;
+    for amount in [
+        json!(0),
+        json!(-5),
+        json!(1.5),
+        json!("ten"),
+        json!(u64::MAX),
+        json!(2_100_000_000_000_001u64),
+    ] {
+        let message = escrow
+            .refused(
+                "/settx/v2/",
+                json!({"session_id": seller, "buyer_email": "b@example.com", "amount": amount}),
+            )
+            .await;
+        assert!(message.contains("amount"), "{amount}: {message}");
+    }
+    assert!(escrow
+        .refused("/settx/v2/", json!({"session_id": seller, "amount": 10}))
+        .await
+        .contains("buyer_email"));
+    assert!(escrow
+        .refused("/gettx/v2/", json!({"session_id": seller, "tx": "abc"}))
+        .await
+        .contains("tx"));
+    assert_eq!(
+        escrow
+            .refused("/gettx/v2/", json!({"session_id": seller, "tx": 99999}))
+            .await,
+        "transaction not found"
+    );
+    assert_eq!(
+        escrow
+            .refused("/gettx/v2/", json!({"session_id": "0".repeat(64), "tx": 0}))
+            .await,
+        "invalid session"
+    );
+    assert!(escrow.refused("/settx/v2/", json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(20_000)})).await.contains("title"));
+    let http = reqwest::Client::new();
+    let malformed: Value = http
+        .post(format!("{}/escrow/gettx/v2/", stack.hub.base))
+        .body("{oops")
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(malformed["status"], "error");
+    stack.stop().await;
+}
