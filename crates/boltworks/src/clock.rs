@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The furthest a clock may run ahead: 100 years.
+const MAX_OFFSET_SECS: i64 = 100 * 365 * 24 * 3600;
+
 /// A shared, injectable clock. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -46,8 +49,9 @@ impl Clock {
         let system = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
-        i64::try_from(system.as_secs()).unwrap_or(i64::MAX)
-            + self.offset_secs.load(Ordering::SeqCst)
+        i64::try_from(system.as_secs())
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.offset_secs.load(Ordering::SeqCst))
     }
 
     /// How far this clock runs ahead of the system clock.
@@ -63,7 +67,9 @@ impl Clock {
         let delta = i64::try_from(secs).map_err(|_| ClockError::OutOfRange(secs))?;
         self.offset_secs
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |old| {
+                // A bound far past any deadline, so `now + anything` cannot overflow.
                 old.checked_add(delta)
+                    .filter(|offset| *offset <= MAX_OFFSET_SECS)
             })
             .map_err(|_| ClockError::OutOfRange(secs))?;
         Ok(self.now_unix())
@@ -86,6 +92,15 @@ mod tests {
         assert_eq!(
             clock.advance(u64::MAX),
             Err(ClockError::OutOfRange(u64::MAX))
+        );
+        assert_eq!(
+            clock.advance(i64::MAX as u64),
+            Err(ClockError::OutOfRange(i64::MAX as u64))
+        );
+        assert_eq!(
+            clock.offset_secs(),
+            3_600,
+            "a refused advance changes nothing"
         );
     }
 }

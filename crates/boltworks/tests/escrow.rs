@@ -176,6 +176,71 @@ async fn the_happy_path_releases_the_preimage_only_after_goods_received() {
     let stack = TestStack::with_demo_nodes().await;
     run_flow(&stack, "a", true).await;
     run_flow(&stack, "b", false).await;
+
+    // Each step's email went out through the outbox (into the data dir: no SMTP in tests).
+    let mail_dir = stack.data_dir().join("mail");
+    let mails = common::eventually("escrow emails", || async {
+        let mails: Vec<String> = std::fs::read_dir(&mail_dir)
+            .ok()?
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        // Flow a: created, invoice, buyer paid, goods sent, goods received; flow b: no buyer paid.
+        (mails.len() >= 9).then_some(mails)
+    })
+    .await;
+    let to = |who: &str, subject: &str| {
+        mails
+            .iter()
+            .filter(|m| m.contains(&format!("To: {who}")) && m.contains(subject))
+            .count()
+    };
+    assert_eq!(to("buyer@example.com", "You are invited"), 2);
+    assert_eq!(to("buyer-a@example.com", "Invoice ready"), 1);
+    assert_eq!(to("seller-a@example.com", "The buyer paid"), 1);
+    assert_eq!(to("buyer-a@example.com", "Goods sent"), 1);
+    assert_eq!(to("seller-a@example.com", "Goods received"), 1);
+    assert_eq!(to("seller-b@example.com", "The buyer paid"), 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_requests_leave_one_consistent_outcome() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let (seller, buyer, tx, pmthash) = deal(&escrow, "race").await;
+
+    // The same invoice sent four times at once is stored once.
+    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let body = json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11});
+    let answers = futures_util::future::join_all(
+        (0..4).map(|_| escrow.call("/setinvoice/v2/", body.clone())),
+    )
+    .await;
+    assert_eq!(
+        answers.iter().filter(|a| a["status"] == "success").count(),
+        1,
+        "{answers:?}"
+    );
+
+    escrow
+        .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+        .await;
+    // goodsreceived eight times at once: one wins, the others are told.
+    let body = json!({"session_id": buyer, "tx": tx});
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| escrow.call("/goodsreceived/v2/", body.clone())),
+    )
+    .await;
+    assert_eq!(
+        answers.iter().filter(|a| a["status"] == "success").count(),
+        1,
+        "{answers:?}"
+    );
+    let stored = escrow
+        .call("/gettx/v2/", json!({"session_id": buyer, "tx": tx}))
+        .await;
+    assert_eq!(stored["status"], "goods received");
+    assert_eq!(stored["invoice"], invoice.bolt11);
     stack.stop().await;
 }
 

@@ -252,15 +252,17 @@ impl Chain {
         };
         let spent = self.undo.pop().unwrap_or_default();
         let block = Arc::clone(&self.index[&hash].block);
+        // Spent coins come back first and the block's own outputs go after, so a coin both
+        // created and spent inside this block ends up absent, as it must.
+        for (outpoint, coin) in spent {
+            self.utxos.insert(outpoint, coin);
+        }
         for tx in &block.txdata {
             let txid = tx.compute_txid();
             for vout in 0..tx.output.len() {
                 self.utxos.remove(&OutPoint::new(txid, vout as u32));
             }
             self.tx_index.remove(&txid);
-        }
-        for (outpoint, coin) in spent {
-            self.utxos.insert(outpoint, coin);
         }
         block
             .txdata

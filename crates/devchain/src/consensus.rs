@@ -67,7 +67,8 @@ pub(crate) fn relative_lock(
     coin_height: u32,
     coin_prev_mtp: u32,
 ) -> Option<RelativeLock> {
-    if tx_version < 2 || sequence & SEQUENCE_LOCKTIME_DISABLE_FLAG != 0 {
+    // Core compares the version as unsigned: a negative version counts as >= 2.
+    if (tx_version as u32) < 2 || sequence & SEQUENCE_LOCKTIME_DISABLE_FLAG != 0 {
         return None;
     }
     let value = i64::from(sequence & SEQUENCE_LOCKTIME_MASK);

@@ -143,7 +143,6 @@ impl Devchain {
     pub fn mine(&self, count: u32, payout: &ScriptBuf) -> Result<Vec<BlockInfo>, DevchainError> {
         let mut state = self.lock();
         let mut mined = Vec::with_capacity(count as usize);
-        let mut blocks = Vec::with_capacity(count as usize);
         for _ in 0..count {
             state.extra_nonce = state.extra_nonce.wrapping_add(1);
             let tip_height = state.chain.tip_height();
@@ -157,6 +156,9 @@ impl Devchain {
             };
             let candidates: Vec<&MempoolEntry> = state.mempool.entries().collect();
             let block = mine_block(&template, &candidates);
+            // On disk before it joins the chain: a failed write leaves the chain as the file
+            // has it.
+            state.files.append_blocks(std::slice::from_ref(&block))?;
             let hash = state
                 .chain
                 .add_block(block.clone())
@@ -167,9 +169,8 @@ impl Devchain {
                 hash,
                 height: tip_height + 1,
             });
-            blocks.push(block);
         }
-        state.files.append_blocks(&blocks)?;
+        state.files.sync_blocks()?;
         state.refill_mempool(Vec::new())?;
         Ok(mined)
     }
@@ -348,7 +349,7 @@ impl ChainView<'_> {
             return None;
         }
         if let Some(coin) = self.chain.coin(outpoint) {
-            let confirmations = i64::from(self.chain.tip_height() - coin.height) + 1;
+            let confirmations = i64::from(self.chain.tip_height()) - i64::from(coin.height) + 1;
             return Some((coin.output.clone(), confirmations, coin.is_coinbase));
         }
         if include_mempool {

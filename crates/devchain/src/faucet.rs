@@ -66,7 +66,7 @@ impl Faucet {
         destination: ScriptBuf,
         amount: Amount,
     ) -> Result<Transaction, FaucetError> {
-        if amount.to_sat() < DUST_SAT {
+        if amount.to_sat() < DUST_SAT || amount > Amount::MAX_MONEY {
             return Err(FaucetError::InvalidAmount);
         }
         coins.sort_unstable_by_key(|c| std::cmp::Reverse(c.value));

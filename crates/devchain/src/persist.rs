@@ -72,7 +72,7 @@ impl DataDir {
         Ok(blocks)
     }
 
-    /// Appends blocks and syncs them to disk before returning.
+    /// Appends blocks without waiting for the disk (see `sync_blocks`).
     pub fn append_blocks(&self, blocks: &[Block]) -> io::Result<()> {
         let mut file = OpenOptions::new()
             .create(true)
@@ -85,8 +85,16 @@ impl DataDir {
             buffer.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
             buffer.extend_from_slice(&bytes);
         }
-        file.write_all(&buffer)?;
-        file.sync_data()
+        file.write_all(&buffer)
+    }
+
+    /// Waits until appended blocks are on disk.
+    pub fn sync_blocks(&self) -> io::Result<()> {
+        match File::open(self.path("blocks.dat")) {
+            Ok(file) => file.sync_data(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn load_invalidated(&self) -> io::Result<Vec<BlockHash>> {

@@ -388,3 +388,41 @@ fn the_chain_survives_a_restart() {
     assert_eq!(reopened.mempool_txids(), vec![pending.compute_txid()]);
     assert!(reopened.block(&stale).is_some(), "stale blocks stay known");
 }
+
+#[test]
+fn a_reorg_drops_coins_created_and_spent_in_the_same_block() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = Key::new(13);
+    let (chain, outpoint) = chain_with_mature_coin(dir.path(), &key);
+    // A chain of two spends, confirmed together in one block.
+    let parent = spend_coin(&key, outpoint, key.p2wpkh(), COIN - 1_000);
+    let middle = OutPoint::new(parent.compute_txid(), 0);
+    let child = sign_p2wpkh(
+        unsigned(middle, pay_to(key.p2wpkh(), COIN - 2_000), Sequence::MAX, 0),
+        &key,
+        Amount::from_sat(COIN - 1_000),
+    );
+    chain.submit(parent.clone()).expect("parent");
+    chain.submit(child.clone()).expect("child");
+    let block = chain.mine_to_faucet(1).expect("mine")[0].hash;
+    assert!(chain.utxo(&middle).is_none(), "spent inside the block");
+
+    chain.invalidate_block(block).expect("reorg");
+    assert!(
+        chain.utxo(&middle).is_none(),
+        "the intermediate coin must not come back as confirmed"
+    );
+    assert_eq!(
+        chain.utxo(&outpoint).map(|c| c.output.value),
+        Some(Amount::from_sat(COIN))
+    );
+    assert_eq!(
+        chain.mempool_txids(),
+        vec![parent.compute_txid(), child.compute_txid()]
+    );
+    // And the chain mined after it reloads from disk.
+    chain.mine_to_faucet(2).expect("mine");
+    let tip = chain.best_hash();
+    drop(chain);
+    assert_eq!(Devchain::open(dir.path()).expect("reopen").best_hash(), tip);
+}

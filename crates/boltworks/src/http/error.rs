@@ -74,6 +74,7 @@ impl From<NodeError> for HubError {
             NodeErrorKind::DuplicatePayment => HubError::Conflict(e.message),
             NodeErrorKind::PeerUnreachable
             | NodeErrorKind::ChannelFailed
+            | NodeErrorKind::NotRunning
             | NodeErrorKind::Unavailable => HubError::Unavailable(e.message),
         }
     }

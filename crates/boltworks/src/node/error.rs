@@ -17,7 +17,10 @@ pub enum NodeErrorKind {
     PeerUnreachable,
     /// A channel could not be opened or closed.
     ChannelFailed,
-    /// The node is not running or cannot be built or started.
+    /// The node is not running: nothing was sent.
+    NotRunning,
+    /// The node is not usable, or failed in a way that does not say whether anything was sent
+    /// (storage errors, for example).
     Unavailable,
 }
 
@@ -75,6 +78,7 @@ impl From<ldk_node::NodeError> for NodeError {
             E::PaymentSendingFailed => NodeErrorKind::PaymentFailed,
             E::ConnectionFailed => NodeErrorKind::PeerUnreachable,
             E::ChannelCreationFailed | E::ChannelClosingFailed => NodeErrorKind::ChannelFailed,
+            E::NotRunning => NodeErrorKind::NotRunning,
             _ => NodeErrorKind::Unavailable,
         };
         Self {

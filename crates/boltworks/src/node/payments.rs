@@ -143,8 +143,8 @@ pub async fn send(
     match node.pay(invoice, amount.1, max_fee) {
         Ok(()) => Ok(hash),
         Err(e) if e.kind == NodeErrorKind::DuplicatePayment => Err(SendError::Duplicate),
-        Err(e) => {
-            // The node refused synchronously: that is the node saying it failed.
+        Err(e) if refused_before_sending(e.kind) => {
+            // The node refused before dispatching anything: that is the node saying it failed.
             mark(
                 store,
                 clock,
@@ -157,7 +157,24 @@ pub async fn send(
             .await?;
             Err(SendError::Node(e))
         }
+        Err(e) => {
+            // Anything else (a storage error, say) may come after the HTLCs left: the payment
+            // stays pending, and the node's events decide how it ends.
+            tracing::warn!(node = node.label(), payment_hash = %hash_hex, error = %e, "payment outcome unknown; left pending for the node to settle");
+            Err(SendError::Node(e))
+        }
     }
+}
+
+/// Errors the node raises before it dispatches a payment.
+fn refused_before_sending(kind: NodeErrorKind) -> bool {
+    matches!(
+        kind,
+        NodeErrorKind::InvalidInput
+            | NodeErrorKind::PaymentFailed
+            | NodeErrorKind::NotRunning
+            | NodeErrorKind::InsufficientFunds
+    )
 }
 
 /// Sets a payment's status unless it already succeeded.

@@ -111,8 +111,16 @@ async fn redeliver(
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, HubError> {
     authorize(&state, &headers)?;
-    if !outbox::redeliver(&state.store, &state.clock, &event_id).await? {
-        return Err(HubError::NotFound(format!("no notification {event_id}")));
+    match outbox::redeliver(&state.store, &state.clock, &event_id).await? {
+        outbox::Redelivery::Queued => {}
+        outbox::Redelivery::InFlight => {
+            return Err(HubError::Conflict(format!(
+                "{event_id} is being delivered right now"
+            )))
+        }
+        outbox::Redelivery::NotFound => {
+            return Err(HubError::NotFound(format!("no notification {event_id}")))
+        }
     }
     state.notifier.outbox_committed();
     Ok(Json(json!({"event_id": event_id, "status": "pending"})))

@@ -20,6 +20,25 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 return forbidden_v4(v4).map(|_| "an IPv4-mapped forbidden address");
             }
             let segments = v6.segments();
+            let embedded_v4 = |hi: u16, lo: u16| {
+                Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            // NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and IPv4-translated (::ffff:0:0:0/96) reach
+            // IPv4 through a gateway; 6to4 (2002::/16) embeds an IPv4 address.
+            if segments[0] == 0x64 && segments[1] == 0xff9b {
+                return Some("NAT64 (reaches IPv4 through a gateway)");
+            }
+            if segments[0..4] == [0, 0, 0, 0] && segments[4] == 0xffff && segments[5] == 0 {
+                return Some("IPv4-translated");
+            }
+            if segments[0] == 0x2002
+                && forbidden_v4(embedded_v4(segments[1], segments[2])).is_some()
+            {
+                return Some("6to4 with a forbidden IPv4 address");
+            }
+            if segments[0] & 0xffc0 == 0xfec0 {
+                return Some("site-local");
+            }
             if v6.is_loopback() {
                 Some("loopback")
             } else if v6.is_unspecified() {
@@ -55,6 +74,12 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("broadcast")
     } else if a == 100 && (64..128).contains(&b) {
         Some("shared (carrier-grade NAT)")
+    } else if a == 192 && b == 0 && ip.octets()[2] == 0 {
+        Some("IETF protocol assignments")
+    } else if a == 198 && (18..20).contains(&b) {
+        Some("benchmarking")
+    } else if a >= 240 {
+        Some("reserved")
     } else {
         None
     }
@@ -124,6 +149,8 @@ impl Resolve for GuardedResolver {
 pub fn webhook_client(allow_private: bool, timeout: Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the target itself, past the guard.
+        .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("boltworks/", env!("CARGO_PKG_VERSION")));
@@ -157,6 +184,14 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "::ffff:0:a00:1",
+            "2002:a00:1::1",
+            "fec0::1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "240.0.0.1",
         ] {
             let ip: IpAddr = ip.parse().expect("ip");
             assert!(forbidden_reason(ip).is_some(), "{ip} must be refused");

@@ -154,6 +154,8 @@ pub struct Claimed {
     pub attempt: i64,
     /// Retries go on until this time plus the retry window.
     pub retry_from: i64,
+    /// The lease this claim holds (system-clock unix seconds): only its holder moves the row on.
+    pub lease_until: i64,
 }
 
 /// Claims up to `limit` due rows for `lease_secs`: nobody else delivers them until the lease
@@ -172,13 +174,17 @@ pub async fn claim(
     let sql = format!(
         "UPDATE notify_outbox SET lease_until = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM notify_outbox
-                      WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
-                      ORDER BY id LIMIT $3{skip_locked})
-         RETURNING id, event_id, service, event_type, channel, target, payload, attempts, retry_from"
+                      WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $3
+                      ORDER BY id LIMIT $4{skip_locked})
+         RETURNING id, event_id, service, event_type, channel, target, payload, attempts, retry_from, lease_until"
     );
+    // Leases run on the system clock: moving the hub's (adjustable) clock makes retries due,
+    // but must never end a lease that a worker still holds.
+    let lease_now = system_now();
     let rows = sqlx::query(&sql)
-        .bind(now + lease_secs)
+        .bind(lease_now + lease_secs)
         .bind(now)
+        .bind(lease_now)
         .bind(limit)
         .fetch_all(store.pool())
         .await?;
@@ -195,6 +201,7 @@ pub async fn claim(
                 payload: row.try_get("payload")?,
                 attempt: int(row, "attempts")?,
                 retry_from: row.try_get("retry_from")?,
+                lease_until: row.try_get("lease_until")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -273,18 +280,23 @@ pub async fn record_attempt(
     .bind(error)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    let moved = sqlx::query(
         "UPDATE notify_outbox SET status = $1, next_attempt_at = $2, lease_until = 0, last_error = $3,
                 delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END
-         WHERE id = $5",
+         WHERE id = $5 AND lease_until = $6",
     )
     .bind(status)
     .bind(next)
     .bind(error)
     .bind(now)
     .bind(row.id)
+    .bind(row.lease_until)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() == 0 {
+        // The lease ran out and another worker owns the row now; the attempt is still logged.
+        tracing::warn!(event_id = %row.event_id, "a delivery outlived its lease; leaving the row to its new holder");
+    }
     tx.commit().await
 }
 
@@ -429,19 +441,49 @@ async fn attempts_of(store: &Store, outbox_id: i64) -> Result<Vec<AttemptRecord>
         .collect()
 }
 
-/// Puts a notification back in the queue for delivery now (an operator's redelivery). Returns
-/// false if there is no such event.
-pub async fn redeliver(store: &Store, clock: &Clock, event_id: &str) -> Result<bool, sqlx::Error> {
-    let now = clock.now_unix();
-    // A redelivery restarts the retry window from now.
+/// What a redelivery request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redelivery {
+    /// Queued for delivery now.
+    Queued,
+    /// A worker is delivering it at this moment; nothing changed.
+    InFlight,
+    /// No such event.
+    NotFound,
+}
+
+/// Puts a notification back in the queue for delivery now (an operator's redelivery), unless a
+/// worker holds it right now. The retry window restarts from now.
+pub async fn redeliver(
+    store: &Store,
+    clock: &Clock,
+    event_id: &str,
+) -> Result<Redelivery, sqlx::Error> {
     let updated = sqlx::query(
-        "UPDATE notify_outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0, retry_from = $1 WHERE event_id = $2",
+        "UPDATE notify_outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0, retry_from = $1
+         WHERE event_id = $2 AND lease_until <= $3",
     )
-    .bind(now)
+    .bind(clock.now_unix())
     .bind(event_id)
+    .bind(system_now())
     .execute(store.pool())
     .await?;
-    Ok(updated.rows_affected() > 0)
+    if updated.rows_affected() > 0 {
+        return Ok(Redelivery::Queued);
+    }
+    Ok(if find(store, event_id).await?.is_some() {
+        Redelivery::InFlight
+    } else {
+        Redelivery::NotFound
+    })
+}
+
+/// Unix seconds by the system clock (for leases).
+fn system_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The webhook signing secret of `url`, made on first use.

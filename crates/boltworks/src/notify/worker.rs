@@ -17,6 +17,16 @@ const BATCH: i64 = 32;
 /// a wake-up).
 const POLL: Duration = Duration::from_millis(250);
 
+/// Seconds between the end of a delivery's time limit and the end of its lease.
+const LEASE_MARGIN_SECS: u64 = 30;
+
+/// How long a claim holds a row: room for a webhook's timeout (twice, connect and answer) or an
+/// SMTP exchange (lettre allows 60 s per step), plus the margin.
+fn lease_secs(notifier: &Notifier) -> i64 {
+    let webhook = notifier.config.webhook_timeout_secs.saturating_mul(2);
+    i64::try_from(webhook.max(90).saturating_add(LEASE_MARGIN_SECS)).unwrap_or(i64::MAX)
+}
+
 /// Starts the configured number of workers.
 pub fn spawn_workers(
     notifier: Arc<Notifier>,
@@ -68,8 +78,13 @@ async fn run_once(
     mailer: &Arc<Mailer>,
     client: &reqwest::Client,
 ) -> Result<usize, sqlx::Error> {
-    let lease = i64::try_from(notifier.config.webhook_timeout_secs).unwrap_or(10) * 2 + 30;
-    let rows = outbox::claim(&notifier.store, &notifier.clock, BATCH, lease).await?;
+    let rows = outbox::claim(
+        &notifier.store,
+        &notifier.clock,
+        BATCH,
+        lease_secs(notifier),
+    )
+    .await?;
     let count = rows.len();
     let mut deliveries = JoinSet::new();
     for row in rows {
@@ -91,22 +106,44 @@ async fn deliver_one(
     row: Claimed,
 ) -> Result<(), sqlx::Error> {
     let started_at = notifier.clock.now_unix();
-    let (status, outcome, latency_ms) = match row.channel.as_str() {
-        "webhook" => {
-            let secret =
-                outbox::target_secret(&notifier.store, &notifier.clock, &row.target).await?;
-            super::webhook::deliver(client, notifier.config.allow_private_targets, &secret, &row)
+    let started = std::time::Instant::now();
+    // A delivery never outlives its lease: it is cut off well before, and retried.
+    let limit = Duration::from_secs(
+        u64::try_from(lease_secs(notifier))
+            .unwrap_or(120)
+            .saturating_sub(LEASE_MARGIN_SECS),
+    );
+    let attempt = async {
+        Ok::<_, sqlx::Error>(match row.channel.as_str() {
+            "webhook" => {
+                let secret =
+                    outbox::target_secret(&notifier.store, &notifier.clock, &row.target).await?;
+                super::webhook::deliver(
+                    client,
+                    notifier.config.allow_private_targets,
+                    &secret,
+                    &row,
+                )
                 .await
-        }
-        _ => {
-            let started = std::time::Instant::now();
-            let outcome = mailer.deliver(&notifier.config.smtp_from, &row).await;
-            (
-                None,
-                outcome,
-                i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            )
-        }
+            }
+            _ => {
+                let started = std::time::Instant::now();
+                let outcome = mailer.deliver(&notifier.config.smtp_from, &row).await;
+                (
+                    None,
+                    outcome,
+                    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                )
+            }
+        })
+    };
+    let (status, outcome, latency_ms) = match tokio::time::timeout(limit, attempt).await {
+        Ok(result) => result?,
+        Err(_) => (
+            None,
+            Outcome::Retry(format!("delivery took longer than {} s", limit.as_secs())),
+            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        ),
     };
     match &outcome {
         Outcome::Delivered => {

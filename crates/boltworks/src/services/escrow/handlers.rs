@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::api::EscrowInput;
 use super::error::EscrowError;
 use super::model::{Action, Refusal, Role, Status};
+use super::notices::{self, Notice};
 use super::store::{self, EscrowTx, InvoiceFacts, NewTx};
 use crate::app::AppState;
 use crate::auth;
@@ -188,7 +189,20 @@ pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer 
         created_at: now,
         expires_at: now + TX_LIFETIME_SECS,
     };
-    let tx = store::create_tx(&state.store, &new).await?;
+    let mut created = None;
+    for _ in 0..5 {
+        let mut db = state.store.pool().begin().await?;
+        let Some(tx) = store::create_tx(&mut db, &new).await? else {
+            continue;
+        };
+        notices::enqueue(&mut db, &state.clock, &tx, Notice::Created).await?;
+        db.commit().await?;
+        state.notifier.outbox_committed();
+        created = Some(tx);
+        break;
+    }
+    let tx = created
+        .ok_or_else(|| EscrowError::Internal("could not allocate a transaction id".into()))?;
     tracing::info!(tx = tx.id, seller, amount_sat, "escrow transaction created");
     Ok(Json(
         json!({"status": "success", "data": tx.data_object(true)}),
@@ -252,11 +266,17 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
             .unwrap_or(i64::MAX),
         payee_node_id: invoice.recover_payee_pub_key().to_string(),
     };
-    if !store::set_invoice(&state.store, tx.id, user, &facts).await? {
+    let mut db = state.store.pool().begin().await?;
+    if !store::set_invoice(&mut db, tx.id, user, &facts).await? {
         return Err(EscrowError::refused(
             "this transaction already has an invoice",
         ));
     }
+    let mut announced = tx.clone();
+    announced.invoice = Some(facts.bolt11.to_string());
+    notices::enqueue(&mut db, &state.clock, &announced, Notice::InvoiceAdded).await?;
+    db.commit().await?;
+    state.notifier.outbox_committed();
     let tx = store::get_tx(&state.store, tx.id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
@@ -290,18 +310,23 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         }
     }
     // Conditional on the status just read: of two racing requests, one wins, the other is told.
-    if !store::transition(
-        &state.store,
-        tx.id,
-        status.as_str(),
-        action.target().as_str(),
-    )
-    .await?
-    {
+    let mut db = state.store.pool().begin().await?;
+    if !store::transition(&mut db, tx.id, status.as_str(), action.target().as_str()).await? {
         return Err(EscrowError::refused(
             "the transaction changed meanwhile; read it again",
         ));
     }
+    let notice = match action {
+        Action::BuyerPaid => Some(Notice::BuyerPaid),
+        Action::GoodsSent => Some(Notice::GoodsSent),
+        Action::GoodsReceived => Some(Notice::GoodsReceived),
+        Action::ConfirmPayment => None,
+    };
+    if let Some(notice) = notice {
+        notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
+    }
+    db.commit().await?;
+    state.notifier.outbox_committed();
     let tx = store::get_tx(&state.store, tx.id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;

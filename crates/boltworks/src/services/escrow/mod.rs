@@ -8,6 +8,7 @@ mod api;
 mod error;
 mod handlers;
 pub mod model;
+mod notices;
 mod store;
 
 use axum::handler::Handler;

@@ -273,40 +273,48 @@ pub struct NewTx<'a> {
     pub expires_at: i64,
 }
 
-/// Creates a transaction and its preimage in one database transaction.
-pub async fn create_tx(store: &Store, new: &NewTx<'_>) -> Result<EscrowTx, sqlx::Error> {
-    for _ in 0..5 {
-        let mut tx = store.pool().begin().await?;
-        let binds = vec![
-            json!(new.seller_id),
-            json!(new.buyer_email),
-            json!(new.goods_or_services),
-            json!(new.title),
-            json!(new.description),
-            json!(new.fee_payer),
-            json!(new.amount_sat),
-            json!(new.pmthash),
-            json!(new.created_at),
-            json!(new.expires_at),
-        ];
-        let columns = "seller_id, buyer_email, goods_or_services, title, description, fee_payer, amount_sat, status, pmthash, created_at, expires_at";
-        let values = "$1, $2, $3, $4, $5, $6, $7, 'needs invoice', $8, $9, $10";
-        let id = match next_id_insert(&mut tx, "escrow_txs", columns, values, binds).await {
-            Ok(id) => id,
-            Err(e) if is_unique_violation(&e) => continue,
-            Err(e) => return Err(e),
-        };
-        sqlx::query("INSERT INTO escrow_preimages (tx_id, preimage) VALUES ($1, $2)")
-            .bind(id)
-            .bind(new.preimage)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return get_tx(store, id).await?.ok_or(sqlx::Error::RowNotFound);
-    }
-    Err(sqlx::Error::Protocol(
-        "could not allocate a transaction id".into(),
+/// Creates a transaction and its preimage within the caller's database transaction. `None`
+/// when the next id was taken meanwhile (two PostgreSQL writers at once): roll back and retry.
+pub async fn create_tx(
+    conn: &mut AnyConnection,
+    new: &NewTx<'_>,
+) -> Result<Option<EscrowTx>, sqlx::Error> {
+    let binds = vec![
+        json!(new.seller_id),
+        json!(new.buyer_email),
+        json!(new.goods_or_services),
+        json!(new.title),
+        json!(new.description),
+        json!(new.fee_payer),
+        json!(new.amount_sat),
+        json!(new.pmthash),
+        json!(new.created_at),
+        json!(new.expires_at),
+    ];
+    let columns = "seller_id, buyer_email, goods_or_services, title, description, fee_payer, amount_sat, status, pmthash, created_at, expires_at";
+    let values = "$1, $2, $3, $4, $5, $6, $7, 'needs invoice', $8, $9, $10";
+    let id = match next_id_insert(conn, "escrow_txs", columns, values, binds).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    sqlx::query("INSERT INTO escrow_preimages (tx_id, preimage) VALUES ($1, $2)")
+        .bind(id)
+        .bind(new.preimage)
+        .execute(&mut *conn)
+        .await?;
+    fetch_tx(conn, id).await
+}
+
+/// One transaction, read within a connection.
+pub async fn fetch_tx(conn: &mut AnyConnection, id: i64) -> Result<Option<EscrowTx>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE id = $1"
     ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(tx_from_row).transpose()
 }
 
 /// One transaction.
@@ -358,7 +366,7 @@ pub struct InvoiceFacts<'a> {
 
 /// Stores the invoice if none is stored yet. Returns whether it did.
 pub async fn set_invoice(
-    store: &Store,
+    conn: &mut AnyConnection,
     tx_id: i64,
     seller_id: i64,
     facts: &InvoiceFacts<'_>,
@@ -375,14 +383,14 @@ pub async fn set_invoice(
     .bind(&facts.payee_node_id)
     .bind(tx_id)
     .bind(seller_id)
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Moves the status from `from` to `to`. Returns whether the row still had `from`.
 pub async fn transition(
-    store: &Store,
+    conn: &mut AnyConnection,
     tx_id: i64,
     from: &str,
     to: &str,
@@ -391,7 +399,7 @@ pub async fn transition(
         .bind(to)
         .bind(tx_id)
         .bind(from)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -430,4 +438,16 @@ pub async fn release_preimage(
         .try_get("preimage")?;
     tx.commit().await?;
     Ok(Some(preimage))
+}
+
+/// A user's email address.
+pub async fn user_email(
+    conn: &mut AnyConnection,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT email FROM escrow_users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("email")).transpose()
 }
