@@ -102,23 +102,20 @@ fn wait_for(url: &str) -> serde_json::Value {
 fn sigterm_and_sigint_stop_the_hub_cleanly_and_it_resumes() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
-    let listen = boltworks::dev::free_loopback_addr()
-        .expect("port")
-        .to_string();
-    let ports: Vec<String> = (0..3)
-        .map(|_| {
-            boltworks::dev::free_loopback_addr()
-                .expect("port")
-                .to_string()
-        })
-        .collect();
-    let start = || {
+    let fresh = || {
+        boltworks::dev::free_loopback_addr()
+            .expect("port")
+            .to_string()
+    };
+    // Each start gets fresh ports: the previous process's may be taken by a parallel test.
+    let start = |listen: &str| {
+        let ports: Vec<String> = (0..3).map(|_| fresh()).collect();
         Command::new(env!("CARGO_BIN_EXE_boltworks"))
             .args(["serve", "--data-dir"])
             .arg(&data)
             .args([
                 "--listen",
-                &listen,
+                listen,
                 "--node-listen",
                 &ports[0],
                 "--alice-listen",
@@ -132,13 +129,15 @@ fn sigterm_and_sigint_stop_the_hub_cleanly_and_it_resumes() {
             .spawn()
             .expect("spawn boltworks")
     };
-    let mut first = start();
+    let listen = fresh();
+    let mut first = start(&listen);
     wait_for(&format!("http://{listen}/ready"));
     let hub_id = wait_for(&format!("http://{listen}/dev/nodes"))["hub"]["node_id"].clone();
     let status = signal_and_wait(&mut first, "TERM");
     assert!(status.success(), "SIGTERM exit: {status:?}");
 
-    let mut second = start();
+    let listen = fresh();
+    let mut second = start(&listen);
     wait_for(&format!("http://{listen}/ready"));
     let nodes = wait_for(&format!("http://{listen}/dev/nodes"));
     assert_eq!(nodes["hub"]["node_id"], hub_id, "same node after a restart");

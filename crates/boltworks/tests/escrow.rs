@@ -493,3 +493,192 @@ async fn bad_input_gets_the_json_error_shape() {
     assert_eq!(malformed["status"], "error");
     stack.stop().await;
 }
+
+/// The hub's view of alice's spendable balance towards the hub.
+async fn alice_local_msat(stack: &TestStack) -> u64 {
+    stack
+        .hub
+        .nodes()
+        .await
+        .alice
+        .channels
+        .iter()
+        .map(|c| c.local_msat)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refunded_dispute_fails_the_payment_back_and_never_releases_the_preimage() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let hub = &stack.hub;
+    let (seller, buyer, tx, pmthash) = deal(&escrow, "refund").await;
+    let before = alice_local_msat(&stack).await;
+    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
+        )
+        .await;
+    hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.wait_payment("bob", &pmthash, "held").await;
+    escrow
+        .ok(
+            "/confirmpayment/v2/",
+            json!({"session_id": seller, "tx": tx}),
+        )
+        .await;
+
+    // The buyer disputes; even a later goodsreceived does not release the preimage.
+    let disputed = escrow
+        .ok(
+            "/dispute/v2/",
+            json!({"session_id": buyer, "tx": tx, "reason": "never arrived"}),
+        )
+        .await;
+    assert_eq!(disputed["data"]["dispute"]["reason"], "never arrived");
+    assert!(escrow
+        .refused(
+            "/dispute/v2/",
+            json!({"session_id": seller, "tx": tx, "reason": "again"})
+        )
+        .await
+        .contains("already open"));
+    escrow
+        .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
+        .await;
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+
+    // The operator refunds (token required); the preimage is gone for good.
+    let (status, _) = hub
+        .post(
+            &format!("/admin/escrow/{tx}/resolve"),
+            json!({"resolution": "refund"}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    let resolve = reqwest::Client::new()
+        .post(format!("{}/admin/escrow/{tx}/resolve", hub.base))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .json(&json!({"resolution": "refund", "note": "no proof of shipping"}))
+        .send()
+        .await
+        .expect("resolve");
+    assert!(resolve.status().is_success());
+    let stored = escrow
+        .call("/gettx/v2/", json!({"session_id": buyer, "tx": tx}))
+        .await;
+    assert_eq!(stored["status"], "refunded");
+    assert_eq!(stored["dispute"]["resolution"], "refund");
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+    assert!(escrow
+        .refused("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+        .await
+        .contains("refunded"));
+
+    // bob fails the HTLC back: alice's payment fails and her balance is whole again.
+    hub.fail("bob", &pmthash).await.expect("fail back");
+    hub.wait_payment("alice", &pmthash, "failed").await;
+    let after = common::eventually("alice's balance restored", || async {
+        let now = alice_local_msat(&stack).await;
+        (now == before).then_some(now)
+    })
+    .await;
+    assert_eq!(after, before);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_follow_every_change() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let sink = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().expect("lock").push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (seller, buyer, tx, _) = deal(&escrow, "release").await;
+    escrow
+        .ok(
+            "/setwebhook/v2/",
+            json!({"session_id": seller, "url": hook}),
+        )
+        .await;
+    escrow
+        .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+        .await;
+    escrow
+        .ok(
+            "/dispute/v2/",
+            json!({"session_id": seller, "tx": tx, "reason": "buyer silent"}),
+        )
+        .await;
+    let resolve = reqwest::Client::new()
+        .post(format!("{}/admin/escrow/{tx}/resolve", stack.hub.base))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .json(&json!({"resolution": "release"}))
+        .send()
+        .await
+        .expect("resolve");
+    assert!(resolve.status().is_success());
+    let released = escrow
+        .ok("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+        .await;
+    assert_eq!(released["preimage"].as_str().map(str::len), Some(64));
+    // The buyer still cannot fetch it.
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": buyer, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+
+    let events = common::eventually("seller's webhooks", || async {
+        let seen = seen.lock().expect("lock").clone();
+        (seen.len() >= 4).then_some(seen)
+    })
+    .await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect();
+    for expected in [
+        "escrow.goods_sent",
+        "escrow.dispute_opened",
+        "escrow.dispute_released",
+        "escrow.preimage_released",
+    ] {
+        assert!(
+            kinds.contains(&expected),
+            "{expected} missing from {kinds:?}"
+        );
+    }
+    assert!(events
+        .iter()
+        .all(|e| e["transaction"]["pmthash"].is_string()));
+    stack.stop().await;
+}

@@ -630,7 +630,7 @@ fn spawn_hub(
             common::ADMIN_TOKEN,
         ])
         .args(extra)
-        .env("RUST_LOG", "warn,sqlx_postgres::options::pgpass=error")
+        .env("RUST_LOG", "info,lightning=warn,ldk_node=warn,tower_http=warn,sqlx_postgres::options::pgpass=error")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(data.with_extension("log")).expect("log file"))
         .spawn()
@@ -651,7 +651,7 @@ async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
 
     // No delivery workers: the event commits and is certainly not delivered before the kill.
     let mut first = spawn_hub(&data, &ports, "0", &[]);
-    hub.wait_ready().await;
+    wait_for_hub(&hub, &data).await;
     let (status, answer) = hub
         .post(
             "/dev/notify/emit",
@@ -664,8 +664,16 @@ async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
     first.wait().expect("reaped");
     assert!(receiver.seen().is_empty());
 
+    // Fresh ports: the killed process's may be taken by a parallel test meanwhile. The nodes
+    // find each other at their new addresses (the demo bootstrap connects them).
+    let ports: [String; 4] = std::array::from_fn(|_| {
+        boltworks::dev::free_loopback_addr()
+            .expect("port")
+            .to_string()
+    });
+    let hub = common::HubClient::new(format!("http://{}", ports[0]));
     let mut second = spawn_hub(&data, &ports, "1", &[]);
-    hub.wait_ready().await;
+    wait_for_hub(&hub, &data).await;
     let delivered = eventually("delivery after restart", || async {
         receiver.seen().first().cloned()
     })
@@ -711,4 +719,35 @@ async fn a_slow_target_times_out_and_is_retried() {
     );
     assert!(record["log"][0]["latency_ms"].as_i64().expect("latency") >= 900);
     stack.stop().await;
+}
+
+/// Waits for a hub subprocess to be ready; if it never is, fails with the end of its log.
+async fn wait_for_hub(hub: &common::HubClient, data: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let http = reqwest::Client::new();
+    while std::time::Instant::now() < deadline {
+        if http
+            .get(format!("{}/ready", hub.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+    let tail: Vec<&str> = log
+        .lines()
+        .rev()
+        .take(40)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    panic!(
+        "hub at {} not ready in 60 s; its log ends:\n{}",
+        hub.base,
+        tail.join("\n")
+    );
 }

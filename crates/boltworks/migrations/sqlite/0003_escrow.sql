@@ -3,6 +3,8 @@ CREATE TABLE escrow_users (
     id BIGINT PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
+    -- Extension: a URL told of every status change of this user's transactions.
+    webhook_url TEXT,
     created_at BIGINT NOT NULL
 );
 
@@ -32,6 +34,9 @@ CREATE TABLE escrow_txs (
     invoice_expires_at BIGINT,
     min_final_cltv_expiry_delta BIGINT,
     payee_node_id TEXT,
+    -- 1 while a dispute is open: the preimage cannot be released. Opening a dispute and
+    -- releasing the preimage both update this row conditionally, so they cannot both win.
+    dispute_open INTEGER NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
@@ -44,4 +49,15 @@ CREATE TABLE escrow_preimages (
     tx_id BIGINT PRIMARY KEY REFERENCES escrow_txs (id),
     preimage TEXT NOT NULL,
     released_at BIGINT
+);
+
+-- Disputes (extension): who opened it and why, and how the operator resolved it.
+CREATE TABLE escrow_disputes (
+    tx_id BIGINT PRIMARY KEY REFERENCES escrow_txs (id),
+    opened_by BIGINT NOT NULL REFERENCES escrow_users (id),
+    reason TEXT NOT NULL,
+    opened_at BIGINT NOT NULL,
+    resolution TEXT CHECK (resolution IN ('release', 'refund')),
+    note TEXT,
+    resolved_at BIGINT
 );

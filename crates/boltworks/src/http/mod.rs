@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         );
     routes = routes.merge(crate::notify::admin_api::routes());
     routes = routes.merge(crate::services::escrow::routes(&state.config.bases.escrow));
+    routes = routes.merge(crate::services::escrow::admin_api::routes());
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

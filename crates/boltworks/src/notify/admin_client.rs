@@ -24,6 +24,16 @@ pub enum AdminCommand {
         /// The event id (evt_...).
         event_id: String,
     },
+    /// Resolve an escrow dispute: release (the seller may fetch the preimage) or refund.
+    EscrowResolve {
+        /// The escrow transaction id.
+        tx: i64,
+        /// release or refund.
+        resolution: String,
+        /// A note for the record.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Show the signing secret of a webhook target URL.
     WebhookSecret {
         /// The target URL.
@@ -51,6 +61,13 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
         AdminCommand::Redeliver { event_id } => {
             client.post(format!("{base}/admin/notifications/{event_id}/redeliver"))
         }
+        AdminCommand::EscrowResolve {
+            tx,
+            resolution,
+            note,
+        } => client
+            .post(format!("{base}/admin/escrow/{tx}/resolve"))
+            .json(&serde_json::json!({"resolution": resolution, "note": note})),
         AdminCommand::WebhookSecret { url } => client
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),

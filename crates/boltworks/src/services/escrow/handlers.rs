@@ -320,7 +320,7 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         Action::BuyerPaid => Some(Notice::BuyerPaid),
         Action::GoodsSent => Some(Notice::GoodsSent),
         Action::GoodsReceived => Some(Notice::GoodsReceived),
-        Action::ConfirmPayment => None,
+        Action::ConfirmPayment => Some(Notice::PaymentConfirmed),
     };
     if let Some(notice) = notice {
         notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
@@ -365,14 +365,95 @@ pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> A
     if role != Role::Seller {
         return Err(nice_try());
     }
-    let preimage = store::release_preimage(&state.store, tx_id, user, state.clock.now_unix())
+    let mut db = state.store.pool().begin().await?;
+    let preimage = store::release_preimage(&mut db, tx_id, user, state.clock.now_unix())
         .await?
         .ok_or_else(nice_try)?;
-    let tx = store::get_tx(&state.store, tx_id)
+    let tx = store::fetch_tx(&mut db, tx_id)
         .await?
         .ok_or_else(nice_try)?;
+    notices::enqueue(&mut db, &state.clock, &tx, Notice::PreimageReleased).await?;
+    db.commit().await?;
+    state.notifier.outbox_committed();
     tracing::info!(tx = tx_id, "escrow preimage released to the seller");
     Ok(Json(
         json!({"status": "success", "preimage": preimage, "data": tx.data_object(false)}),
     ))
+}
+
+/// Longest dispute reason.
+const MAX_REASON: usize = 2_000;
+
+/// `dispute` (extension): the seller or the buyer opens a dispute, which blocks `getpreimage`
+/// until an operator resolves it.
+pub async fn dispute(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let (tx, _) = tx_for(&state, user, input.tx()?).await?;
+    let reason = input.required_text("reason")?;
+    if reason.len() > MAX_REASON {
+        return Err(EscrowError::refused(format!(
+            "reason is longer than {MAX_REASON} characters"
+        )));
+    }
+    let mut db = state.store.pool().begin().await?;
+    if !store::open_dispute(&mut db, tx.id, user, &reason, state.clock.now_unix()).await? {
+        return Err(EscrowError::refused(
+            "a dispute is already open, or the transaction is settled",
+        ));
+    }
+    let tx = store::fetch_tx(&mut db, tx.id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    notices::enqueue(&mut db, &state.clock, &tx, Notice::DisputeOpened).await?;
+    db.commit().await?;
+    state.notifier.outbox_committed();
+    tracing::info!(tx = tx.id, opened_by = user, "escrow dispute opened");
+    Ok(Json(
+        json!({"status": "success", "data": tx.data_object(false)}),
+    ))
+}
+
+/// `setwebhook` (extension): a URL told of every status change of the caller's transactions;
+/// an empty `url` removes it.
+pub async fn setwebhook(State(state): State<AppState>, input: EscrowInput) -> Answer {
+    let user = authenticate(&state, &input).await?;
+    let url = input.text("url")?.filter(|u| !u.is_empty());
+    if let Some(url) = &url {
+        crate::notify::guard::check_url(url, true)
+            .map_err(|e| EscrowError::refused(e.to_string()))?;
+    }
+    store::set_webhook(&state.store, user, url.as_deref()).await?;
+    Ok(Json(
+        json!({"status": "success", "webhook": url.unwrap_or_default()}),
+    ))
+}
+
+/// Resolves a transaction's open dispute for the operator. Returns the transaction.
+pub async fn resolve(
+    state: &AppState,
+    tx_id: i64,
+    resolution: store::Resolution,
+    note: &str,
+) -> Result<Option<EscrowTx>, EscrowError> {
+    let mut db = state.store.pool().begin().await?;
+    if !store::resolve_dispute(&mut db, tx_id, resolution, note, state.clock.now_unix()).await? {
+        return Ok(None);
+    }
+    let tx = store::fetch_tx(&mut db, tx_id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    let notice = match resolution {
+        store::Resolution::Release => Notice::Released,
+        store::Resolution::Refund => Notice::Refunded,
+    };
+    notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
+    db.commit().await?;
+    state.notifier.outbox_committed();
+    tracing::warn!(
+        tx = tx_id,
+        resolution = resolution.as_str(),
+        note,
+        "escrow dispute resolved by the operator"
+    );
+    Ok(Some(tx))
 }

@@ -4,6 +4,7 @@
 //! only after the buyer confirms receipt. Every path answers with and without a trailing slash,
 //! to GET and POST, as the original did.
 
+pub mod admin_api;
 mod api;
 mod error;
 mod handlers;
@@ -85,11 +86,23 @@ pub fn routes(base: &str) -> ApiRoutes<AppState> {
         "Buyer confirms receipt: the seller may fetch the preimage",
         handlers::goodsreceived,
     );
-    both_forms(
+    let routes = both_forms(
         routes,
         "/getpreimage/v2",
         "Seller fetches the preimage (after goods received)",
         handlers::getpreimage,
+    );
+    let routes = both_forms(
+        routes,
+        "/dispute/v2",
+        "Extension: open a dispute (seller or buyer); blocks getpreimage until an operator resolves it",
+        handlers::dispute,
+    );
+    both_forms(
+        routes,
+        "/setwebhook/v2",
+        "Extension: a URL told of every status change of your transactions",
+        handlers::setwebhook,
     )
 }
 

@@ -19,6 +19,8 @@ pub enum Status {
     GoodsReceived,
     /// The seller fetched the preimage.
     FundsReceived,
+    /// Extension: an operator refunded the buyer after a dispute; the preimage is destroyed.
+    Refunded,
 }
 
 impl Status {
@@ -32,6 +34,7 @@ impl Status {
             Status::GoodsSent => "goods sent",
             Status::GoodsReceived => "goods received",
             Status::FundsReceived => "funds received",
+            Status::Refunded => "refunded",
         }
     }
 
@@ -45,6 +48,7 @@ impl Status {
             Status::GoodsSent,
             Status::GoodsReceived,
             Status::FundsReceived,
+            Status::Refunded,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -96,10 +100,17 @@ impl Action {
     fn refused_from(self) -> &'static [Status] {
         use Status::*;
         match self {
-            Action::BuyerPaid => &[ClaimsPaid, Paid, GoodsSent, GoodsReceived, FundsReceived],
-            Action::ConfirmPayment => &[Paid, GoodsSent, GoodsReceived, FundsReceived],
-            Action::GoodsSent => &[GoodsSent, GoodsReceived, FundsReceived],
-            Action::GoodsReceived => &[GoodsReceived, FundsReceived],
+            Action::BuyerPaid => &[
+                ClaimsPaid,
+                Paid,
+                GoodsSent,
+                GoodsReceived,
+                FundsReceived,
+                Refunded,
+            ],
+            Action::ConfirmPayment => &[Paid, GoodsSent, GoodsReceived, FundsReceived, Refunded],
+            Action::GoodsSent => &[GoodsSent, GoodsReceived, FundsReceived, Refunded],
+            Action::GoodsReceived => &[GoodsReceived, FundsReceived, Refunded],
         }
     }
 

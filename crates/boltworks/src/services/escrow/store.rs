@@ -46,9 +46,29 @@ pub struct EscrowTx {
     pub created_at: i64,
     /// Informational expiry (unix seconds).
     pub expires_at: i64,
+    /// Its dispute, if one was opened.
+    pub dispute: Option<Dispute>,
 }
 
-const TX_COLUMNS: &str = "id, seller_id, buyer_id, buyer_email, goods_or_services, title, description, fee_payer, amount_sat, status, pmthash, invoice, invoice_amount_msat, invoice_expires_at, min_final_cltv_expiry_delta, payee_node_id, created_at, expires_at";
+/// A transaction with its dispute, if any.
+const TX_SELECT: &str = "SELECT t.id, t.seller_id, t.buyer_id, t.buyer_email, t.goods_or_services, t.title, t.description, t.fee_payer, t.amount_sat, t.status, t.pmthash, t.invoice, t.invoice_amount_msat, t.invoice_expires_at, t.min_final_cltv_expiry_delta, t.payee_node_id, t.created_at, t.expires_at, d.reason AS dispute_reason, d.opened_by AS dispute_opened_by, d.opened_at AS dispute_opened_at, d.resolution AS dispute_resolution, d.note AS dispute_note, d.resolved_at AS dispute_resolved_at FROM escrow_txs t LEFT JOIN escrow_disputes d ON d.tx_id = t.id";
+
+/// A dispute (extension).
+#[derive(Debug, Clone)]
+pub struct Dispute {
+    /// Who opened it.
+    pub opened_by: i64,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub opened_at: i64,
+    /// `release` or `refund`, once resolved.
+    pub resolution: Option<String>,
+    /// The operator's note.
+    pub note: Option<String>,
+    /// When it was resolved.
+    pub resolved_at: Option<i64>,
+}
 
 fn tx_from_row(row: &AnyRow) -> Result<EscrowTx, sqlx::Error> {
     Ok(EscrowTx {
@@ -70,6 +90,17 @@ fn tx_from_row(row: &AnyRow) -> Result<EscrowTx, sqlx::Error> {
         payee_node_id: row.try_get("payee_node_id")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        dispute: match row.try_get::<Option<String>, _>("dispute_reason")? {
+            None => None,
+            Some(reason) => Some(Dispute {
+                opened_by: row.try_get("dispute_opened_by")?,
+                reason,
+                opened_at: row.try_get("dispute_opened_at")?,
+                resolution: row.try_get("dispute_resolution")?,
+                note: row.try_get("dispute_note")?,
+                resolved_at: row.try_get("dispute_resolved_at")?,
+            }),
+        },
     })
 }
 
@@ -108,6 +139,17 @@ impl EscrowTx {
                 json!(self.min_final_cltv_expiry_delta),
             );
             object.insert("payee_node_id".into(), json!(self.payee_node_id));
+        }
+        if let Some(dispute) = &self.dispute {
+            let dispute = json!({
+                "opened_by": dispute.opened_by.to_string(),
+                "reason": dispute.reason,
+                "opened_at": dispute.opened_at,
+                "resolution": dispute.resolution,
+                "note": dispute.note,
+                "resolved_at": dispute.resolved_at,
+            });
+            object.insert("dispute".into(), dispute);
         }
         Value::Object(object)
     }
@@ -308,30 +350,26 @@ pub async fn create_tx(
 
 /// One transaction, read within a connection.
 pub async fn fetch_tx(conn: &mut AnyConnection, id: i64) -> Result<Option<EscrowTx>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&format!("{TX_SELECT} WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(tx_from_row).transpose()
 }
 
 /// One transaction.
 pub async fn get_tx(store: &Store, id: i64) -> Result<Option<EscrowTx>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?;
+    let row = sqlx::query(&format!("{TX_SELECT} WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
     row.as_ref().map(tx_from_row).transpose()
 }
 
 /// The transactions where `user_id` is seller or buyer, oldest first.
 pub async fn txs_of_user(store: &Store, user_id: i64) -> Result<Vec<EscrowTx>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "SELECT {TX_COLUMNS} FROM escrow_txs WHERE seller_id = $1 OR buyer_id = $1 ORDER BY id"
+        "{TX_SELECT} WHERE t.seller_id = $1 OR t.buyer_id = $1 ORDER BY t.id"
     ))
     .bind(user_id)
     .fetch_all(store.pool())
@@ -407,19 +445,18 @@ pub async fn transition(
 /// Releases the preimage to the seller: only from `goods received` (moving to `funds received`)
 /// or again once `funds received`. Returns the preimage, or `None` if not releasable.
 pub async fn release_preimage(
-    store: &Store,
+    conn: &mut AnyConnection,
     tx_id: i64,
     seller_id: i64,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
     let moved = sqlx::query(
         "UPDATE escrow_txs SET status = 'funds received'
-         WHERE id = $1 AND seller_id = $2 AND status IN ('goods received', 'funds received')",
+         WHERE id = $1 AND seller_id = $2 AND dispute_open = 0 AND status IN ('goods received', 'funds received')",
     )
     .bind(tx_id)
     .bind(seller_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if moved.rows_affected() != 1 {
         return Ok(None);
@@ -429,15 +466,13 @@ pub async fn release_preimage(
     )
     .bind(now)
     .bind(tx_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    let preimage: String = sqlx::query("SELECT preimage FROM escrow_preimages WHERE tx_id = $1")
+    let row = sqlx::query("SELECT preimage FROM escrow_preimages WHERE tx_id = $1")
         .bind(tx_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("preimage")?;
-    tx.commit().await?;
-    Ok(Some(preimage))
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("preimage")).transpose()
 }
 
 /// A user's email address.
@@ -450,4 +485,123 @@ pub async fn user_email(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|r| r.try_get("email")).transpose()
+}
+
+/// Opens a dispute unless one is open or the transaction is settled (preimage fetched or
+/// refunded). Returns whether it did.
+pub async fn open_dispute(
+    conn: &mut AnyConnection,
+    tx_id: i64,
+    user: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let opened = sqlx::query(
+        "UPDATE escrow_txs SET dispute_open = 1
+         WHERE id = $1 AND dispute_open = 0 AND status NOT IN ('funds received', 'refunded')",
+    )
+    .bind(tx_id)
+    .execute(&mut *conn)
+    .await?;
+    if opened.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO escrow_disputes (tx_id, opened_by, reason, opened_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tx_id) DO UPDATE SET opened_by = excluded.opened_by, reason = excluded.reason,
+             opened_at = excluded.opened_at, resolution = NULL, note = NULL, resolved_at = NULL",
+    )
+    .bind(tx_id)
+    .bind(user)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// How an operator settles a dispute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The seller may fetch the preimage.
+    Release,
+    /// The preimage is destroyed; the seller must fail the payment back.
+    Refund,
+}
+
+impl Resolution {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Release => "release",
+            Resolution::Refund => "refund",
+        }
+    }
+}
+
+/// Resolves the open dispute of `tx_id`. Returns whether there was one.
+pub async fn resolve_dispute(
+    conn: &mut AnyConnection,
+    tx_id: i64,
+    resolution: Resolution,
+    note: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = match resolution {
+        Resolution::Release => {
+            "UPDATE escrow_txs SET dispute_open = 0,
+                 status = CASE WHEN status = 'funds received' THEN status ELSE 'goods received' END
+             WHERE id = $1 AND dispute_open = 1"
+        }
+        Resolution::Refund => "UPDATE escrow_txs SET dispute_open = 0, status = 'refunded' WHERE id = $1 AND dispute_open = 1",
+    };
+    if sqlx::query(sql)
+        .bind(tx_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        != 1
+    {
+        return Ok(false);
+    }
+    if resolution == Resolution::Refund {
+        // Destroyed: nobody, operator included, can ever release it.
+        sqlx::query("DELETE FROM escrow_preimages WHERE tx_id = $1")
+            .bind(tx_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE escrow_disputes SET resolution = $1, note = $2, resolved_at = $3 WHERE tx_id = $4",
+    )
+    .bind(resolution.as_str())
+    .bind(note)
+    .bind(now)
+    .bind(tx_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Sets (or, with `None`, clears) a user's webhook URL.
+pub async fn set_webhook(store: &Store, user: i64, url: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE escrow_users SET webhook_url = $1 WHERE id = $2")
+        .bind(url)
+        .bind(user)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// The webhook URLs of a transaction's seller and buyer.
+pub async fn webhook_urls(
+    conn: &mut AnyConnection,
+    tx: &EscrowTx,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT webhook_url FROM escrow_users WHERE (id = $1 OR id = $2) AND webhook_url IS NOT NULL")
+        .bind(tx.seller_id)
+        .bind(tx.buyer_id.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| r.try_get("webhook_url")).collect()
 }

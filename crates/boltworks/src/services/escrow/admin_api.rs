@@ -1,0 +1,66 @@
+//! Operator endpoints for escrow disputes (operator token required): resolve an open dispute by
+//! releasing the preimage to the seller, or refunding the buyer (the preimage is destroyed).
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::handlers;
+use super::store::Resolution;
+use crate::app::AppState;
+use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::notify::admin_api::authorize;
+
+/// The operator routes.
+pub fn routes() -> ApiRoutes<AppState> {
+    ApiRoutes::new("admin").post(
+        "/admin/escrow/{tx}/resolve",
+        "Resolve an escrow dispute: {\"resolution\": \"release\"|\"refund\", \"note\": \"...\"}",
+        resolve,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    resolution: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tx): Path<i64>,
+    HubJson(req): HubJson<ResolveRequest>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let resolution = match req.resolution.as_str() {
+        "release" => Resolution::Release,
+        "refund" => Resolution::Refund,
+        _ => {
+            return Err(HubError::BadRequest(
+                "resolution must be release or refund".into(),
+            ))
+        }
+    };
+    if req.note.len() > 2_000 {
+        return Err(HubError::BadRequest(
+            "note is longer than 2000 characters".into(),
+        ));
+    }
+    let resolved = handlers::resolve(&state, tx, resolution, &req.note)
+        .await
+        .map_err(|e| match e {
+            super::error::EscrowError::Refused(message) => HubError::NotFound(message),
+            super::error::EscrowError::Internal(detail) => HubError::Internal(detail),
+        })?;
+    let tx = resolved.ok_or_else(|| {
+        HubError::Conflict(format!("escrow transaction {tx} has no open dispute"))
+    })?;
+    Ok(Json(
+        json!({"tx": tx.id, "resolution": resolution.as_str(), "status": tx.status}),
+    ))
+}
