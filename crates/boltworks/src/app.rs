@@ -47,6 +47,8 @@ pub struct AppState {
     pub notifier: Arc<Notifier>,
     /// The operator token for `/admin`.
     pub admin_token: Arc<str>,
+    /// Escrow's in-process state.
+    pub escrow: Arc<crate::services::escrow::EscrowState>,
 }
 
 /// A running hub.
@@ -158,7 +160,13 @@ impl App {
             dev,
             notifier,
             admin_token: admin_token.into(),
+            escrow: Arc::default(),
         };
+        background.push(crate::services::escrow::deadline_watch::spawn(
+            state.clone(),
+            config.escrow_deadline_warning_blocks,
+            shutdown_rx.clone(),
+        ));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -169,9 +177,12 @@ impl App {
             let graceful = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, router)
-                .with_graceful_shutdown(graceful)
-                .await
+            if let Err(e) = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(graceful)
+            .await
             {
                 tracing::error!(error = %e, "HTTP server failed");
             }

@@ -98,6 +98,8 @@ pub struct Config {
     pub notify: crate::notify::NotifyConfig,
     /// The operator token; `None` makes one on first start, kept in `DATA_DIR/admin.token`.
     pub admin_token: Option<String>,
+    /// Escrow: warn both parties this many blocks before a held payment's settle-by height.
+    pub escrow_deadline_warning_blocks: u32,
 }
 
 /// Flags of `boltworks serve`.
@@ -196,6 +198,13 @@ pub struct ServeArgs {
         default_value = "boltworks@localhost"
     )]
     pub smtp_from: String,
+    /// Escrow: warn both parties this many blocks before a held payment's settle-by height.
+    #[arg(
+        long,
+        env = "BOLTWORKS_ESCROW_DEADLINE_WARNING_BLOCKS",
+        default_value = "36"
+    )]
+    pub escrow_deadline_warning_blocks: String,
     /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
     #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
@@ -337,7 +346,22 @@ impl ServeArgs {
             }
             other => other.clone(),
         };
+        let escrow_deadline_warning_blocks = self
+            .escrow_deadline_warning_blocks
+            .parse::<u32>()
+            .ok()
+            .filter(|b| (1..=2016).contains(b))
+            .ok_or_else(|| {
+                invalid(
+                    "escrow-deadline-warning-blocks",
+                    format!(
+                        "'{}' is not a number of blocks from 1 to 2016",
+                        self.escrow_deadline_warning_blocks
+                    ),
+                )
+            })?;
         Ok(Config {
+            escrow_deadline_warning_blocks,
             notify,
             admin_token,
             network,

@@ -682,3 +682,127 @@ async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_foll
         .all(|e| e["transaction"]["pmthash"].is_string()));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_parties_are_warned_once_as_the_settle_by_height_nears() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let hub = &stack.hub;
+    let (seller, _buyer, tx, pmthash) = deal(&escrow, "deadline").await;
+    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
+        )
+        .await;
+    hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.wait_payment("bob", &pmthash, "held").await;
+
+    // Without a reported expiry, settle_by_height = chain height + the invoice's final CLTV delta.
+    let height = hub.get("/ready").await.1["checks"]["chain_height"]
+        .as_i64()
+        .expect("height");
+    let confirmed = escrow
+        .ok(
+            "/confirmpayment/v2/",
+            json!({"session_id": seller, "tx": tx}),
+        )
+        .await;
+    let delta: i64 = confirmed["data"]["min_final_cltv_expiry_delta"]
+        .as_str()
+        .expect("delta")
+        .parse()
+        .expect("int");
+    assert_eq!(
+        confirmed["data"]["settle_by_height"],
+        (height + delta).to_string()
+    );
+
+    // The seller may report the HTLC's real expiry instead; it is 40 blocks away here.
+    let (seller2, _, tx2, pmthash2) = deal(&escrow, "deadline2").await;
+    let invoice2 = hub.hold_invoice("bob", 1_000_000, &pmthash2).await;
+    escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": seller2, "tx": tx2, "invoice": invoice2.bolt11}),
+        )
+        .await;
+    let reported = escrow
+        .ok(
+            "/confirmpayment/v2/",
+            json!({"session_id": seller2, "tx": tx2, "htlc_expiry_height": height + 40}),
+        )
+        .await;
+    assert_eq!(
+        reported["data"]["settle_by_height"],
+        (height + 40).to_string()
+    );
+
+    // With the default 36-block warning, 5 blocks bring the second within reach.
+    hub.mine(5).await;
+    let mail_dir = stack.data_dir().join("mail");
+    let warnings = common::eventually("deadline warnings", || async {
+        let mails: Vec<String> = std::fs::read_dir(&mail_dir)
+            .ok()?
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .filter(|m| m.contains("Deadline near"))
+            .collect();
+        (mails.len() >= 2).then_some(mails)
+    })
+    .await;
+    assert!(warnings
+        .iter()
+        .any(|m| m.contains("To: seller-deadline2@example.com")));
+    assert!(warnings
+        .iter()
+        .any(|m| m.contains("To: buyer-deadline2@example.com")));
+    hub.mine(2).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let again = std::fs::read_dir(&mail_dir)
+        .expect("dir")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .filter(|m| m.contains("Deadline near") && m.contains("deadline2"))
+        .count();
+    assert_eq!(again, 2, "warned once");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_are_limited_per_email_until_the_window_passes() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    escrow.user("target@example.com").await;
+    for _ in 0..5 {
+        assert_eq!(
+            escrow
+                .refused(
+                    "/login/v2/",
+                    json!({"email": "target@example.com", "password": "guess"})
+                )
+                .await,
+            "wrong password"
+        );
+    }
+    // Now even the right password waits.
+    let blocked = escrow
+        .refused(
+            "/login/v2/",
+            json!({"email": "target@example.com", "password": "hunter2-long"}),
+        )
+        .await;
+    assert!(blocked.starts_with("too many failed logins"), "{blocked}");
+    // Other accounts are not affected.
+    escrow.user("other@example.com").await;
+    stack
+        .hub
+        .post("/dev/clock/advance", json!({"secs": 16 * 60}))
+        .await;
+    escrow
+        .ok(
+            "/login/v2/",
+            json!({"email": "target@example.com", "password": "hunter2-long"}),
+        )
+        .await;
+    stack.stop().await;
+}

@@ -37,6 +37,10 @@ CREATE TABLE escrow_txs (
     -- 1 while a dispute is open: the preimage cannot be released. Opening a dispute and
     -- releasing the preimage both update this row conditionally, so they cannot both win.
     dispute_open INTEGER NOT NULL DEFAULT 0,
+    -- The chain height by which the seller must settle the held payment (set by
+    -- confirmpayment), and whether both parties were warned that it is near.
+    settle_by_height BIGINT,
+    deadline_warned INTEGER NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

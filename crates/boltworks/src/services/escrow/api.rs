@@ -73,6 +73,17 @@ impl EscrowInput {
         }
     }
 
+    /// An optional block height.
+    pub fn optional_height(&self, name: &str) -> Result<Option<i64>, EscrowError> {
+        match self.integer(name)? {
+            None => Ok(None),
+            Some(h) if h > 0 && h < 10_000_000 => Ok(Some(h as i64)),
+            Some(_) => Err(EscrowError::refused(format!(
+                "{name} must be a block height"
+            ))),
+        }
+    }
+
     /// The transaction id (`tx`), required.
     pub fn tx(&self) -> Result<i64, EscrowError> {
         let id = self

@@ -1,7 +1,9 @@
 //! The escrow v2 endpoints. Each reads its fields, authenticates the session, checks the model,
 //! and calls the store; answers keep the original's shapes.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::Json;
 use bitcoin::hashes::{sha256, Hash};
 use rand::RngCore;
@@ -73,6 +75,33 @@ fn credentials(input: &EscrowInput) -> Result<(String, String), EscrowError> {
     Ok((email, password))
 }
 
+/// Checks a password, counting failures against the email and the client address.
+async fn check_login(
+    state: &AppState,
+    email: &str,
+    address: SocketAddr,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, EscrowError> {
+    let logins = &state.escrow.logins;
+    if let Err(wait) = logins.check(&state.clock, email, address.ip()) {
+        return Err(EscrowError::refused(format!(
+            "too many failed logins; try again in {} minutes",
+            (wait + 59) / 60
+        )));
+    }
+    let ok = match stored {
+        Some(stored) => check_password(password, stored).await?,
+        None => false,
+    };
+    if ok {
+        logins.succeeded(email);
+    } else {
+        logins.failed(&state.clock, email, address.ip());
+    }
+    Ok(ok)
+}
+
 async fn check_password(password: String, stored: String) -> Result<bool, EscrowError> {
     tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
         .await
@@ -100,11 +129,15 @@ async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), Esc
 }
 
 /// `setuser`: create a user (an existing email with the same password logs in).
-pub async fn setuser(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn setuser(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    input: EscrowInput,
+) -> Answer {
     let (email, password) = credentials(&input)?;
     let tx = input.optional_tx()?;
     if let Some((id, stored)) = store::find_user(&state.store, &email).await? {
-        if !check_password(password, stored).await? {
+        if !check_login(&state, &email, address, password, Some(stored)).await? {
             return Err(EscrowError::refused("user already exists"));
         }
         if let Some(tx) = tx {
@@ -126,16 +159,22 @@ pub async fn setuser(State(state): State<AppState>, input: EscrowInput) -> Answe
 }
 
 /// `login`: a new session; with `tx`, also attach the caller as that transaction's buyer.
-pub async fn login(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    input: EscrowInput,
+) -> Answer {
     let (email, password) = credentials(&input)?;
     let tx = input.optional_tx()?;
-    // Unknown email and wrong password answer alike, so emails cannot be probed.
-    let Some((id, stored)) = store::find_user(&state.store, &email).await? else {
-        return Err(EscrowError::refused("wrong password"));
-    };
-    if !check_password(password, stored).await? {
+    // Unknown email and wrong password answer alike (and count alike), so emails cannot be probed.
+    let user = store::find_user(&state.store, &email).await?;
+    let stored = user.as_ref().map(|(_, stored)| stored.clone());
+    if !check_login(&state, &email, address, password, stored).await? {
         return Err(EscrowError::refused("wrong password"));
     }
+    let Some((id, _)) = user else {
+        return Err(EscrowError::refused("wrong password"));
+    };
     if let Some(tx) = tx {
         attach_buyer(&state, id, tx).await?;
     }
@@ -315,6 +354,14 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         return Err(EscrowError::refused(
             "the transaction changed meanwhile; read it again",
         ));
+    }
+    if action == Action::ConfirmPayment {
+        // The seller must settle before the held HTLC's expiry: the height they report, or the
+        // chain height now plus the invoice's final CLTV delta (the earliest it can expire).
+        let reported = input.optional_height("htlc_expiry_height")?;
+        let delta = tx.min_final_cltv_expiry_delta.unwrap_or(0);
+        let settle_by = reported.unwrap_or_else(|| i64::from(state.node.synced_height()) + delta);
+        store::set_settle_by(&mut db, tx.id, settle_by).await?;
     }
     let notice = match action {
         Action::BuyerPaid => Some(Notice::BuyerPaid),

@@ -6,13 +6,22 @@
 
 pub mod admin_api;
 mod api;
+pub mod deadline_watch;
 mod error;
 mod handlers;
+pub mod login_throttle;
 pub mod model;
 mod notices;
 mod store;
 
 use axum::handler::Handler;
+
+/// Escrow's in-process state.
+#[derive(Default)]
+pub struct EscrowState {
+    /// Failed-login counts.
+    pub logins: login_throttle::LoginThrottle,
+}
 
 use crate::app::AppState;
 use crate::http::ApiRoutes;

@@ -38,6 +38,9 @@ pub enum Notice {
     Released,
     /// The operator refunded the buyer; the seller must fail the payment back.
     Refunded,
+    /// The chain nears the height by which the seller must settle, and the preimage is not
+    /// released yet.
+    DeadlineNear,
 }
 
 impl Notice {
@@ -53,6 +56,7 @@ impl Notice {
             Notice::DisputeOpened => "escrow.dispute_opened",
             Notice::Released => "escrow.dispute_released",
             Notice::Refunded => "escrow.dispute_refunded",
+            Notice::DeadlineNear => "escrow.deadline_near",
         }
     }
 
@@ -61,7 +65,9 @@ impl Notice {
         match self {
             Notice::Created | Notice::InvoiceAdded | Notice::GoodsSent => (true, false),
             Notice::BuyerPaid | Notice::GoodsReceived => (false, true),
-            Notice::DisputeOpened | Notice::Released | Notice::Refunded => (true, true),
+            Notice::DisputeOpened | Notice::Released | Notice::Refunded | Notice::DeadlineNear => {
+                (true, true)
+            }
             Notice::PaymentConfirmed | Notice::PreimageReleased => (false, false),
         }
     }
@@ -81,6 +87,7 @@ impl Notice {
             Notice::PreimageReleased => ("Preimage released for", "The seller fetched the preimage."),
             Notice::DisputeOpened => ("Dispute opened on", "A dispute was opened. The preimage stays with the escrow until an operator decides."),
             Notice::Released => ("Dispute decided for the seller:", "The operator decided for the seller, who may now fetch the preimage and settle the payment."),
+            Notice::DeadlineNear => ("Deadline near for", "The chain nears the height by which the seller must settle the held payment, and the buyer has not confirmed receipt. If nothing happens, the payment returns to the buyer when it expires."),
             Notice::Refunded => ("Dispute decided for the buyer:", "The operator refunded the buyer. The preimage is destroyed: the seller must fail the held payment back, or it returns to the buyer when it times out."),
         };
         let mut text = format!("{body}\n\n{what}");

@@ -48,10 +48,12 @@ pub struct EscrowTx {
     pub expires_at: i64,
     /// Its dispute, if one was opened.
     pub dispute: Option<Dispute>,
+    /// The chain height by which the seller must settle, once payment is confirmed.
+    pub settle_by_height: Option<i64>,
 }
 
 /// A transaction with its dispute, if any.
-const TX_SELECT: &str = "SELECT t.id, t.seller_id, t.buyer_id, t.buyer_email, t.goods_or_services, t.title, t.description, t.fee_payer, t.amount_sat, t.status, t.pmthash, t.invoice, t.invoice_amount_msat, t.invoice_expires_at, t.min_final_cltv_expiry_delta, t.payee_node_id, t.created_at, t.expires_at, d.reason AS dispute_reason, d.opened_by AS dispute_opened_by, d.opened_at AS dispute_opened_at, d.resolution AS dispute_resolution, d.note AS dispute_note, d.resolved_at AS dispute_resolved_at FROM escrow_txs t LEFT JOIN escrow_disputes d ON d.tx_id = t.id";
+const TX_SELECT: &str = "SELECT t.id, t.seller_id, t.buyer_id, t.buyer_email, t.goods_or_services, t.title, t.description, t.fee_payer, t.amount_sat, t.status, t.pmthash, t.invoice, t.invoice_amount_msat, t.invoice_expires_at, t.min_final_cltv_expiry_delta, t.payee_node_id, t.settle_by_height, t.created_at, t.expires_at, d.reason AS dispute_reason, d.opened_by AS dispute_opened_by, d.opened_at AS dispute_opened_at, d.resolution AS dispute_resolution, d.note AS dispute_note, d.resolved_at AS dispute_resolved_at FROM escrow_txs t LEFT JOIN escrow_disputes d ON d.tx_id = t.id";
 
 /// A dispute (extension).
 #[derive(Debug, Clone)]
@@ -90,6 +92,7 @@ fn tx_from_row(row: &AnyRow) -> Result<EscrowTx, sqlx::Error> {
         payee_node_id: row.try_get("payee_node_id")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        settle_by_height: row.try_get("settle_by_height")?,
         dispute: match row.try_get::<Option<String>, _>("dispute_reason")? {
             None => None,
             Some(reason) => Some(Dispute {
@@ -139,6 +142,9 @@ impl EscrowTx {
                 json!(self.min_final_cltv_expiry_delta),
             );
             object.insert("payee_node_id".into(), json!(self.payee_node_id));
+        }
+        if let Some(height) = self.settle_by_height {
+            object.insert("settle_by_height".into(), json!(height));
         }
         if let Some(dispute) = &self.dispute {
             let dispute = json!({
@@ -604,4 +610,36 @@ pub async fn webhook_urls(
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(|r| r.try_get("webhook_url")).collect()
+}
+
+/// Records the height by which the seller must settle.
+pub async fn set_settle_by(
+    conn: &mut AnyConnection,
+    tx_id: i64,
+    height: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE escrow_txs SET settle_by_height = $1, deadline_warned = 0 WHERE id = $2")
+        .bind(height)
+        .bind(tx_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Transactions whose settle-by height is within reach of `warn_at_height` and whose preimage is
+/// still unreleased, not yet warned about. Marks them warned in the same statement's transaction.
+pub async fn claim_deadline_warnings(
+    conn: &mut AnyConnection,
+    warn_at_height: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE escrow_txs SET deadline_warned = 1
+         WHERE deadline_warned = 0 AND settle_by_height IS NOT NULL AND settle_by_height <= $1
+           AND status NOT IN ('funds received', 'refunded')
+         RETURNING id",
+    )
+    .bind(warn_at_height)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| r.try_get("id")).collect()
 }
