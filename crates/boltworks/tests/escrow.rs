@@ -307,6 +307,19 @@ async fn setinvoice_refuses_each_wrong_invoice_with_its_own_message() {
         )
         .await
         .contains("expired"));
+    let amountless = regtest_invoice_without_amount(&pmthash);
+    assert!(escrow
+        .refused("/setinvoice/v2/", set(amountless))
+        .await
+        .contains("no amount"));
+    let valid = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let altered = with_altered_amount(&valid.bolt11, 2_000_000);
+    assert_ne!(altered, valid.bolt11);
+    let message = escrow.refused("/setinvoice/v2/", set(altered)).await;
+    assert!(
+        message.contains("wrong amount") || message.contains("invalid invoice"),
+        "{message}"
+    );
     // The buyer may not set it, and nothing was stored by the refusals.
     let good = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
     assert!(escrow
@@ -480,6 +493,9 @@ async fn bad_input_gets_the_json_error_shape() {
         "invalid session"
     );
     assert!(escrow.refused("/settx/v2/", json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(20_000)})).await.contains("title"));
+    // A 1 MB string: over the body limit, answered in escrow's own shape.
+    let big = escrow.call("/settx/v2/", json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(1_100_000)})).await;
+    assert_eq!(big["status"], "error");
     let http = reqwest::Client::new();
     let malformed: Value = http
         .post(format!("{}/escrow/gettx/v2/", stack.hub.base))
@@ -805,4 +821,34 @@ async fn failed_logins_are_limited_per_email_until_the_window_passes() {
         )
         .await;
     stack.stop().await;
+}
+
+/// A validly signed regtest invoice for `payment_hash` with no amount.
+fn regtest_invoice_without_amount(payment_hash: &str) -> String {
+    use bitcoin::secp256k1::{Secp256k1, SecretKey};
+    use ldk_node::lightning_invoice::{Currency, InvoiceBuilder, PaymentSecret};
+    let secp = Secp256k1::new();
+    let key = SecretKey::from_slice(&[43; 32]).expect("key");
+    let hash = sha256::Hash::from_slice(&hex::decode(payment_hash).expect("hex")).expect("hash");
+    InvoiceBuilder::new(Currency::Regtest)
+        .description("no amount".into())
+        .payment_hash(hash)
+        .payment_secret(PaymentSecret([9; 32]))
+        .current_timestamp()
+        .min_final_cltv_expiry_delta(144)
+        .build_signed(|message| secp.sign_ecdsa_recoverable(message, &key))
+        .expect("signed invoice")
+        .to_string()
+}
+
+/// `bolt11` re-encoded with another amount but its original signature (a tampered invoice).
+fn with_altered_amount(bolt11: &str, amount_msat: u64) -> String {
+    use ldk_node::lightning_invoice::{SiPrefix, SignedRawBolt11Invoice};
+    let signed: SignedRawBolt11Invoice = bolt11.parse().expect("signed raw invoice");
+    let (mut raw, _, signature) = signed.into_parts();
+    // Amounts are encoded in pico-bitcoin: 1 msat = 10 pico.
+    raw.hrp.raw_amount = Some(amount_msat * 10);
+    raw.hrp.si_prefix = Some(SiPrefix::Pico);
+    let tampered = raw.sign::<_, ()>(|_| Ok(signature.0)).expect("re-encoded");
+    tampered.to_string()
 }

@@ -217,12 +217,17 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
     let body: Value = malformed.json().await.expect("json error");
     assert_eq!(body["error"]["code"], "bad_request");
 
-    // A body over the limit (1 MiB by default) is refused from its Content-Length alone. The
-    // server answers before reading the body, so this speaks raw HTTP and reads the status line.
+    // A body over the limit (1 MiB by default) is refused in the hub's error shape; one declared
+    // over the hard cap (4 MiB) from its Content-Length alone, before the body is read (so this
+    // speaks raw HTTP and reads the status line).
+    let over_limit = json!({"blocks": 1, "padding": "x".repeat(1_100_000)});
+    let (status, answer) = hub.post("/dev/mine", over_limit).await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"]["code"], "payload_too_large");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = hub.base.trim_start_matches("http://");
     let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!("POST /dev/mine HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{", 2 * 1024 * 1024);
+    let head = format!("POST /dev/mine HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{", 8 * 1024 * 1024);
     socket.write_all(head.as_bytes()).await.expect("write");
     let mut answer = vec![0u8; 64];
     let read = socket.read(&mut answer).await.expect("read");

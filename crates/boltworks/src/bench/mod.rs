@@ -4,7 +4,9 @@
 //!   sequential alice -> hub -> bob payments.
 //! - `boltworks bench notify`: webhook events delivered per second to a loopback receiver, on
 //!   SQLite or (with `--database-url`) PostgreSQL.
+//! - `boltworks bench escrow`: escrow transactions (settx + setinvoice) created per second.
 
+mod escrow_flow;
 mod notify_delivery;
 mod payments;
 
@@ -27,6 +29,15 @@ pub struct BenchArgs {
 /// The measurements.
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchKind {
+    /// Escrow transactions (settx + setinvoice) created per second.
+    Escrow {
+        /// Transactions to create.
+        #[arg(long, default_value_t = 300)]
+        txs: usize,
+        /// PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -50,6 +61,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             database_url,
             workers,
         }) => notify_delivery::run(events, database_url, workers).await,
+        Some(BenchKind::Escrow { txs, database_url }) => escrow_flow::run(txs, database_url).await,
     }
 }
 

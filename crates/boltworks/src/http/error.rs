@@ -18,6 +18,9 @@ pub enum HubError {
     /// Missing or wrong credentials (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The request body is too large (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Unknown resource (404).
     #[error("{0}")]
     NotFound(String),
@@ -38,6 +41,7 @@ impl HubError {
             HubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             HubError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            HubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             HubError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             HubError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

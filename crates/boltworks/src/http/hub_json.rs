@@ -19,6 +19,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for HubJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(HubError::BadRequest(
                 "expected Content-Type: application/json".into(),
             )),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(HubError::TooLarge(rejection.body_text()))
+            }
             Err(rejection) => Err(HubError::BadRequest(rejection.body_text())),
         }
     }

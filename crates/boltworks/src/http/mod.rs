@@ -3,6 +3,7 @@
 //! one JSON error shape; requests have a body size limit and a timeout.
 
 mod api_routes;
+mod body_cap;
 mod docs_page;
 mod error;
 mod health;
@@ -14,7 +15,6 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::Router;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,6 +22,10 @@ pub use self::api_routes::{ApiRoutes, RouteDoc};
 pub use self::error::HubError;
 pub use self::hub_json::HubJson;
 use crate::app::AppState;
+
+/// Bodies over the configured limit reach the extractors, which refuse them in each service's
+/// own error format; a body declared this many times larger is refused before any service.
+const HARD_BODY_CAP_FACTOR: usize = 4;
 
 /// Assembles every router of the hub around `state`.
 pub fn router(state: AppState) -> Router {
@@ -48,7 +52,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { HubError::NotFound("no such route".into()) })
         .layer(axum::Extension(openapi::Spec(std::sync::Arc::new(spec))))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body_limit_bytes.saturating_mul(HARD_BODY_CAP_FACTOR),
+            body_cap::refuse_declared_oversize,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
