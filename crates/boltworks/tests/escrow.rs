@@ -852,3 +852,108 @@ fn with_altered_amount(bolt11: &str, amount_msat: u64) -> String {
     let tampered = raw.sign::<_, ()>(|_| Ok(signature.0)).expect("re-encoded");
     tampered.to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_service_account_may_act_as_both_seller_and_buyer() {
+    // The original documented this: a service may use one account for all its users.
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let service = escrow.user("service@example.com").await;
+    let created = escrow
+        .ok(
+            "/settx/v2/",
+            json!({"session_id": service, "buyer_email": "user@example.com", "amount": 1000}),
+        )
+        .await;
+    let tx = created["data"]["id"].as_str().expect("id").to_string();
+    let pmthash = created["data"]["pmthash"]
+        .as_str()
+        .expect("pmthash")
+        .to_string();
+    escrow
+        .ok(
+            "/login/v2/",
+            json!({"email": "service@example.com", "password": "hunter2-long", "tx": tx}),
+        )
+        .await;
+    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": service, "tx": tx, "invoice": invoice.bolt11}),
+        )
+        .await;
+    for step in [
+        "/buyerpaid/v2/",
+        "/confirmpayment/v2/",
+        "/goodssent/v2/",
+        "/goodsreceived/v2/",
+    ] {
+        escrow
+            .ok(step, json!({"session_id": service, "tx": tx}))
+            .await;
+    }
+    let released = escrow
+        .ok("/getpreimage/v2/", json!({"session_id": service, "tx": tx}))
+        .await;
+    assert_eq!(released["data"]["status"], "funds received");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_catalogue_of_bad_requests_never_gets_a_5xx() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let session = escrow.user("catalogue@example.com").await;
+    let endpoints = [
+        "setuser",
+        "login",
+        "settx",
+        "getallusertxs",
+        "gettx",
+        "setinvoice",
+        "buyerpaid",
+        "confirmpayment",
+        "goodssent",
+        "goodsreceived",
+        "getpreimage",
+        "dispute",
+        "setwebhook",
+    ];
+    let bodies: Vec<String> = vec![
+        "".into(),
+        "{oops".into(),
+        "[]".into(),
+        "42".into(),
+        "{}".into(),
+        json!({"session_id": 5}).to_string(),
+        json!({"session_id": session, "tx": -1}).to_string(),
+        json!({"session_id": session, "tx": "x"}).to_string(),
+        json!({"session_id": session, "tx": 1.5}).to_string(),
+        json!({"session_id": session, "tx": "99999999999999999999999"}).to_string(),
+        json!({"session_id": session, "tx": 0, "invoice": 7, "amount": "-3", "email": [], "password": {}}).to_string(),
+        json!({"session_id": session, "tx": 0, "url": "ftp://x", "reason": ""}).to_string(),
+        json!({"email": "a@b.c", "password": "p".repeat(5_000)}).to_string(),
+    ];
+    let http = reqwest::Client::new();
+    for endpoint in endpoints {
+        for body in &bodies {
+            let response = http
+                .post(format!("{}/escrow/{endpoint}/v2/", stack.hub.base))
+                .body(body.clone())
+                .send()
+                .await
+                .expect("send");
+            let status = response.status();
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            assert!(status.is_success(), "{endpoint} {body}: HTTP {status}");
+            if !matches!(endpoint, "getallusertxs" | "gettx") || answer.is_object() {
+                assert!(
+                    answer["status"] == "error" || answer["status"] == "success",
+                    "{endpoint} {body}: {answer}"
+                );
+            }
+        }
+    }
+    stack.stop().await;
+}

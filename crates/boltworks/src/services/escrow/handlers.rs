@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::api::EscrowInput;
 use super::error::EscrowError;
-use super::model::{Action, Refusal, Role, Status};
+use super::model::{Action, Refusal, Role, Roles, Status};
 use super::notices::{self, Notice};
 use super::store::{self, EscrowTx, InvoiceFacts, NewTx};
 use crate::app::AppState;
@@ -40,19 +40,20 @@ async fn authenticate(state: &AppState, input: &EscrowInput) -> Result<i64, Escr
     .ok_or_else(|| EscrowError::refused("invalid session"))
 }
 
-/// The transaction and the caller's role in it; strangers learn nothing, not even existence.
-async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Role), EscrowError> {
+/// The transaction and the caller's roles in it (one account may be both seller and buyer, as
+/// the original documented for services); strangers learn nothing, not even existence.
+async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Roles), EscrowError> {
     let tx = store::get_tx(&state.store, tx_id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
-    let role = if tx.seller_id == user {
-        Role::Seller
-    } else if tx.buyer_id == Some(user) {
-        Role::Buyer
-    } else {
-        return Err(EscrowError::refused("transaction not found"));
+    let roles = Roles {
+        seller: tx.seller_id == user,
+        buyer: tx.buyer_id == Some(user),
     };
-    Ok((tx, role))
+    if !roles.seller && !roles.buyer {
+        return Err(EscrowError::refused("transaction not found"));
+    }
+    Ok((tx, roles))
 }
 
 async fn new_session(state: &AppState, user: i64) -> Answer {
@@ -116,11 +117,6 @@ async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), Esc
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
     if tx.buyer_id == Some(user) {
         return Ok(());
-    }
-    if tx.seller_id == user {
-        return Err(EscrowError::refused(
-            "the seller cannot be the buyer of their own transaction",
-        ));
     }
     if !store::attach_buyer(&state.store, tx_id, user).await? {
         return Err(EscrowError::refused("this transaction already has a buyer"));
@@ -267,8 +263,8 @@ pub async fn gettx(State(state): State<AppState>, input: EscrowInput) -> Answer 
 /// `setinvoice`: the seller submits a BOLT11 invoice for `pmthash` and exactly the amount.
 pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
-    let (tx, role) = tx_for(&state, user, input.tx()?).await?;
-    if role != Role::Seller {
+    let (tx, roles) = tx_for(&state, user, input.tx()?).await?;
+    if !roles.seller {
         return Err(EscrowError::refused("only the seller can set the invoice"));
     }
     let text = input.required_text("invoice")?;
@@ -326,10 +322,10 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
 
 async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
     let user = authenticate(state, input).await?;
-    let (tx, role) = tx_for(state, user, input.tx()?).await?;
+    let (tx, roles) = tx_for(state, user, input.tx()?).await?;
     let status = Status::parse(&tx.status)
         .ok_or_else(|| EscrowError::Internal(format!("unknown status {}", tx.status)))?;
-    match action.allowed(role, status) {
+    match action.allowed(roles, status) {
         Ok(()) => {}
         Err(Refusal::NotYours) => {
             let party = if action.actor() == Role::Buyer {
@@ -408,8 +404,8 @@ pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> A
     let user = authenticate(&state, &input).await?;
     let tx_id = input.tx()?;
     let nice_try = || EscrowError::refused("nice try!");
-    let (_, role) = tx_for(&state, user, tx_id).await.map_err(|_| nice_try())?;
-    if role != Role::Seller {
+    let (_, roles) = tx_for(&state, user, tx_id).await.map_err(|_| nice_try())?;
+    if !roles.seller {
         return Err(nice_try());
     }
     let mut db = state.store.pool().begin().await?;

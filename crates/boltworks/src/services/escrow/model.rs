@@ -64,6 +64,25 @@ pub enum Role {
     Buyer,
 }
 
+/// The caller's roles in a transaction: one account may be both (the original documented this
+/// for services acting for their users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    /// The caller is the seller.
+    pub seller: bool,
+    /// The caller is the attached buyer.
+    pub buyer: bool,
+}
+
+impl Roles {
+    fn has(self, role: Role) -> bool {
+        match role {
+            Role::Seller => self.seller,
+            Role::Buyer => self.buyer,
+        }
+    }
+}
+
 /// A status-changing action after the invoice is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -115,8 +134,8 @@ impl Action {
     }
 
     /// Whether `role` may take this action on a transaction in `status`.
-    pub fn allowed(self, role: Role, status: Status) -> Result<(), Refusal> {
-        if role != self.actor() {
+    pub fn allowed(self, roles: Roles, status: Status) -> Result<(), Refusal> {
+        if !roles.has(self.actor()) {
             return Err(Refusal::NotYours);
         }
         if self.refused_from().contains(&status) {
@@ -155,26 +174,45 @@ mod tests {
         assert_eq!(Status::parse("Paid"), None);
     }
 
+    const SELLER: Roles = Roles {
+        seller: true,
+        buyer: false,
+    };
+    const BUYER: Roles = Roles {
+        seller: false,
+        buyer: true,
+    };
+
+    #[test]
+    fn one_account_may_act_as_both_parties() {
+        let both = Roles {
+            seller: true,
+            buyer: true,
+        };
+        assert!(Action::GoodsSent.allowed(both, Status::Paid).is_ok());
+        assert!(Action::GoodsReceived
+            .allowed(both, Status::GoodsSent)
+            .is_ok());
+    }
+
     #[test]
     fn the_deny_list_allows_the_originals_permissive_orders() {
         // buyerpaid is optional: the seller may confirm straight from "needs paid".
         assert!(Action::ConfirmPayment
-            .allowed(Role::Seller, Status::NeedsPaid)
+            .allowed(SELLER, Status::NeedsPaid)
             .is_ok());
         // goodssent may come before confirmpayment.
-        assert!(Action::GoodsSent
-            .allowed(Role::Seller, Status::NeedsPaid)
-            .is_ok());
+        assert!(Action::GoodsSent.allowed(SELLER, Status::NeedsPaid).is_ok());
         assert_eq!(
-            Action::GoodsSent.allowed(Role::Seller, Status::GoodsSent),
+            Action::GoodsSent.allowed(SELLER, Status::GoodsSent),
             Err(Refusal::WrongStatus(Status::GoodsSent))
         );
         assert_eq!(
-            Action::GoodsReceived.allowed(Role::Seller, Status::GoodsSent),
+            Action::GoodsReceived.allowed(SELLER, Status::GoodsSent),
             Err(Refusal::NotYours)
         );
         assert_eq!(
-            Action::BuyerPaid.allowed(Role::Buyer, Status::Paid),
+            Action::BuyerPaid.allowed(BUYER, Status::Paid),
             Err(Refusal::WrongStatus(Status::Paid))
         );
     }
