@@ -244,24 +244,9 @@ async fn racing_requests_leave_one_consistent_outcome() {
     stack.stop().await;
 }
 
-/// A validly signed invoice for another network (mainnet), for `payment_hash`.
-fn mainnet_invoice(payment_hash: &str, amount_msat: u64) -> String {
-    use bitcoin::secp256k1::{Secp256k1, SecretKey};
-    use ldk_node::lightning_invoice::{Currency, InvoiceBuilder, PaymentSecret};
-    let secp = Secp256k1::new();
-    let key = SecretKey::from_slice(&[42; 32]).expect("key");
-    let hash = sha256::Hash::from_slice(&hex::decode(payment_hash).expect("hex")).expect("hash");
-    InvoiceBuilder::new(Currency::Bitcoin)
-        .description("mainnet".into())
-        .payment_hash(hash)
-        .payment_secret(PaymentSecret([7; 32]))
-        .amount_milli_satoshis(amount_msat)
-        .current_timestamp()
-        .min_final_cltv_expiry_delta(144)
-        .build_signed(|message| secp.sign_ecdsa_recoverable(message, &key))
-        .expect("signed invoice")
-        .to_string()
-}
+/// The BOLT 11 specification's first example: a mainnet invoice ("Please make a donation of
+/// any amount using payment_hash 0001..0102 to me @03e7156a..."), validly signed.
+const BOLT11_MAINNET_VECTOR: &str = "lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdpl2pkx2ctnv5sxxmmwwd5kgetjypeh2ursdae8g6twvus8g6rfwvs8qun0dfjkxaq9qrsgq357wnc5r2ueh7ck6q93dj32dlqnls087fxdwk8qakdyafkq3yap9us6v52vjjsrvywa6rt52cm9r9zqt8r2t7mlcwspyetp5h2tztugp9lfyql";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn setinvoice_refuses_each_wrong_invoice_with_its_own_message() {
@@ -275,12 +260,11 @@ async fn setinvoice_refuses_each_wrong_invoice_with_its_own_message() {
         .refused("/setinvoice/v2/", set("lnbcrt1garbage".into()))
         .await
         .contains("invalid invoice"));
-    let mainnet = mainnet_invoice(&pmthash, 1_000_000);
     assert!(escrow
-        .refused("/setinvoice/v2/", set(mainnet))
+        .refused("/setinvoice/v2/", set(BOLT11_MAINNET_VECTOR.into()))
         .await
         .contains("wrong network"));
-    let other_hash = hub.invoice("bob", 1_000_000).await;
+    let other_hash = hub.invoice("alice", 1_000_000).await;
     assert_eq!(
         escrow
             .refused("/setinvoice/v2/", set(other_hash.bolt11))
@@ -953,6 +937,69 @@ async fn a_catalogue_of_bad_requests_never_gets_a_5xx() {
                     "{endpoint} {body}: {answer}"
                 );
             }
+        }
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn goodsreceived_getpreimage_and_a_dispute_at_the_same_instant_end_consistently() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    for round in 0..4 {
+        let (seller, buyer, tx, _) = deal(&escrow, &format!("instant{round}")).await;
+        escrow
+            .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+            .await;
+        // goodsreceived and a dispute at once: both may succeed, but the dispute then holds.
+        let (received, disputed) = futures_util::future::join(
+            escrow.call("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx})),
+            escrow.call(
+                "/dispute/v2/",
+                json!({"session_id": seller, "tx": tx, "reason": "race"}),
+            ),
+        )
+        .await;
+        assert_eq!(received["status"], "success", "{received}");
+        assert_eq!(disputed["status"], "success", "{disputed}");
+        assert_eq!(
+            escrow
+                .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+                .await,
+            "nice try!"
+        );
+
+        // getpreimage and a dispute at once: exactly one wins.
+        let (seller2, buyer2, tx2, _) = deal(&escrow, &format!("instant-b{round}")).await;
+        escrow
+            .ok(
+                "/goodsreceived/v2/",
+                json!({"session_id": buyer2, "tx": tx2}),
+            )
+            .await;
+        let (preimage, dispute) = futures_util::future::join(
+            escrow.call(
+                "/getpreimage/v2/",
+                json!({"session_id": seller2, "tx": tx2}),
+            ),
+            escrow.call(
+                "/dispute/v2/",
+                json!({"session_id": buyer2, "tx": tx2, "reason": "race"}),
+            ),
+        )
+        .await;
+        let wins = [&preimage, &dispute]
+            .iter()
+            .filter(|a| a["status"] == "success")
+            .count();
+        assert_eq!(wins, 1, "{preimage} / {dispute}");
+        let stored = escrow
+            .call("/gettx/v2/", json!({"session_id": buyer2, "tx": tx2}))
+            .await;
+        if preimage["status"] == "success" {
+            assert_eq!(stored["status"], "funds received");
+        } else {
+            assert_eq!(stored["dispute"]["reason"], "race");
         }
     }
     stack.stop().await;
