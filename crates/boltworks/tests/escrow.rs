@@ -621,7 +621,14 @@ async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_foll
     let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let (seller, buyer, tx, _) = deal(&escrow, "release").await;
+    let (seller, buyer, tx, pmthash) = deal(&escrow, "release").await;
+    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    escrow
+        .ok(
+            "/setinvoice/v2/",
+            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
+        )
+        .await;
     escrow
         .ok(
             "/setwebhook/v2/",
@@ -645,6 +652,14 @@ async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_foll
         .await
         .expect("resolve");
     assert!(resolve.status().is_success());
+    // The operator's decision is final: the buyer cannot reopen it.
+    assert!(escrow
+        .refused(
+            "/dispute/v2/",
+            json!({"session_id": buyer, "tx": tx, "reason": "again"})
+        )
+        .await
+        .contains("already open"));
     let released = escrow
         .ok("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
         .await;
@@ -680,6 +695,17 @@ async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_foll
     assert!(events
         .iter()
         .all(|e| e["transaction"]["pmthash"].is_string()));
+    // Each event carries the transaction as it is after the change.
+    let goods_sent = events
+        .iter()
+        .find(|e| e["event"] == "escrow.goods_sent")
+        .expect("goods_sent");
+    assert_eq!(goods_sent["transaction"]["status"], "goods sent");
+    let released_event = events
+        .iter()
+        .find(|e| e["event"] == "escrow.preimage_released")
+        .expect("released");
+    assert_eq!(released_event["transaction"]["status"], "funds received");
     stack.stop().await;
 }
 
@@ -1002,5 +1028,37 @@ async fn goodsreceived_getpreimage_and_a_dispute_at_the_same_instant_end_consist
             assert_eq!(stored["dispute"]["reason"], "race");
         }
     }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn setinvoice_cannot_rewind_a_received_transaction_and_no_invoice_means_no_preimage() {
+    let stack = TestStack::with_demo_nodes().await;
+    let escrow = Escrow { stack: &stack };
+    let (seller, buyer, tx, pmthash) = deal(&escrow, "rewind").await;
+    // The deny-list lets the buyer confirm receipt before any invoice (as the original did) ...
+    escrow
+        .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
+        .await;
+    // ... but with no invoice there is no preimage to release,
+    assert_eq!(
+        escrow
+            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
+            .await,
+        "nice try!"
+    );
+    // and an invoice can no longer be added to ask the buyer to pay.
+    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    assert!(escrow
+        .refused(
+            "/setinvoice/v2/",
+            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11})
+        )
+        .await
+        .contains("already has an invoice"));
+    let stored = escrow
+        .call("/gettx/v2/", json!({"session_id": seller, "tx": tx}))
+        .await;
+    assert_eq!(stored["status"], "goods received");
     stack.stop().await;
 }

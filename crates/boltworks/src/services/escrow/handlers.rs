@@ -24,6 +24,10 @@ const SESSION_SECS: i64 = 14 * 24 * 3600;
 const EXTENDED_EXPIRY: i64 = 2_176_860_314;
 /// A transaction's informational expiry: 2 weeks after creation.
 const TX_LIFETIME_SECS: i64 = 14 * 24 * 3600;
+/// Largest final CLTV delta accepted in an invoice (two weeks of blocks).
+const MAX_FINAL_CLTV_DELTA: u64 = 2_016;
+/// Longest accepted email address (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
 /// Longest accepted password.
 const MAX_PASSWORD: usize = 1_000;
 
@@ -67,6 +71,11 @@ async fn new_session(state: &AppState, user: i64) -> Answer {
 
 fn credentials(input: &EscrowInput) -> Result<(String, String), EscrowError> {
     let email = input.required_text("email")?.trim().to_lowercase();
+    if email.len() > MAX_EMAIL {
+        return Err(EscrowError::refused(format!(
+            "email is longer than {MAX_EMAIL} characters"
+        )));
+    }
     let password = input.required_text("password")?;
     if password.len() > MAX_PASSWORD {
         return Err(EscrowError::refused(format!(
@@ -85,7 +94,9 @@ async fn check_login(
     stored: Option<String>,
 ) -> Result<bool, EscrowError> {
     let logins = &state.escrow.logins;
-    if let Err(wait) = logins.check(&state.clock, email, address.ip()) {
+    // The attempt counts before the (slow) password check, so parallel guesses cannot all slip
+    // under the limit; a success gives it back.
+    if let Err(wait) = logins.reserve(&state.clock, email, address.ip()) {
         return Err(EscrowError::refused(format!(
             "too many failed logins; try again in {} minutes",
             (wait + 59) / 60
@@ -96,9 +107,7 @@ async fn check_login(
         None => false,
     };
     if ok {
-        logins.succeeded(email);
-    } else {
-        logins.failed(&state.clock, email, address.ip());
+        logins.succeeded(email, address.ip());
     }
     Ok(ok)
 }
@@ -109,8 +118,8 @@ async fn check_password(password: String, stored: String) -> Result<bool, Escrow
         .map_err(|e| EscrowError::Internal(e.to_string()))
 }
 
-/// Attaches `user` as buyer of `tx_id` when the transaction has none; the seller cannot be its
-/// own buyer.
+/// Attaches `user` as buyer of `tx_id` when the transaction has none (the seller may be its own
+/// buyer: the original documented one account acting for a service's users).
 async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), EscrowError> {
     let tx = store::get_tx(&state.store, tx_id)
         .await?
@@ -288,6 +297,11 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
     if i64::try_from(amount_msat).ok() != Some(expected_msat) {
         return Err(EscrowError::refused(format!("wrong amount: the invoice is for {amount_msat} msat, the transaction for {expected_msat} msat")));
     }
+    if invoice.min_final_cltv_expiry_delta() > MAX_FINAL_CLTV_DELTA {
+        return Err(EscrowError::refused(format!(
+            "invalid invoice: its final CLTV delta is over {MAX_FINAL_CLTV_DELTA} blocks"
+        )));
+    }
     if tx.invoice.is_some() {
         return Err(EscrowError::refused(
             "this transaction already has an invoice",
@@ -304,11 +318,12 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
     let mut db = state.store.pool().begin().await?;
     if !store::set_invoice(&mut db, tx.id, user, &facts).await? {
         return Err(EscrowError::refused(
-            "this transaction already has an invoice",
+            "this transaction already has an invoice, or is too far along (received, settled, refunded or disputed) to take one",
         ));
     }
-    let mut announced = tx.clone();
-    announced.invoice = Some(facts.bolt11.to_string());
+    let announced = store::fetch_tx(&mut db, tx.id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
     notices::enqueue(&mut db, &state.clock, &announced, Notice::InvoiceAdded).await?;
     db.commit().await?;
     state.notifier.outbox_committed();
@@ -356,7 +371,8 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         // chain height now plus the invoice's final CLTV delta (the earliest it can expire).
         let reported = input.optional_height("htlc_expiry_height")?;
         let delta = tx.min_final_cltv_expiry_delta.unwrap_or(0);
-        let settle_by = reported.unwrap_or_else(|| i64::from(state.node.synced_height()) + delta);
+        let settle_by =
+            reported.unwrap_or_else(|| i64::from(state.node.synced_height()).saturating_add(delta));
         store::set_settle_by(&mut db, tx.id, settle_by).await?;
     }
     let notice = match action {
@@ -366,7 +382,11 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         Action::ConfirmPayment => Some(Notice::PaymentConfirmed),
     };
     if let Some(notice) = notice {
-        notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
+        // Told with the transaction as it is after the change.
+        let changed = store::fetch_tx(&mut db, tx.id)
+            .await?
+            .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+        notices::enqueue(&mut db, &state.clock, &changed, notice).await?;
     }
     db.commit().await?;
     state.notifier.outbox_committed();

@@ -418,7 +418,8 @@ pub async fn set_invoice(
     let done = sqlx::query(
         "UPDATE escrow_txs SET invoice = $1, invoice_amount_msat = $2, invoice_expires_at = $3,
                 min_final_cltv_expiry_delta = $4, payee_node_id = $5, status = 'needs paid'
-         WHERE id = $6 AND seller_id = $7 AND invoice IS NULL",
+         WHERE id = $6 AND seller_id = $7 AND invoice IS NULL AND dispute_open = 0
+           AND status NOT IN ('goods received', 'funds received', 'refunded')",
     )
     .bind(facts.bolt11)
     .bind(facts.amount_msat)
@@ -458,7 +459,8 @@ pub async fn release_preimage(
 ) -> Result<Option<String>, sqlx::Error> {
     let moved = sqlx::query(
         "UPDATE escrow_txs SET status = 'funds received'
-         WHERE id = $1 AND seller_id = $2 AND dispute_open = 0 AND status IN ('goods received', 'funds received')",
+         WHERE id = $1 AND seller_id = $2 AND dispute_open = 0 AND invoice IS NOT NULL
+           AND status IN ('goods received', 'funds received')",
     )
     .bind(tx_id)
     .bind(seller_id)
@@ -493,8 +495,8 @@ pub async fn user_email(
     row.map(|r| r.try_get("email")).transpose()
 }
 
-/// Opens a dispute unless one is open or the transaction is settled (preimage fetched or
-/// refunded). Returns whether it did.
+/// Opens a dispute unless one is open, one was already resolved (an operator's decision is
+/// final), or the transaction is settled (preimage fetched or refunded). Returns whether it did.
 pub async fn open_dispute(
     conn: &mut AnyConnection,
     tx_id: i64,
@@ -504,7 +506,8 @@ pub async fn open_dispute(
 ) -> Result<bool, sqlx::Error> {
     let opened = sqlx::query(
         "UPDATE escrow_txs SET dispute_open = 1
-         WHERE id = $1 AND dispute_open = 0 AND status NOT IN ('funds received', 'refunded')",
+         WHERE id = $1 AND dispute_open = 0 AND status NOT IN ('funds received', 'refunded')
+           AND NOT EXISTS (SELECT 1 FROM escrow_disputes WHERE tx_id = $1 AND resolution IS NOT NULL)",
     )
     .bind(tx_id)
     .execute(&mut *conn)
