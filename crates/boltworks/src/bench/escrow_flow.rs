@@ -7,10 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use super::tempfile_dir;
-use crate::app::App;
-use crate::config::parse_serve_flags;
-use crate::dev::free_loopback_addr;
+use super::BenchHub;
 
 /// Runs it and prints transactions per second.
 pub async fn run(txs: usize, database_url: Option<String>) -> anyhow::Result<()> {
@@ -18,39 +15,17 @@ pub async fn run(txs: usize, database_url: Option<String>) -> anyhow::Result<()>
         (1..=10_000).contains(&txs),
         "--txs must be between 1 and 10000"
     );
-    let dir = tempfile_dir()?;
-    let mut flags = vec![
-        "--data-dir".to_string(),
-        dir.display().to_string(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-    ];
-    for flag in ["--node-listen", "--alice-listen", "--bob-listen"] {
-        flags.extend([flag.to_string(), free_loopback_addr()?.to_string()]);
-    }
-    let backend = match database_url {
-        Some(url) => {
-            flags.extend(["--database-url".to_string(), url]);
-            "PostgreSQL"
-        }
-        None => "SQLite",
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
     };
-    let app = App::start(parse_serve_flags(flags)?.validate()?).await?;
-    let base = format!("http://{}", app.http_addr());
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while !client
-        .get(format!("{base}/ready"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(120),
-            "hub not ready"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let extra: Vec<String> = database_url
+        .into_iter()
+        .flat_map(|url| ["--database-url".to_string(), url])
+        .collect();
+    let hub = BenchHub::start(&extra).await?;
+    let (base, client) = (hub.base.clone(), reqwest::Client::new());
     let post = |path: String, body: Value| {
         let client = client.clone();
         async move {
@@ -107,7 +82,6 @@ pub async fn run(txs: usize, database_url: Option<String>) -> anyhow::Result<()>
         timed.as_secs_f64(),
         txs as f64 / timed.as_secs_f64()
     );
-    app.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    hub.stop().await;
     Ok(())
 }

@@ -65,12 +65,60 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
 }
 
-/// A fresh temporary directory for one run.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("boltworks-bench-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
+/// A hub started for a benchmark: a fresh temporary data directory, free loopback ports, and
+/// the given extra `serve` flags; started and waited for until `/ready`.
+struct BenchHub {
+    app: crate::app::App,
+    base: String,
+    dir: std::path::PathBuf,
+    to_ready: std::time::Duration,
+}
+
+impl BenchHub {
+    async fn start(extra: &[String]) -> anyhow::Result<Self> {
+        use crate::dev::free_loopback_addr;
+        let dir = std::env::temp_dir().join(format!("boltworks-bench-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        let mut flags = vec![
+            "--data-dir".to_string(),
+            dir.display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+        ];
+        for flag in ["--node-listen", "--alice-listen", "--bob-listen"] {
+            flags.extend([flag.to_string(), free_loopback_addr()?.to_string()]);
+        }
+        flags.extend(extra.iter().cloned());
+        let config = crate::config::parse_serve_flags(flags)?.validate()?;
+        let started = std::time::Instant::now();
+        let app = crate::app::App::start(config).await?;
+        let base = format!("http://{}", app.http_addr());
+        let client = reqwest::Client::new();
+        while !client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            anyhow::ensure!(
+                started.elapsed() < std::time::Duration::from_secs(300),
+                "hub not ready after 300 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(Self {
+            app,
+            base,
+            dir,
+            to_ready: started.elapsed(),
+        })
     }
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+
+    async fn stop(self) {
+        self.app.shutdown().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -7,10 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::tempfile_dir;
-use crate::app::App;
-use crate::config::parse_serve_flags;
-use crate::dev::free_loopback_addr;
+use super::BenchHub;
 use crate::notify::outbox::{enqueue_webhook, WebhookEvent};
 
 /// Runs it and prints events per second.
@@ -39,26 +36,23 @@ pub async fn run(
     let url = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, receiver).await });
 
-    let dir = tempfile_dir()?;
-    let mut flags = vec![
-        "--data-dir".to_string(),
-        dir.display().to_string(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--node-listen".into(),
-        free_loopback_addr()?.to_string(),
-        "--no-demo-nodes".into(),
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let mut extra = vec![
+        "--no-demo-nodes".to_string(),
         "--notify-workers".into(),
         workers.to_string(),
     ];
-    let backend = match database_url {
-        Some(url) => {
-            flags.extend(["--database-url".to_string(), url]);
-            "PostgreSQL"
-        }
-        None => "SQLite",
-    };
-    let app = App::start(parse_serve_flags(flags)?.validate()?).await?;
+    extra.extend(
+        database_url
+            .into_iter()
+            .flat_map(|url| ["--database-url".to_string(), url]),
+    );
+    let hub = BenchHub::start(&extra).await?;
+    let app = &hub.app;
     let state = app.state();
     let body = json!({"type": "bench", "data": {"padding": "x".repeat(200)}});
     let mut tx = state.store.pool().begin().await?;
@@ -91,7 +85,6 @@ pub async fn run(
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64()
     );
-    app.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    hub.stop().await;
     Ok(())
 }

@@ -10,10 +10,7 @@ use anyhow::Context;
 use ldk_node::Event;
 use serde_json::{json, Value};
 
-use super::tempfile_dir;
-use crate::app::App;
-use crate::config::parse_serve_flags;
-use crate::dev::free_loopback_addr;
+use super::BenchHub;
 
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
@@ -21,40 +18,11 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
         args.payments > 0 && args.payments <= 10_000,
         "--payments must be between 1 and 10000"
     );
-    let dir = tempfile_dir()?;
-    let flags = vec![
-        "--data-dir".to_string(),
-        dir.display().to_string(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--node-listen".into(),
-        free_loopback_addr()?.to_string(),
-        "--alice-listen".into(),
-        free_loopback_addr()?.to_string(),
-        "--bob-listen".into(),
-        free_loopback_addr()?.to_string(),
-    ];
-    let config = parse_serve_flags(flags)?.validate()?;
-    let started = Instant::now();
-    let app = App::start(config).await?;
-    let base = format!("http://{}", app.http_addr());
-    let client = reqwest::Client::new();
-    while !client
-        .get(format!("{base}/ready"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(300),
-            "hub not ready after 300 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let to_ready = started.elapsed();
+    let hub = BenchHub::start(&[]).await?;
+    let (app, base, client) = (&hub.app, hub.base.clone(), reqwest::Client::new());
     println!(
         "serve on an empty data dir -> ready: {:.2} s",
-        to_ready.as_secs_f64()
+        hub.to_ready.as_secs_f64()
     );
 
     let mut events = app.state().events.subscribe();
@@ -115,8 +83,7 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
         percentile(0.99).as_secs_f64() * 1e3,
         latencies[latencies.len() - 1].as_secs_f64() * 1e3,
     );
-    app.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    hub.stop().await;
     Ok(())
 }
 
