@@ -180,7 +180,7 @@ pub async fn claim(
     );
     // Leases run on the system clock: moving the hub's (adjustable) clock makes retries due,
     // but must never end a lease that a worker still holds.
-    let lease_now = system_now();
+    let lease_now = Clock::system().now_unix();
     let rows = sqlx::query(&sql)
         .bind(lease_now + lease_secs)
         .bind(now)
@@ -465,7 +465,7 @@ pub async fn redeliver(
     )
     .bind(clock.now_unix())
     .bind(event_id)
-    .bind(system_now())
+    .bind(Clock::system().now_unix())
     .execute(store.pool())
     .await?;
     if updated.rows_affected() > 0 {
@@ -476,14 +476,6 @@ pub async fn redeliver(
     } else {
         Redelivery::NotFound
     })
-}
-
-/// Unix seconds by the system clock (for leases).
-fn system_now() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The webhook signing secret of `url`, made on first use.

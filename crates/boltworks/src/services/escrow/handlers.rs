@@ -60,6 +60,23 @@ async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Ro
     Ok((tx, roles))
 }
 
+/// Finishes a change made in `db`: reads the transaction as it now is, writes its notice to the
+/// outbox in the same database transaction, commits, and wakes the delivery workers.
+async fn announce(
+    state: &AppState,
+    mut db: sqlx::Transaction<'_, sqlx::Any>,
+    tx_id: i64,
+    notice: Notice,
+) -> Result<EscrowTx, EscrowError> {
+    let tx = store::fetch_tx(&mut db, tx_id)
+        .await?
+        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
+    db.commit().await?;
+    state.notifier.outbox_committed();
+    Ok(tx)
+}
+
 async fn new_session(state: &AppState, user: i64) -> Answer {
     let key = auth::new_session_key();
     let expiry = state.clock.now_unix() + SESSION_SECS;
@@ -236,14 +253,11 @@ pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer 
     let mut created = None;
     for _ in 0..5 {
         let mut db = state.store.pool().begin().await?;
-        let Some(tx) = store::create_tx(&mut db, &new).await? else {
-            continue;
-        };
-        notices::enqueue(&mut db, &state.clock, &tx, Notice::Created).await?;
-        db.commit().await?;
-        state.notifier.outbox_committed();
-        created = Some(tx);
-        break;
+        // `None`: the next id was taken meanwhile; the transaction rolls back and we retry.
+        if let Some(id) = store::create_tx(&mut db, &new).await? {
+            created = Some(announce(&state, db, id, Notice::Created).await?);
+            break;
+        }
     }
     let tx = created
         .ok_or_else(|| EscrowError::Internal("could not allocate a transaction id".into()))?;
@@ -321,15 +335,7 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
             "this transaction already has an invoice, or is too far along (received, settled, refunded or disputed) to take one",
         ));
     }
-    let announced = store::fetch_tx(&mut db, tx.id)
-        .await?
-        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
-    notices::enqueue(&mut db, &state.clock, &announced, Notice::InvoiceAdded).await?;
-    db.commit().await?;
-    state.notifier.outbox_committed();
-    let tx = store::get_tx(&state.store, tx.id)
-        .await?
-        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    let tx = announce(&state, db, tx.id, Notice::InvoiceAdded).await?;
     Ok(Json(
         json!({"status": "success", "data": tx.data_object(false)}),
     ))
@@ -376,23 +382,12 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         store::set_settle_by(&mut db, tx.id, settle_by).await?;
     }
     let notice = match action {
-        Action::BuyerPaid => Some(Notice::BuyerPaid),
-        Action::GoodsSent => Some(Notice::GoodsSent),
-        Action::GoodsReceived => Some(Notice::GoodsReceived),
-        Action::ConfirmPayment => Some(Notice::PaymentConfirmed),
+        Action::BuyerPaid => Notice::BuyerPaid,
+        Action::GoodsSent => Notice::GoodsSent,
+        Action::GoodsReceived => Notice::GoodsReceived,
+        Action::ConfirmPayment => Notice::PaymentConfirmed,
     };
-    if let Some(notice) = notice {
-        // Told with the transaction as it is after the change.
-        let changed = store::fetch_tx(&mut db, tx.id)
-            .await?
-            .ok_or_else(|| EscrowError::refused("transaction not found"))?;
-        notices::enqueue(&mut db, &state.clock, &changed, notice).await?;
-    }
-    db.commit().await?;
-    state.notifier.outbox_committed();
-    let tx = store::get_tx(&state.store, tx.id)
-        .await?
-        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
+    let tx = announce(state, db, tx.id, notice).await?;
     tracing::info!(tx = tx.id, status = %tx.status, "escrow status changed");
     Ok(Json(
         json!({"status": "success", "data": tx.data_object(false)}),
@@ -432,12 +427,7 @@ pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> A
     let preimage = store::release_preimage(&mut db, tx_id, user, state.clock.now_unix())
         .await?
         .ok_or_else(nice_try)?;
-    let tx = store::fetch_tx(&mut db, tx_id)
-        .await?
-        .ok_or_else(nice_try)?;
-    notices::enqueue(&mut db, &state.clock, &tx, Notice::PreimageReleased).await?;
-    db.commit().await?;
-    state.notifier.outbox_committed();
+    let tx = announce(&state, db, tx_id, Notice::PreimageReleased).await?;
     tracing::info!(tx = tx_id, "escrow preimage released to the seller");
     Ok(Json(
         json!({"status": "success", "preimage": preimage, "data": tx.data_object(false)}),
@@ -464,12 +454,7 @@ pub async fn dispute(State(state): State<AppState>, input: EscrowInput) -> Answe
             "a dispute is already open, or the transaction is settled",
         ));
     }
-    let tx = store::fetch_tx(&mut db, tx.id)
-        .await?
-        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
-    notices::enqueue(&mut db, &state.clock, &tx, Notice::DisputeOpened).await?;
-    db.commit().await?;
-    state.notifier.outbox_committed();
+    let tx = announce(&state, db, tx.id, Notice::DisputeOpened).await?;
     tracing::info!(tx = tx.id, opened_by = user, "escrow dispute opened");
     Ok(Json(
         json!({"status": "success", "data": tx.data_object(false)}),
@@ -502,16 +487,11 @@ pub async fn resolve(
     if !store::resolve_dispute(&mut db, tx_id, resolution, note, state.clock.now_unix()).await? {
         return Ok(None);
     }
-    let tx = store::fetch_tx(&mut db, tx_id)
-        .await?
-        .ok_or_else(|| EscrowError::refused("transaction not found"))?;
     let notice = match resolution {
         store::Resolution::Release => Notice::Released,
         store::Resolution::Refund => Notice::Refunded,
     };
-    notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
-    db.commit().await?;
-    state.notifier.outbox_committed();
+    let tx = announce(state, db, tx_id, notice).await?;
     tracing::warn!(
         tx = tx_id,
         resolution = resolution.as_str(),

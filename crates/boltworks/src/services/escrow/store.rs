@@ -321,12 +321,13 @@ pub struct NewTx<'a> {
     pub expires_at: i64,
 }
 
-/// Creates a transaction and its preimage within the caller's database transaction. `None`
-/// when the next id was taken meanwhile (two PostgreSQL writers at once): roll back and retry.
+/// Creates a transaction and its preimage within the caller's database transaction; returns its
+/// id. `None` when the next id was taken meanwhile (two PostgreSQL writers at once): roll back
+/// and retry.
 pub async fn create_tx(
     conn: &mut AnyConnection,
     new: &NewTx<'_>,
-) -> Result<Option<EscrowTx>, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     let binds = vec![
         json!(new.seller_id),
         json!(new.buyer_email),
@@ -351,7 +352,7 @@ pub async fn create_tx(
         .bind(new.preimage)
         .execute(&mut *conn)
         .await?;
-    fetch_tx(conn, id).await
+    Ok(Some(id))
 }
 
 /// One transaction, read within a connection.
