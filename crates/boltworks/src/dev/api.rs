@@ -483,15 +483,15 @@ async fn open_channel(
             "push_msat must be below the capacity".into(),
         ));
     }
-    // The wallet must know of its own unconfirmed spends before it funds another channel.
-    node.sync().await?;
-    let channel = node.open_channel(
-        peer.node_id(),
-        peer.listen_address(),
-        crate::money::Sat(req.capacity_sat),
-        Msat(req.push_msat),
-        req.public,
-    )?;
+    let channel = node
+        .open_channel(
+            peer.node_id(),
+            peer.listen_address(),
+            crate::money::Sat(req.capacity_sat),
+            Msat(req.push_msat),
+            req.public,
+        )
+        .await?;
     Ok(Json(json!({"user_channel_id": channel.0.to_string()})))
 }
 

@@ -94,9 +94,7 @@ impl DemoNetwork {
         let started = Instant::now();
         self.sync_all(hub).await?;
         self.fund(hub).await?;
-        // One channel at a time, syncing between them: ldk-node's wallet learns that a funding
-        // transaction spent a coin only when it next reads the mempool, and would otherwise
-        // build the next funding transaction from the same coin (a double spend).
+        // One channel at a time (see `LightningNode::open_channel`).
         for peer in [&self.alice, &self.bob] {
             if hub
                 .channels()
@@ -113,10 +111,10 @@ impl DemoNetwork {
                 Sat(DEMO_CHANNEL_SAT),
                 Msat(DEMO_PUSH_MSAT),
                 true,
-            )?;
+            )
+            .await?;
             self.wait(|| self.funding_in_mempool(hub, peer), "funding broadcast")
                 .await?;
-            hub.sync().await?;
         }
         // Confirm any demo channel whose funding still waits in the mempool (also after a crash
         // between broadcast and mining).

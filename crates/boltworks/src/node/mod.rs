@@ -298,7 +298,13 @@ impl LightningNode {
 
     /// Connects to `peer` and opens a channel of `capacity` with `push` given to the peer.
     /// An announced (`public`) channel is gossiped; a private one appears in invoice route hints.
-    pub fn open_channel(
+    ///
+    /// Syncs the wallet first: ldk-node's wallet learns that an earlier funding transaction spent
+    /// a coin only when it next reads the mempool, and would otherwise fund this channel from the
+    /// same coin (a double spend the chain refuses). The funding transaction itself is built when
+    /// the peer accepts, after this returns: open channels one at a time, waiting for each
+    /// funding transaction to be broadcast.
+    pub async fn open_channel(
         &self,
         peer: PublicKey,
         address: SocketAddr,
@@ -306,6 +312,7 @@ impl LightningNode {
         push: Msat,
         public: bool,
     ) -> Result<UserChannelId, NodeError> {
+        self.sync().await?;
         let address = socket_address(address);
         let push = (push.0 > 0).then_some(push.0);
         let open = if public {
