@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: starts what the tests need (PostgreSQL on 127.0.0.1:5432), then runs every
-# test of the workspace. A missing PostgreSQL is a failure, not a skip.
+# The test command: starts what the tests need (PostgreSQL on 127.0.0.1:5432, Debian's Chromium
+# and ChromeDriver for the page tests), then runs every test of the workspace. A missing
+# PostgreSQL or browser is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +33,19 @@ drop_stale_test_databases() {
   done
 }
 
+# The page tests drive a real headless Chromium through ChromeDriver (Debian's packages).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+    return
+  fi
+  echo "installing Chromium and ChromeDriver for the page tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  command -v chromedriver >/dev/null 2>&1 || { echo "ChromeDriver did not install" >&2; exit 1; }
+}
+
 ensure_postgres
 drop_stale_test_databases
+ensure_chromium
 
 if cargo nextest --version >/dev/null 2>&1; then
   # Each test starts its own stack; they mostly wait on the network, so run more than one per core.

@@ -15,9 +15,10 @@ use crate::clock::Clock;
 use crate::config::{ChainSourceConfig, Config};
 use crate::dev::DemoNetwork;
 use crate::node::chain_tip::ChainTip;
-use crate::node::events::{spawn_event_loop, NodeEvent};
+use crate::node::events::{spawn_event_loop, EventEffect, NodeEvent};
 use crate::node::{ChainAccess, LightningNode, NodeSettings};
 use crate::notify::Notifier;
+use crate::services::gifts::GiftEffects;
 use crate::store::Store;
 
 /// How long shutdown waits for event loops and delivery workers to finish what they hold.
@@ -49,6 +50,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Escrow's in-process state.
     pub escrow: Arc<crate::services::escrow::EscrowState>,
+    /// The hub's public base URL, without a trailing slash (LNURLs and page links use it).
+    pub public_url: Arc<str>,
 }
 
 /// A running hub.
@@ -93,11 +96,17 @@ impl App {
             Some(config.alias.clone()),
         ))?);
         hub.start().await?;
+        let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
+        let hub_effects: Vec<Arc<dyn EventEffect>> = vec![Arc::new(GiftEffects::new(
+            clock.clone(),
+            Arc::clone(&notifier),
+        ))];
         let mut background = vec![spawn_event_loop(
             Arc::clone(&hub),
             store.clone(),
             clock.clone(),
             events.clone(),
+            hub_effects,
             shutdown_rx.clone(),
         )];
 
@@ -122,6 +131,7 @@ impl App {
                         store.clone(),
                         clock.clone(),
                         events.clone(),
+                        Vec::new(),
                         shutdown_rx.clone(),
                     ));
                 }
@@ -145,12 +155,23 @@ impl App {
         };
 
         let admin_token = admin_token(&config)?;
-        let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
         background.extend(crate::notify::worker::spawn_workers(
             Arc::clone(&notifier),
             shutdown_rx.clone(),
         )?);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let http_addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{http_addr}"));
+        if config.network == bitcoin::Network::Regtest {
+            crate::dev::arm_pause_points();
+        }
         let state = AppState {
+            public_url: public_url.into(),
             config: Arc::new(config.clone()),
             store,
             node: hub,
@@ -162,15 +183,15 @@ impl App {
             admin_token: admin_token.into(),
             escrow: Arc::default(),
         };
+        // Before any request: a payout interrupted by the last stop is settled or sent first.
+        crate::services::gifts::payout::reconcile(&state)
+            .await
+            .context("reconciling gift payouts with the node")?;
         background.push(crate::services::escrow::deadline_watch::spawn(
             state.clone(),
             config.escrow_deadline_warning_blocks,
             shutdown_rx.clone(),
         ));
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
-        let http_addr = listener.local_addr()?;
         let router = crate::http::router(state.clone());
         let mut stop = shutdown_rx.clone();
         let server = tokio::spawn(async move {

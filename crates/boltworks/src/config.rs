@@ -80,8 +80,9 @@ pub struct Config {
     pub chain_source: ChainSourceConfig,
     /// Database.
     pub database: DatabaseConfig,
-    /// Public base URL of the hub (LNURLs and links are built from it).
-    pub public_url: String,
+    /// Public base URL of the hub (LNURLs and links are built from it). `None` on regtest
+    /// without `--public-url`: the hub uses `http://` and the address it bound.
+    pub public_url: Option<String>,
     /// Whether to run the demo nodes alice and bob (regtest with devchain only).
     pub demo_nodes: bool,
     /// Lightning P2P listen addresses for alice and bob (port 0: pick free ports).
@@ -100,6 +101,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Escrow: warn both parties this many blocks before a held payment's settle-by height.
     pub escrow_deadline_warning_blocks: u32,
+    /// Gifts: the routing-fee cap of a payout.
+    pub gift_fee_limit: crate::services::gifts::FeeLimit,
 }
 
 /// Flags of `boltworks serve`.
@@ -205,6 +208,16 @@ pub struct ServeArgs {
         default_value = "36"
     )]
     pub escrow_deadline_warning_blocks: String,
+    /// Gifts: the most a payout may spend on routing fees, in parts per million of the gift...
+    #[arg(long, env = "BOLTWORKS_GIFTS_FEE_LIMIT_PPM", default_value = "5000")]
+    pub gifts_fee_limit_ppm: String,
+    /// ... or this many millisatoshis, whichever is more.
+    #[arg(
+        long,
+        env = "BOLTWORKS_GIFTS_FEE_LIMIT_BASE_MSAT",
+        default_value = "5000"
+    )]
+    pub gifts_fee_limit_base_msat: String,
     /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
     #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
@@ -313,7 +326,7 @@ impl ServeArgs {
         };
         let public_url = match &self.public_url {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                url.trim_end_matches('/').to_string()
+                Some(url.trim_end_matches('/').to_string())
             }
             Some(url) => {
                 return Err(invalid(
@@ -321,7 +334,8 @@ impl ServeArgs {
                     format!("'{url}' must start with http:// or https://"),
                 ))
             }
-            None if network == Network::Regtest => format!("http://{listen}"),
+            // Resolved from the bound address at start (the port may be 0 here).
+            None if network == Network::Regtest => None,
             None => {
                 return Err(invalid(
                     "public-url",
@@ -360,7 +374,38 @@ impl ServeArgs {
                     ),
                 )
             })?;
+        let gift_fee_limit = crate::services::gifts::FeeLimit {
+            ppm: self
+                .gifts_fee_limit_ppm
+                .parse::<u32>()
+                .ok()
+                .filter(|ppm| *ppm <= 1_000_000)
+                .ok_or_else(|| {
+                    invalid(
+                        "gifts-fee-limit-ppm",
+                        format!(
+                            "'{}' is not a whole number of parts per million up to 1000000",
+                            self.gifts_fee_limit_ppm
+                        ),
+                    )
+                })?,
+            base_msat: self
+                .gifts_fee_limit_base_msat
+                .parse::<u64>()
+                .ok()
+                .filter(|msat| *msat <= 100_000_000)
+                .ok_or_else(|| {
+                    invalid(
+                        "gifts-fee-limit-base-msat",
+                        format!(
+                            "'{}' is not a number of millisatoshis up to 100000000",
+                            self.gifts_fee_limit_base_msat
+                        ),
+                    )
+                })?,
+        };
         Ok(Config {
+            gift_fee_limit,
             escrow_deadline_warning_blocks,
             notify,
             admin_token,
@@ -554,7 +599,7 @@ mod tests {
         assert_eq!(config.chain_source, ChainSourceConfig::Devchain);
         assert!(config.demo_nodes);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.public_url, None);
         assert_eq!(
             config.database,
             DatabaseConfig::Sqlite(PathBuf::from("./data/boltworks.sqlite"))

@@ -13,11 +13,14 @@ pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod http;
+pub mod ledger;
+pub mod lnurl;
 pub mod money;
 pub mod node;
 pub mod notify;
 pub mod services;
 pub mod store;
+pub mod web;
 
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the
 /// default filter. Safe to call more than once.

@@ -128,6 +128,13 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         self
     }
 
+    /// Transforms the router of the routes added so far (to wrap them in a layer, say); the
+    /// documentation stays as it is.
+    pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
+        self.router = f(self.router);
+        self
+    }
+
     /// The documentation so far.
     pub fn docs(&self) -> &[RouteDoc] {
         &self.docs

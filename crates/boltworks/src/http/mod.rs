@@ -39,6 +39,9 @@ pub fn router(state: AppState) -> Router {
     routes = routes.merge(crate::notify::admin_api::routes());
     routes = routes.merge(crate::services::escrow::routes(&state.config.bases.escrow));
     routes = routes.merge(crate::services::escrow::admin_api::routes());
+    routes = routes.merge(crate::services::gifts::routes(&state.config.bases.gifts));
+    routes = routes.merge(crate::services::gifts::admin_routes());
+    routes = routes.merge(crate::ledger::admin_api::routes());
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

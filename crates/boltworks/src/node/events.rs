@@ -1,14 +1,18 @@
 //! The node event loop: for each ldk-node event, commit its effect to the database (the event
-//! log and the payment records) in one transaction, only then acknowledge it with
-//! `event_handled()`, and only then tell in-process subscribers. A crash before the commit
-//! replays the event; a crash after it replays an idempotent effect.
+//! log, the payment records, and what each service makes of it through its `EventEffect`) in
+//! one transaction, only then acknowledge it with `event_handled()`, and only then tell
+//! in-process subscribers. A crash before the commit replays the event; a crash after it
+//! replays an idempotent effect.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ldk_node::payment::PaymentKind;
 use ldk_node::Event;
 use serde_json::{json, Value};
+use sqlx::AnyConnection;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
@@ -25,6 +29,21 @@ pub struct NodeEvent {
     pub event: Event,
 }
 
+/// The future an `EventEffect` returns.
+pub type EffectFuture<'a> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
+
+/// What a service makes of a node event, committed in the same transaction as the event's
+/// record, before the event is acknowledged.
+pub trait EventEffect: Send + Sync {
+    /// Applies the effect of `event` within `conn` (an open transaction). It MUST be
+    /// idempotent: an event is delivered again if the hub stops before acknowledging it. An
+    /// error rolls the whole transaction back and the event is retried.
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a>;
+
+    /// Called after the transaction committed (to wake notification workers, say).
+    fn committed(&self) {}
+}
+
 /// Longest wait between attempts to commit an event's effect while the database is down.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
@@ -34,6 +53,7 @@ pub fn spawn_event_loop(
     store: Store,
     clock: Clock,
     subscribers: broadcast::Sender<NodeEvent>,
+    effects: Vec<Arc<dyn EventEffect>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -43,7 +63,7 @@ pub fn spawn_event_loop(
                 _ = shutdown.wait_for(|stop| *stop) => break,
             };
             let mut delay = Duration::from_millis(50);
-            while let Err(e) = commit_effect(&store, &clock, &node, &event).await {
+            while let Err(e) = commit_effect(&store, &clock, &node, &effects, &event).await {
                 tracing::warn!(node = node.label(), error = %e, "recording a node event failed; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -55,6 +75,9 @@ pub fn spawn_event_loop(
                 // The event stays queued and is delivered again; its effect is idempotent.
                 tracing::error!(node = node.label(), error = %e, "acknowledging a node event failed");
                 continue;
+            }
+            for effect in &effects {
+                effect.committed();
             }
             tracing::debug!(node = node.label(), ?event, "node event handled");
             let _ = subscribers.send(NodeEvent {
@@ -70,6 +93,7 @@ async fn commit_effect(
     store: &Store,
     clock: &Clock,
     node: &LightningNode,
+    effects: &[Arc<dyn EventEffect>],
     event: &Event,
 ) -> Result<(), sqlx::Error> {
     let now = clock.now_unix();
@@ -171,6 +195,9 @@ async fn commit_effect(
             .await?;
         }
         _ => {}
+    }
+    for effect in effects {
+        effect.apply(&mut tx, event).await?;
     }
     tx.commit().await
 }

@@ -121,26 +121,104 @@ pub async fn send(
         (Some(invoice_amount), None) => (Msat(invoice_amount), None),
         (None, Some(given)) => (given, Some(given)),
     };
+    let hash_hex = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
+    if !record_outbound(store, clock, node.label(), &hash_hex, amount.0, &["failed"]).await? {
+        return Err(SendError::Duplicate);
+    }
+    dispatch(store, clock, node, invoice, amount.1, max_fee).await
+}
+
+/// Sends again a payment the hub recorded as `pending` but the node has no record of: the hub
+/// stopped after recording it and before the node took it. Refused (`Duplicate`) when the node
+/// knows the payment, so a payment is never sent twice. Only for invoices with an amount.
+pub async fn resume_recorded(
+    store: &Store,
+    clock: &Clock,
+    network: Network,
+    node: &LightningNode,
+    invoice: &Bolt11Invoice,
+    max_fee: Option<Msat>,
+) -> Result<[u8; 32], SendError> {
     let hash = *invoice.payment_hash().as_ref();
     let hash_hex = hex::encode(hash);
-    let now = clock.now_unix();
-    let inserted = sqlx::query(
+    let Some(amount) = invoice.amount_milli_satoshis() else {
+        return Err(SendError::Amount("the invoice has no amount".into()));
+    };
+    if node.payment(hash).is_some() {
+        return Err(SendError::Duplicate);
+    }
+    if let Err(problem) = check_usable(invoice, network, clock) {
+        mark(
+            store,
+            clock,
+            node.label(),
+            &hash_hex,
+            Direction::Outbound,
+            "failed",
+            Some(&problem.to_string()),
+        )
+        .await?;
+        return Err(problem.into());
+    }
+    if !record_outbound(
+        store,
+        clock,
+        node.label(),
+        &hash_hex,
+        Msat(amount),
+        &["pending", "failed"],
+    )
+    .await?
+    {
+        return Err(SendError::Duplicate);
+    }
+    dispatch(store, clock, node, invoice, None, max_fee).await
+}
+
+/// Records an outbound payment as `pending` (committed), replacing a record only in one of the
+/// `replaceable` states. Returns whether it recorded.
+async fn record_outbound(
+    store: &Store,
+    clock: &Clock,
+    node: &str,
+    payment_hash: &str,
+    amount: Msat,
+    replaceable: &[&'static str],
+) -> Result<bool, sqlx::Error> {
+    let replaceable = replaceable
+        .iter()
+        .map(|status| format!("'{status}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let recorded = sqlx::query(&format!(
         "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
          VALUES ($1, $2, 'outbound', 'pending', $3, $4, $4)
          ON CONFLICT (node, payment_hash, direction) DO UPDATE
             SET status = 'pending', failure_reason = NULL, updated_at = excluded.updated_at
-            WHERE node_payments.status = 'failed'",
-    )
-    .bind(node.label())
-    .bind(&hash_hex)
-    .bind(amount.0.to_db().unwrap_or(i64::MAX))
-    .bind(now)
+            WHERE node_payments.status IN ({replaceable})"
+    ))
+    .bind(node)
+    .bind(payment_hash)
+    .bind(amount.to_db().unwrap_or(i64::MAX))
+    .bind(clock.now_unix())
     .execute(store.pool())
     .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(SendError::Duplicate);
-    }
-    match node.pay(invoice, amount.1, max_fee) {
+    Ok(recorded.rows_affected() == 1)
+}
+
+/// Hands a recorded payment to the node. Only refusals the node makes before dispatching
+/// anything mark it failed.
+async fn dispatch(
+    store: &Store,
+    clock: &Clock,
+    node: &LightningNode,
+    invoice: &Bolt11Invoice,
+    amount: Option<Msat>,
+    max_fee: Option<Msat>,
+) -> Result<[u8; 32], SendError> {
+    let hash = *invoice.payment_hash().as_ref();
+    let hash_hex = hex::encode(hash);
+    match node.pay(invoice, amount, max_fee) {
         Ok(()) => Ok(hash),
         Err(e) if e.kind == NodeErrorKind::DuplicatePayment => Err(SendError::Duplicate),
         Err(e) if refused_before_sending(e.kind) => {
@@ -167,7 +245,7 @@ pub async fn send(
 }
 
 /// Errors the node raises before it dispatches a payment.
-fn refused_before_sending(kind: NodeErrorKind) -> bool {
+pub fn refused_before_sending(kind: NodeErrorKind) -> bool {
     matches!(
         kind,
         NodeErrorKind::InvalidInput

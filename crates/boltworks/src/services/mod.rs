@@ -1,3 +1,4 @@
-//! The service APIs, each wire-compatible with its original: escrow (so far).
+//! The service APIs, each wire-compatible with its original: escrow and gifts (so far).
 
 pub mod escrow;
+pub mod gifts;

@@ -3,6 +3,9 @@
 //! everything over HTTP, as a client would. Set TEST_LOG=1 to see the hub's logs.
 #![allow(dead_code)]
 
+pub mod gift_client;
+pub mod webhook_receiver;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,34 @@
+//! `GET /admin/ledger`: the trial balance, for operators. Every account with its balance, and
+//! whether all entries sum to zero (they must).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::http::{ApiRoutes, HubError};
+use crate::notify::admin_api::authorize;
+
+/// The operator's ledger routes.
+pub fn routes() -> ApiRoutes<AppState> {
+    ApiRoutes::new("admin").get(
+        "/admin/ledger",
+        "Trial balance: every ledger account and the total (zero when balanced)",
+        trial_balance,
+    )
+}
+
+async fn trial_balance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let accounts = super::balances(&state.store).await?;
+    let total: i128 = accounts.iter().map(|a| i128::from(a.balance_msat)).sum();
+    Ok(Json(json!({
+        "accounts": accounts,
+        "total_msat": i64::try_from(total).unwrap_or(i64::MAX),
+        "balanced": total == 0,
+    })))
+}

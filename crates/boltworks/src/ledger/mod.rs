@@ -1,0 +1,146 @@
+//! The double-entry ledger every custodial balance lives in. A posting is a set of entries in
+//! millisatoshis that sum to zero (debits positive, credits negative), written inside the
+//! caller's database transaction together with the state change it accounts for. Each posting
+//! names the business event it records (`reference`), and a reference is posted at most once,
+//! so replaying an event after a crash cannot count money twice.
+
+pub mod admin_api;
+
+use sqlx::{AnyConnection, Row};
+
+use crate::store::Store;
+
+/// What the hub holds in its Lightning channels.
+pub const ASSETS_LIGHTNING: &str = "assets:lightning";
+/// Routing fees the hub paid for payouts.
+pub const EXPENSES_ROUTING_FEES: &str = "expenses:routing-fees";
+/// Money received above what an invoice asked for.
+pub const INCOME_OVERPAYMENTS: &str = "income:overpayments";
+
+/// One line of a posting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Account name, `kind:...` (`assets:`, `liabilities:`, `income:`, `expenses:`).
+    pub account: String,
+    /// Debit (positive) or credit (negative), in millisatoshis.
+    pub amount_msat: i64,
+}
+
+impl Entry {
+    /// A debit of `amount_msat` to `account`.
+    pub fn debit(account: impl Into<String>, amount_msat: i64) -> Self {
+        Self {
+            account: account.into(),
+            amount_msat,
+        }
+    }
+
+    /// A credit of `amount_msat` to `account`.
+    pub fn credit(account: impl Into<String>, amount_msat: i64) -> Self {
+        Self {
+            account: account.into(),
+            amount_msat: -amount_msat,
+        }
+    }
+}
+
+/// Why a posting was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The entries do not sum to zero (or overflow): a bug in the caller, nothing was written.
+    #[error("unbalanced posting {reference}: entries sum to {sum:?}")]
+    Unbalanced {
+        /// The posting's reference.
+        reference: String,
+        /// Their sum, if it did not overflow.
+        sum: Option<i64>,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+/// Records a posting within the caller's transaction. Zero entries are dropped. Returns
+/// `false` when `reference` was already posted (nothing is written again).
+pub async fn post(
+    conn: &mut AnyConnection,
+    now: i64,
+    kind: &str,
+    reference: &str,
+    entries: &[Entry],
+) -> Result<bool, LedgerError> {
+    let sum = entries
+        .iter()
+        .try_fold(0i64, |sum, entry| sum.checked_add(entry.amount_msat));
+    if sum != Some(0) {
+        return Err(LedgerError::Unbalanced {
+            reference: reference.to_string(),
+            sum,
+        });
+    }
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO ledger_transactions (reference, kind, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (reference) DO NOTHING RETURNING id",
+    )
+    .bind(reference)
+    .bind(kind)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    for entry in entries.iter().filter(|e| e.amount_msat != 0) {
+        sqlx::query(
+            "INSERT INTO ledger_entries (transaction_id, account, amount_msat, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&entry.account)
+        .bind(entry.amount_msat)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// An account and its balance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountBalance {
+    /// Account name.
+    pub account: String,
+    /// Sum of its entries (debits positive), in millisatoshis.
+    pub balance_msat: i64,
+}
+
+/// Every account with its balance, by name.
+pub async fn balances(store: &Store) -> Result<Vec<AccountBalance>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT account, CAST(SUM(amount_msat) AS BIGINT) AS balance
+         FROM ledger_entries GROUP BY account ORDER BY account",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(AccountBalance {
+                account: row.try_get("account")?,
+                balance_msat: row.try_get("balance")?,
+            })
+        })
+        .collect()
+}
+
+/// The summed balance of every account whose name starts with `prefix`.
+pub async fn balance_under(store: &Store, prefix: &str) -> Result<i64, sqlx::Error> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_msat) AS BIGINT) FROM ledger_entries
+         WHERE substr(account, 1, $1) = $2",
+    )
+    .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+    .bind(prefix)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(sum.unwrap_or(0))
+}

@@ -1,0 +1,201 @@
+//! The gifts API handlers: thin, each reads its input, calls the rules and the store, and
+//! answers in the original's shape.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use rand::RngCore;
+use serde_json::{json, Value};
+
+use super::api::{self, GiftsInput};
+use super::error::{GiftsError, LnurlError};
+use super::model::{self, Refusal, MAX_SENDER_MESSAGE, MAX_SENDER_NAME};
+use super::redeem::{self, Via};
+use super::store::{self, Gift};
+use super::{lnurl_of, withdraw_url, INVOICE_EXPIRY_SECS};
+use crate::app::AppState;
+use crate::money::Msat;
+use crate::node::invoice::expires_at;
+use crate::node::payments;
+
+/// `POST /create`: a new gift and the invoice that funds it.
+pub async fn create(
+    State(state): State<AppState>,
+    input: GiftsInput,
+) -> Result<Json<Value>, GiftsError> {
+    let gift = create_gift(&state, &input).await?;
+    Ok(Json(api::created(&gift, &lnurl_of(&state, &gift.order_id))))
+}
+
+/// Validates the fields and creates the gift (also used by the create page).
+pub async fn create_gift(state: &AppState, input: &GiftsInput) -> Result<Gift, GiftsError> {
+    let amount_sat = model::gift_amount(input.get("amount", "amount"))?;
+    let sender_name = model::sender_text(
+        input.get("sender_name", "senderName"),
+        MAX_SENDER_NAME,
+        Refusal::SenderNameNotString,
+        Refusal::SenderNameBadLength,
+    )?;
+    let sender_message = model::sender_text(
+        input.get("sender_message", "senderMessage"),
+        MAX_SENDER_MESSAGE,
+        Refusal::SenderMessageNotString,
+        Refusal::SenderMessageBadLength,
+    )?;
+    let notify_url = model::notify_url(input.get("notify", "notify"));
+    let amount = Msat(amount_sat * 1_000);
+    let invoice = state
+        .node
+        .create_invoice(
+            amount,
+            &format!("Lightning gift for {amount_sat} sats"),
+            INVOICE_EXPIRY_SECS,
+        )
+        .map_err(|e| GiftsError::Internal(format!("creating the gift invoice: {e}")))?;
+    let payment_hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
+    let (now, nanos) = redeem::now_with_nanos(state);
+    let gift = Gift {
+        order_id: random_hex::<24>(),
+        charge_id: uuid::Uuid::new_v4().to_string(),
+        payment_hash: payment_hash.clone(),
+        payment_request: invoice.to_string(),
+        invoice_expires_at: expires_at(&invoice),
+        amount_sat: i64::try_from(amount_sat).unwrap_or(i64::MAX),
+        k1: random_hex::<32>(),
+        notify_url,
+        sender_name,
+        sender_message,
+        charge_status: "unpaid".into(),
+        spent: "false".into(),
+        withdrawal_id: None,
+        created_at: now,
+        created_nanos: nanos,
+    };
+    store::insert_gift(&state.store, &gift).await?;
+    payments::record_invoice(
+        &state.store,
+        &state.clock,
+        state.node.label(),
+        &payment_hash,
+        amount,
+    )
+    .await?;
+    tracing::info!(order_id = %gift.order_id, amount_sat, "gift created");
+    Ok(gift)
+}
+
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A UUID in its canonical lowercase hyphenated form, or `None`.
+fn canonical_uuid(text: &str) -> Option<String> {
+    uuid::Uuid::parse_str(text)
+        .ok()
+        .map(|id| id.hyphenated().to_string())
+}
+
+/// `GET /status/{charge_id}`: whether the gift invoice is paid.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(charge_id): Path<String>,
+) -> Result<Json<Value>, GiftsError> {
+    let id = canonical_uuid(&charge_id).ok_or(Refusal::ChargeNotFound)?;
+    let status = store::charge_status(&state.store, &id)
+        .await?
+        .ok_or(Refusal::ChargeNotFound)?;
+    Ok(Json(json!({"status": status})))
+}
+
+/// `POST /redeem/{order_id}` with `invoice`: starts the payout.
+pub async fn redeem(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    input: GiftsInput,
+) -> Result<Json<Value>, GiftsError> {
+    let gift = redeem::find_gift(&state, &order_id).await?;
+    let invoice = input.text("invoice", "invoice");
+    let id = redeem::redeem(&state, &gift, invoice, Via::Redeem).await?;
+    Ok(Json(json!({"withdrawal_id": id, "withdrawalId": id})))
+}
+
+/// `GET`/`POST /redeemStatus/{withdrawal_id}`.
+pub async fn redeem_status(
+    State(state): State<AppState>,
+    Path(withdrawal_id): Path<String>,
+) -> Result<Json<Value>, GiftsError> {
+    let id = canonical_uuid(&withdrawal_id).ok_or(Refusal::WithdrawalNotFound)?;
+    let mut conn = state.store.pool().acquire().await?;
+    let withdrawal = store::withdrawal(&mut conn, &id)
+        .await?
+        .ok_or(Refusal::WithdrawalNotFound)?;
+    Ok(Json(api::redeem_status(&withdrawal)))
+}
+
+/// `GET /gift/{order_id}`: the gift as stored, with its latest redemption.
+pub async fn gift(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+) -> Result<Json<Value>, GiftsError> {
+    let gift = match redeem::find_gift(&state, &order_id).await {
+        Err(GiftsError::Refused(refusal)) => return Err(GiftsError::NotFound(refusal)),
+        other => other?,
+    };
+    let mut conn = state.store.pool().acquire().await?;
+    let withdrawal = match &gift.withdrawal_id {
+        Some(id) => store::withdrawal(&mut conn, id).await?,
+        None => None,
+    };
+    Ok(Json(api::gift_view(
+        &gift,
+        withdrawal.as_ref(),
+        &lnurl_of(&state, &gift.order_id),
+    )))
+}
+
+/// `GET /lnurl/{order_id}`: LUD-03. Without `pr`, the withdraw request; with `k1` and `pr`,
+/// the callback that starts the payout.
+pub async fn lnurl(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, LnurlError> {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let gift = redeem::find_gift(&state, &order_id).await?;
+    let Some(pr) = param("pr") else {
+        redeem::check_redeemable(&gift).map_err(LnurlError::Refused)?;
+        let msat = gift.amount_msat();
+        return Ok(Json(json!({
+            "status": "OK",
+            "tag": "withdrawRequest",
+            "callback": withdraw_url(&state, &gift.order_id),
+            "k1": gift.k1,
+            "minWithdrawable": msat,
+            "maxWithdrawable": msat,
+            "defaultDescription": format!("lightning.gifts redeem {}", gift.order_id),
+        })));
+    };
+    let k1_matches = param("k1").is_some_and(|k1| {
+        k1.len() == gift.k1.len()
+            && k1
+                .bytes()
+                .zip(gift.k1.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    });
+    if !k1_matches {
+        return Err(LnurlError::Refused(Refusal::BadK1));
+    }
+    redeem::redeem(&state, &gift, Some(pr), Via::Lnurl).await?;
+    Ok(Json(json!({"status": "OK"})))
+}

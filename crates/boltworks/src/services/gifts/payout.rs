@@ -1,0 +1,141 @@
+//! Paying a gift out. A redemption commits `spent = pending` and its withdrawal first; then a
+//! task hands the invoice to the node (which records the payment before sending). The node's
+//! events decide the outcome (`effects`). Only a refusal the node makes before sending anything
+//! fails the withdrawal here. At start, every withdrawal still in flight is reconciled with the
+//! node's own payment record, before the HTTP server takes requests.
+
+use ldk_node::lightning_invoice::Bolt11Invoice;
+use ldk_node::payment::PaymentStatus;
+
+use super::effects::record_payout_success;
+use super::store::{self, Withdrawal, WithdrawalKey};
+use crate::app::AppState;
+use crate::money::Msat;
+use crate::node::payments::{self, refused_before_sending, SendError};
+
+/// Starts the payout of a claimed withdrawal in the background.
+pub fn spawn(state: AppState, withdrawal: Withdrawal, invoice: Bolt11Invoice) {
+    tokio::spawn(async move {
+        crate::dev::pause_point("gifts.payout.before_send").await;
+        let max_fee = fee_limit(&state, &invoice);
+        let result = payments::send(
+            &state.store,
+            &state.clock,
+            state.config.network,
+            &state.node,
+            &invoice,
+            None,
+            Some(max_fee),
+        )
+        .await;
+        if result.is_ok() {
+            crate::dev::pause_point("gifts.payout.after_send").await;
+        }
+        settle_send_result(&state, &withdrawal, result).await;
+    });
+}
+
+fn fee_limit(state: &AppState, invoice: &Bolt11Invoice) -> Msat {
+    state
+        .config
+        .gift_fee_limit
+        .for_amount(Msat(invoice.amount_milli_satoshis().unwrap_or(0)))
+}
+
+/// Fails the withdrawal when nothing was sent; otherwise leaves it to the node's events.
+async fn settle_send_result(
+    state: &AppState,
+    withdrawal: &Withdrawal,
+    result: Result<[u8; 32], SendError>,
+) {
+    let reason = match result {
+        Ok(_) => return,
+        Err(SendError::Node(e)) if !refused_before_sending(e.kind) => {
+            tracing::warn!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout outcome unknown; the node's events will settle it");
+            return;
+        }
+        Err(SendError::Store(e)) => {
+            // Nothing reached the node; the next start's reconciliation sends it.
+            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout not recorded; it is retried at the next start");
+            return;
+        }
+        Err(SendError::Duplicate) => {
+            "the node is already paying, or has paid, this invoice".to_string()
+        }
+        Err(e) => e.to_string(),
+    };
+    fail(state, withdrawal, &reason).await;
+}
+
+async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
+    let now = state.clock.now_unix();
+    let result = async {
+        let mut conn = state.store.pool().acquire().await?;
+        store::mark_failed(
+            &mut conn,
+            WithdrawalKey::Id(&withdrawal.withdrawal_id),
+            reason,
+            now,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, %reason, "gift payout failed; the gift is redeemable again")
+        }
+        Err(e) => {
+            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "recording a failed gift payout")
+        }
+    }
+}
+
+/// Brings every withdrawal still `initial` in line with the node's record of its payment:
+/// succeeded or failed as the node says, left alone while the node has it pending, and handed
+/// to the node when it never got there (the hub stopped in between). Never sends a payment the
+/// node already knows.
+pub async fn reconcile(state: &AppState) -> Result<(), sqlx::Error> {
+    for withdrawal in store::live_withdrawals(&state.store).await? {
+        let Some(hash) = hex::decode(&withdrawal.payment_hash)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        else {
+            continue;
+        };
+        let key = WithdrawalKey::Id(&withdrawal.withdrawal_id);
+        match state
+            .node
+            .payment(hash)
+            .map(|p| (p.status, p.fee_paid_msat))
+        {
+            Some((PaymentStatus::Succeeded, fee)) => {
+                let mut tx = state.store.pool().begin().await?;
+                record_payout_success(&mut tx, &state.clock, key, fee.unwrap_or(0)).await?;
+                tx.commit().await?;
+                state.notifier.outbox_committed();
+            }
+            Some((PaymentStatus::Failed, _)) => {
+                fail(state, &withdrawal, "payment failed").await;
+            }
+            Some((PaymentStatus::Pending, _)) => {}
+            None => {
+                let Ok(invoice) = crate::node::parse_invoice(&withdrawal.payment_request) else {
+                    fail(state, &withdrawal, "stored invoice does not parse").await;
+                    continue;
+                };
+                tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout never reached the node; sending it now");
+                let result = payments::resume_recorded(
+                    &state.store,
+                    &state.clock,
+                    state.config.network,
+                    &state.node,
+                    &invoice,
+                    Some(fee_limit(state, &invoice)),
+                )
+                .await;
+                settle_send_result(state, &withdrawal, result).await;
+            }
+        }
+    }
+    Ok(())
+}

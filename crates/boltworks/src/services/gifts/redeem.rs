@@ -1,0 +1,101 @@
+//! Starting a redemption, shared by `POST /redeem/{order_id}` and the LNURL-withdraw callback:
+//! the gift must exist, be paid and unspent; the invoice must ask exactly the gift's amount on
+//! this network and not be expired; then one conditional update claims the gift and the
+//! payout starts in the background.
+
+use super::error::GiftsError;
+use super::model::{self, Refusal};
+use super::store::{self, ClaimError, Gift, Withdrawal};
+use super::{is_order_id, payout};
+use crate::app::AppState;
+
+/// How the gift is being redeemed.
+#[derive(Debug, Clone, Copy)]
+pub enum Via {
+    /// `POST /redeem/{order_id}`.
+    Redeem,
+    /// The LNURL-withdraw callback.
+    Lnurl,
+}
+
+/// Refuses a gift that cannot be redeemed now, with the code for its state.
+pub fn check_redeemable(gift: &Gift) -> Result<(), Refusal> {
+    if gift.charge_status != "paid" {
+        return Err(Refusal::GiftInvoiceUnpaid);
+    }
+    match gift.spent.as_str() {
+        "pending" => Err(Refusal::GiftRedeemPending),
+        "true" => Err(Refusal::GiftSpent),
+        _ => Ok(()),
+    }
+}
+
+/// A paid gift by id, or the refusal for an unknown one.
+pub async fn find_gift(state: &AppState, order_id: &str) -> Result<Gift, GiftsError> {
+    if !is_order_id(order_id) {
+        return Err(Refusal::GiftNotFound.into());
+    }
+    let mut conn = state.store.pool().acquire().await?;
+    store::gift(&mut conn, order_id)
+        .await?
+        .ok_or(GiftsError::Refused(Refusal::GiftNotFound))
+}
+
+/// Redeems `gift` to `invoice`; returns the withdrawal id. The payout runs asynchronously.
+#[tracing::instrument(skip_all, fields(order_id = %gift.order_id, ?via))]
+pub async fn redeem(
+    state: &AppState,
+    gift: &Gift,
+    invoice: Option<&str>,
+    via: Via,
+) -> Result<String, GiftsError> {
+    check_redeemable(gift)?;
+    let amount_sat = u64::try_from(gift.amount_sat).unwrap_or(0);
+    let invoice = model::payout_invoice(
+        invoice.ok_or(Refusal::NoInvoice)?,
+        amount_sat,
+        state.config.network,
+        &state.clock,
+        state.node.node_id(),
+    )?;
+    let (now, nanos) = now_with_nanos(state);
+    let withdrawal = Withdrawal {
+        withdrawal_id: uuid::Uuid::new_v4().to_string(),
+        order_id: gift.order_id.clone(),
+        payment_request: invoice.to_string(),
+        payment_hash: hex::encode(invoice.payment_hash().as_ref() as &[u8]),
+        status: "initial".into(),
+        error: None,
+        fee_msat: None,
+        created_at: now,
+        created_nanos: nanos,
+    };
+    let via_name = match via {
+        Via::Redeem => "redeem",
+        Via::Lnurl => "lnurl",
+    };
+    match store::claim_for_payout(&state.store, &withdrawal, via_name, now).await {
+        Ok(()) => {}
+        Err(ClaimError::NotRedeemable(Some(current))) => {
+            check_redeemable(&current)?;
+            // Redeemable again already (a payout failed in between): ask the caller to retry.
+            return Err(Refusal::GiftRedeemPending.into());
+        }
+        Err(ClaimError::NotRedeemable(None)) => return Err(Refusal::GiftNotFound.into()),
+        Err(ClaimError::InvoiceInUse) => return Err(Refusal::InvoiceAlreadyUsed.into()),
+        Err(ClaimError::Store(e)) => return Err(e.into()),
+    }
+    tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift redemption started");
+    let id = withdrawal.withdrawal_id.clone();
+    payout::spawn(state.clone(), withdrawal, invoice);
+    Ok(id)
+}
+
+/// The hub clock's now, with the system clock's nanoseconds (for `createdAt`).
+pub fn now_with_nanos(state: &AppState) -> (i64, i64) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::from(d.subsec_nanos()))
+        .unwrap_or(0);
+    (state.clock.now_unix(), nanos)
+}
