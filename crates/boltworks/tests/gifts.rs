@@ -5,7 +5,8 @@
 mod common;
 
 use common::gift_client::{
-    assert_books_balance, create_gift, foreign_invoice, funded_gift, wait_spent,
+    assert_bob_gained, assert_books_balance, bob_local_msat, create_gift, foreign_invoice,
+    funded_gift, wait_spent,
 };
 use common::webhook_receiver::{hmac_hex, Receiver};
 use common::{eventually, preimage_and_hash, StackOptions, TestStack};
@@ -89,7 +90,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     assert_eq!(assert_books_balance(hub).await, 1_000_000);
 
     // Redeem by invoice.
-    let bob_before = bob_local_msat(&stack).await;
+    let bob_before = bob_local_msat(hub).await;
     let invoice = hub.invoice("bob", 1_000_000).await;
     let (status, redeemed) = hub
         .post(
@@ -118,7 +119,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     .await;
     let view = wait_spent(hub, &order_id, json!(true)).await;
     assert_eq!(view["withdrawalInfo"]["status"], "confirmed");
-    assert_eq!(bob_local_msat(&stack).await, bob_before + 1_000_000);
+    assert_bob_gained(hub, bob_before, 1_000_000).await;
     let again = hub.invoice("bob", 1_000_000).await;
     let (status, refused) = hub
         .post(
@@ -205,18 +206,6 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(receiver.seen().len(), 1, "one notify call in all");
     stack.stop().await;
-}
-
-async fn bob_local_msat(stack: &TestStack) -> u64 {
-    stack
-        .hub
-        .nodes()
-        .await
-        .bob
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -43,6 +43,37 @@ pub async fn wait_spent(hub: &HubClient, order_id: &str, spent: Value) -> Value 
     .await
 }
 
+/// What bob can send over his channels, in msat.
+pub async fn bob_local_msat(hub: &HubClient) -> u64 {
+    hub.nodes()
+        .await
+        .bob
+        .channels
+        .iter()
+        .map(|c| c.local_msat)
+        .sum()
+}
+
+/// Waits until bob's channels hold `before + gained` (the last commitment update may trail the
+/// payer's success event), then checks it stays there: bob was paid exactly once.
+pub async fn assert_bob_gained(hub: &HubClient, before: u64, gained: u64) {
+    eventually("bob's balance to show the payment", || async {
+        let now = bob_local_msat(hub).await;
+        assert!(
+            now <= before + gained,
+            "bob got more than once: {before} -> {now}"
+        );
+        (now == before + gained).then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        bob_local_msat(hub).await,
+        before + gained,
+        "paid exactly once"
+    );
+}
+
 /// Asserts the ledger is balanced and gift liabilities equal the unredeemed gifts; returns
 /// the liabilities in msat.
 pub async fn assert_books_balance(hub: &HubClient) -> i64 {

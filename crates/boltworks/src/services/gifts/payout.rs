@@ -95,6 +95,7 @@ async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
 /// to the node when it never got there (the hub stopped in between). Never sends a payment the
 /// node already knows.
 pub async fn reconcile(state: &AppState) -> Result<(), sqlx::Error> {
+    let mut unsent = Vec::new();
     for withdrawal in store::live_withdrawals(&state.store).await? {
         let Some(hash) = hex::decode(&withdrawal.payment_hash)
             .ok()
@@ -118,24 +119,44 @@ pub async fn reconcile(state: &AppState) -> Result<(), sqlx::Error> {
                 fail(state, &withdrawal, "payment failed").await;
             }
             Some((PaymentStatus::Pending, _)) => {}
-            None => {
-                let Ok(invoice) = crate::node::parse_invoice(&withdrawal.payment_request) else {
-                    fail(state, &withdrawal, "stored invoice does not parse").await;
-                    continue;
-                };
-                tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout never reached the node; sending it now");
-                let result = payments::resume_recorded(
-                    &state.store,
-                    &state.clock,
-                    state.config.network,
-                    &state.node,
-                    &invoice,
-                    Some(fee_limit(state, &invoice)),
-                )
-                .await;
-                settle_send_result(state, &withdrawal, result).await;
-            }
+            None => unsent.push(withdrawal),
         }
     }
+    if !unsent.is_empty() {
+        tokio::spawn(send_when_connected(state.clone(), unsent));
+    }
     Ok(())
+}
+
+/// How long a payout interrupted before sending waits, after a start, for the node's channels
+/// to come back before it is sent anyway (and fails, if there is still no route).
+const RECONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sends the payouts the node never took, once a channel is usable again (right after a start
+/// the peers are not reconnected yet, and sending then would only fail for want of a route).
+/// The withdrawals were listed before the HTTP server started, so no redemption races this.
+async fn send_when_connected(state: AppState, unsent: Vec<Withdrawal>) {
+    let waited = tokio::time::Instant::now();
+    while !state.node.channels().iter().any(|c| c.is_usable)
+        && waited.elapsed() < RECONNECT_PATIENCE
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for withdrawal in unsent {
+        let Ok(invoice) = crate::node::parse_invoice(&withdrawal.payment_request) else {
+            fail(&state, &withdrawal, "stored invoice does not parse").await;
+            continue;
+        };
+        tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout never reached the node; sending it now");
+        let result = payments::resume_recorded(
+            &state.store,
+            &state.clock,
+            state.config.network,
+            &state.node,
+            &invoice,
+            Some(fee_limit(&state, &invoice)),
+        )
+        .await;
+        settle_send_result(&state, &withdrawal, result).await;
+    }
 }
