@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use common::gift_client::{
     assert_bob_gained, assert_books_balance, bob_local_msat, funded_gift, wait_spent,
