@@ -14,10 +14,14 @@ use ldk_node::lightning_invoice::Currency;
 use serde_json::{json, Value};
 
 async fn stack() -> TestStack {
+    stack_on(None).await
+}
+
+async fn stack_on(database_url: Option<String>) -> TestStack {
     TestStack::start(StackOptions {
         demo_nodes: true,
+        database_url,
         extra_flags: vec!["--webhook-allow-private".into(), "true".into()],
-        ..Default::default()
     })
     .await
 }
@@ -210,7 +214,16 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_redemptions_of_one_gift_pay_exactly_once() {
-    let stack = stack().await;
+    fifty_racing_redemptions(stack().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_racing_redemptions_pay_exactly_once_on_postgres_too() {
+    fifty_racing_redemptions(stack_on(Some(common::fresh_postgres_url().await)).await).await;
+}
+
+/// 50 redemptions of one gift at once, half by `/redeem`, half by LNURL callback.
+async fn fifty_racing_redemptions(stack: TestStack) {
     let hub = &stack.hub;
     let gift = funded_gift(hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();

@@ -5,8 +5,10 @@
 //! - `boltworks bench notify`: webhook events delivered per second to a loopback receiver, on
 //!   SQLite or (with `--database-url`) PostgreSQL.
 //! - `boltworks bench escrow`: escrow transactions (settx + setinvoice) created per second.
+//! - `boltworks bench gifts`: gifts created per second, and redeem-to-confirmed latency.
 
 mod escrow_flow;
+mod gifts_flow;
 mod notify_delivery;
 mod payments;
 
@@ -38,6 +40,19 @@ pub enum BenchKind {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Gifts created per second, and the latency from a redemption request to its payout
+    /// confirmed.
+    Gifts {
+        /// Gifts to create (timed).
+        #[arg(long, default_value_t = 500)]
+        gifts: usize,
+        /// Gifts to fund and redeem (latency samples).
+        #[arg(long, default_value_t = 100)]
+        redemptions: usize,
+        /// PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -62,6 +77,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             workers,
         }) => notify_delivery::run(events, database_url, workers).await,
         Some(BenchKind::Escrow { txs, database_url }) => escrow_flow::run(txs, database_url).await,
+        Some(BenchKind::Gifts {
+            gifts,
+            redemptions,
+            database_url,
+        }) => gifts_flow::run(gifts, redemptions, database_url).await,
     }
 }
 
@@ -120,5 +140,40 @@ impl BenchHub {
     async fn stop(self) {
         self.app.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A latency sample summarised: count, p50, p99 and max.
+struct Latencies {
+    count: usize,
+    p50: std::time::Duration,
+    p99: std::time::Duration,
+    max: std::time::Duration,
+}
+
+impl Latencies {
+    /// Summarises `samples` (at least one).
+    fn of(mut samples: Vec<std::time::Duration>) -> Self {
+        samples.sort_unstable();
+        let count = samples.len();
+        let at = |p: f64| samples[((count as f64 * p).ceil() as usize).clamp(1, count.max(1)) - 1];
+        Self {
+            count,
+            p50: at(0.50),
+            p99: at(0.99),
+            max: samples[count.saturating_sub(1)],
+        }
+    }
+}
+
+impl std::fmt::Display for Latencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.max.as_secs_f64() * 1e3
+        )
     }
 }

@@ -71,23 +71,20 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
         }
         latencies.push(sent.elapsed());
     }
-    latencies.sort_unstable();
-    let percentile = |p: f64| {
-        latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
-    };
+    let summary = super::Latencies::of(latencies);
     println!(
-        "{} sequential alice->hub->bob payments of {} msat: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        latencies.len(),
-        args.amount_msat,
-        percentile(0.50).as_secs_f64() * 1e3,
-        percentile(0.99).as_secs_f64() * 1e3,
-        latencies[latencies.len() - 1].as_secs_f64() * 1e3,
+        "{} sequential alice->hub->bob payments of {} msat: {summary}",
+        summary.count, args.amount_msat,
     );
     hub.stop().await;
     Ok(())
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
+pub(super) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
     let response = client.post(url).json(&body).send().await?;
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);

@@ -136,7 +136,7 @@ pub async fn balances(store: &Store) -> Result<Vec<AccountBalance>, sqlx::Error>
 pub async fn balance_under(store: &Store, prefix: &str) -> Result<i64, sqlx::Error> {
     let sum: Option<i64> = sqlx::query_scalar(
         "SELECT CAST(SUM(amount_msat) AS BIGINT) FROM ledger_entries
-         WHERE substr(account, 1, $1) = $2",
+         WHERE substr(account, 1, CAST($1 AS INTEGER)) = $2",
     )
     .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
     .bind(prefix)

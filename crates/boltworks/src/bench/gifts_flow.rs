@@ -1,0 +1,152 @@
+//! `boltworks bench gifts`: gifts created per second over HTTP (sequential, then 8 clients at
+//! once), and the latency of a redemption: from `POST /redeem` until the hub has committed the
+//! payout's success (the gift is `spent: true` and `redeemStatus` says `confirmed` from then
+//! on). Funding each gift (alice pays) and bob's invoices are setup, not timed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use ldk_node::Event;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use super::payments::post;
+use super::{BenchHub, Latencies};
+use crate::node::events::NodeEvent;
+
+/// Concurrent clients in the second creation run.
+const CLIENTS: usize = 8;
+
+/// Runs it and prints the figures.
+pub async fn run(
+    gifts: usize,
+    redemptions: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=20_000).contains(&gifts),
+        "--gifts must be between 1 and 20000"
+    );
+    anyhow::ensure!(
+        (1..=400).contains(&redemptions),
+        "--redemptions must be between 1 and 400"
+    );
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let extra: Vec<String> = database_url
+        .into_iter()
+        .flat_map(|url| ["--database-url".to_string(), url])
+        .collect();
+    let hub = BenchHub::start(&extra).await?;
+    let (base, client) = (hub.base.clone(), reqwest::Client::new());
+    let create = format!("{base}/gifts/create");
+
+    let started = Instant::now();
+    for _ in 0..gifts {
+        post(&client, &create, json!({"amount": 1000})).await?;
+    }
+    let sequential = started.elapsed();
+    let started = Instant::now();
+    let per_client = gifts.div_ceil(CLIENTS);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (client, create) = (client.clone(), create.clone());
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    post(&client, &create, json!({"amount": 1000})).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let concurrent = started.elapsed();
+    println!(
+        "gifts created on {backend}: {gifts} sequential in {:.2} s = {:.0}/s; {} by {CLIENTS} clients in {:.2} s = {:.0}/s",
+        sequential.as_secs_f64(),
+        gifts as f64 / sequential.as_secs_f64(),
+        per_client * CLIENTS,
+        concurrent.as_secs_f64(),
+        (per_client * CLIENTS) as f64 / concurrent.as_secs_f64(),
+    );
+
+    let mut events = hub.app.state().events.subscribe();
+    let mut latencies = Vec::with_capacity(redemptions);
+    for _ in 0..redemptions {
+        let gift = post(&client, &create, json!({"amount": 1000})).await?;
+        let payreq = gift["lightning_invoice"]["payreq"]
+            .as_str()
+            .context("no payreq")?;
+        let order_id = gift["order_id"]
+            .as_str()
+            .context("no order id")?
+            .to_string();
+        let funded = hash_of(payreq)?;
+        post(
+            &client,
+            &format!("{base}/dev/alice/pay"),
+            json!({"bolt11": payreq}),
+        )
+        .await?;
+        wait_for(&mut events, |e| {
+            matches!(e.event, Event::PaymentReceived { payment_hash, .. } if e.node == "hub" && hex::encode(payment_hash.0) == funded)
+        })
+        .await?;
+        let invoice = post(
+            &client,
+            &format!("{base}/dev/bob/invoice"),
+            json!({"amount_msat": 1_000_000}),
+        )
+        .await?;
+        let bolt11 = invoice["bolt11"].as_str().context("no invoice")?;
+        let payout = hash_of(bolt11)?;
+        let sent = Instant::now();
+        post(
+            &client,
+            &format!("{base}/gifts/redeem/{order_id}"),
+            json!({"invoice": bolt11}),
+        )
+        .await?;
+        wait_for(&mut events, |e| {
+            matches!(e.event, Event::PaymentSuccessful { payment_hash, .. } if e.node == "hub" && hex::encode(payment_hash.0) == payout)
+        })
+        .await?;
+        latencies.push(sent.elapsed());
+    }
+    let summary = Latencies::of(latencies);
+    println!(
+        "{} redemptions on {backend}, POST /redeem -> confirmed: {summary}",
+        summary.count
+    );
+    hub.stop().await;
+    Ok(())
+}
+
+fn hash_of(bolt11: &str) -> anyhow::Result<String> {
+    let invoice = crate::node::parse_invoice(bolt11).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(hex::encode(invoice.payment_hash().as_ref() as &[u8]))
+}
+
+async fn wait_for(
+    events: &mut broadcast::Receiver<NodeEvent>,
+    wanted: impl Fn(&NodeEvent) -> bool,
+) -> anyhow::Result<()> {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .context("no such event within 60 s")??;
+        if wanted(&event) {
+            return Ok(());
+        }
+        if let Event::PaymentFailed { reason, .. } = &event.event {
+            if event.node == "hub" {
+                anyhow::bail!("a hub payment failed: {reason:?}");
+            }
+        }
+    }
+}
