@@ -19,6 +19,7 @@ use crate::node::events::{spawn_event_loop, EventEffect, NodeEvent};
 use crate::node::{ChainAccess, LightningNode, NodeSettings};
 use crate::notify::Notifier;
 use crate::services::gifts::GiftEffects;
+use crate::services::lsp::{LspEffects, LspState};
 use crate::store::Store;
 
 /// How long shutdown waits for event loops and delivery workers to finish what they hold.
@@ -52,6 +53,8 @@ pub struct AppState {
     pub escrow: Arc<crate::services::escrow::EscrowState>,
     /// The hub's public base URL, without a trailing slash (LNURLs and page links use it).
     pub public_url: Arc<str>,
+    /// The LSP's configuration and worker signal.
+    pub lsp: Arc<LspState>,
 }
 
 /// A running hub.
@@ -97,10 +100,11 @@ impl App {
         ))?);
         hub.start().await?;
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
-        let hub_effects: Vec<Arc<dyn EventEffect>> = vec![Arc::new(GiftEffects::new(
-            clock.clone(),
-            Arc::clone(&notifier),
-        ))];
+        let lsp = Arc::new(LspState::new(config.lsp.clone()));
+        let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
+            Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
+            Arc::new(LspEffects::new(clock.clone(), Arc::clone(&lsp))),
+        ];
         let mut background = vec![spawn_event_loop(
             Arc::clone(&hub),
             store.clone(),
@@ -171,6 +175,7 @@ impl App {
             crate::dev::arm_pause_points();
         }
         let state = AppState {
+            lsp,
             public_url: public_url.into(),
             config: Arc::new(config.clone()),
             store,
@@ -187,6 +192,10 @@ impl App {
         crate::services::gifts::payout::reconcile(&state)
             .await
             .context("reconciling gift payouts with the node")?;
+        background.push(crate::services::lsp::engine::spawn_worker(
+            state.clone(),
+            shutdown_rx.clone(),
+        ));
         background.push(crate::services::escrow::deadline_watch::spawn(
             state.clone(),
             config.escrow_deadline_warning_blocks,

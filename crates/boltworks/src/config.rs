@@ -103,6 +103,8 @@ pub struct Config {
     pub escrow_deadline_warning_blocks: u32,
     /// Gifts: the routing-fee cap of a payout.
     pub gift_fee_limit: crate::services::gifts::FeeLimit,
+    /// The LSP's limits and pricing.
+    pub lsp: crate::services::lsp::LspConfig,
 }
 
 /// Flags of `boltworks serve`.
@@ -218,6 +220,28 @@ pub struct ServeArgs {
         default_value = "5000"
     )]
     pub gifts_fee_limit_base_msat: String,
+    /// LSP: the daily fee rate on the inbound liquidity sold (a decimal fraction).
+    #[arg(long, env = "BOLTWORKS_LSP_DAILY_RATE", default_value = "0.0001")]
+    pub lsp_daily_rate: String,
+    /// LSP: smallest channel advertised, in sats.
+    #[arg(long, env = "BOLTWORKS_LSP_MIN_CHANNEL_SAT", default_value = "20000")]
+    pub lsp_min_channel_sat: String,
+    /// LSP: largest channel sold (both sides), in sats.
+    #[arg(
+        long,
+        env = "BOLTWORKS_LSP_MAX_CHANNEL_SAT",
+        default_value = "100000000"
+    )]
+    pub lsp_max_channel_sat: String,
+    /// LSP: longest lease, in weeks.
+    #[arg(long, env = "BOLTWORKS_LSP_MAX_EXPIRY_WEEKS", default_value = "12")]
+    pub lsp_max_expiry_weeks: String,
+    /// LSP: how long an order can be paid, in seconds.
+    #[arg(long, env = "BOLTWORKS_LSP_ORDER_EXPIRY_SECS", default_value = "900")]
+    pub lsp_order_expiry_secs: String,
+    /// LSP: channel open attempts before an order gives up.
+    #[arg(long, env = "BOLTWORKS_LSP_OPEN_ATTEMPTS", default_value = "5")]
+    pub lsp_open_attempts: String,
     /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
     #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
@@ -249,6 +273,66 @@ pub struct ConfigError {
     pub flag: &'static str,
     /// What is wrong with it.
     pub reason: String,
+}
+
+/// A whole number flag within `range`.
+fn whole_flag(
+    flag: &'static str,
+    text: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            invalid(
+                flag,
+                format!(
+                    "'{text}' is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+fn lsp_config(args: &ServeArgs) -> Result<crate::services::lsp::LspConfig, ConfigError> {
+    use crate::services::lsp::model::{DailyRate, LspLimits};
+    let daily_rate = DailyRate::parse(&args.lsp_daily_rate).ok_or_else(|| {
+        invalid(
+            "lsp-daily-rate",
+            format!(
+                "'{}' is not a decimal fraction such as 0.0001",
+                args.lsp_daily_rate
+            ),
+        )
+    })?;
+    let limits = LspLimits {
+        min_channel_sat: whole_flag(
+            "lsp-min-channel-sat",
+            &args.lsp_min_channel_sat,
+            1..=2_100_000_000_000_000,
+        )?,
+        max_channel_sat: whole_flag(
+            "lsp-max-channel-sat",
+            &args.lsp_max_channel_sat,
+            1..=2_100_000_000_000_000,
+        )?,
+        min_expiry_weeks: 1,
+        max_expiry_weeks: whole_flag("lsp-max-expiry-weeks", &args.lsp_max_expiry_weeks, 1..=520)?,
+        daily_rate,
+        order_expiry_secs: whole_flag(
+            "lsp-order-expiry-secs",
+            &args.lsp_order_expiry_secs,
+            60..=86_400,
+        )?,
+    };
+    let max_open_attempts = whole_flag("lsp-open-attempts", &args.lsp_open_attempts, 1..=100)?;
+    Ok(crate::services::lsp::LspConfig {
+        limits,
+        max_open_attempts: u32::try_from(max_open_attempts).unwrap_or(100),
+        settle_margin_blocks: 18,
+    })
 }
 
 fn invalid(flag: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -404,7 +488,9 @@ impl ServeArgs {
                     )
                 })?,
         };
+        let lsp = lsp_config(self)?;
         Ok(Config {
+            lsp,
             gift_fee_limit,
             escrow_deadline_warning_blocks,
             notify,

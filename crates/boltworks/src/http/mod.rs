@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod hub_json;
 mod openapi;
+pub mod request_fields;
 
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     routes = routes.merge(crate::services::gifts::routes(&state.config.bases.gifts));
     routes = routes.merge(crate::services::gifts::admin_routes());
     routes = routes.merge(crate::ledger::admin_api::routes());
+    routes = routes.merge(crate::services::lsp::v1_routes(&state.config.bases.lsp_v1));
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

@@ -366,6 +366,19 @@ impl LightningNode {
             })
     }
 
+    /// The address a peer is known at (connected or persisted), if it has an IP address.
+    pub fn peer_address(&self, peer: PublicKey) -> Option<SocketAddr> {
+        self.inner
+            .list_peers()
+            .into_iter()
+            .find(|p| p.node_id == peer)
+            .and_then(|p| match p.address {
+                SocketAddress::TcpIpV4 { addr, port } => Some(SocketAddr::from((addr, port))),
+                SocketAddress::TcpIpV6 { addr, port } => Some(SocketAddr::from((addr, port))),
+                _ => None,
+            })
+    }
+
     /// The node's channels.
     pub fn channels(&self) -> Vec<ChannelDetails> {
         self.inner.list_channels()

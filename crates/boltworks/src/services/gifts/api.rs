@@ -2,14 +2,13 @@
 //! JSON object or a form-urlencoded body, plus query parameters, with snake_case or camelCase
 //! names. Responses carry the seed's snake_case keys and their camelCase twins.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
 use serde_json::{json, Map, Value};
 
 use super::error::GiftsError;
 use super::model::spent_json;
 use super::store::{Gift, Withdrawal};
+use crate::http::request_fields::{self, FieldsRejection};
 
 /// The merged request fields.
 pub struct GiftsInput(Map<String, Value>);
@@ -18,34 +17,11 @@ impl<S: Send + Sync> FromRequest<S> for GiftsInput {
     type Rejection = GiftsError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut fields = Map::new();
-        if let Some(query) = req.uri().query() {
-            for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-                fields.insert(key.into_owned(), Value::String(value.into_owned()));
-            }
+        match request_fields::read(req, state).await {
+            Ok(fields) => Ok(GiftsInput(fields)),
+            Err(FieldsRejection::Unreadable) => Err(GiftsError::BadBody("BODY_TOO_LARGE")),
+            Err(FieldsRejection::Malformed) => Err(GiftsError::BadBody("MALFORMED_BODY")),
         }
-        let is_form = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| GiftsError::BadBody("BODY_TOO_LARGE"))?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(GiftsInput(fields));
-        }
-        if is_form {
-            for (key, value) in url::form_urlencoded::parse(&body) {
-                fields.insert(key.into_owned(), Value::String(value.into_owned()));
-            }
-        } else {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(object)) => fields.extend(object),
-                _ => return Err(GiftsError::BadBody("MALFORMED_BODY")),
-            }
-        }
-        Ok(GiftsInput(fields))
     }
 }
 

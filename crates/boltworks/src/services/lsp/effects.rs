@@ -1,0 +1,124 @@
+//! What the hub's node events mean for channel orders, committed in the event's transaction: a
+//! held HTLC for an order's invoice pays it; the funding broadcast moves it to OPENING, the
+//! channel becoming usable to OPEN, its close to CLOSED; a channel that closes before funding
+//! counts as a failed open attempt. Side effects (settling the HTLC, retrying) are the worker's.
+
+use std::sync::Arc;
+
+use ldk_node::Event;
+use sqlx::AnyConnection;
+
+use super::engine::LspState;
+use super::model::{retry_plan, OrderState};
+use super::store;
+use crate::clock::Clock;
+use crate::node::events::{EffectFuture, EventEffect};
+
+/// The LSP's reaction to the hub's node events.
+pub struct LspEffects {
+    clock: Clock,
+    lsp: Arc<LspState>,
+}
+
+impl LspEffects {
+    /// The effect, with its clock and the worker it wakes.
+    pub fn new(clock: Clock, lsp: Arc<LspState>) -> Self {
+        Self { clock, lsp }
+    }
+}
+
+impl EventEffect for LspEffects {
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a> {
+        Box::pin(async move {
+            let now = self.clock.now_unix();
+            match event {
+                Event::PaymentClaimable {
+                    payment_hash,
+                    claimable_amount_msat,
+                    claim_deadline,
+                    ..
+                } => {
+                    let held = i64::try_from(*claimable_amount_msat).unwrap_or(i64::MAX);
+                    let deadline = claim_deadline.map(i64::from);
+                    if let Some(order) =
+                        store::record_held(conn, &hex::encode(payment_hash.0), held, deadline, now)
+                            .await?
+                    {
+                        tracing::info!(order_id = %order.id, state = order.state, "channel order payment held");
+                    }
+                }
+                Event::ChannelPending {
+                    channel_id,
+                    user_channel_id,
+                    counterparty_node_id,
+                    funding_txo,
+                    ..
+                } => {
+                    let ucid = user_channel_id.0.to_string();
+                    if let Some(order) =
+                        store::opening_order(conn, &ucid, &counterparty_node_id.to_string()).await?
+                    {
+                        let funding =
+                            Some((funding_txo.txid.to_string(), i64::from(funding_txo.vout)));
+                        if store::record_funding(
+                            conn,
+                            &order.id,
+                            &ucid,
+                            &channel_id.to_string(),
+                            funding,
+                            now,
+                        )
+                        .await?
+                        {
+                            tracing::info!(order_id = %order.id, funding = %funding_txo, "channel order funding broadcast");
+                        }
+                    }
+                }
+                Event::ChannelReady {
+                    user_channel_id, ..
+                } => {
+                    store::record_ready(conn, &user_channel_id.0.to_string(), now).await?;
+                }
+                Event::ChannelClosed {
+                    user_channel_id,
+                    counterparty_node_id,
+                    reason,
+                    ..
+                } => {
+                    let ucid = user_channel_id.0.to_string();
+                    if store::record_closed(conn, &ucid, now).await? {
+                        return Ok(());
+                    }
+                    // Closed before funding: the open failed; the worker retries or gives up.
+                    let peer = counterparty_node_id
+                        .map(|p| p.to_string())
+                        .unwrap_or_default();
+                    if let Some(order) = store::opening_order(conn, &ucid, &peer).await? {
+                        if order.user_channel_id.as_deref() == Some(ucid.as_str())
+                            && order.order_state() == Some(OrderState::UriSet)
+                        {
+                            let why = reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
+                            let (backoff, give_up) =
+                                retry_plan(order.open_attempts, self.lsp.config.max_open_attempts);
+                            store::record_open_failed(
+                                conn,
+                                &order.id,
+                                &format!("CHANNEL_REJECTED_BY_DESTINATION: {why}"),
+                                now + backoff,
+                                give_up,
+                                now,
+                            )
+                            .await?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    fn committed(&self) {
+        self.lsp.wake();
+    }
+}

@@ -1,0 +1,324 @@
+//! The order engine shared by both LSP APIs: making a quote (fee, hold invoice), and the worker
+//! that moves orders along: expires those with no node to open to by their deadline (unpaid, or
+//! paid by a held payment that is provisional until the channel opens), opens channels one at a time with bounded
+//! retries, and settles or fails back each held payment once the order's fate is known (settle
+//! when the funding transaction is broadcast; fail back when the order expired or gave up; settle
+//! anyway, keeping the order refundable, before the HTLC's claim deadline comes too close).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin::hashes::{sha256, Hash};
+use rand::RngCore;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use super::model::{fee_sat, retry_plan, LspLimits, OrderState};
+use super::store::{self, Order};
+use crate::app::AppState;
+use crate::money::{Msat, Sat};
+use crate::node::NodeErrorKind;
+
+/// The LSP's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LspConfig {
+    /// Product limits and pricing.
+    pub limits: LspLimits,
+    /// Open attempts before an order gives up.
+    pub max_open_attempts: u32,
+    /// Settle a held payment this many blocks before its claim deadline at the latest.
+    pub settle_margin_blocks: u32,
+}
+
+/// The LSP's in-process state: its configuration and the signal that wakes its worker.
+pub struct LspState {
+    /// Configuration.
+    pub config: LspConfig,
+    wake: Notify,
+}
+
+impl LspState {
+    /// New state.
+    pub fn new(config: LspConfig) -> Self {
+        Self {
+            config,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Wakes the worker now (it also runs every second).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// How long the node may take from an open request to the funding broadcast.
+const OPEN_DEADLINE_SECS: i64 = 60;
+
+/// Why a quote could not be made.
+#[derive(Debug)]
+pub enum QuoteError {
+    /// The fee does not fit in our integers (absurd inputs).
+    Overflow,
+    /// The hub's on-chain funds cannot fund this channel now.
+    Unavailable,
+    /// A failure of ours.
+    Internal(String),
+}
+
+/// Makes and stores an order for `lsp_sat` of inbound liquidity plus `client_sat` pushed to the
+/// buyer, leased for `weeks`, payable by a hold invoice for the total.
+pub async fn create_order(
+    state: &AppState,
+    api: &str,
+    id: String,
+    lsp_sat: u64,
+    client_sat: u64,
+    weeks: u64,
+) -> Result<Order, QuoteError> {
+    let limits = &state.lsp.config.limits;
+    let fee = fee_sat(lsp_sat, weeks, limits.daily_rate).ok_or(QuoteError::Overflow)?;
+    let total = fee.checked_add(client_sat).ok_or(QuoteError::Overflow)?;
+    let capacity = lsp_sat
+        .checked_add(client_sat)
+        .ok_or(QuoteError::Overflow)?;
+    // Keep a reserve for the funding transaction's fee.
+    if state.node.onchain_balance().spendable.0 < capacity.saturating_add(50_000) {
+        return Err(QuoteError::Unavailable);
+    }
+    let mut preimage = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut preimage);
+    let hash = sha256::Hash::hash(&preimage).to_byte_array();
+    let total_msat = total.checked_mul(1_000).ok_or(QuoteError::Overflow)?;
+    let expiry = u32::try_from(limits.order_expiry_secs).unwrap_or(u32::MAX);
+    let invoice = state
+        .node
+        .create_hold_invoice(
+            Msat(total_msat),
+            &format!("Channel order {id}"),
+            expiry,
+            hash,
+        )
+        .map_err(|e| QuoteError::Internal(format!("hold invoice: {e}")))?;
+    let now = state.clock.now_unix();
+    let as_i64 = |n: u64| i64::try_from(n).map_err(|_| QuoteError::Overflow);
+    let order = Order {
+        id,
+        api: api.to_string(),
+        lsp_balance_sat: as_i64(lsp_sat)?,
+        client_balance_sat: as_i64(client_sat)?,
+        expiry_weeks: as_i64(weeks)?,
+        fee_sat: as_i64(fee)?,
+        total_sat: as_i64(total)?,
+        order_expires_at: now.saturating_add(as_i64(limits.order_expiry_secs)?),
+        state: OrderState::Created.number(),
+        payment_hash: hex::encode(hash),
+        preimage: hex::encode(preimage),
+        payment_request: invoice.to_string(),
+        htlc_state: "none".into(),
+        held_msat: None,
+        claim_deadline: None,
+        node_pubkey: None,
+        node_address: None,
+        announce_channel: false,
+        open_attempts: 0,
+        open_error: None,
+        user_channel_id: None,
+        channel_id: None,
+        funding_txid: None,
+        funding_vout: None,
+        opened_at: None,
+        channel_expires_at: None,
+        closed_at: None,
+        created_at: now,
+        created_at_ms: now.saturating_mul(1_000),
+    };
+    store::insert(&state.store, &order)
+        .await
+        .map_err(|e| QuoteError::Internal(format!("database: {e}")))?;
+    tracing::info!(order_id = %order.id, lsp_sat, client_sat, fee, "channel order created");
+    Ok(order)
+}
+
+/// Runs the worker until shutdown.
+pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let lsp = Arc::clone(&state.lsp);
+        loop {
+            if let Err(e) = step(&state).await {
+                tracing::warn!(error = %e, "LSP worker step failed; retrying");
+            }
+            tokio::select! {
+                _ = lsp.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+    })
+}
+
+async fn step(state: &AppState) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    for order in store::expired_unfinalised(&state.store, now).await? {
+        let mut conn = state.store.pool().acquire().await?;
+        let from = [OrderState::Created, OrderState::Paid];
+        if store::transition(&mut conn, &order.id, &from, OrderState::Expired, now).await? {
+            tracing::info!(order_id = %order.id, was = order.state, "channel order expired");
+        }
+    }
+    for order in store::stalled_opens(&state.store, now).await? {
+        open_failed(
+            state,
+            &order,
+            "PEERING_FAILED: the open did not complete in time",
+        )
+        .await?;
+    }
+    if !store::open_in_progress(&state.store).await? {
+        if let Some(order) = store::due_for_opening(&state.store, now)
+            .await?
+            .into_iter()
+            .next()
+        {
+            open(state, &order).await?;
+        }
+    }
+    for order in store::held_to_resolve(&state.store, now).await? {
+        resolve_held(state, &order).await?;
+    }
+    Ok(())
+}
+
+/// Asks the node to open the order's channel (one at a time: the node's wallet must see each
+/// funding transaction before building the next).
+async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let Some(peer) = order
+        .node_pubkey
+        .as_deref()
+        .and_then(|k| k.parse::<bitcoin::secp256k1::PublicKey>().ok())
+    else {
+        return open_failed(state, order, "PEERING_FAILED: no node to open to").await;
+    };
+    let address = order
+        .node_address
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .or_else(|| state.node.peer_address(peer));
+    let Some(address) = address else {
+        return open_failed(
+            state,
+            order,
+            "PEERING_FAILED: the node has no known address; connect to the LSP first",
+        )
+        .await;
+    };
+    let capacity =
+        Sat(u64::try_from(order.lsp_balance_sat + order.client_balance_sat).unwrap_or(0));
+    let push = Msat(
+        u64::try_from(order.client_balance_sat)
+            .unwrap_or(0)
+            .saturating_mul(1_000),
+    );
+    let now = state.clock.now_unix();
+    match state
+        .node
+        .open_channel(peer, address, capacity, push, order.announce_channel)
+        .await
+    {
+        Ok(user_channel_id) => {
+            store::record_open_started(
+                &state.store,
+                &order.id,
+                &user_channel_id.0.to_string(),
+                now + OPEN_DEADLINE_SECS,
+                now,
+            )
+            .await?;
+            tracing::info!(order_id = %order.id, %peer, "channel open requested");
+            Ok(())
+        }
+        Err(e) => {
+            let reason = match e.kind {
+                NodeErrorKind::PeerUnreachable => "PEERING_FAILED",
+                NodeErrorKind::InsufficientFunds => "REJECTED_BY_LSP",
+                _ => "CHANNEL_REJECTED_BY_DESTINATION",
+            };
+            open_failed(state, order, &format!("{reason}: {}", e.message)).await
+        }
+    }
+}
+
+/// Records a failed attempt: retried with backoff, or given up after the configured attempts.
+pub(super) async fn open_failed(
+    state: &AppState,
+    order: &Order,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let attempts = order.open_attempts + i64::from(order.user_channel_id.is_none());
+    let (backoff, give_up) = retry_plan(attempts, state.lsp.config.max_open_attempts);
+    let mut conn = state.store.pool().acquire().await?;
+    if store::record_open_failed(&mut conn, &order.id, reason, now + backoff, give_up, now).await? {
+        tracing::warn!(order_id = %order.id, %reason, attempts, give_up, "channel open failed");
+    }
+    Ok(())
+}
+
+/// Settles or fails back a held payment once the order's fate allows.
+async fn resolve_held(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let Some(hash) = hex::decode(&order.payment_hash)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    else {
+        return Ok(());
+    };
+    let near_deadline = order.claim_deadline.is_some_and(|deadline| {
+        i64::from(state.node.synced_height()) + i64::from(state.lsp.config.settle_margin_blocks)
+            >= deadline
+    });
+    let settle = match order.order_state() {
+        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
+            true
+        }
+        Some(OrderState::GiveUp | OrderState::Expired | OrderState::Created) => false,
+        // Paid and waiting: keep holding unless the deadline is near.
+        _ if near_deadline => true,
+        _ => return Ok(()),
+    };
+    let now = state.clock.now_unix();
+    let result = if settle {
+        let Some(preimage) = hex::decode(&order.preimage)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        else {
+            return Ok(());
+        };
+        let claimable = Msat(u64::try_from(order.held_msat.unwrap_or(0)).unwrap_or(0));
+        state.node.claim_held(hash, claimable, preimage)
+    } else {
+        state.node.fail_held(hash)
+    };
+    let outcome = if settle { "settled" } else { "failed_back" };
+    match result {
+        Ok(()) => {
+            store::record_htlc(&state.store, &order.id, outcome, now).await?;
+            tracing::info!(order_id = %order.id, outcome, near_deadline, "held payment resolved");
+        }
+        Err(e) => {
+            // Resolved already (the hub stopped before recording it)? The node's record says.
+            use ldk_node::payment::PaymentStatus;
+            match state.node.payment(hash).map(|p| p.status) {
+                Some(PaymentStatus::Succeeded) => {
+                    store::record_htlc(&state.store, &order.id, "settled", now).await?;
+                }
+                Some(PaymentStatus::Failed) => {
+                    store::record_htlc(&state.store, &order.id, "failed_back", now).await?;
+                }
+                _ => {
+                    tracing::warn!(order_id = %order.id, outcome, error = %e, "resolving a held payment failed; retrying")
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! The `lsp_orders` table. Every transition is one conditional UPDATE on the state it leaves,
+//! so racing requests and replayed node events change an order at most once.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::model::OrderState;
+use crate::store::Store;
+
+/// A channel order as stored.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// 24 hex characters (v0.0.1) or a UUID (LSPS1).
+    pub id: String,
+    /// `v1` or `lsps1`: the API that created it.
+    pub api: String,
+    /// The LSP's side (the buyer's inbound liquidity), in sats.
+    pub lsp_balance_sat: i64,
+    /// The buyer's side (paid by the buyer, pushed at open), in sats.
+    pub client_balance_sat: i64,
+    /// Lease in weeks.
+    pub expiry_weeks: i64,
+    /// The LSP's fee.
+    pub fee_sat: i64,
+    /// What the buyer pays: `client_balance_sat + fee_sat`.
+    pub total_sat: i64,
+    /// Pay before this (unix seconds).
+    pub order_expires_at: i64,
+    /// The v0.0.1 state number.
+    pub state: i64,
+    /// The hold invoice's payment hash.
+    pub payment_hash: String,
+    /// The hold invoice's preimage (never leaves the hub).
+    pub preimage: String,
+    /// The hold invoice.
+    pub payment_request: String,
+    /// `none`, `held`, `settled` or `failed_back`.
+    pub htlc_state: String,
+    /// What the held HTLCs add up to.
+    pub held_msat: Option<i64>,
+    /// Block height by which the held payment must be claimed or failed.
+    pub claim_deadline: Option<i64>,
+    /// The buyer's node.
+    pub node_pubkey: Option<String>,
+    /// The buyer's node's address, if given.
+    pub node_address: Option<String>,
+    /// Announce the channel.
+    pub announce_channel: bool,
+    /// Open attempts so far.
+    pub open_attempts: i64,
+    /// Why the last open failed.
+    pub open_error: Option<String>,
+    /// ldk-node's id of the channel.
+    pub user_channel_id: Option<String>,
+    /// The channel id, once funded.
+    pub channel_id: Option<String>,
+    /// Funding transaction id.
+    pub funding_txid: Option<String>,
+    /// Funding output index.
+    pub funding_vout: Option<i64>,
+    /// When the funding was broadcast.
+    pub opened_at: Option<i64>,
+    /// After this the LSP may close the channel.
+    pub channel_expires_at: Option<i64>,
+    /// When the channel closed.
+    pub closed_at: Option<i64>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Creation time, milliseconds (v0.0.1 timestamps are in ms).
+    pub created_at_ms: i64,
+}
+
+const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, created_at, created_at_ms";
+
+impl Order {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            api: row.try_get("api")?,
+            lsp_balance_sat: row.try_get("lsp_balance_sat")?,
+            client_balance_sat: row.try_get("client_balance_sat")?,
+            expiry_weeks: row.try_get("expiry_weeks")?,
+            fee_sat: row.try_get("fee_sat")?,
+            total_sat: row.try_get("total_sat")?,
+            order_expires_at: row.try_get("order_expires_at")?,
+            state: row.try_get("state")?,
+            payment_hash: row.try_get("payment_hash")?,
+            preimage: row.try_get("preimage")?,
+            payment_request: row.try_get("payment_request")?,
+            htlc_state: row.try_get("htlc_state")?,
+            held_msat: row.try_get("held_msat")?,
+            claim_deadline: row.try_get("claim_deadline")?,
+            node_pubkey: row.try_get("node_pubkey")?,
+            node_address: row.try_get("node_address")?,
+            announce_channel: row.try_get::<i64, _>("announce_channel")? == 1,
+            open_attempts: row.try_get("open_attempts")?,
+            open_error: row.try_get("open_error")?,
+            user_channel_id: row.try_get("user_channel_id")?,
+            channel_id: row.try_get("channel_id")?,
+            funding_txid: row.try_get("funding_txid")?,
+            funding_vout: row.try_get("funding_vout")?,
+            opened_at: row.try_get("opened_at")?,
+            channel_expires_at: row.try_get("channel_expires_at")?,
+            closed_at: row.try_get("closed_at")?,
+            created_at: row.try_get("created_at")?,
+            created_at_ms: row.try_get("created_at_ms")?,
+        })
+    }
+
+    /// The state, as the enum.
+    pub fn order_state(&self) -> Option<OrderState> {
+        OrderState::from_number(self.state)
+    }
+}
+
+/// Stores a new order.
+pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO lsp_orders ({COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $28)"
+    ))
+    .bind(&order.id)
+    .bind(&order.api)
+    .bind(order.lsp_balance_sat)
+    .bind(order.client_balance_sat)
+    .bind(order.expiry_weeks)
+    .bind(order.fee_sat)
+    .bind(order.total_sat)
+    .bind(order.order_expires_at)
+    .bind(order.state)
+    .bind(&order.payment_hash)
+    .bind(&order.preimage)
+    .bind(&order.payment_request)
+    .bind(&order.htlc_state)
+    .bind(order.held_msat)
+    .bind(order.claim_deadline)
+    .bind(&order.node_pubkey)
+    .bind(&order.node_address)
+    .bind(i64::from(order.announce_channel))
+    .bind(order.open_attempts)
+    .bind(&order.open_error)
+    .bind(&order.user_channel_id)
+    .bind(&order.channel_id)
+    .bind(&order.funding_txid)
+    .bind(order.funding_vout)
+    .bind(order.opened_at)
+    .bind(order.channel_expires_at)
+    .bind(order.closed_at)
+    .bind(order.created_at)
+    .bind(order.created_at_ms)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// An order by id.
+pub async fn order(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM lsp_orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(Order::from_row)
+        .transpose()
+}
+
+/// Orders matching a condition on their columns (internal callers only).
+async fn orders_where(store: &Store, condition: &str, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders WHERE {condition} ORDER BY created_at"
+    ))
+    .bind(now)
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(Order::from_row)
+    .collect()
+}
+
+/// Opens handed to the node and not funded by their deadline.
+pub async fn stalled_opens(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(
+        store,
+        "state = 200 AND user_channel_id IS NOT NULL AND next_open_at <= $1",
+        now,
+    )
+    .await
+}
+
+/// Whether an open is in progress (handed to the node, not yet funded or failed).
+pub async fn open_in_progress(store: &Store) -> Result<bool, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM lsp_orders WHERE state = 200 AND user_channel_id IS NOT NULL",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    Ok(count > 0)
+}
+
+/// The channel became usable: state 500.
+pub async fn record_ready(
+    conn: &mut AnyConnection,
+    user_channel_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET state = 500, updated_at = $1 WHERE user_channel_id = $2 AND state = 300",
+    )
+    .bind(now)
+    .bind(user_channel_id)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Orders queued for opening whose next attempt is due.
+pub async fn due_for_opening(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(
+        store,
+        "state = 200 AND user_channel_id IS NULL AND (next_open_at IS NULL OR next_open_at <= $1)",
+        now,
+    )
+    .await
+}
+
+/// Orders whose held HTLC must now be settled or failed back.
+pub async fn held_to_resolve(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    // The engine decides per order; `$1` keeps the one query shape of `orders_where`.
+    orders_where(store, "htlc_state = 'held' AND $1 >= 0", now).await
+}
+
+/// Orders past their deadline without a node to open to: unpaid, or paid by a held payment
+/// (provisional until the channel opens) and never finalised.
+pub async fn expired_unfinalised(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(store, "state IN (0, 100) AND order_expires_at <= $1", now).await
+}
+
+/// Moves an order from `from` to `to` (and sets `updated_at`); whether it moved.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: &[OrderState],
+    to: OrderState,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let from = from
+        .iter()
+        .map(|s| s.number().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let moved = sqlx::query(&format!(
+        "UPDATE lsp_orders SET state = $1, updated_at = $2 WHERE id = $3 AND state IN ({from})"
+    ))
+    .bind(to.number())
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Records a held HTLC for the order's invoice; a created order becomes paid unless it expired.
+/// Returns the order when this call recorded the HTLC.
+pub async fn record_held(
+    conn: &mut AnyConnection,
+    payment_hash: &str,
+    held_msat: i64,
+    claim_deadline: Option<i64>,
+    now: i64,
+) -> Result<Option<Order>, sqlx::Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "UPDATE lsp_orders SET htlc_state = 'held', held_msat = $1, claim_deadline = $2, updated_at = $3
+         WHERE payment_hash = $4 AND htlc_state = 'none' RETURNING id",
+    )
+    .bind(held_msat)
+    .bind(claim_deadline)
+    .bind(now)
+    .bind(payment_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE lsp_orders SET state = 100 WHERE id = $1 AND state = 0 AND order_expires_at > $2
+         AND $3 >= total_sat * 1000",
+    )
+    .bind(&id)
+    .bind(now)
+    .bind(held_msat)
+    .execute(&mut *conn)
+    .await?;
+    order(conn, &id).await
+}
+
+/// Sets the buyer's node on a paid order (again allowed while queued): state 200.
+pub async fn set_target(
+    store: &Store,
+    id: &str,
+    pubkey: &str,
+    address: Option<&str>,
+    announce: bool,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let set = sqlx::query(
+        "UPDATE lsp_orders SET state = 200, node_pubkey = $1, node_address = $2, announce_channel = $3,
+            next_open_at = $4, open_error = NULL, updated_at = $4
+         WHERE id = $5 AND (state = 100 OR (state = 200 AND user_channel_id IS NULL))",
+    )
+    .bind(pubkey)
+    .bind(address)
+    .bind(i64::from(announce))
+    .bind(now)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(set.rows_affected() == 1)
+}
+
+/// Records that an open was handed to the node under `user_channel_id`; it must be funded by
+/// `deadline` or it counts as failed.
+pub async fn record_open_started(
+    store: &Store,
+    id: &str,
+    user_channel_id: &str,
+    deadline: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE lsp_orders SET user_channel_id = $1, open_attempts = open_attempts + 1,
+            next_open_at = $2, updated_at = $3
+         WHERE id = $4 AND state = 200",
+    )
+    .bind(user_channel_id)
+    .bind(deadline)
+    .bind(now)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed open attempt: retried at `retry_at`, or given up when `give_up`.
+pub async fn record_open_failed(
+    conn: &mut AnyConnection,
+    id: &str,
+    error: &str,
+    retry_at: i64,
+    give_up: bool,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let state = if give_up {
+        OrderState::GiveUp
+    } else {
+        OrderState::UriSet
+    };
+    let failed = sqlx::query(
+        "UPDATE lsp_orders SET state = $1, open_error = $2, next_open_at = $3, user_channel_id = NULL,
+            open_attempts = open_attempts + CASE WHEN user_channel_id IS NULL THEN 1 ELSE 0 END,
+            updated_at = $4
+         WHERE id = $5 AND state = 200",
+    )
+    .bind(state.number())
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(failed.rows_affected() == 1)
+}
+
+/// The order waiting for the channel `user_channel_id` (or, if the hub stopped before it
+/// recorded that id, the one opening to `counterparty`).
+pub async fn opening_order(
+    conn: &mut AnyConnection,
+    user_channel_id: &str,
+    counterparty: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders WHERE user_channel_id = $1
+         UNION ALL
+         SELECT {COLUMNS} FROM lsp_orders WHERE user_channel_id IS NULL AND state = 200 AND node_pubkey = $2
+         LIMIT 1"
+    ))
+    .bind(user_channel_id)
+    .bind(counterparty)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(Order::from_row).transpose()
+}
+
+/// The channel's funding was broadcast: state 300 with its funding outpoint.
+pub async fn record_funding(
+    conn: &mut AnyConnection,
+    id: &str,
+    user_channel_id: &str,
+    channel_id: &str,
+    funding: Option<(String, i64)>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let (txid, vout) = funding.unzip();
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET state = 300, user_channel_id = $1, channel_id = $2, funding_txid = $3,
+            funding_vout = $4, opened_at = $5, channel_expires_at = $5 + expiry_weeks * 604800,
+            updated_at = $5
+         WHERE id = $6 AND state = 200",
+    )
+    .bind(user_channel_id)
+    .bind(channel_id)
+    .bind(txid)
+    .bind(vout)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// The channel closed: state 450 for a funded channel.
+pub async fn record_closed(
+    conn: &mut AnyConnection,
+    user_channel_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET state = 450, closed_at = $1, updated_at = $1
+         WHERE user_channel_id = $2 AND state IN (300, 350, 500)",
+    )
+    .bind(now)
+    .bind(user_channel_id)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Marks the held HTLC settled or failed back (from `held` only).
+pub async fn record_htlc(
+    store: &Store,
+    id: &str,
+    outcome: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET htlc_state = $1, updated_at = $2 WHERE id = $3 AND htlc_state = 'held'",
+    )
+    .bind(outcome)
+    .bind(now)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}

@@ -1,0 +1,311 @@
+//! LSP v0.0.1 handlers: `/node/info`, `/channel/buy`, `/channel/manual_finalise`,
+//! `/channel/order` and LNURL-channel (`/lnurl/channel`, both LUD-02 steps).
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use bitcoin::hashes::{sha256, Hash};
+use rand::RngCore;
+use serde_json::{json, Map, Value};
+
+use super::engine::{create_order, QuoteError};
+use super::model::OrderState;
+use super::store::{self, Order};
+use super::v1_api::{self, parse_node_uri, LnurlError, OrderContext, V1Error, V1Input};
+use crate::app::AppState;
+use crate::config::ServiceBases;
+
+/// The one product: channel liquidity. Its id is stable per node (24 hex, as Mongo ids were).
+pub fn product_id(state: &AppState) -> String {
+    let digest =
+        sha256::Hash::hash(format!("channel-liquidity:{}", state.node.node_id()).as_bytes());
+    hex::encode(&digest.to_byte_array()[..12])
+}
+
+fn hub_uri(state: &AppState) -> String {
+    format!("{}@{}", state.node.node_id(), state.node.listen_address())
+}
+
+fn lnurl_callback(state: &AppState) -> String {
+    format!(
+        "{}{}",
+        state.public_url,
+        ServiceBases::join(&state.config.bases.lsp_v1, "/lnurl/channel")
+    )
+}
+
+fn lnurl_channel(state: &AppState, order_id: &str) -> String {
+    crate::lnurl::encode(&format!("{}?order_id={order_id}", lnurl_callback(state)))
+        .unwrap_or_default()
+}
+
+/// `GET /node/info`.
+pub async fn node_info(State(state): State<AppState>) -> Json<Value> {
+    let limits = &state.lsp.config.limits;
+    let channels: Vec<_> = state
+        .node
+        .channels()
+        .into_iter()
+        .filter(|c| c.is_usable)
+        .collect();
+    let public: Vec<_> = channels.iter().filter(|c| c.is_announced).collect();
+    let local: u64 = public
+        .iter()
+        .map(|c| c.outbound_capacity_msat / 1_000)
+        .sum();
+    let remote: u64 = public.iter().map(|c| c.inbound_capacity_msat / 1_000).sum();
+    let states: Map<String, Value> = OrderState::ALL
+        .iter()
+        .map(|(name, s)| (name.to_string(), json!(s.number())))
+        .collect();
+    let spendable = state.node.onchain_balance().spendable.0;
+    let spending = limits.max_channel_sat.saturating_sub(100_000);
+    Json(json!({
+        "node_info": {
+            "alias": state.config.alias,
+            "active_channels_count": channels.len(),
+            "uris": [hub_uri(&state)],
+            "public_key": state.node.node_id().to_string(),
+        },
+        "capacity": {"local_balance": local, "remote_balance": remote},
+        "services": [{
+            "available": spendable > limits.min_channel_sat,
+            "description": "Channel Liquidity",
+            "product_id": product_id(&state),
+            "min_channel_size": limits.min_channel_sat,
+            "max_channel_size": limits.max_channel_sat,
+            "min_chan_expiry": limits.min_expiry_weeks,
+            "max_chan_expiry": limits.max_expiry_weeks,
+            "max_node_usd_capacity": Value::Null,
+            "order_states": states,
+            "max_chan_receiving": limits.max_channel_sat.to_string(),
+            "max_chan_receiving_usd": Value::Null,
+            "max_chan_spending": spending.to_string(),
+            "max_chan_spending_usd": Value::Null,
+        }],
+    }))
+}
+
+/// `POST /channel/buy`: a quote and its hold invoice. Validation in the original's order.
+pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<Value>, V1Error> {
+    let limits = &state.lsp.config.limits;
+    let weeks = input
+        .whole(&["channel_expiry"])
+        .filter(|w| (limits.min_expiry_weeks..=limits.max_expiry_weeks).contains(w))
+        .ok_or(V1Error::Refused("Invalid channel expiry"))?;
+    let (Some(local), Some(remote)) = (
+        input.whole(&["local_balance", "local_amount"]),
+        input.whole(&["remote_balance", "remote_amount"]),
+    ) else {
+        return Err(V1Error::Refused("Invalid channel balance requested"));
+    };
+    if local
+        .checked_add(remote)
+        .is_none_or(|c| c > limits.max_channel_sat)
+    {
+        return Err(V1Error::Refused("Requested channel capacity is too large"));
+    }
+    if local <= remote {
+        return Err(V1Error::Refused(
+            "Local balance must be bigger than remote balance",
+        ));
+    }
+    let product = input
+        .text(&["product_id"])
+        .ok_or(V1Error::Refused("Invalid params"))?;
+    if product.len() != 24 || !product.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(V1Error::Refused("Failed to find product"));
+    }
+    if !product.eq_ignore_ascii_case(&product_id(&state)) {
+        return Err(V1Error::Refused("Not in stock"));
+    }
+    let mut id = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut id);
+    let order = create_order(&state, "v1", hex::encode(id), local, remote, weeks)
+        .await
+        .map_err(|e| match e {
+            QuoteError::Overflow => V1Error::Refused("Requested channel capacity is too large"),
+            QuoteError::Unavailable => V1Error::Refused("Service is not available at this time."),
+            QuoteError::Internal(detail) => V1Error::Internal(detail),
+        })?;
+    Ok(Json(v1_api::quote(
+        &order,
+        &lnurl_channel(&state, &order.id),
+    )))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    let mut conn = state.store.pool().acquire().await?;
+    store::order(&mut conn, id).await
+}
+
+/// Sets the buyer's node; the shared step of `manual_finalise` and the LNURL callback.
+async fn finalise(
+    state: &AppState,
+    order_id: &str,
+    node_uri: &str,
+    announce: bool,
+) -> Result<String, V1Error> {
+    let order = find(state, order_id)
+        .await?
+        .ok_or(V1Error::Refused("Failed to find order"))?;
+    if !matches!(
+        order.order_state(),
+        Some(OrderState::Paid | OrderState::UriSet)
+    ) {
+        return Err(V1Error::Refused("Order not paid or already claimed"));
+    }
+    let (pubkey, address) =
+        parse_node_uri(node_uri).ok_or(V1Error::Refused("Node URI not valid"))?;
+    let now = state.clock.now_unix();
+    let address = address.map(|a| a.to_string());
+    if !store::set_target(
+        &state.store,
+        &order.id,
+        &pubkey,
+        address.as_deref(),
+        announce,
+        now,
+    )
+    .await?
+    {
+        return Err(V1Error::Refused("Order not paid or already claimed"));
+    }
+    state.lsp.wake();
+    tracing::info!(order_id = %order.id, %pubkey, "channel order target set");
+    Ok(pubkey)
+}
+
+/// `POST /channel/manual_finalise`: where to open the paid order's channel.
+pub async fn manual_finalise(
+    State(state): State<AppState>,
+    input: V1Input,
+) -> Result<Json<Value>, V1Error> {
+    let order_id = input
+        .text(&["order_id"])
+        .ok_or(V1Error::Refused("Failed to find order"))?;
+    let node_uri = input
+        .text(&["node_uri"])
+        .ok_or(V1Error::Refused("Node URI not valid"))?;
+    // The original opened a public channel unless `private` was truthy.
+    let private = input
+        .flag(&["private"])
+        .ok_or(V1Error::Refused("Invalid params"))?;
+    let pubkey = finalise(&state, order_id, node_uri, !private).await?;
+    Ok(Json(json!({"order_id": order_id, "node_uri": pubkey})))
+}
+
+fn context_for<'a>(
+    state: &AppState,
+    order: &Order,
+    strings: &'a (String, String, String, String),
+) -> OrderContext<'a> {
+    let live_balances = order.user_channel_id.as_ref().and_then(|ucid| {
+        state
+            .node
+            .channels()
+            .into_iter()
+            .find(|c| c.user_channel_id.0.to_string() == *ucid)
+            .map(|c| {
+                (
+                    c.outbound_capacity_msat / 1_000,
+                    c.inbound_capacity_msat / 1_000,
+                )
+            })
+    });
+    OrderContext {
+        product_id: &strings.0,
+        lnurl: &strings.1,
+        uri: &strings.2,
+        callback: &strings.3,
+        live_balances,
+    }
+}
+
+/// `GET /channel/order?order_id=ID[,ID...]`: one order, or several (fewer than 50) as an array.
+pub async fn order(State(state): State<AppState>, input: V1Input) -> Result<Json<Value>, V1Error> {
+    let ids = input
+        .text(&["order_id"])
+        .filter(|s| !s.is_empty())
+        .ok_or(V1Error::Refused("Order id not passed"))?;
+    let ids: Vec<&str> = ids.split(',').map(str::trim).collect();
+    if ids.len() >= 50 {
+        return Err(V1Error::Refused("Too many order ids"));
+    }
+    let mut views = Vec::new();
+    for id in &ids {
+        if let Some(order) = find(&state, id).await? {
+            let strings = (
+                product_id(&state),
+                lnurl_channel(&state, &order.id),
+                hub_uri(&state),
+                lnurl_callback(&state),
+            );
+            views.push(v1_api::order_view(
+                &order,
+                &context_for(&state, &order, &strings),
+            ));
+        }
+    }
+    match (ids.len(), views.len()) {
+        (_, 0) => Err(V1Error::Refused("Order not found")),
+        (1, _) => Ok(Json(views.remove(0))),
+        _ => Ok(Json(Value::Array(views))),
+    }
+}
+
+/// `GET /lnurl/channel`: with `order_id`, LUD-02's channel request (the order must be paid);
+/// with `k1` and `remoteid` (or `remote_id`), the callback that queues the open (`cancel=1`
+/// aborts and changes nothing).
+pub async fn lnurl_channel_step(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, LnurlError> {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let internal = |e: sqlx::Error| {
+        tracing::error!(error = %e, "LNURL-channel");
+        LnurlError("Failed to finish process".into())
+    };
+    if let Some(k1) = param("k1") {
+        if param("cancel") == Some("1") {
+            return Ok(Json(json!({"status": "OK"})));
+        }
+        let remote = param("remoteid")
+            .or_else(|| param("remote_id"))
+            .ok_or_else(|| LnurlError("Invalid request".into()))?;
+        let private = matches!(param("private"), Some("1") | Some("true"));
+        return match finalise(&state, k1, remote, !private).await {
+            Ok(_) => Ok(Json(json!({"status": "OK"}))),
+            Err(V1Error::Refused(text)) => Err(LnurlError(text.into())),
+            Err(V1Error::Internal(detail)) => {
+                tracing::error!(%detail, "LNURL-channel callback");
+                Err(LnurlError("Failed to setup channel".into()))
+            }
+        };
+    }
+    let order_id = param("order_id").ok_or_else(|| LnurlError("Invalid request".into()))?;
+    let order = find(&state, order_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| LnurlError("Order not found".into()))?;
+    if order.order_state() != Some(OrderState::Paid) {
+        return Err(LnurlError("Order not in the right state".into()));
+    }
+    Ok(Json(json!({
+        "uri": hub_uri(&state),
+        "callback": lnurl_callback(&state),
+        "k1": order.id,
+        "tag": "channelRequest",
+    })))
+}
