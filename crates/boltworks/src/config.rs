@@ -217,7 +217,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "BOLTWORKS_GIFTS_FEE_LIMIT_BASE_MSAT",
-        default_value = "5000"
+        default_value = "1000"
     )]
     pub gifts_fee_limit_base_msat: String,
     /// LSP: the daily fee rate on the inbound liquidity sold (a decimal fraction).

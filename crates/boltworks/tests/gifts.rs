@@ -350,6 +350,12 @@ async fn a_failed_payout_leaves_the_gift_redeemable_and_the_books_balanced() {
         .is_some_and(|e| !e.is_empty()));
     let (_, status) = hub.get(&format!("/gifts/redeemStatus/{withdrawal}")).await;
     assert_eq!(status["status"], "error");
+    // An invoice gets one payout attempt ever: node events name payments by hash alone.
+    let (status, answer) = redeem(held.bolt11.clone()).await;
+    assert_eq!(
+        (status.as_u16(), answer["message"].clone()),
+        (400, json!("INVOICE_ALREADY_USED"))
+    );
     assert_eq!(assert_books_balance(hub).await, 1_000_000, "still owed");
 
     // (b) An invoice of a node the hub has no route to.
@@ -629,5 +635,44 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
         .expect("GET");
     assert_eq!(cors.headers()["access-control-allow-origin"], "*");
     assert_books_balance(hub).await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_gifts_racing_for_one_invoice_pay_it_once() {
+    let stack = stack_on(Some(common::fresh_postgres_url().await)).await;
+    let hub = &stack.hub;
+    let first = funded_gift(hub, 1000, None).await;
+    let second = funded_gift(hub, 1000, None).await;
+    let invoice = hub.invoice("bob", 1_000_000).await;
+    let redeem = |gift: &Value| {
+        let path = format!("/gifts/redeem/{}", gift["order_id"].as_str().expect("id"));
+        let body = json!({"invoice": invoice.bolt11});
+        async move { hub.post(&path, body).await }
+    };
+    let (a, b) = tokio::join!(redeem(&first), redeem(&second));
+    let mut outcomes = [
+        (a.0.as_u16(), a.1["message"].clone()),
+        (b.0.as_u16(), b.1["message"].clone()),
+    ];
+    outcomes.sort_by_key(|o| o.0);
+    assert_eq!(outcomes[0].0, 200, "{outcomes:?}");
+    assert_eq!(outcomes[1], (400, json!("INVOICE_ALREADY_USED")));
+    hub.wait_payment("bob", &invoice.payment_hash, "succeeded")
+        .await;
+    eventually("one gift spent, the other untouched", || async {
+        let one = hub
+            .get(&format!("/gifts/gift/{}", first["order_id"].as_str()?))
+            .await
+            .1;
+        let two = hub
+            .get(&format!("/gifts/gift/{}", second["order_id"].as_str()?))
+            .await
+            .1;
+        let spent = [one["spent"].clone(), two["spent"].clone()];
+        (spent.contains(&json!(true)) && spent.contains(&json!(false))).then_some(())
+    })
+    .await;
+    assert_eq!(assert_books_balance(hub).await, 1_000_000);
     stack.stop().await;
 }

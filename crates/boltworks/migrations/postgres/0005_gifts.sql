@@ -29,6 +29,8 @@ CREATE TABLE gift_withdrawals (
     payment_request TEXT NOT NULL,
     payment_hash TEXT NOT NULL,
     via TEXT NOT NULL CHECK (via IN ('redeem', 'lnurl')),
+    -- The node that pays it out (the hub's node id): a restart reconciles only its own.
+    payer_node TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('initial', 'confirmed', 'error')),
     error TEXT,
     fee_msat BIGINT,
@@ -36,10 +38,9 @@ CREATE TABLE gift_withdrawals (
     created_nanos BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
--- The database itself guarantees at most one payout in flight or done per gift, and that one
--- invoice is never the target of two live payouts.
+-- The database itself guarantees at most one payout in flight or done per gift, and that an
+-- invoice is the target of one payout attempt ever (node events name payments by hash alone).
 CREATE UNIQUE INDEX gift_withdrawals_one_live_per_gift
     ON gift_withdrawals (order_id) WHERE status IN ('initial', 'confirmed');
-CREATE UNIQUE INDEX gift_withdrawals_one_live_per_invoice
-    ON gift_withdrawals (payment_hash) WHERE status IN ('initial', 'confirmed');
+CREATE UNIQUE INDEX gift_withdrawals_one_per_invoice ON gift_withdrawals (payment_hash);
 CREATE INDEX gift_withdrawals_status ON gift_withdrawals (status);

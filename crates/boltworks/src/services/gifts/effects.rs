@@ -126,6 +126,17 @@ pub(super) async fn record_payout_success(
     let now = clock.now_unix();
     let fee = db_msat(fee_msat);
     let Some((withdrawal, gift)) = store::mark_confirmed(conn, key, fee, now).await? else {
+        if let WithdrawalKey::PaymentHash(hash) = key {
+            if store::withdrawal_status_by_hash(conn, hash)
+                .await?
+                .as_deref()
+                == Some("error")
+            {
+                // Must not happen: a payout recorded as failed was paid after all. The gift may
+                // have been paid out twice; the operator has to look.
+                tracing::error!(payment_hash = %hash, "a gift payout marked failed succeeded");
+            }
+        }
         return Ok(false);
     };
     let owed = gift.amount_msat();

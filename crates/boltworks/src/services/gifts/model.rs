@@ -134,7 +134,7 @@ pub fn sender_text(
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max => Err(bad_length),
+        Some(Value::String(s)) if s.trim().chars().count() > max => Err(bad_length),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
         Some(_) => Err(not_string),
     }

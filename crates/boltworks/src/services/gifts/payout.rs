@@ -5,7 +5,7 @@
 //! node's own payment record, before the HTTP server takes requests.
 
 use ldk_node::lightning_invoice::Bolt11Invoice;
-use ldk_node::payment::PaymentStatus;
+use ldk_node::payment::{PaymentDirection, PaymentStatus};
 
 use super::effects::record_payout_success;
 use super::store::{self, Withdrawal, WithdrawalKey};
@@ -60,11 +60,64 @@ async fn settle_send_result(
             return;
         }
         Err(SendError::Duplicate) => {
-            "the node is already paying, or has paid, this invoice".to_string()
+            // The node knows this payment already: it may be in flight. Its record decides.
+            if let Err(e) = apply_node_record(state, withdrawal).await {
+                tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "settling a gift payout from the node's record");
+            }
+            return;
         }
         Err(e) => e.to_string(),
     };
     fail(state, withdrawal, &reason).await;
+}
+
+/// What the node's own record says of a withdrawal's payment.
+enum NodeRecord {
+    /// The node has no outbound payment for it.
+    Unknown,
+    /// Settled or failed by the record; or still pending (the node's events will tell).
+    Applied,
+}
+
+/// Settles `withdrawal` as the node's outbound payment record says: succeeded or failed, or
+/// left alone while pending.
+async fn apply_node_record(
+    state: &AppState,
+    withdrawal: &Withdrawal,
+) -> Result<NodeRecord, sqlx::Error> {
+    let Some(hash) = hex::decode(&withdrawal.payment_hash)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+    else {
+        return Ok(NodeRecord::Applied);
+    };
+    let record = state
+        .node
+        .payment(hash)
+        .filter(|p| p.direction == PaymentDirection::Outbound);
+    let Some(payment) = record else {
+        return Ok(NodeRecord::Unknown);
+    };
+    let key = WithdrawalKey::Id(&withdrawal.withdrawal_id);
+    match payment.status {
+        PaymentStatus::Succeeded => {
+            let mut tx = state.store.pool().begin().await?;
+            record_payout_success(
+                &mut tx,
+                &state.clock,
+                key,
+                payment.fee_paid_msat.unwrap_or(0),
+            )
+            .await?;
+            tx.commit().await?;
+            state.notifier.outbox_committed();
+        }
+        PaymentStatus::Failed => fail(state, withdrawal, "payment failed").await,
+        PaymentStatus::Pending => {
+            tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout in flight at the node");
+        }
+    }
+    Ok(NodeRecord::Applied)
 }
 
 async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
@@ -96,30 +149,10 @@ async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
 /// node already knows.
 pub async fn reconcile(state: &AppState) -> Result<(), sqlx::Error> {
     let mut unsent = Vec::new();
-    for withdrawal in store::live_withdrawals(&state.store).await? {
-        let Some(hash) = hex::decode(&withdrawal.payment_hash)
-            .ok()
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        else {
-            continue;
-        };
-        let key = WithdrawalKey::Id(&withdrawal.withdrawal_id);
-        match state
-            .node
-            .payment(hash)
-            .map(|p| (p.status, p.fee_paid_msat))
-        {
-            Some((PaymentStatus::Succeeded, fee)) => {
-                let mut tx = state.store.pool().begin().await?;
-                record_payout_success(&mut tx, &state.clock, key, fee.unwrap_or(0)).await?;
-                tx.commit().await?;
-                state.notifier.outbox_committed();
-            }
-            Some((PaymentStatus::Failed, _)) => {
-                fail(state, &withdrawal, "payment failed").await;
-            }
-            Some((PaymentStatus::Pending, _)) => {}
-            None => unsent.push(withdrawal),
+    let payer = state.node.node_id().to_string();
+    for withdrawal in store::live_withdrawals(&state.store, &payer).await? {
+        if let NodeRecord::Unknown = apply_node_record(state, &withdrawal).await? {
+            unsent.push(withdrawal);
         }
     }
     if !unsent.is_empty() {

@@ -74,21 +74,39 @@ pub async fn redeem(
         Via::Redeem => "redeem",
         Via::Lnurl => "lnurl",
     };
-    match store::claim_for_payout(&state.store, &withdrawal, via_name, now).await {
-        Ok(()) => {}
+    // Claim and start the payout in a task of their own: if the caller goes away mid-request,
+    // a committed claim still gets its payout (and the answer is simply not delivered).
+    let task_state = state.clone();
+    let claimed = tokio::spawn(async move {
+        let payer = task_state.node.node_id().to_string();
+        let label = task_state.node.label().to_string();
+        store::claim_for_payout(
+            &task_state.store,
+            &withdrawal,
+            via_name,
+            &payer,
+            &label,
+            now,
+        )
+        .await?;
+        tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift redemption started");
+        let id = withdrawal.withdrawal_id.clone();
+        payout::spawn(task_state, withdrawal, invoice);
+        Ok::<_, ClaimError>(id)
+    })
+    .await
+    .map_err(|e| GiftsError::Internal(format!("redemption task: {e}")))?;
+    match claimed {
+        Ok(id) => Ok(id),
         Err(ClaimError::NotRedeemable(Some(current))) => {
             check_redeemable(&current)?;
             // Redeemable again already (a payout failed in between): ask the caller to retry.
-            return Err(Refusal::GiftRedeemPending.into());
+            Err(Refusal::GiftRedeemPending.into())
         }
-        Err(ClaimError::NotRedeemable(None)) => return Err(Refusal::GiftNotFound.into()),
-        Err(ClaimError::InvoiceInUse) => return Err(Refusal::InvoiceAlreadyUsed.into()),
-        Err(ClaimError::Store(e)) => return Err(e.into()),
+        Err(ClaimError::NotRedeemable(None)) => Err(Refusal::GiftNotFound.into()),
+        Err(ClaimError::InvoiceInUse) => Err(Refusal::InvoiceAlreadyUsed.into()),
+        Err(ClaimError::Store(e)) => Err(e.into()),
     }
-    tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift redemption started");
-    let id = withdrawal.withdrawal_id.clone();
-    payout::spawn(state.clone(), withdrawal, invoice);
-    Ok(id)
 }
 
 /// The hub clock's now, with the system clock's nanoseconds (for `createdAt`).

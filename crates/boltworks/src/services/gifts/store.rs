@@ -174,11 +174,16 @@ pub async fn withdrawal(
     .transpose()
 }
 
-/// Withdrawals still `initial` (payouts in flight or not yet handed to the node).
-pub async fn live_withdrawals(store: &Store) -> Result<Vec<Withdrawal>, sqlx::Error> {
+/// Withdrawals still `initial` that `payer_node` pays (in flight, or not yet handed to it).
+pub async fn live_withdrawals(
+    store: &Store,
+    payer_node: &str,
+) -> Result<Vec<Withdrawal>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {WITHDRAWAL_COLUMNS} FROM gift_withdrawals WHERE status = 'initial' ORDER BY created_at"
+        "SELECT {WITHDRAWAL_COLUMNS} FROM gift_withdrawals
+         WHERE status = 'initial' AND payer_node = $1 ORDER BY created_at"
     ))
+    .bind(payer_node)
     .fetch_all(store.pool())
     .await?
     .iter()
@@ -192,7 +197,7 @@ pub enum ClaimError {
     /// The gift is not in a redeemable state; holds its current state.
     #[error("gift not redeemable")]
     NotRedeemable(Option<Box<Gift>>),
-    /// Another live payout targets the same invoice.
+    /// The invoice was the target of a payout before (of a gift, or of anything the hub paid).
     #[error("invoice already used")]
     InvoiceInUse,
     /// The database failed.
@@ -206,6 +211,8 @@ pub async fn claim_for_payout(
     store: &Store,
     withdrawal: &Withdrawal,
     via: &str,
+    payer_node: &str,
+    payer_label: &str,
     now: i64,
 ) -> Result<(), ClaimError> {
     // The UPDATE comes first: on SQLite a transaction that reads before it writes can fail
@@ -224,20 +231,22 @@ pub async fn claim_for_payout(
         let current = gift(&mut *store.pool().acquire().await?, &withdrawal.order_id).await?;
         return Err(ClaimError::NotRedeemable(current.map(Box::new)));
     }
-    let in_use: Option<String> = sqlx::query_scalar(
-        "SELECT withdrawal_id FROM gift_withdrawals
-         WHERE payment_hash = $1 AND status IN ('initial', 'confirmed')",
+    let in_use: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM gift_withdrawals WHERE payment_hash = $1)
+              + (SELECT COUNT(*) FROM node_payments
+                 WHERE payment_hash = $1 AND direction = 'outbound' AND node = $2)",
     )
     .bind(&withdrawal.payment_hash)
-    .fetch_optional(&mut *tx)
+    .bind(payer_label)
+    .fetch_one(&mut *tx)
     .await?;
-    if in_use.is_some() {
+    if in_use > 0 {
         tx.rollback().await?;
         return Err(ClaimError::InvoiceInUse);
     }
     let inserted = sqlx::query(&format!(
-        "INSERT INTO gift_withdrawals ({WITHDRAWAL_COLUMNS}, via, updated_at)
-         VALUES ($1, $2, $3, $4, 'initial', NULL, NULL, $5, $6, $7, $5)"
+        "INSERT INTO gift_withdrawals ({WITHDRAWAL_COLUMNS}, via, payer_node, updated_at)
+         VALUES ($1, $2, $3, $4, 'initial', NULL, NULL, $5, $6, $7, $8, $5)"
     ))
     .bind(&withdrawal.withdrawal_id)
     .bind(&withdrawal.order_id)
@@ -246,6 +255,7 @@ pub async fn claim_for_payout(
     .bind(now)
     .bind(withdrawal.created_nanos)
     .bind(via)
+    .bind(payer_node)
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -375,4 +385,15 @@ pub async fn unredeemed_msat(store: &Store) -> Result<i64, sqlx::Error> {
     .fetch_one(store.pool())
     .await?;
     Ok(sum.unwrap_or(0))
+}
+
+/// The status of the withdrawal paying `payment_hash`, if any.
+pub async fn withdrawal_status_by_hash(
+    conn: &mut AnyConnection,
+    payment_hash: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM gift_withdrawals WHERE payment_hash = $1")
+        .bind(payment_hash)
+        .fetch_optional(conn)
+        .await
 }
