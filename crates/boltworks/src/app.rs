@@ -103,7 +103,11 @@ impl App {
         let lsp = Arc::new(LspState::new(config.lsp.clone()));
         let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
             Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
-            Arc::new(LspEffects::new(clock.clone(), Arc::clone(&lsp))),
+            Arc::new(LspEffects::new(
+                clock.clone(),
+                Arc::clone(&lsp),
+                Arc::clone(&notifier),
+            )),
         ];
         let mut background = vec![spawn_event_loop(
             Arc::clone(&hub),

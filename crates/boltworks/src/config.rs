@@ -242,6 +242,9 @@ pub struct ServeArgs {
     /// LSP: channel open attempts before an order gives up.
     #[arg(long, env = "BOLTWORKS_LSP_OPEN_ATTEMPTS", default_value = "5")]
     pub lsp_open_attempts: String,
+    /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.
+    #[arg(long, env = "BOLTWORKS_LSP_CLOSE_EXPIRED", default_value = "true")]
+    pub lsp_close_expired: String,
     /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
     #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
@@ -332,7 +335,16 @@ fn lsp_config(args: &ServeArgs) -> Result<crate::services::lsp::LspConfig, Confi
         limits,
         max_open_attempts: u32::try_from(max_open_attempts).unwrap_or(100),
         settle_margin_blocks: 18,
+        close_expired: parse_bool("lsp-close-expired", &args.lsp_close_expired)?,
     })
+}
+
+fn parse_bool(flag: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(invalid(flag, format!("'{other}' is not true or false"))),
+    }
 }
 
 fn invalid(flag: &'static str, reason: impl Into<String>) -> ConfigError {

@@ -38,7 +38,11 @@ CREATE TABLE lsp_orders (
     created_at BIGINT NOT NULL,
     -- v0.0.1 reports times in milliseconds.
     created_at_ms BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
+    updated_at BIGINT NOT NULL,
+    -- LSPS1: the create request as applied (defaults filled in), echoed by every order view.
+    request_echo TEXT,
+    -- boltworks extension: where every state change of the order is POSTed (through the outbox).
+    webhook_url TEXT
 );
 CREATE INDEX lsp_orders_state ON lsp_orders (state);
 CREATE INDEX lsp_orders_user_channel ON lsp_orders (user_channel_id);

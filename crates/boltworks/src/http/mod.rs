@@ -44,6 +44,9 @@ pub fn router(state: AppState) -> Router {
     routes = routes.merge(crate::services::gifts::admin_routes());
     routes = routes.merge(crate::ledger::admin_api::routes());
     routes = routes.merge(crate::services::lsp::v1_routes(&state.config.bases.lsp_v1));
+    routes = routes.merge(crate::services::lsp::lsps1_routes(
+        &state.config.bases.lsps1,
+    ));
     if let Some(dev) = crate::dev::api::routes(&state) {
         routes = routes.merge(dev);
     }

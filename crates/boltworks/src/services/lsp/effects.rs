@@ -10,20 +10,26 @@ use sqlx::AnyConnection;
 
 use super::engine::LspState;
 use super::model::{retry_plan, OrderState};
-use super::store;
+use super::{order_webhook, store};
 use crate::clock::Clock;
 use crate::node::events::{EffectFuture, EventEffect};
+use crate::notify::Notifier;
 
 /// The LSP's reaction to the hub's node events.
 pub struct LspEffects {
     clock: Clock,
     lsp: Arc<LspState>,
+    notifier: Arc<Notifier>,
 }
 
 impl LspEffects {
-    /// The effect, with its clock and the worker it wakes.
-    pub fn new(clock: Clock, lsp: Arc<LspState>) -> Self {
-        Self { clock, lsp }
+    /// The effect, with its clock, the worker it wakes and the notifier of its webhooks.
+    pub fn new(clock: Clock, lsp: Arc<LspState>, notifier: Arc<Notifier>) -> Self {
+        Self {
+            clock,
+            lsp,
+            notifier,
+        }
     }
 }
 
@@ -44,6 +50,7 @@ impl EventEffect for LspEffects {
                         store::record_held(conn, &hex::encode(payment_hash.0), held, deadline, now)
                             .await?
                     {
+                        order_webhook::state_changed(conn, &self.clock, &order.id).await?;
                         tracing::info!(order_id = %order.id, state = order.state, "channel order payment held");
                     }
                 }
@@ -70,6 +77,7 @@ impl EventEffect for LspEffects {
                         )
                         .await?
                         {
+                            order_webhook::state_changed(conn, &self.clock, &order.id).await?;
                             tracing::info!(order_id = %order.id, funding = %funding_txo, "channel order funding broadcast");
                         }
                     }
@@ -77,7 +85,10 @@ impl EventEffect for LspEffects {
                 Event::ChannelReady {
                     user_channel_id, ..
                 } => {
-                    store::record_ready(conn, &user_channel_id.0.to_string(), now).await?;
+                    let ucid = user_channel_id.0.to_string();
+                    if let Some(id) = store::record_ready(conn, &ucid, now).await? {
+                        order_webhook::state_changed(conn, &self.clock, &id).await?;
+                    }
                 }
                 Event::ChannelClosed {
                     user_channel_id,
@@ -86,7 +97,8 @@ impl EventEffect for LspEffects {
                     ..
                 } => {
                     let ucid = user_channel_id.0.to_string();
-                    if store::record_closed(conn, &ucid, now).await? {
+                    if let Some(id) = store::record_closed(conn, &ucid, now).await? {
+                        order_webhook::state_changed(conn, &self.clock, &id).await?;
                         return Ok(());
                     }
                     // Closed before funding: the open failed; the worker retries or gives up.
@@ -100,7 +112,7 @@ impl EventEffect for LspEffects {
                             let why = reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
                             let (backoff, give_up) =
                                 retry_plan(order.open_attempts, self.lsp.config.max_open_attempts);
-                            store::record_open_failed(
+                            if store::record_open_failed(
                                 conn,
                                 &order.id,
                                 &format!("CHANNEL_REJECTED_BY_DESTINATION: {why}"),
@@ -108,7 +120,10 @@ impl EventEffect for LspEffects {
                                 give_up,
                                 now,
                             )
-                            .await?;
+                            .await?
+                            {
+                                order_webhook::state_changed(conn, &self.clock, &order.id).await?;
+                            }
                         }
                     }
                 }
@@ -120,5 +135,6 @@ impl EventEffect for LspEffects {
 
     fn committed(&self) {
         self.lsp.wake();
+        self.notifier.outbox_committed();
     }
 }

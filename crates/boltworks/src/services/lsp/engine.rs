@@ -14,6 +14,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::model::{fee_sat, retry_plan, LspLimits, OrderState};
+use super::order_webhook;
 use super::store::{self, Order};
 use crate::app::AppState;
 use crate::money::{Msat, Sat};
@@ -28,6 +29,8 @@ pub struct LspConfig {
     pub max_open_attempts: u32,
     /// Settle a held payment this many blocks before its claim deadline at the latest.
     pub settle_margin_blocks: u32,
+    /// Close channels cooperatively once their lease is over.
+    pub close_expired: bool,
 }
 
 /// The LSP's in-process state: its configuration and the signal that wakes its worker.
@@ -66,16 +69,31 @@ pub enum QuoteError {
     Internal(String),
 }
 
-/// Makes and stores an order for `lsp_sat` of inbound liquidity plus `client_sat` pushed to the
-/// buyer, leased for `weeks`, payable by a hold invoice for the total.
+/// What a buyer asks for, in either API.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    /// The LSP's side: the buyer's inbound liquidity, in sats.
+    pub lsp_sat: u64,
+    /// The buyer's side: paid by the buyer and pushed at open, in sats.
+    pub client_sat: u64,
+    /// The lease, in weeks.
+    pub weeks: u64,
+    /// LSPS1: the request as applied, echoed by the order views (JSON).
+    pub request_echo: Option<String>,
+    /// Where state changes are POSTed (already checked to be an http(s) URL).
+    pub webhook_url: Option<String>,
+}
+
+/// Makes and stores an order for `request.lsp_sat` of inbound liquidity plus
+/// `request.client_sat` pushed to the buyer, leased for `request.weeks`, payable by a hold
+/// invoice for the total.
 pub async fn create_order(
     state: &AppState,
     api: &str,
     id: String,
-    lsp_sat: u64,
-    client_sat: u64,
-    weeks: u64,
+    request: OrderRequest,
 ) -> Result<Order, QuoteError> {
+    let (lsp_sat, client_sat, weeks) = (request.lsp_sat, request.client_sat, request.weeks);
     let limits = &state.lsp.config.limits;
     let fee = fee_sat(lsp_sat, weeks, limits.daily_rate).ok_or(QuoteError::Overflow)?;
     let total = fee.checked_add(client_sat).ok_or(QuoteError::Overflow)?;
@@ -132,12 +150,40 @@ pub async fn create_order(
         closed_at: None,
         created_at: now,
         created_at_ms: now.saturating_mul(1_000),
+        updated_at: now,
+        request_echo: request.request_echo,
+        webhook_url: request.webhook_url,
     };
     store::insert(&state.store, &order)
         .await
         .map_err(|e| QuoteError::Internal(format!("database: {e}")))?;
     tracing::info!(order_id = %order.id, lsp_sat, client_sat, fee, "channel order created");
     Ok(order)
+}
+
+/// Sets where a paid order's channel goes, and wakes the worker to open it. While the order is
+/// queued and no open is in progress the target may change: always with `requeue` (v0.0.1's
+/// `manual_finalise`), else only after a failed attempt (LSPS1's `/open`, so two racing
+/// requests cannot both succeed). Whether the order took it.
+pub async fn set_open_target(
+    state: &AppState,
+    order_id: &str,
+    pubkey: &str,
+    address: Option<&str>,
+    announce: bool,
+    requeue: bool,
+) -> Result<bool, sqlx::Error> {
+    let now = state.clock.now_unix();
+    let mut tx = state.store.pool().begin().await?;
+    if !store::set_target(&mut tx, order_id, pubkey, address, announce, requeue, now).await? {
+        return Ok(false);
+    }
+    order_webhook::state_changed(&mut tx, &state.clock, order_id).await?;
+    tx.commit().await?;
+    state.notifier.outbox_committed();
+    state.lsp.wake();
+    tracing::info!(%order_id, %pubkey, announce, "channel order target set");
+    Ok(true)
 }
 
 /// Runs the worker until shutdown.
@@ -160,11 +206,14 @@ pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> Joi
 async fn step(state: &AppState) -> Result<(), sqlx::Error> {
     let now = state.clock.now_unix();
     for order in store::expired_unfinalised(&state.store, now).await? {
-        let mut conn = state.store.pool().acquire().await?;
+        let mut tx = state.store.pool().begin().await?;
         let from = [OrderState::Created, OrderState::Paid];
-        if store::transition(&mut conn, &order.id, &from, OrderState::Expired, now).await? {
+        if store::transition(&mut tx, &order.id, &from, OrderState::Expired, now).await? {
+            order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
             tracing::info!(order_id = %order.id, was = order.state, "channel order expired");
         }
+        tx.commit().await?;
+        state.notifier.outbox_committed();
     }
     for order in store::stalled_opens(&state.store, now).await? {
         open_failed(
@@ -185,6 +234,50 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
     }
     for order in store::held_to_resolve(&state.store, now).await? {
         resolve_held(state, &order).await?;
+    }
+    if state.lsp.config.close_expired {
+        for order in store::leases_to_close(&state.store, now, now - CLOSE_RETRY_SECS).await? {
+            close_expired(state, &order).await?;
+        }
+    }
+    Ok(())
+}
+
+/// How long a cooperative close may take before it is asked for again (the peer may have been
+/// offline).
+const CLOSE_RETRY_SECS: i64 = 60;
+
+/// Closes a channel whose lease is over: CLOSING is committed first (and announced), then the
+/// node is asked for a cooperative close; CLOSED follows from the node's event.
+async fn close_expired(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let mut tx = state.store.pool().begin().await?;
+    if !store::mark_closing(&mut tx, &order.id, now).await? {
+        return Ok(());
+    }
+    if order.order_state() == Some(OrderState::Open) {
+        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
+    }
+    tx.commit().await?;
+    state.notifier.outbox_committed();
+    let channel = order
+        .user_channel_id
+        .as_deref()
+        .and_then(|id| id.parse::<u128>().ok())
+        .map(ldk_node::UserChannelId);
+    let peer = order
+        .node_pubkey
+        .as_deref()
+        .and_then(|k| k.parse::<bitcoin::secp256k1::PublicKey>().ok());
+    let (Some(channel), Some(peer)) = (channel, peer) else {
+        tracing::error!(order_id = %order.id, "a leased channel without its id or peer; not closed");
+        return Ok(());
+    };
+    match state.node.close_channel(&channel, peer) {
+        Ok(()) => tracing::info!(order_id = %order.id, %peer, "lease over: channel closing"),
+        Err(e) => {
+            tracing::warn!(order_id = %order.id, error = %e, "closing a leased channel failed; retrying")
+        }
     }
     Ok(())
 }
@@ -257,10 +350,13 @@ pub(super) async fn open_failed(
     let now = state.clock.now_unix();
     let attempts = order.open_attempts + i64::from(order.user_channel_id.is_none());
     let (backoff, give_up) = retry_plan(attempts, state.lsp.config.max_open_attempts);
-    let mut conn = state.store.pool().acquire().await?;
-    if store::record_open_failed(&mut conn, &order.id, reason, now + backoff, give_up, now).await? {
+    let mut tx = state.store.pool().begin().await?;
+    if store::record_open_failed(&mut tx, &order.id, reason, now + backoff, give_up, now).await? {
+        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
         tracing::warn!(order_id = %order.id, %reason, attempts, give_up, "channel open failed");
     }
+    tx.commit().await?;
+    state.notifier.outbox_committed();
     Ok(())
 }
 

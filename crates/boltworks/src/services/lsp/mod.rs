@@ -1,14 +1,19 @@
 //! The LSP: selling inbound channels on the hub's node. One order engine (`engine`, `store`,
-//! `effects`) behind the LSP v0.0.1 API (Blocktank v1, `/lsp/v1`); the LSPS1 v0.0.2 API is to
-//! come. An order is paid by a hold invoice: the buyer's HTLC is held until the channel's funding
-//! transaction is broadcast, and failed back (a refund) if the order expires or gives up.
+//! `effects`) behind two APIs: LSP v0.0.1 (Blocktank v1, `/lsp/v1`) and LSPS1 v0.0.2
+//! (`/lsp/channels...`). An order is paid by a hold invoice: the buyer's HTLC is held until the
+//! channel's funding transaction is broadcast, and failed back (a refund) if the order expires or
+//! gives up. Every state change can be POSTed to the order's webhook (`order_webhook`).
 //!
-//! Not yet: on-chain payment (`btc_address` is null until the treasury exists), the LSPS1 API,
-//! closing channels past their lease, refunds after a settled payment.
+//! Not yet: on-chain payment (`btc_address` is null until the treasury exists), refunds after a
+//! settled payment.
 
 mod effects;
 pub mod engine;
+mod lnurl_channel;
+mod lsps1_api;
+mod lsps1_handlers;
 pub mod model;
+mod order_webhook;
 mod store;
 mod v1_api;
 mod v1_handlers;
@@ -45,6 +50,51 @@ pub fn v1_routes(base: &str) -> ApiRoutes<AppState> {
         .get(
             "/lnurl/channel",
             "LNURL-channel (LUD-02): the request (order_id), or the callback (k1, remoteid)",
-            v1_handlers::lnurl_channel_step,
+            lnurl_channel::lnurl_channel_step,
+        )
+}
+
+/// The LSPS1 v0.0.2 API under its base path (default `/`: its paths begin `/lsp/channels`).
+pub fn lsps1_routes(base: &str) -> ApiRoutes<AppState> {
+    ApiRoutes::mounted_at("lsps1", base)
+        .get(
+            "/lsp/channels",
+            "LSPS1 info: version, features and limits",
+            lsps1_handlers::info,
+        )
+        .post(
+            "/lsp/channels",
+            "Create a channel order: fee, total and a hold invoice (201)",
+            lsps1_handlers::create,
+        )
+        .get(
+            "/lsp/channels/{id}",
+            "A channel order: state, payment and channel",
+            lsps1_handlers::get,
+        )
+        .post(
+            "/lsp/channels/{id}/open",
+            "Open the paid order's channel (201 once funded, 412 with fail_reason)",
+            lsps1_handlers::open,
+        )
+        .get(
+            "/lsp/channels/{id}/lnurl",
+            "The order's LNURL-channel (LUD-02)",
+            lsps1_handlers::lnurl,
+        )
+        .get(
+            "/lsp/channels/{id}/refund",
+            "Whether the order's payment was refunded",
+            lsps1_handlers::refund_status,
+        )
+        .post(
+            "/lsp/channels/{id}/refund",
+            "Ask for a refund (Lightning payments go back by themselves)",
+            lsps1_handlers::refund,
+        )
+        .get(
+            "/lsp/channel",
+            "A channel order in the seed's older flat model (?id=)",
+            lsps1_handlers::flat,
         )
 }

@@ -68,9 +68,15 @@ pub struct Order {
     pub created_at: i64,
     /// Creation time, milliseconds (v0.0.1 timestamps are in ms).
     pub created_at_ms: i64,
+    /// Last change, unix seconds.
+    pub updated_at: i64,
+    /// LSPS1: the create request as applied, as JSON.
+    pub request_echo: Option<String>,
+    /// Where state changes are POSTed (boltworks extension).
+    pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, created_at, created_at_ms";
+const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -104,6 +110,9 @@ impl Order {
             closed_at: row.try_get("closed_at")?,
             created_at: row.try_get("created_at")?,
             created_at_ms: row.try_get("created_at_ms")?,
+            updated_at: row.try_get("updated_at")?,
+            request_echo: row.try_get("request_echo")?,
+            webhook_url: row.try_get("webhook_url")?,
         })
     }
 
@@ -116,7 +125,7 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $28)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
     ))
     .bind(&order.id)
     .bind(&order.api)
@@ -147,6 +156,9 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(order.closed_at)
     .bind(order.created_at)
     .bind(order.created_at_ms)
+    .bind(order.updated_at)
+    .bind(&order.request_echo)
+    .bind(&order.webhook_url)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -196,20 +208,20 @@ pub async fn open_in_progress(store: &Store) -> Result<bool, sqlx::Error> {
     Ok(count > 0)
 }
 
-/// The channel became usable: state 500.
+/// The channel became usable: state 500. The order that moved.
 pub async fn record_ready(
     conn: &mut AnyConnection,
     user_channel_id: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(
-        "UPDATE lsp_orders SET state = 500, updated_at = $1 WHERE user_channel_id = $2 AND state = 300",
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE lsp_orders SET state = 500, updated_at = $1 WHERE user_channel_id = $2 AND state = 300
+         RETURNING id",
     )
     .bind(now)
     .bind(user_channel_id)
-    .execute(conn)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Orders queued for opening whose next attempt is due.
@@ -292,26 +304,32 @@ pub async fn record_held(
     order(conn, &id).await
 }
 
-/// Sets the buyer's node on a paid order (again allowed while queued): state 200.
+/// Sets the buyer's node on a paid order: state 200. While the order is queued and no open is
+/// in progress the target may be set again: always with `requeue`, else only after a failed
+/// attempt.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_target(
-    store: &Store,
+    conn: &mut AnyConnection,
     id: &str,
     pubkey: &str,
     address: Option<&str>,
     announce: bool,
+    requeue: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let set = sqlx::query(
         "UPDATE lsp_orders SET state = 200, node_pubkey = $1, node_address = $2, announce_channel = $3,
             next_open_at = $4, open_error = NULL, updated_at = $4
-         WHERE id = $5 AND (state = 100 OR (state = 200 AND user_channel_id IS NULL))",
+         WHERE id = $5 AND (state = 100 OR (state = 200 AND user_channel_id IS NULL
+            AND ($6 = 1 OR open_error IS NOT NULL)))",
     )
     .bind(pubkey)
     .bind(address)
     .bind(i64::from(announce))
     .bind(now)
     .bind(id)
-    .execute(store.pool())
+    .bind(i64::from(requeue))
+    .execute(conn)
     .await?;
     Ok(set.rows_affected() == 1)
 }
@@ -416,21 +434,20 @@ pub async fn record_funding(
     Ok(moved.rows_affected() == 1)
 }
 
-/// The channel closed: state 450 for a funded channel.
+/// The channel closed: state 450 for a funded channel. The order that moved.
 pub async fn record_closed(
     conn: &mut AnyConnection,
     user_channel_id: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE lsp_orders SET state = 450, closed_at = $1, updated_at = $1
-         WHERE user_channel_id = $2 AND state IN (300, 350, 500)",
+         WHERE user_channel_id = $2 AND state IN (300, 350, 500) RETURNING id",
     )
     .bind(now)
     .bind(user_channel_id)
-    .execute(conn)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Marks the held HTLC settled or failed back (from `held` only).
@@ -447,6 +464,43 @@ pub async fn record_htlc(
     .bind(now)
     .bind(id)
     .execute(store.pool())
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Open channels whose lease is over, and closes asked for before `retry_before` that have not
+/// completed.
+pub async fn leases_to_close(
+    store: &Store,
+    now: i64,
+    retry_before: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders
+         WHERE (state = 500 AND channel_expires_at <= $1) OR (state = 350 AND updated_at <= $2)
+         ORDER BY created_at"
+    ))
+    .bind(now)
+    .bind(retry_before)
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(Order::from_row)
+    .collect()
+}
+
+/// Marks an open channel (or one whose close is being retried) CLOSING, stamped `now`.
+pub async fn mark_closing(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET state = 350, updated_at = $1 WHERE id = $2 AND state IN (350, 500)",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
     .await?;
     Ok(moved.rows_affected() == 1)
 }

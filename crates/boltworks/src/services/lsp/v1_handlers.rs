@@ -1,41 +1,25 @@
-//! LSP v0.0.1 handlers: `/node/info`, `/channel/buy`, `/channel/manual_finalise`,
-//! `/channel/order` and LNURL-channel (`/lnurl/channel`, both LUD-02 steps).
+//! LSP v0.0.1 handlers: `/node/info`, `/channel/buy`, `/channel/manual_finalise` and
+//! `/channel/order` (LNURL-channel is in `lnurl_channel`).
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::Json;
 use bitcoin::hashes::{sha256, Hash};
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 
-use super::engine::{create_order, QuoteError};
+use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
+use super::lnurl_channel::{hub_uri, lnurl_callback, lnurl_channel};
 use super::model::OrderState;
 use super::store::{self, Order};
-use super::v1_api::{self, parse_node_uri, LnurlError, OrderContext, V1Error, V1Input};
+use super::v1_api::{self, parse_node_uri, OrderContext, V1Error, V1Input};
 use crate::app::AppState;
-use crate::config::ServiceBases;
+use crate::notify::guard::check_url;
 
 /// The one product: channel liquidity. Its id is stable per node (24 hex, as Mongo ids were).
 pub fn product_id(state: &AppState) -> String {
     let digest =
         sha256::Hash::hash(format!("channel-liquidity:{}", state.node.node_id()).as_bytes());
     hex::encode(&digest.to_byte_array()[..12])
-}
-
-fn hub_uri(state: &AppState) -> String {
-    format!("{}@{}", state.node.node_id(), state.node.listen_address())
-}
-
-fn lnurl_callback(state: &AppState) -> String {
-    format!(
-        "{}{}",
-        state.public_url,
-        ServiceBases::join(&state.config.bases.lsp_v1, "/lnurl/channel")
-    )
-}
-
-fn lnurl_channel(state: &AppState, order_id: &str) -> String {
-    crate::lnurl::encode(&format!("{}?order_id={order_id}", lnurl_callback(state)))
-        .unwrap_or_default()
 }
 
 /// `GET /node/info`.
@@ -118,9 +102,22 @@ pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<V
     if !product.eq_ignore_ascii_case(&product_id(&state)) {
         return Err(V1Error::Refused("Not in stock"));
     }
+    // A boltworks extension: where to POST the order's state changes.
+    let webhook_url = match input.get(&["webhook_url"]) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(url)) if check_url(url, true).is_ok() => Some(url.clone()),
+        Some(_) => return Err(V1Error::Refused("Invalid webhook_url")),
+    };
     let mut id = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut id);
-    let order = create_order(&state, "v1", hex::encode(id), local, remote, weeks)
+    let request = OrderRequest {
+        lsp_sat: local,
+        client_sat: remote,
+        weeks,
+        request_echo: None,
+        webhook_url,
+    };
+    let order = create_order(&state, "v1", hex::encode(id), request)
         .await
         .map_err(|e| match e {
             QuoteError::Overflow => V1Error::Refused("Requested channel capacity is too large"),
@@ -133,7 +130,7 @@ pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<V
     )))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> {
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
@@ -142,7 +139,7 @@ async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> 
 }
 
 /// Sets the buyer's node; the shared step of `manual_finalise` and the LNURL callback.
-async fn finalise(
+pub(super) async fn finalise(
     state: &AppState,
     order_id: &str,
     node_uri: &str,
@@ -159,22 +156,19 @@ async fn finalise(
     }
     let (pubkey, address) =
         parse_node_uri(node_uri).ok_or(V1Error::Refused("Node URI not valid"))?;
-    let now = state.clock.now_unix();
     let address = address.map(|a| a.to_string());
-    if !store::set_target(
-        &state.store,
+    if !set_open_target(
+        state,
         &order.id,
         &pubkey,
         address.as_deref(),
         announce,
-        now,
+        true,
     )
     .await?
     {
         return Err(V1Error::Refused("Order not paid or already claimed"));
     }
-    state.lsp.wake();
-    tracing::info!(order_id = %order.id, %pubkey, "channel order target set");
     Ok(pubkey)
 }
 
@@ -254,58 +248,4 @@ pub async fn order(State(state): State<AppState>, input: V1Input) -> Result<Json
         (1, _) => Ok(Json(views.remove(0))),
         _ => Ok(Json(Value::Array(views))),
     }
-}
-
-/// `GET /lnurl/channel`: with `order_id`, LUD-02's channel request (the order must be paid);
-/// with `k1` and `remoteid` (or `remote_id`), the callback that queues the open (`cancel=1`
-/// aborts and changes nothing).
-pub async fn lnurl_channel_step(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, LnurlError> {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let internal = |e: sqlx::Error| {
-        tracing::error!(error = %e, "LNURL-channel");
-        LnurlError("Failed to finish process".into())
-    };
-    if let Some(k1) = param("k1") {
-        if param("cancel") == Some("1") {
-            return Ok(Json(json!({"status": "OK"})));
-        }
-        let remote = param("remoteid")
-            .or_else(|| param("remote_id"))
-            .ok_or_else(|| LnurlError("Invalid request".into()))?;
-        let private = matches!(param("private"), Some("1") | Some("true"));
-        return match finalise(&state, k1, remote, !private).await {
-            Ok(_) => Ok(Json(json!({"status": "OK"}))),
-            Err(V1Error::Refused(text)) => Err(LnurlError(text.into())),
-            Err(V1Error::Internal(detail)) => {
-                tracing::error!(%detail, "LNURL-channel callback");
-                Err(LnurlError("Failed to setup channel".into()))
-            }
-        };
-    }
-    let order_id = param("order_id").ok_or_else(|| LnurlError("Invalid request".into()))?;
-    let order = find(&state, order_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| LnurlError("Order not found".into()))?;
-    if order.order_state() != Some(OrderState::Paid) {
-        return Err(LnurlError("Order not in the right state".into()));
-    }
-    Ok(Json(json!({
-        "uri": hub_uri(&state),
-        "callback": lnurl_callback(&state),
-        "k1": order.id,
-        "tag": "channelRequest",
-    })))
 }

@@ -1,0 +1,88 @@
+//! LNURL-channel (LUD-02) for both LSP APIs: the LNURL of an order, and the endpoint behind it
+//! (served under the v0.0.1 base, `/lnurl/channel`), whose first step returns the channel
+//! request of a paid order and whose callback sets the buyer's node as `manual_finalise` does.
+//! Errors are LUD-01's `{"status":"ERROR","reason":...}` with HTTP 200.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::model::OrderState;
+use super::v1_api::{LnurlError, V1Error};
+use super::v1_handlers::{finalise, find};
+use crate::app::AppState;
+use crate::config::ServiceBases;
+
+/// The hub's node as `pubkey@host:port`.
+pub fn hub_uri(state: &AppState) -> String {
+    format!("{}@{}", state.node.node_id(), state.node.listen_address())
+}
+
+/// The LUD-02 endpoint (mounted under the v0.0.1 base) that both APIs' LNURLs point at.
+pub fn lnurl_callback(state: &AppState) -> String {
+    format!(
+        "{}{}",
+        state.public_url,
+        ServiceBases::join(&state.config.bases.lsp_v1, "/lnurl/channel")
+    )
+}
+
+/// An order's LNURL-channel: the bech32 of its channel-request URL.
+pub fn lnurl_channel(state: &AppState, order_id: &str) -> String {
+    crate::lnurl::encode(&format!("{}?order_id={order_id}", lnurl_callback(state)))
+        .unwrap_or_default()
+}
+
+/// `GET /lnurl/channel`: with `order_id`, LUD-02's channel request (the order must be paid);
+/// with `k1` and `remoteid` (or `remote_id`), the callback that queues the open (`cancel=1`
+/// aborts and changes nothing).
+pub async fn lnurl_channel_step(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, LnurlError> {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let internal = |e: sqlx::Error| {
+        tracing::error!(error = %e, "LNURL-channel");
+        LnurlError("Failed to finish process".into())
+    };
+    if let Some(k1) = param("k1") {
+        if param("cancel") == Some("1") {
+            return Ok(Json(json!({"status": "OK"})));
+        }
+        let remote = param("remoteid")
+            .or_else(|| param("remote_id"))
+            .ok_or_else(|| LnurlError("Invalid request".into()))?;
+        let private = matches!(param("private"), Some("1") | Some("true"));
+        return match finalise(&state, k1, remote, !private).await {
+            Ok(_) => Ok(Json(json!({"status": "OK"}))),
+            Err(V1Error::Refused(text)) => Err(LnurlError(text.into())),
+            Err(V1Error::Internal(detail)) => {
+                tracing::error!(%detail, "LNURL-channel callback");
+                Err(LnurlError("Failed to setup channel".into()))
+            }
+        };
+    }
+    let order_id = param("order_id").ok_or_else(|| LnurlError("Invalid request".into()))?;
+    let order = find(&state, order_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| LnurlError("Order not found".into()))?;
+    if order.order_state() != Some(OrderState::Paid) {
+        return Err(LnurlError("Order not in the right state".into()));
+    }
+    Ok(Json(json!({
+        "uri": hub_uri(&state),
+        "callback": lnurl_callback(&state),
+        "k1": order.id,
+        "tag": "channelRequest",
+    })))
+}

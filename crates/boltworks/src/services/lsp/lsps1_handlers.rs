@@ -1,0 +1,352 @@
+//! LSPS1 v0.0.2 handlers: info, create, get, the synchronous `/open`, `/lnurl`, `/refund`, and
+//! the seed's older flat view `GET /lsp/channel?id=`. All are views of the one order engine.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
+use super::lnurl_channel::{hub_uri, lnurl_channel};
+use super::lsps1_api::{self, payment_state, Lsps1Body, Lsps1Error, ViewContext};
+use super::model::OrderState;
+use super::store::{self, Order};
+use super::v1_api::parse_node_uri;
+use crate::app::AppState;
+use crate::notify::guard::check_url;
+
+/// How long `/open` waits for the funding broadcast (or a failure) before it answers that the
+/// open is still in progress. Below the hub's default request timeout (30 s).
+const OPEN_WAIT: Duration = Duration::from_secs(25);
+
+/// The `refund_state` of an order with nothing this API can refund (the seed's value; the
+/// next draft renamed it `UNAVAILABLE`).
+const REFUND_UNSUPPORTED: &str = "UNSUPPORTED";
+
+async fn find(state: &AppState, id: &str) -> Result<Order, Lsps1Error> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(Lsps1Error::NotFound);
+    }
+    let mut conn = state.store.pool().acquire().await?;
+    store::order(&mut conn, id)
+        .await?
+        .ok_or(Lsps1Error::NotFound)
+}
+
+fn context<'a>(state: &AppState, order: &Order, lsp_uri: &'a str) -> ViewContext<'a> {
+    let scid = order.user_channel_id.as_ref().and_then(|ucid| {
+        state
+            .node
+            .channels()
+            .into_iter()
+            .find(|c| c.user_channel_id.0.to_string() == *ucid)
+            .and_then(|c| c.short_channel_id)
+    });
+    ViewContext { lsp_uri, scid }
+}
+
+fn view(state: &AppState, order: &Order) -> Value {
+    let uri = hub_uri(state);
+    lsps1_api::order_view(order, &context(state, order, &uri))
+}
+
+/// `GET /lsp/channels`: the API's version, features and (a boltworks extension) its limits.
+pub async fn info(State(state): State<AppState>) -> Json<Value> {
+    let limits = &state.lsp.config.limits;
+    Json(json!({
+        "version": "0.0.2",
+        "website": format!("{}/docs", state.public_url),
+        "features": ["lnurl_lud2", "local_balance"],
+        "limits": {
+            "min_channel_satoshi": limits.min_channel_sat,
+            "max_channel_satoshi": limits.max_channel_sat,
+            "min_channel_expiry_weeks": limits.min_expiry_weeks,
+            "max_channel_expiry_weeks": limits.max_expiry_weeks,
+            "order_expiry_seconds": limits.order_expiry_secs,
+        },
+    }))
+}
+
+/// `POST /lsp/channels`: a quote with its hold invoice (201).
+pub async fn create(
+    State(state): State<AppState>,
+    body: Lsps1Body,
+) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
+    let limits = &state.lsp.config.limits;
+    let lsp_sat = body
+        .whole("remote_balance")?
+        .ok_or_else(|| Lsps1Error::bad("remote_balance is required"))?;
+    let client_sat = body.whole("local_balance")?.unwrap_or(0);
+    let weeks = body
+        .whole("channel_expiry")?
+        .unwrap_or(limits.min_expiry_weeks);
+    if !(limits.min_expiry_weeks..=limits.max_expiry_weeks).contains(&weeks) {
+        return Err(Lsps1Error::bad(format!(
+            "channel_expiry must be from {} to {} weeks",
+            limits.min_expiry_weeks, limits.max_expiry_weeks
+        )));
+    }
+    let capacity = lsp_sat.checked_add(client_sat);
+    if capacity.is_none_or(|c| c > limits.max_channel_sat) {
+        return Err(Lsps1Error::bad(format!(
+            "remote_balance + local_balance must be at most {} sats",
+            limits.max_channel_sat
+        )));
+    }
+    if capacity.is_some_and(|c| c < limits.min_channel_sat) {
+        return Err(Lsps1Error::bad(format!(
+            "remote_balance + local_balance must be at least {} sats",
+            limits.min_channel_sat
+        )));
+    }
+    let fee_rate = body.number_at_least("onchain_fee_rate", 1.0)?;
+    if body.text("coupon_code")?.is_some_and(|c| !c.is_empty()) {
+        return Err(Lsps1Error::bad("coupon_code is not a valid coupon"));
+    }
+    let webhook_url = match body.text("webhook_url")? {
+        Some(url) if check_url(url, true).is_err() => {
+            return Err(Lsps1Error::bad("webhook_url must be an http(s) URL"))
+        }
+        url => url.map(str::to_string),
+    };
+    let mut echo = json!({
+        "remote_balance": lsp_sat,
+        "local_balance": client_sat,
+        "channel_expiry": weeks,
+        "coupon_code": "",
+    });
+    if let Some(rate) = fee_rate {
+        echo["onchain_fee_rate"] = json!(rate);
+    }
+    let request = OrderRequest {
+        lsp_sat,
+        client_sat,
+        weeks,
+        request_echo: Some(echo.to_string()),
+        webhook_url,
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let order = create_order(&state, "lsps1", id, request)
+        .await
+        .map_err(|e| match e {
+            QuoteError::Overflow => Lsps1Error::bad("the requested amounts are too large"),
+            QuoteError::Unavailable => Lsps1Error::bad(
+                "the LSP cannot fund a channel of this size now; try a smaller one or later",
+            ),
+            QuoteError::Internal(detail) => Lsps1Error::Internal(detail),
+        })?;
+    Ok((StatusCode::CREATED, Json(lsps1_api::created(&order))))
+}
+
+/// `GET /lsp/channels/{id}`: the nested order.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Lsps1Error> {
+    let order = find(&state, &id).await?;
+    Ok(Json(view(&state, &order)))
+}
+
+/// Why an order cannot take an `/open` now, as the API's `fail_reason` and a message.
+fn open_refusal(order: &Order) -> Option<(&'static str, String)> {
+    let in_progress =
+        order.order_state() == Some(OrderState::UriSet) && order.user_channel_id.is_some();
+    match order.order_state() {
+        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
+            Some(("ALREADY_OPEN", "the order's channel is already open".into()))
+        }
+        _ if in_progress => Some(("ALREADY_OPEN", "the order's channel is being opened".into())),
+        Some(OrderState::GiveUp) => Some((
+            "REJECTED_BY_LSP",
+            format!(
+                "the order gave up opening ({}) and its payment went back",
+                order.open_error.as_deref().unwrap_or("no detail")
+            ),
+        )),
+        Some(OrderState::Expired) => Some(("PAYMENT_REQUIRED", "the order expired".into())),
+        _ if payment_state(order) != "PAID" => {
+            Some(("PAYMENT_REQUIRED", "the order is not paid yet".into()))
+        }
+        _ => None,
+    }
+}
+
+/// The API's `fail_reason` for an engine error text (`PEERING_FAILED: ...`).
+fn fail_reason(error: &str) -> &'static str {
+    [
+        "PEERING_FAILED",
+        "CHANNEL_REJECTED_BY_DESTINATION",
+        "REJECTED_BY_LSP",
+    ]
+    .into_iter()
+    .find(|reason| error.starts_with(reason))
+    .unwrap_or("CHANNEL_REJECTED_BY_DESTINATION")
+}
+
+/// `POST /lsp/channels/{id}/open`: opens the paid order's channel to the buyer's node and answers
+/// once the funding transaction is broadcast (201) or the attempt failed (412). A failed attempt
+/// is retried in the background a bounded number of times (the order shows each outcome).
+pub async fn open(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Lsps1Body,
+) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
+    let announce = body
+        .flag("announce_channel")?
+        .ok_or_else(|| Lsps1Error::bad("announce_channel is required"))?;
+    let connection = body
+        .text("node_connection_string")?
+        .ok_or_else(|| Lsps1Error::bad("node_connection_string is required"))?;
+    let (pubkey, address) = parse_node_uri(connection).ok_or_else(|| {
+        Lsps1Error::bad("node_connection_string must be pubkey@ip:port (or a known peer's pubkey)")
+    })?;
+    let order = find(&state, &id).await?;
+    let lsp_uri = hub_uri(&state);
+    let refused = |reason: &str, message: &str| {
+        (
+            StatusCode::PRECONDITION_FAILED,
+            Json(lsps1_api::open_answer(
+                false,
+                message,
+                Some(reason),
+                &lsp_uri,
+            )),
+        )
+    };
+    if let Some((reason, message)) = open_refusal(&order) {
+        return Ok(refused(reason, &message));
+    }
+    let address = address.map(|a| a.to_string());
+    let taken = set_open_target(
+        &state,
+        &order.id,
+        &pubkey,
+        address.as_deref(),
+        announce,
+        false,
+    )
+    .await?;
+    if !taken {
+        // Another request got there first.
+        let order = find(&state, &id).await?;
+        let (reason, message) = open_refusal(&order)
+            .unwrap_or(("ALREADY_OPEN", "the order's channel is being opened".into()));
+        return Ok(refused(reason, &message));
+    }
+    let deadline = tokio::time::Instant::now() + OPEN_WAIT;
+    loop {
+        let order = find(&state, &id).await?;
+        match order.order_state() {
+            Some(OrderState::Opening | OrderState::Open) => {
+                let answer = lsps1_api::open_answer(true, "ok", None, &lsp_uri);
+                return Ok((StatusCode::CREATED, Json(answer)));
+            }
+            Some(OrderState::UriSet | OrderState::GiveUp) if order.open_error.is_some() => {
+                let error = order.open_error.as_deref().unwrap_or_default();
+                return Ok(refused(fail_reason(error), error));
+            }
+            _ => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let answer = lsps1_api::open_answer(
+                false,
+                "the channel open is still in progress; follow the order's channel state",
+                None,
+                &lsp_uri,
+            );
+            return Ok((StatusCode::PRECONDITION_FAILED, Json(answer)));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `GET /lsp/channels/{id}/lnurl`: the order's LNURL-channel (LUD-02; usable once paid).
+pub async fn lnurl(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Lsps1Error> {
+    let order = find(&state, &id).await?;
+    Ok(Json(
+        json!({"lnurl_channel": lnurl_channel(&state, &order.id)}),
+    ))
+}
+
+/// `GET /lsp/channels/{id}/refund`. A Lightning payment is a held HTLC, so an order that fails
+/// is refunded by failing it back: that shows as `PAID_OUT`.
+pub async fn refund_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Lsps1Error> {
+    let order = find(&state, &id).await?;
+    if payment_state(&order) == "REFUNDED" {
+        return Ok(Json(json!({
+            "refund_state": "PAID_OUT",
+            "amounts": Value::Null,
+            "paid_to": Value::Null,
+            "paid_ts": order.updated_at,
+        })));
+    }
+    Ok(Json(json!({
+        "refund_state": REFUND_UNSUPPORTED,
+        "amounts": Value::Null,
+        "paid_to": Value::Null,
+        "paid_ts": Value::Null,
+    })))
+}
+
+/// `POST /lsp/channels/{id}/refund` with exactly one of `lightning_invoice` or
+/// `onchain_address`. Refunds of Lightning payments happen by themselves (the held HTLC is
+/// failed back), so this always answers 412 with why.
+pub async fn refund(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Lsps1Body,
+) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
+    let invoice = body.text("lightning_invoice")?;
+    let address = body.text("onchain_address")?;
+    if invoice.is_some() == address.is_some() {
+        return Err(Lsps1Error::bad(
+            "give exactly one of lightning_invoice or onchain_address",
+        ));
+    }
+    let order = find(&state, &id).await?;
+    let (reason, message) = if payment_state(&order) == "REFUNDED" {
+        (
+            "REJECTED_BY_LSP",
+            "the payment already went back to the payer: its held HTLC was failed back",
+        )
+    } else {
+        (
+            REFUND_UNSUPPORTED,
+            "nothing to refund: a Lightning payment is held until the channel opens and goes back by itself if it does not",
+        )
+    };
+    let answer = json!({"success": false, "message": message, "fail_reason": reason});
+    Ok((StatusCode::PRECONDITION_FAILED, Json(answer)))
+}
+
+/// The query of the flat view.
+#[derive(serde::Deserialize)]
+pub struct FlatQuery {
+    id: Option<String>,
+}
+
+/// `GET /lsp/channel?id=`: the seed's older flat order model.
+pub async fn flat(
+    State(state): State<AppState>,
+    Query(query): Query<FlatQuery>,
+) -> Result<Json<Value>, Lsps1Error> {
+    let id = query
+        .id
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Lsps1Error::bad("id is required"))?;
+    let order = find(&state, &id).await?;
+    let uri = hub_uri(&state);
+    Ok(Json(lsps1_api::flat_view(
+        &order,
+        &context(&state, &order, &uri),
+        &lnurl_channel(&state, &order.id),
+    )))
+}
