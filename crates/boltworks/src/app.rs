@@ -21,6 +21,7 @@ use crate::notify::Notifier;
 use crate::services::gifts::GiftEffects;
 use crate::services::lsp::{LspEffects, LspState};
 use crate::store::Store;
+use crate::treasury::{ChainRpc, Treasury};
 
 /// How long shutdown waits for event loops and delivery workers to finish what they hold.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
@@ -55,6 +56,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// The LSP's configuration and worker signal.
     pub lsp: Arc<LspState>,
+    /// The on-chain treasury (with a bitcoind RPC chain source, the devchain included).
+    pub treasury: Option<Arc<Treasury>>,
 }
 
 /// A running hub.
@@ -99,11 +102,36 @@ impl App {
             Some(config.alias.clone()),
         ))?);
         hub.start().await?;
+        let treasury = match &chain_access {
+            ChainAccess::BitcoindRpc {
+                host,
+                port,
+                user,
+                password,
+            } => {
+                let rpc = ChainRpc::new(host, *port, user, password);
+                let treasury = Treasury::open(
+                    &config.data_dir,
+                    store.clone(),
+                    clock.clone(),
+                    config.network,
+                    rpc,
+                )
+                .await
+                .context("opening the on-chain treasury")?;
+                Some(Arc::new(treasury))
+            }
+            _ => {
+                tracing::warn!("the on-chain treasury needs a bitcoind RPC chain source: on-chain payments are off");
+                None
+            }
+        };
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
         let lsp = Arc::new(LspState::new(config.lsp.clone()));
         let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
             Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
             Arc::new(LspEffects::new(
+                Arc::clone(&hub),
                 clock.clone(),
                 Arc::clone(&lsp),
                 Arc::clone(&notifier),
@@ -178,7 +206,14 @@ impl App {
         if config.network == bitcoin::Network::Regtest {
             crate::dev::arm_pause_points();
         }
+        if let Some(treasury) = &treasury {
+            background.push(
+                Arc::clone(treasury)
+                    .spawn_sync(std::time::Duration::from_secs(2), shutdown_rx.clone()),
+            );
+        }
         let state = AppState {
+            treasury,
             lsp,
             public_url: public_url.into(),
             config: Arc::new(config.clone()),

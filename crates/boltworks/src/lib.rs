@@ -20,6 +20,7 @@ pub mod node;
 pub mod notify;
 pub mod services;
 pub mod store;
+pub mod treasury;
 pub mod web;
 
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the

@@ -26,6 +26,9 @@ CREATE TABLE lsp_orders (
     node_address TEXT,
     announce_channel BIGINT NOT NULL DEFAULT 0 CHECK (announce_channel IN (0, 1)),
     open_attempts BIGINT NOT NULL DEFAULT 0,
+    -- Set (and committed) before the node is asked to open; while set, the target is fixed and
+    -- no other attempt starts. Cleared when the attempt fails.
+    open_requested_at BIGINT,
     next_open_at BIGINT,
     open_error TEXT,
     user_channel_id TEXT,
@@ -35,6 +38,8 @@ CREATE TABLE lsp_orders (
     opened_at BIGINT,
     channel_expires_at BIGINT,
     closed_at BIGINT,
+    -- Cooperative closes asked for since the lease ended (a force close follows after many).
+    close_attempts BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     -- v0.0.1 reports times in milliseconds.
     created_at_ms BIGINT NOT NULL,

@@ -137,6 +137,13 @@ async fn mine(
         .mine(&state.node, req.blocks)
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
+    // The treasury has processed them on return too.
+    if let Some(treasury) = &state.treasury {
+        treasury
+            .sync()
+            .await
+            .map_err(|e| HubError::Internal(e.to_string()))?;
+    }
     Ok(Json(json!({"height": height})))
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod hub_json;
 mod openapi;
+mod path_id;
 pub mod request_fields;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 pub use self::api_routes::{ApiRoutes, RouteDoc};
 pub use self::error::HubError;
 pub use self::hub_json::HubJson;
+pub use self::path_id::PathId;
 use crate::app::AppState;
 
 /// Bodies over the configured limit reach the extractors, which refuse them in each service's
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     routes = routes.merge(crate::services::gifts::routes(&state.config.bases.gifts));
     routes = routes.merge(crate::services::gifts::admin_routes());
     routes = routes.merge(crate::ledger::admin_api::routes());
+    routes = routes.merge(crate::treasury::admin_api::routes());
     routes = routes.merge(crate::services::lsp::v1_routes(&state.config.bases.lsp_v1));
     routes = routes.merge(crate::services::lsp::lsps1_routes(
         &state.config.bases.lsps1,

@@ -12,12 +12,34 @@ use serde_json::{Map, Value};
 pub enum FieldsRejection {
     /// The body is over the size limit or could not be read.
     Unreadable,
-    /// The body is neither a JSON object nor a form.
+    /// The body is neither a JSON object nor a form, or a value holds a NUL character (which
+    /// no field may hold, and PostgreSQL cannot store).
     Malformed,
+}
+
+/// Whether a value holds a NUL character anywhere.
+pub fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// The query parameters and body fields of `req` (body fields win).
 pub async fn read<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<Map<String, Value>, FieldsRejection> {
+    let fields = read_unchecked(req, state).await?;
+    if fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+        return Err(FieldsRejection::Malformed);
+    }
+    Ok(fields)
+}
+
+async fn read_unchecked<S: Send + Sync>(
     req: Request,
     state: &S,
 ) -> Result<Map<String, Value>, FieldsRejection> {

@@ -4,14 +4,14 @@
 //! pastes an invoice and watches the payout. The pages call the same public API any client
 //! would; they work without JavaScript up to the point of paying and redeeming.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{escape, qr_data_uri, Page};
 use crate::app::AppState;
 use crate::config::ServiceBases;
-use crate::http::ApiRoutes;
+use crate::http::{ApiRoutes, PathId};
 use crate::services::gifts::api::GiftsInput;
 use crate::services::gifts::error::GiftsError;
 use crate::services::gifts::handlers::create_gift;
@@ -207,7 +207,8 @@ fn sender_lines(gift: &Gift) -> String {
     html
 }
 
-async fn pay_page(State(state): State<AppState>, Path(order_id): Path<String>) -> Page {
+async fn pay_page(State(state): State<AppState>, PathId(order_id): PathId) -> Page {
+    let order_id = order_id.unwrap_or_default();
     let gift = match load(&state, &order_id).await {
         Ok(gift) => gift,
         Err(page) => return page,
@@ -254,7 +255,8 @@ async fn pay_page(State(state): State<AppState>, Path(order_id): Path<String>) -
     }
 }
 
-async fn redeem_page(State(state): State<AppState>, Path(order_id): Path<String>) -> Page {
+async fn redeem_page(State(state): State<AppState>, PathId(order_id): PathId) -> Page {
+    let order_id = order_id.unwrap_or_default();
     let gift = match load(&state, &order_id).await {
         Ok(gift) => gift,
         Err(page) => return page,

@@ -292,6 +292,20 @@ impl HubClient {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// POST JSON with the operator token.
+    pub async fn admin_post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// POST with the operator token.
     pub async fn admin_post(&self, path: &str) -> (StatusCode, Value) {
         let response = self

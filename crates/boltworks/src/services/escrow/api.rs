@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Request};
 use serde_json::{Map, Value};
 
 use super::error::EscrowError;
+use crate::http::request_fields;
 
 /// Longest accepted text field (titles, descriptions, emails, invoices...).
 const MAX_TEXT: usize = 10_000;
@@ -33,6 +34,14 @@ impl<S: Send + Sync> FromRequest<S> for EscrowInput {
                 Ok(_) => return Err(EscrowError::refused("request body must be a JSON object")),
                 Err(e) => return Err(EscrowError::refused(format!("malformed JSON body: {e}"))),
             }
+        }
+        if fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || request_fields::has_nul(v))
+        {
+            return Err(EscrowError::refused(
+                "request fields must not contain NUL characters",
+            ));
         }
         Ok(EscrowInput(fields))
     }

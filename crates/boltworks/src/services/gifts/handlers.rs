@@ -1,7 +1,7 @@
 //! The gifts API handlers: thin, each reads its input, calls the rules and the store, and
 //! answers in the original's shape.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::Json;
 use rand::RngCore;
 use serde_json::{json, Value};
@@ -13,6 +13,7 @@ use super::redeem::{self, Via};
 use super::store::{self, Gift};
 use super::{lnurl_of, withdraw_url, INVOICE_EXPIRY_SECS};
 use crate::app::AppState;
+use crate::http::PathId;
 use crate::money::Msat;
 use crate::node::invoice::expires_at;
 use crate::node::payments;
@@ -99,9 +100,10 @@ fn canonical_uuid(text: &str) -> Option<String> {
 /// `GET /status/{charge_id}`: whether the gift invoice is paid.
 pub async fn status(
     State(state): State<AppState>,
-    Path(charge_id): Path<String>,
+    PathId(charge_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
-    let id = canonical_uuid(&charge_id).ok_or(Refusal::ChargeNotFound)?;
+    let id =
+        canonical_uuid(charge_id.as_deref().unwrap_or_default()).ok_or(Refusal::ChargeNotFound)?;
     let status = store::charge_status(&state.store, &id)
         .await?
         .ok_or(Refusal::ChargeNotFound)?;
@@ -111,10 +113,10 @@ pub async fn status(
 /// `POST /redeem/{order_id}` with `invoice`: starts the payout.
 pub async fn redeem(
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId,
     input: GiftsInput,
 ) -> Result<Json<Value>, GiftsError> {
-    let gift = redeem::find_gift(&state, &order_id).await?;
+    let gift = redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await?;
     let invoice = input.text("invoice", "invoice");
     let id = redeem::redeem(&state, &gift, invoice, Via::Redeem).await?;
     Ok(Json(json!({"withdrawal_id": id, "withdrawalId": id})))
@@ -123,9 +125,10 @@ pub async fn redeem(
 /// `GET`/`POST /redeemStatus/{withdrawal_id}`.
 pub async fn redeem_status(
     State(state): State<AppState>,
-    Path(withdrawal_id): Path<String>,
+    PathId(withdrawal_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
-    let id = canonical_uuid(&withdrawal_id).ok_or(Refusal::WithdrawalNotFound)?;
+    let id = canonical_uuid(withdrawal_id.as_deref().unwrap_or_default())
+        .ok_or(Refusal::WithdrawalNotFound)?;
     let mut conn = state.store.pool().acquire().await?;
     let withdrawal = store::withdrawal(&mut conn, &id)
         .await?
@@ -136,9 +139,9 @@ pub async fn redeem_status(
 /// `GET /gift/{order_id}`: the gift as stored, with its latest redemption.
 pub async fn gift(
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
-    let gift = match redeem::find_gift(&state, &order_id).await {
+    let gift = match redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await {
         Err(GiftsError::Refused(refusal)) => return Err(GiftsError::NotFound(refusal)),
         other => other?,
     };
@@ -158,7 +161,7 @@ pub async fn gift(
 /// the callback that starts the payout.
 pub async fn lnurl(
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, LnurlError> {
     let params: Vec<(String, String)> =
@@ -171,7 +174,7 @@ pub async fn lnurl(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let gift = redeem::find_gift(&state, &order_id).await?;
+    let gift = redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await?;
     let Some(pr) = param("pr") else {
         redeem::check_redeemable(&gift).map_err(LnurlError::Refused)?;
         let msat = gift.amount_msat();

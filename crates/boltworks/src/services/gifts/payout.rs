@@ -55,8 +55,9 @@ async fn settle_send_result(
             return;
         }
         Err(SendError::Store(e)) => {
-            // Nothing reached the node; the next start's reconciliation sends it.
-            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout not recorded; it is retried at the next start");
+            // Nothing reached the node: try again while the hub runs (and at the next start).
+            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout not recorded; retrying");
+            tokio::spawn(retry_unrecorded(state.clone(), withdrawal.clone()));
             return;
         }
         Err(SendError::Duplicate) => {
@@ -69,6 +70,32 @@ async fn settle_send_result(
         Err(e) => e.to_string(),
     };
     fail(state, withdrawal, &reason).await;
+}
+
+/// Retries a payout whose record could not be written (the database failed before anything
+/// reached the node), with a doubling delay, until the node has it or the database is back.
+/// (Boxed: it and the send it retries refer to each other.)
+fn retry_unrecorded(
+    state: AppState,
+    withdrawal: Withdrawal,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let mut delay = std::time::Duration::from_secs(5);
+        loop {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(300));
+            match apply_node_record(&state, &withdrawal).await {
+                Ok(NodeRecord::Applied) => return,
+                Ok(NodeRecord::Unknown) => {
+                    send_when_connected(state, vec![withdrawal]).await;
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout retry: database still failing")
+                }
+            }
+        }
+    })
 }
 
 /// What the node's own record says of a withdrawal's payment.

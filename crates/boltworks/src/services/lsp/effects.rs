@@ -13,19 +13,28 @@ use super::model::{retry_plan, OrderState};
 use super::{order_webhook, store};
 use crate::clock::Clock;
 use crate::node::events::{EffectFuture, EventEffect};
+use crate::node::LightningNode;
 use crate::notify::Notifier;
 
 /// The LSP's reaction to the hub's node events.
 pub struct LspEffects {
+    node: Arc<LightningNode>,
     clock: Clock,
     lsp: Arc<LspState>,
     notifier: Arc<Notifier>,
 }
 
 impl LspEffects {
-    /// The effect, with its clock, the worker it wakes and the notifier of its webhooks.
-    pub fn new(clock: Clock, lsp: Arc<LspState>, notifier: Arc<Notifier>) -> Self {
+    /// The effect on the hub's `node`, with its clock, the worker it wakes and the notifier of
+    /// its webhooks.
+    pub fn new(
+        node: Arc<LightningNode>,
+        clock: Clock,
+        lsp: Arc<LspState>,
+        notifier: Arc<Notifier>,
+    ) -> Self {
         Self {
+            node,
             clock,
             lsp,
             notifier,
@@ -46,9 +55,12 @@ impl EventEffect for LspEffects {
                 } => {
                     let held = i64::try_from(*claimable_amount_msat).unwrap_or(i64::MAX);
                     let deadline = claim_deadline.map(i64::from);
+                    let hash = hex::encode(payment_hash.0);
+                    let grace =
+                        i64::try_from(self.lsp.config.limits.order_expiry_secs).unwrap_or(i64::MAX);
+                    let finalise_by = now.saturating_add(grace);
                     if let Some(order) =
-                        store::record_held(conn, &hex::encode(payment_hash.0), held, deadline, now)
-                            .await?
+                        store::record_held(conn, &hash, held, deadline, now, finalise_by).await?
                     {
                         order_webhook::state_changed(conn, &self.clock, &order.id).await?;
                         tracing::info!(order_id = %order.id, state = order.state, "channel order payment held");
@@ -62,9 +74,26 @@ impl EventEffect for LspEffects {
                     ..
                 } => {
                     let ucid = user_channel_id.0.to_string();
-                    if let Some(order) =
-                        store::opening_order(conn, &ucid, &counterparty_node_id.to_string()).await?
-                    {
+                    let order = match store::order_of_channel(conn, &ucid).await? {
+                        Some(order) => Some(order),
+                        // The hub stopped between asking the node and recording its id: the
+                        // order whose attempt this outbound channel of its size is.
+                        None => match self
+                            .node
+                            .channels()
+                            .into_iter()
+                            .find(|c| c.user_channel_id == *user_channel_id && c.is_outbound)
+                        {
+                            Some(channel) => {
+                                let capacity =
+                                    i64::try_from(channel.channel_value_sats).unwrap_or(i64::MAX);
+                                let peer = counterparty_node_id.to_string();
+                                store::unrecorded_attempt(conn, &peer, capacity).await?
+                            }
+                            None => None,
+                        },
+                    };
+                    if let Some(order) = order {
                         let funding =
                             Some((funding_txo.txid.to_string(), i64::from(funding_txo.vout)));
                         if store::record_funding(
@@ -92,7 +121,6 @@ impl EventEffect for LspEffects {
                 }
                 Event::ChannelClosed {
                     user_channel_id,
-                    counterparty_node_id,
                     reason,
                     ..
                 } => {
@@ -101,30 +129,30 @@ impl EventEffect for LspEffects {
                         order_webhook::state_changed(conn, &self.clock, &id).await?;
                         return Ok(());
                     }
-                    // Closed before funding: the open failed; the worker retries or gives up.
-                    let peer = counterparty_node_id
-                        .map(|p| p.to_string())
-                        .unwrap_or_default();
-                    if let Some(order) = store::opening_order(conn, &ucid, &peer).await? {
-                        if order.user_channel_id.as_deref() == Some(ucid.as_str())
-                            && order.order_state() == Some(OrderState::UriSet)
-                        {
-                            let why = reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
-                            let (backoff, give_up) =
-                                retry_plan(order.open_attempts, self.lsp.config.max_open_attempts);
-                            if store::record_open_failed(
-                                conn,
-                                &order.id,
-                                &format!("CHANNEL_REJECTED_BY_DESTINATION: {why}"),
-                                now + backoff,
-                                give_up,
-                                now,
-                            )
-                            .await?
-                            {
-                                order_webhook::state_changed(conn, &self.clock, &order.id).await?;
-                            }
-                        }
+                    // Closed before funding: that attempt failed; the worker retries or gives up.
+                    let Some(order) = store::order_of_channel(conn, &ucid).await? else {
+                        return Ok(());
+                    };
+                    if order.order_state() != Some(OrderState::UriSet) {
+                        return Ok(());
+                    }
+                    let why = reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
+                    let (backoff, give_up) =
+                        retry_plan(order.open_attempts, self.lsp.config.max_open_attempts);
+                    let error = format!("CHANNEL_REJECTED_BY_DESTINATION: {why}");
+                    if store::record_open_failed(
+                        conn,
+                        &order.id,
+                        Some(&ucid),
+                        &error,
+                        now + backoff,
+                        give_up,
+                        now,
+                    )
+                    .await?
+                    {
+                        order_webhook::state_changed(conn, &self.clock, &order.id).await?;
+                        tracing::warn!(order_id = %order.id, %error, give_up, "channel open failed");
                     }
                 }
                 _ => {}

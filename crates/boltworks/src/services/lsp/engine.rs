@@ -1,9 +1,7 @@
-//! The order engine shared by both LSP APIs: making a quote (fee, hold invoice), and the worker
-//! that moves orders along: expires those with no node to open to by their deadline (unpaid, or
-//! paid by a held payment that is provisional until the channel opens), opens channels one at a time with bounded
-//! retries, and settles or fails back each held payment once the order's fate is known (settle
-//! when the funding transaction is broadcast; fail back when the order expired or gave up; settle
-//! anyway, keeping the order refundable, before the HTLC's claim deadline comes too close).
+//! The order engine shared by both LSP APIs: making a quote (fee, hold invoice), setting where a
+//! paid order's channel goes, and the worker that moves orders along: it expires orders with no
+//! node by their deadline, opens channels one at a time (`opening`), settles or fails back held
+//! payments (`held_payment`) and closes channels whose lease is over (`lease`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,12 +11,11 @@ use rand::RngCore;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use super::model::{fee_sat, retry_plan, LspLimits, OrderState};
-use super::order_webhook;
+use super::model::{fee_sat, LspLimits, OrderState};
 use super::store::{self, Order};
+use super::{held_payment, lease, opening, order_webhook};
 use crate::app::AppState;
-use crate::money::{Msat, Sat};
-use crate::node::NodeErrorKind;
+use crate::money::Msat;
 
 /// The LSP's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +24,7 @@ pub struct LspConfig {
     pub limits: LspLimits,
     /// Open attempts before an order gives up.
     pub max_open_attempts: u32,
-    /// Settle a held payment this many blocks before its claim deadline at the latest.
+    /// Resolve a held payment this many blocks before its claim deadline at the latest.
     pub settle_margin_blocks: u32,
     /// Close channels cooperatively once their lease is over.
     pub close_expired: bool,
@@ -54,9 +51,6 @@ impl LspState {
         self.wake.notify_one();
     }
 }
-
-/// How long the node may take from an open request to the funding broadcast.
-const OPEN_DEADLINE_SECS: i64 = 60;
 
 /// Why a quote could not be made.
 #[derive(Debug)]
@@ -140,6 +134,7 @@ pub async fn create_order(
         node_address: None,
         announce_channel: false,
         open_attempts: 0,
+        open_requested_at: None,
         open_error: None,
         user_channel_id: None,
         channel_id: None,
@@ -148,6 +143,7 @@ pub async fn create_order(
         opened_at: None,
         channel_expires_at: None,
         closed_at: None,
+        close_attempts: 0,
         created_at: now,
         created_at_ms: now.saturating_mul(1_000),
         updated_at: now,
@@ -216,12 +212,7 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
         state.notifier.outbox_committed();
     }
     for order in store::stalled_opens(&state.store, now).await? {
-        open_failed(
-            state,
-            &order,
-            "PEERING_FAILED: the open did not complete in time",
-        )
-        .await?;
+        opening::stalled(state, &order).await?;
     }
     if !store::open_in_progress(&state.store).await? {
         if let Some(order) = store::due_for_opening(&state.store, now)
@@ -229,191 +220,16 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
             .into_iter()
             .next()
         {
-            open(state, &order).await?;
+            opening::open(state, &order).await?;
         }
     }
     for order in store::held_to_resolve(&state.store, now).await? {
-        resolve_held(state, &order).await?;
+        held_payment::resolve(state, &order).await?;
     }
     if state.lsp.config.close_expired {
-        for order in store::leases_to_close(&state.store, now, now - CLOSE_RETRY_SECS).await? {
-            close_expired(state, &order).await?;
-        }
-    }
-    Ok(())
-}
-
-/// How long a cooperative close may take before it is asked for again (the peer may have been
-/// offline).
-const CLOSE_RETRY_SECS: i64 = 60;
-
-/// Closes a channel whose lease is over: CLOSING is committed first (and announced), then the
-/// node is asked for a cooperative close; CLOSED follows from the node's event.
-async fn close_expired(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
-    if !store::mark_closing(&mut tx, &order.id, now).await? {
-        return Ok(());
-    }
-    if order.order_state() == Some(OrderState::Open) {
-        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
-    }
-    tx.commit().await?;
-    state.notifier.outbox_committed();
-    let channel = order
-        .user_channel_id
-        .as_deref()
-        .and_then(|id| id.parse::<u128>().ok())
-        .map(ldk_node::UserChannelId);
-    let peer = order
-        .node_pubkey
-        .as_deref()
-        .and_then(|k| k.parse::<bitcoin::secp256k1::PublicKey>().ok());
-    let (Some(channel), Some(peer)) = (channel, peer) else {
-        tracing::error!(order_id = %order.id, "a leased channel without its id or peer; not closed");
-        return Ok(());
-    };
-    match state.node.close_channel(&channel, peer) {
-        Ok(()) => tracing::info!(order_id = %order.id, %peer, "lease over: channel closing"),
-        Err(e) => {
-            tracing::warn!(order_id = %order.id, error = %e, "closing a leased channel failed; retrying")
-        }
-    }
-    Ok(())
-}
-
-/// Asks the node to open the order's channel (one at a time: the node's wallet must see each
-/// funding transaction before building the next).
-async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
-    let Some(peer) = order
-        .node_pubkey
-        .as_deref()
-        .and_then(|k| k.parse::<bitcoin::secp256k1::PublicKey>().ok())
-    else {
-        return open_failed(state, order, "PEERING_FAILED: no node to open to").await;
-    };
-    let address = order
-        .node_address
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .or_else(|| state.node.peer_address(peer));
-    let Some(address) = address else {
-        return open_failed(
-            state,
-            order,
-            "PEERING_FAILED: the node has no known address; connect to the LSP first",
-        )
-        .await;
-    };
-    let capacity =
-        Sat(u64::try_from(order.lsp_balance_sat + order.client_balance_sat).unwrap_or(0));
-    let push = Msat(
-        u64::try_from(order.client_balance_sat)
-            .unwrap_or(0)
-            .saturating_mul(1_000),
-    );
-    let now = state.clock.now_unix();
-    match state
-        .node
-        .open_channel(peer, address, capacity, push, order.announce_channel)
-        .await
-    {
-        Ok(user_channel_id) => {
-            store::record_open_started(
-                &state.store,
-                &order.id,
-                &user_channel_id.0.to_string(),
-                now + OPEN_DEADLINE_SECS,
-                now,
-            )
-            .await?;
-            tracing::info!(order_id = %order.id, %peer, "channel open requested");
-            Ok(())
-        }
-        Err(e) => {
-            let reason = match e.kind {
-                NodeErrorKind::PeerUnreachable => "PEERING_FAILED",
-                NodeErrorKind::InsufficientFunds => "REJECTED_BY_LSP",
-                _ => "CHANNEL_REJECTED_BY_DESTINATION",
-            };
-            open_failed(state, order, &format!("{reason}: {}", e.message)).await
-        }
-    }
-}
-
-/// Records a failed attempt: retried with backoff, or given up after the configured attempts.
-pub(super) async fn open_failed(
-    state: &AppState,
-    order: &Order,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let attempts = order.open_attempts + i64::from(order.user_channel_id.is_none());
-    let (backoff, give_up) = retry_plan(attempts, state.lsp.config.max_open_attempts);
-    let mut tx = state.store.pool().begin().await?;
-    if store::record_open_failed(&mut tx, &order.id, reason, now + backoff, give_up, now).await? {
-        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
-        tracing::warn!(order_id = %order.id, %reason, attempts, give_up, "channel open failed");
-    }
-    tx.commit().await?;
-    state.notifier.outbox_committed();
-    Ok(())
-}
-
-/// Settles or fails back a held payment once the order's fate allows.
-async fn resolve_held(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
-    let Some(hash) = hex::decode(&order.payment_hash)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-    else {
-        return Ok(());
-    };
-    let near_deadline = order.claim_deadline.is_some_and(|deadline| {
-        i64::from(state.node.synced_height()) + i64::from(state.lsp.config.settle_margin_blocks)
-            >= deadline
-    });
-    let settle = match order.order_state() {
-        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
-            true
-        }
-        Some(OrderState::GiveUp | OrderState::Expired | OrderState::Created) => false,
-        // Paid and waiting: keep holding unless the deadline is near.
-        _ if near_deadline => true,
-        _ => return Ok(()),
-    };
-    let now = state.clock.now_unix();
-    let result = if settle {
-        let Some(preimage) = hex::decode(&order.preimage)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        else {
-            return Ok(());
-        };
-        let claimable = Msat(u64::try_from(order.held_msat.unwrap_or(0)).unwrap_or(0));
-        state.node.claim_held(hash, claimable, preimage)
-    } else {
-        state.node.fail_held(hash)
-    };
-    let outcome = if settle { "settled" } else { "failed_back" };
-    match result {
-        Ok(()) => {
-            store::record_htlc(&state.store, &order.id, outcome, now).await?;
-            tracing::info!(order_id = %order.id, outcome, near_deadline, "held payment resolved");
-        }
-        Err(e) => {
-            // Resolved already (the hub stopped before recording it)? The node's record says.
-            use ldk_node::payment::PaymentStatus;
-            match state.node.payment(hash).map(|p| p.status) {
-                Some(PaymentStatus::Succeeded) => {
-                    store::record_htlc(&state.store, &order.id, "settled", now).await?;
-                }
-                Some(PaymentStatus::Failed) => {
-                    store::record_htlc(&state.store, &order.id, "failed_back", now).await?;
-                }
-                _ => {
-                    tracing::warn!(order_id = %order.id, outcome, error = %e, "resolving a held payment failed; retrying")
-                }
-            }
+        let retry_before = now - lease::CLOSE_RETRY_SECS;
+        for order in store::leases_to_close(&state.store, now, retry_before).await? {
+            lease::close_expired(state, &order).await?;
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::OrderState;
 use super::store::Order;
+use crate::http::request_fields::has_nul;
 
 /// An error answer of the LSPS1 API.
 #[derive(Debug)]
@@ -68,6 +69,9 @@ impl<S: Send + Sync> FromRequest<S> for Lsps1Body {
             .await
             .map_err(|_| Lsps1Error::bad("the request body is too large or unreadable"))?;
         match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(fields)) if has_nul(&Value::Object(fields.clone())) => Err(
+                Lsps1Error::bad("the request body must not contain NUL characters"),
+            ),
             Ok(Value::Object(fields)) => Ok(Lsps1Body(fields)),
             _ => Err(Lsps1Error::bad("the request body must be a JSON object")),
         }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
@@ -15,6 +15,7 @@ use super::model::OrderState;
 use super::store::{self, Order};
 use super::v1_api::parse_node_uri;
 use crate::app::AppState;
+use crate::http::PathId;
 use crate::notify::guard::check_url;
 
 /// How long `/open` waits for the funding broadcast (or a failure) before it answers that the
@@ -26,7 +27,9 @@ const OPEN_WAIT: Duration = Duration::from_secs(25);
 const REFUND_UNSUPPORTED: &str = "UNSUPPORTED";
 
 async fn find(state: &AppState, id: &str) -> Result<Order, Lsps1Error> {
-    if id.is_empty() || id.len() > 64 {
+    // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(Lsps1Error::NotFound);
     }
     let mut conn = state.store.pool().acquire().await?;
@@ -143,9 +146,9 @@ pub async fn create(
 /// `GET /lsp/channels/{id}`: the nested order.
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
-    let order = find(&state, &id).await?;
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     Ok(Json(view(&state, &order)))
 }
 
@@ -190,9 +193,10 @@ fn fail_reason(error: &str) -> &'static str {
 /// is retried in the background a bounded number of times (the order shows each outcome).
 pub async fn open(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     let announce = body
         .flag("announce_channel")?
         .ok_or_else(|| Lsps1Error::bad("announce_channel is required"))?;
@@ -202,7 +206,6 @@ pub async fn open(
     let (pubkey, address) = parse_node_uri(connection).ok_or_else(|| {
         Lsps1Error::bad("node_connection_string must be pubkey@ip:port (or a known peer's pubkey)")
     })?;
-    let order = find(&state, &id).await?;
     let lsp_uri = hub_uri(&state);
     let refused = |reason: &str, message: &str| {
         (
@@ -230,14 +233,14 @@ pub async fn open(
     .await?;
     if !taken {
         // Another request got there first.
-        let order = find(&state, &id).await?;
+        let order = find(&state, id.as_deref().unwrap_or_default()).await?;
         let (reason, message) = open_refusal(&order)
             .unwrap_or(("ALREADY_OPEN", "the order's channel is being opened".into()));
         return Ok(refused(reason, &message));
     }
     let deadline = tokio::time::Instant::now() + OPEN_WAIT;
     loop {
-        let order = find(&state, &id).await?;
+        let order = find(&state, id.as_deref().unwrap_or_default()).await?;
         match order.order_state() {
             Some(OrderState::Opening | OrderState::Open) => {
                 let answer = lsps1_api::open_answer(true, "ok", None, &lsp_uri);
@@ -265,9 +268,9 @@ pub async fn open(
 /// `GET /lsp/channels/{id}/lnurl`: the order's LNURL-channel (LUD-02; usable once paid).
 pub async fn lnurl(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
-    let order = find(&state, &id).await?;
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     Ok(Json(
         json!({"lnurl_channel": lnurl_channel(&state, &order.id)}),
     ))
@@ -277,9 +280,9 @@ pub async fn lnurl(
 /// is refunded by failing it back: that shows as `PAID_OUT`.
 pub async fn refund_status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
-    let order = find(&state, &id).await?;
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     if payment_state(&order) == "REFUNDED" {
         return Ok(Json(json!({
             "refund_state": "PAID_OUT",
@@ -301,7 +304,7 @@ pub async fn refund_status(
 /// failed back), so this always answers 412 with why.
 pub async fn refund(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
     let invoice = body.text("lightning_invoice")?;
@@ -311,7 +314,7 @@ pub async fn refund(
             "give exactly one of lightning_invoice or onchain_address",
         ));
     }
-    let order = find(&state, &id).await?;
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     let (reason, message) = if payment_state(&order) == "REFUNDED" {
         (
             "REJECTED_BY_LSP",

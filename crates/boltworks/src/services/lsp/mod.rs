@@ -9,10 +9,13 @@
 
 mod effects;
 pub mod engine;
+mod held_payment;
+mod lease;
 mod lnurl_channel;
 mod lsps1_api;
 mod lsps1_handlers;
 pub mod model;
+mod opening;
 mod order_webhook;
 mod store;
 mod v1_api;

@@ -48,6 +48,9 @@ pub struct Order {
     pub announce_channel: bool,
     /// Open attempts so far.
     pub open_attempts: i64,
+    /// When the current attempt was committed, before the node was asked (the target is fixed
+    /// while set).
+    pub open_requested_at: Option<i64>,
     /// Why the last open failed.
     pub open_error: Option<String>,
     /// ldk-node's id of the channel.
@@ -64,6 +67,8 @@ pub struct Order {
     pub channel_expires_at: Option<i64>,
     /// When the channel closed.
     pub closed_at: Option<i64>,
+    /// Cooperative closes asked for since the lease ended.
+    pub close_attempts: i64,
     /// Creation time, unix seconds.
     pub created_at: i64,
     /// Creation time, milliseconds (v0.0.1 timestamps are in ms).
@@ -76,7 +81,7 @@ pub struct Order {
     pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, created_at, created_at_ms, updated_at, request_echo, webhook_url";
+const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -100,6 +105,7 @@ impl Order {
             node_address: row.try_get("node_address")?,
             announce_channel: row.try_get::<i64, _>("announce_channel")? == 1,
             open_attempts: row.try_get("open_attempts")?,
+            open_requested_at: row.try_get("open_requested_at")?,
             open_error: row.try_get("open_error")?,
             user_channel_id: row.try_get("user_channel_id")?,
             channel_id: row.try_get("channel_id")?,
@@ -108,6 +114,7 @@ impl Order {
             opened_at: row.try_get("opened_at")?,
             channel_expires_at: row.try_get("channel_expires_at")?,
             closed_at: row.try_get("closed_at")?,
+            close_attempts: row.try_get("close_attempts")?,
             created_at: row.try_get("created_at")?,
             created_at_ms: row.try_get("created_at_ms")?,
             updated_at: row.try_get("updated_at")?,
@@ -125,7 +132,7 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)"
     ))
     .bind(&order.id)
     .bind(&order.api)
@@ -146,6 +153,7 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(&order.node_address)
     .bind(i64::from(order.announce_channel))
     .bind(order.open_attempts)
+    .bind(order.open_requested_at)
     .bind(&order.open_error)
     .bind(&order.user_channel_id)
     .bind(&order.channel_id)
@@ -154,6 +162,7 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(order.opened_at)
     .bind(order.channel_expires_at)
     .bind(order.closed_at)
+    .bind(order.close_attempts)
     .bind(order.created_at)
     .bind(order.created_at_ms)
     .bind(order.updated_at)
@@ -192,7 +201,7 @@ async fn orders_where(store: &Store, condition: &str, now: i64) -> Result<Vec<Or
 pub async fn stalled_opens(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
     orders_where(
         store,
-        "state = 200 AND user_channel_id IS NOT NULL AND next_open_at <= $1",
+        "state = 200 AND open_requested_at IS NOT NULL AND next_open_at <= $1",
         now,
     )
     .await
@@ -201,7 +210,7 @@ pub async fn stalled_opens(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::
 /// Whether an open is in progress (handed to the node, not yet funded or failed).
 pub async fn open_in_progress(store: &Store) -> Result<bool, sqlx::Error> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM lsp_orders WHERE state = 200 AND user_channel_id IS NOT NULL",
+        "SELECT COUNT(*) FROM lsp_orders WHERE state = 200 AND open_requested_at IS NOT NULL",
     )
     .fetch_one(store.pool())
     .await?;
@@ -228,7 +237,7 @@ pub async fn record_ready(
 pub async fn due_for_opening(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
     orders_where(
         store,
-        "state = 200 AND user_channel_id IS NULL AND (next_open_at IS NULL OR next_open_at <= $1)",
+        "state = 200 AND open_requested_at IS NULL AND (next_open_at IS NULL OR next_open_at <= $1)",
         now,
     )
     .await
@@ -270,14 +279,16 @@ pub async fn transition(
     Ok(moved.rows_affected() == 1)
 }
 
-/// Records a held HTLC for the order's invoice; a created order becomes paid unless it expired.
-/// Returns the order when this call recorded the HTLC.
+/// Records a held HTLC for the order's invoice; a created order becomes paid unless it expired,
+/// and then has until `finalise_by` at least to be given its node. Returns the order when this
+/// call recorded the HTLC.
 pub async fn record_held(
     conn: &mut AnyConnection,
     payment_hash: &str,
     held_msat: i64,
     claim_deadline: Option<i64>,
     now: i64,
+    finalise_by: i64,
 ) -> Result<Option<Order>, sqlx::Error> {
     let id: Option<String> = sqlx::query_scalar(
         "UPDATE lsp_orders SET htlc_state = 'held', held_msat = $1, claim_deadline = $2, updated_at = $3
@@ -293,12 +304,14 @@ pub async fn record_held(
         return Ok(None);
     };
     sqlx::query(
-        "UPDATE lsp_orders SET state = 100 WHERE id = $1 AND state = 0 AND order_expires_at > $2
-         AND $3 >= total_sat * 1000",
+        "UPDATE lsp_orders SET state = 100,
+            order_expires_at = CASE WHEN order_expires_at < $4 THEN $4 ELSE order_expires_at END
+         WHERE id = $1 AND state = 0 AND order_expires_at > $2 AND $3 >= total_sat * 1000",
     )
     .bind(&id)
     .bind(now)
     .bind(held_msat)
+    .bind(finalise_by)
     .execute(&mut *conn)
     .await?;
     order(conn, &id).await
@@ -320,7 +333,7 @@ pub async fn set_target(
     let set = sqlx::query(
         "UPDATE lsp_orders SET state = 200, node_pubkey = $1, node_address = $2, announce_channel = $3,
             next_open_at = $4, open_error = NULL, updated_at = $4
-         WHERE id = $5 AND (state = 100 OR (state = 200 AND user_channel_id IS NULL
+         WHERE id = $5 AND (state = 100 OR (state = 200 AND open_requested_at IS NULL
             AND ($6 = 1 OR open_error IS NOT NULL)))",
     )
     .bind(pubkey)
@@ -334,33 +347,69 @@ pub async fn set_target(
     Ok(set.rows_affected() == 1)
 }
 
-/// Records that an open was handed to the node under `user_channel_id`; it must be funded by
-/// `deadline` or it counts as failed.
+/// Commits the start of an open attempt, before the node is asked: from now until the attempt
+/// fails, the target is fixed and no other attempt starts. It must be funded by `deadline` or
+/// it is looked at as stalled. Whether this call started it.
+pub async fn begin_open(
+    store: &Store,
+    id: &str,
+    deadline: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let begun = sqlx::query(
+        "UPDATE lsp_orders SET open_requested_at = $1, next_open_at = $2, open_error = NULL,
+            open_attempts = open_attempts + 1, updated_at = $1
+         WHERE id = $3 AND state = 200 AND open_requested_at IS NULL AND user_channel_id IS NULL",
+    )
+    .bind(now)
+    .bind(deadline)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(begun.rows_affected() == 1)
+}
+
+/// Records the node's id of the channel an attempt opened (or, after a crash between the two,
+/// the channel found at the node for it).
 pub async fn record_open_started(
     store: &Store,
     id: &str,
     user_channel_id: &str,
-    deadline: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE lsp_orders SET user_channel_id = $1, open_attempts = open_attempts + 1,
-            next_open_at = $2, updated_at = $3
-         WHERE id = $4 AND state = 200",
+) -> Result<bool, sqlx::Error> {
+    let recorded = sqlx::query(
+        "UPDATE lsp_orders SET user_channel_id = $1, updated_at = $2
+         WHERE id = $3 AND state = 200 AND open_requested_at IS NOT NULL AND user_channel_id IS NULL",
     )
     .bind(user_channel_id)
-    .bind(deadline)
     .bind(now)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(recorded.rows_affected() == 1)
+}
+
+/// Gives a stalled attempt more time (while the node drops or funds its channel).
+pub async fn extend_open(store: &Store, id: &str, until: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE lsp_orders SET next_open_at = $1
+         WHERE id = $2 AND state = 200 AND open_requested_at IS NOT NULL",
+    )
+    .bind(until)
     .bind(id)
     .execute(store.pool())
     .await?;
     Ok(())
 }
 
-/// Records a failed open attempt: retried at `retry_at`, or given up when `give_up`.
+/// Records that the attempt on channel `attempt` (`None`: one the node never took) failed:
+/// retried at `retry_at`, or given up when `give_up`. Only that attempt's failure counts, so a
+/// stale report cannot end a newer attempt.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_open_failed(
     conn: &mut AnyConnection,
     id: &str,
+    attempt: Option<&str>,
     error: &str,
     retry_at: i64,
     give_up: bool,
@@ -373,38 +422,68 @@ pub async fn record_open_failed(
     };
     let failed = sqlx::query(
         "UPDATE lsp_orders SET state = $1, open_error = $2, next_open_at = $3, user_channel_id = NULL,
-            open_attempts = open_attempts + CASE WHEN user_channel_id IS NULL THEN 1 ELSE 0 END,
-            updated_at = $4
-         WHERE id = $5 AND state = 200",
+            open_requested_at = NULL, updated_at = $4
+         WHERE id = $5 AND state = 200 AND open_requested_at IS NOT NULL
+            AND user_channel_id IS NOT DISTINCT FROM $6",
     )
     .bind(state.number())
     .bind(error)
     .bind(retry_at)
     .bind(now)
     .bind(id)
+    .bind(attempt)
     .execute(conn)
     .await?;
     Ok(failed.rows_affected() == 1)
 }
 
-/// The order waiting for the channel `user_channel_id` (or, if the hub stopped before it
-/// recorded that id, the one opening to `counterparty`).
-pub async fn opening_order(
+/// The order of the channel `user_channel_id`.
+pub async fn order_of_channel(
     conn: &mut AnyConnection,
     user_channel_id: &str,
-    counterparty: &str,
 ) -> Result<Option<Order>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM lsp_orders WHERE user_channel_id = $1
-         UNION ALL
-         SELECT {COLUMNS} FROM lsp_orders WHERE user_channel_id IS NULL AND state = 200 AND node_pubkey = $2
-         LIMIT 1"
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders WHERE user_channel_id = $1"
     ))
     .bind(user_channel_id)
-    .bind(counterparty)
     .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(Order::from_row).transpose()
+    .await?
+    .as_ref()
+    .map(Order::from_row)
+    .transpose()
+}
+
+/// The order whose attempt opened an outbound channel of `capacity_sat` to `counterparty`
+/// without recording its id (the hub stopped between asking the node and recording the
+/// answer): the oldest such.
+pub async fn unrecorded_attempt(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    capacity_sat: i64,
+) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders
+         WHERE state = 200 AND open_requested_at IS NOT NULL AND user_channel_id IS NULL
+            AND node_pubkey = $1 AND lsp_balance_sat + client_balance_sat = $2
+         ORDER BY open_requested_at LIMIT 1"
+    ))
+    .bind(counterparty)
+    .bind(capacity_sat)
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(Order::from_row)
+    .transpose()
+}
+
+/// Whether any order has the channel `user_channel_id`.
+pub async fn channel_is_known(store: &Store, user_channel_id: &str) -> Result<bool, sqlx::Error> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM lsp_orders WHERE user_channel_id = $1")
+            .bind(user_channel_id)
+            .fetch_one(store.pool())
+            .await?;
+    Ok(count > 0)
 }
 
 /// The channel's funding was broadcast: state 300 with its funding outpoint.
@@ -421,7 +500,7 @@ pub async fn record_funding(
         "UPDATE lsp_orders SET state = 300, user_channel_id = $1, channel_id = $2, funding_txid = $3,
             funding_vout = $4, opened_at = $5, channel_expires_at = $5 + expiry_weeks * 604800,
             updated_at = $5
-         WHERE id = $6 AND state = 200",
+         WHERE id = $6 AND state = 200 AND (user_channel_id IS NULL OR user_channel_id = $1)",
     )
     .bind(user_channel_id)
     .bind(channel_id)
@@ -452,7 +531,7 @@ pub async fn record_closed(
 
 /// Marks the held HTLC settled or failed back (from `held` only).
 pub async fn record_htlc(
-    store: &Store,
+    conn: &mut AnyConnection,
     id: &str,
     outcome: &str,
     now: i64,
@@ -463,7 +542,7 @@ pub async fn record_htlc(
     .bind(outcome)
     .bind(now)
     .bind(id)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(moved.rows_affected() == 1)
 }
@@ -489,14 +568,16 @@ pub async fn leases_to_close(
     .collect()
 }
 
-/// Marks an open channel (or one whose close is being retried) CLOSING, stamped `now`.
+/// Marks an open channel (or one whose close is being retried) CLOSING, stamped `now`, and
+/// counts the close attempt.
 pub async fn mark_closing(
     conn: &mut AnyConnection,
     id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
-        "UPDATE lsp_orders SET state = 350, updated_at = $1 WHERE id = $2 AND state IN (350, 500)",
+        "UPDATE lsp_orders SET state = 350, close_attempts = close_attempts + 1, updated_at = $1
+         WHERE id = $2 AND state IN (350, 500)",
     )
     .bind(now)
     .bind(id)

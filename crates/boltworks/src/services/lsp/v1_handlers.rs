@@ -131,7 +131,9 @@ pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<V
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> {
-    if id.is_empty() || id.len() > 64 {
+    // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Ok(None);
     }
     let mut conn = state.store.pool().acquire().await?;

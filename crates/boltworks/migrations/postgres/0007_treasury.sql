@@ -1,0 +1,26 @@
+-- The hub's on-chain treasury (a BDK wallet). Its state is BDK's changesets merged into one,
+-- as JSON; the seed stays in the data dir, and its fingerprint here refuses any other seed.
+CREATE TABLE treasury_wallet (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT NOT NULL,
+    changeset TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+-- Every address handed out, by derivation index (external keychain), and what it is for.
+CREATE TABLE treasury_addresses (
+    derivation_index BIGINT PRIMARY KEY,
+    address TEXT UNIQUE,
+    purpose TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+-- Every send, by its caller's idempotency key. The signed transaction is committed before it is
+-- broadcast and rebroadcast until the chain source takes it: one key, one transaction, ever.
+CREATE TABLE treasury_sends (
+    send_key TEXT PRIMARY KEY,
+    txid TEXT NOT NULL UNIQUE,
+    raw_tx TEXT NOT NULL,
+    fee_sat BIGINT NOT NULL,
+    outputs TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    broadcast_at BIGINT
+);

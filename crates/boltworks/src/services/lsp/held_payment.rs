@@ -1,0 +1,117 @@
+//! The order's held payment (the buyer's HTLC for the hold invoice): settled once the channel's
+//! funding transaction is broadcast, failed back when the order cannot be delivered (expired,
+//! given up), and failed back too when its claim deadline comes within the safety margin while
+//! no open is in progress: the buyer's money then returns by itself, which is the one refund a
+//! Lightning payment needs while on-chain refunds are not built.
+
+use ldk_node::payment::PaymentStatus;
+
+use super::model::OrderState;
+use super::order_webhook;
+use super::store::{self, Order};
+use crate::app::AppState;
+use crate::money::Msat;
+
+fn hash_of(order: &Order) -> Option<[u8; 32]> {
+    hex::decode(&order.payment_hash)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+}
+
+fn near_deadline(state: &AppState, order: &Order) -> bool {
+    order.claim_deadline.is_some_and(|deadline| {
+        i64::from(state.node.synced_height()) + i64::from(state.lsp.config.settle_margin_blocks)
+            >= deadline
+    })
+}
+
+/// Whether a channel may be opened for the order now: its held payment is still claimable at the
+/// node with time to spare. A payment the node already failed back (its deadline passed while
+/// the hub was down) ends the order as expired.
+pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<bool, sqlx::Error> {
+    if order.htlc_state != "held" {
+        return Ok(order.htlc_state == "settled");
+    }
+    let gone = hash_of(order)
+        .and_then(|hash| state.node.payment(hash))
+        .is_some_and(|p| p.status == PaymentStatus::Failed);
+    if gone {
+        record(state, order, "failed_back", true).await?;
+        tracing::warn!(order_id = %order.id, "the held payment was failed back before the channel opened; order expired");
+        return Ok(false);
+    }
+    // Too close to the deadline to start: the worker fails it back instead.
+    Ok(!near_deadline(state, order))
+}
+
+/// Records the payment's outcome (and, for an order that will not open now, its expiry) in one
+/// transaction with its webhook.
+async fn record(
+    state: &AppState,
+    order: &Order,
+    outcome: &str,
+    expire: bool,
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let mut tx = state.store.pool().begin().await?;
+    let mut changed = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
+    if expire {
+        let waiting = [OrderState::Paid, OrderState::UriSet];
+        changed |=
+            store::transition(&mut tx, &order.id, &waiting, OrderState::Expired, now).await?;
+    }
+    if changed {
+        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
+    }
+    tx.commit().await?;
+    state.notifier.outbox_committed();
+    Ok(())
+}
+
+/// Settles or fails back a held payment once the order's fate allows.
+pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let Some(hash) = hash_of(order) else {
+        return Ok(());
+    };
+    let near_deadline = near_deadline(state, order);
+    let (settle, expire) = match order.order_state() {
+        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
+            (true, false)
+        }
+        Some(OrderState::GiveUp | OrderState::Expired | OrderState::Created) => (false, false),
+        // Waiting for its node or for an attempt: hold, unless the deadline is near and no
+        // attempt is in progress (an attempt in progress is let finish: the margin allows it).
+        _ if near_deadline && order.open_requested_at.is_none() => (false, true),
+        _ => return Ok(()),
+    };
+    let result = if settle {
+        let Some(preimage) = hex::decode(&order.preimage)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        else {
+            return Ok(());
+        };
+        let claimable = Msat(u64::try_from(order.held_msat.unwrap_or(0)).unwrap_or(0));
+        state.node.claim_held(hash, claimable, preimage)
+    } else {
+        state.node.fail_held(hash)
+    };
+    let outcome = if settle { "settled" } else { "failed_back" };
+    match result {
+        Ok(()) => {
+            record(state, order, outcome, expire).await?;
+            tracing::info!(order_id = %order.id, outcome, near_deadline, "held payment resolved");
+        }
+        Err(e) => {
+            // Resolved already (the hub stopped before recording it)? The node's record says.
+            match state.node.payment(hash).map(|p| p.status) {
+                Some(PaymentStatus::Succeeded) => record(state, order, "settled", false).await?,
+                Some(PaymentStatus::Failed) => record(state, order, "failed_back", expire).await?,
+                _ => {
+                    tracing::warn!(order_id = %order.id, outcome, error = %e, "resolving a held payment failed; retrying")
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Opening an order's channel, one attempt at a time. Each attempt is committed before the node
+//! is asked (`begin_open`), so the target cannot change under it and a crash in between is found
+//! again: the node's channel is adopted, not opened twice. An attempt the node does not fund in
+//! time is dropped at the node first, and counts as failed only once the node no longer has it,
+//! so a late funding can never leave a channel no order knows. Failures are retried with a
+//! doubling delay and give up after the configured attempts.
+
+use bitcoin::secp256k1::PublicKey;
+
+use super::model::retry_plan;
+use super::store::{self, Order};
+use super::{held_payment, order_webhook};
+use crate::app::AppState;
+use crate::money::{Msat, Sat};
+use crate::node::NodeErrorKind;
+
+/// How long the node may take from an open request to the funding broadcast.
+const OPEN_DEADLINE_SECS: i64 = 60;
+
+fn peer_of(order: &Order) -> Option<PublicKey> {
+    order.node_pubkey.as_deref().and_then(|k| k.parse().ok())
+}
+
+fn capacity_of(order: &Order) -> u64 {
+    u64::try_from(
+        order
+            .lsp_balance_sat
+            .saturating_add(order.client_balance_sat),
+    )
+    .unwrap_or(0)
+}
+
+fn user_channel_id(text: &str) -> Option<ldk_node::UserChannelId> {
+    text.parse::<u128>().ok().map(ldk_node::UserChannelId)
+}
+
+/// Starts an attempt to open the order's channel.
+pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    if !held_payment::still_claimable(state, order).await? {
+        return Ok(());
+    }
+    let now = state.clock.now_unix();
+    if !store::begin_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS, now).await? {
+        return Ok(());
+    }
+    let Some(peer) = peer_of(order) else {
+        return open_failed(state, &order.id, None, "PEERING_FAILED: no node to open to").await;
+    };
+    let address = order
+        .node_address
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .or_else(|| state.node.peer_address(peer));
+    let Some(address) = address else {
+        let why = "PEERING_FAILED: the node has no known address; connect to the LSP first";
+        return open_failed(state, &order.id, None, why).await;
+    };
+    let push = Msat(
+        u64::try_from(order.client_balance_sat)
+            .unwrap_or(0)
+            .saturating_mul(1_000),
+    );
+    let capacity = Sat(capacity_of(order));
+    match state
+        .node
+        .open_channel(peer, address, capacity, push, order.announce_channel)
+        .await
+    {
+        Ok(channel) => {
+            let ucid = channel.0.to_string();
+            if store::record_open_started(&state.store, &order.id, &ucid, now).await? {
+                tracing::info!(order_id = %order.id, %peer, "channel open requested");
+            } else {
+                // Its funding event was faster and matched it already.
+                tracing::info!(order_id = %order.id, %peer, "channel open requested and already matched");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let reason = match e.kind {
+                NodeErrorKind::PeerUnreachable => "PEERING_FAILED",
+                NodeErrorKind::InsufficientFunds => "REJECTED_BY_LSP",
+                _ => "CHANNEL_REJECTED_BY_DESTINATION",
+            };
+            let why = format!("{reason}: {}", e.message);
+            open_failed(state, &order.id, None, &why).await
+        }
+    }
+}
+
+/// An attempt not funded by its deadline: adopt the node's channel if the hub lost its id in a
+/// crash; drop an unfunded channel at the node (its close event records the failure); record the
+/// failure once the node has no channel for it.
+pub(super) async fn stalled(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let peer = peer_of(order);
+    let channels = state.node.channels();
+    let Some(ucid) = order.user_channel_id.as_deref() else {
+        // The hub stopped between asking the node and recording its answer.
+        for channel in channels.iter().filter(|c| {
+            c.is_outbound
+                && Some(c.counterparty_node_id) == peer
+                && c.channel_value_sats == capacity_of(order)
+        }) {
+            let candidate = channel.user_channel_id.0.to_string();
+            if !store::channel_is_known(&state.store, &candidate).await?
+                && store::record_open_started(&state.store, &order.id, &candidate, now).await?
+            {
+                tracing::warn!(order_id = %order.id, user_channel_id = %candidate, "adopted the node's channel of an interrupted open");
+                store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await?;
+                return Ok(());
+            }
+        }
+        let why = "PEERING_FAILED: the open did not complete in time";
+        return open_failed(state, &order.id, None, why).await;
+    };
+    match channels
+        .iter()
+        .find(|c| c.user_channel_id.0.to_string() == ucid)
+    {
+        None => {
+            let why = "PEERING_FAILED: the open did not complete in time";
+            open_failed(state, &order.id, Some(ucid), why).await
+        }
+        Some(channel) if channel.funding_txo.is_some() => {
+            // Funded after all: its event moves the order on.
+            store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await
+        }
+        Some(channel) => {
+            if let (Some(id), Some(peer)) = (user_channel_id(ucid), peer) {
+                let dropped = state
+                    .node
+                    .close_channel(&id, peer)
+                    .or_else(|_| state.node.force_close_channel(&id, peer, "open timed out"));
+                if let Err(e) = dropped {
+                    tracing::warn!(order_id = %order.id, error = %e, "dropping a stalled open at the node");
+                }
+            }
+            tracing::warn!(order_id = %order.id, channel_id = %channel.channel_id, "channel open stalled; dropping it");
+            store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await
+        }
+    }
+}
+
+/// Records that attempt `attempt` (the node's channel id, `None` if the node never took it)
+/// failed: retried after a doubling delay, or given up after the configured attempts.
+pub(super) async fn open_failed(
+    state: &AppState,
+    order_id: &str,
+    attempt: Option<&str>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let mut tx = state.store.pool().begin().await?;
+    let Some(order) = store::order(&mut tx, order_id).await? else {
+        return Ok(());
+    };
+    let (backoff, give_up) = retry_plan(order.open_attempts, state.lsp.config.max_open_attempts);
+    if store::record_open_failed(
+        &mut tx,
+        order_id,
+        attempt,
+        reason,
+        now + backoff,
+        give_up,
+        now,
+    )
+    .await?
+    {
+        order_webhook::state_changed(&mut tx, &state.clock, order_id).await?;
+        let attempts = order.open_attempts;
+        tracing::warn!(%order_id, %reason, attempts, give_up, "channel open failed");
+    }
+    tx.commit().await?;
+    state.notifier.outbox_committed();
+    if give_up {
+        state.lsp.wake();
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! The operator's treasury routes (`Authorization: Bearer <admin token>`): the balance, a new
+//! address, what an address received, and a send to many outputs in one transaction.
+
+use std::str::FromStr;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use bitcoin::Address;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{SendError, Treasury};
+use crate::app::AppState;
+use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::money::Sat;
+use crate::notify::admin_api::authorize;
+
+/// At most this many outputs in one send.
+const MAX_OUTPUTS: usize = 1_000;
+
+/// The routes.
+pub fn routes() -> ApiRoutes<AppState> {
+    ApiRoutes::new("admin")
+        .get(
+            "/admin/treasury",
+            "The on-chain treasury's balance",
+            balance,
+        )
+        .post(
+            "/admin/treasury/address",
+            "A new treasury address ({purpose})",
+            new_address,
+        )
+        .get(
+            "/admin/treasury/received",
+            "What a treasury address received (?address=), with confirmations",
+            received,
+        )
+        .post(
+            "/admin/treasury/send",
+            "Pay many outputs in one transaction, once per key ({key, outputs: [{address, amount_sat}]})",
+            send,
+        )
+}
+
+fn treasury(state: &AppState) -> Result<&Treasury, HubError> {
+    state.treasury.as_deref().ok_or_else(|| {
+        HubError::Unavailable("the treasury needs a bitcoind RPC chain source".into())
+    })
+}
+
+/// Parses an address of the treasury's network.
+pub fn parse_address(text: &str, treasury: &Treasury) -> Option<Address> {
+    Address::from_str(text)
+        .ok()?
+        .require_network(treasury.network())
+        .ok()
+}
+
+async fn balance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let balance = treasury(&state)?.balance().await;
+    Ok(Json(
+        json!({"confirmed_sat": balance.confirmed.0, "pending_sat": balance.pending.0}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressRequest {
+    purpose: Option<String>,
+}
+
+async fn new_address(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    HubJson(request): HubJson<AddressRequest>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let purpose = request.purpose.unwrap_or_else(|| "operator".into());
+    if purpose.is_empty() || purpose.len() > 200 || purpose.chars().any(char::is_control) {
+        return Err(HubError::BadRequest(
+            "purpose must be 1 to 200 printable characters".into(),
+        ));
+    }
+    let address = treasury(&state)?
+        .new_address(&purpose)
+        .await
+        .map_err(|e| HubError::Internal(e.to_string()))?;
+    Ok(Json(json!({"address": address.to_string()})))
+}
+
+#[derive(Deserialize)]
+struct ReceivedQuery {
+    address: String,
+}
+
+async fn received(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ReceivedQuery>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let treasury = treasury(&state)?;
+    let address = parse_address(&query.address, treasury)
+        .ok_or_else(|| HubError::BadRequest("not an address of this network".into()))?;
+    let receipts: Vec<Value> = treasury
+        .received(&address)
+        .await
+        .iter()
+        .map(|r| json!({"txid": r.txid.to_string(), "vout": r.vout, "amount_sat": r.amount.0, "confirmations": r.confirmations}))
+        .collect();
+    Ok(Json(
+        json!({"address": query.address, "received": receipts}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendRequest {
+    key: String,
+    outputs: Vec<OutputRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputRequest {
+    address: String,
+    amount_sat: u64,
+}
+
+async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    HubJson(request): HubJson<SendRequest>,
+) -> Result<Json<Value>, HubError> {
+    authorize(&state, &headers)?;
+    let treasury = treasury(&state)?;
+    if request.key.is_empty()
+        || request.key.len() > 200
+        || request.key.chars().any(char::is_control)
+    {
+        return Err(HubError::BadRequest(
+            "key must be 1 to 200 printable characters".into(),
+        ));
+    }
+    if request.outputs.is_empty() || request.outputs.len() > MAX_OUTPUTS {
+        return Err(HubError::BadRequest(format!(
+            "outputs must have 1 to {MAX_OUTPUTS} entries"
+        )));
+    }
+    let mut outputs = Vec::with_capacity(request.outputs.len());
+    for output in &request.outputs {
+        let address = parse_address(&output.address, treasury).ok_or_else(|| {
+            HubError::BadRequest(format!(
+                "{} is not an address of this network",
+                output.address
+            ))
+        })?;
+        outputs.push((address, Sat(output.amount_sat)));
+    }
+    let sent = treasury
+        .send(&format!("operator:{}", request.key), &outputs)
+        .await
+        .map_err(|e| match e {
+            SendError::InsufficientFunds(_) | SendError::InvalidOutputs(_) => {
+                HubError::BadRequest(e.to_string())
+            }
+            SendError::Chain(_) => HubError::Unavailable(e.to_string()),
+            other => HubError::Internal(other.to_string()),
+        })?;
+    tracing::info!(key = %request.key, txid = %sent.txid, "operator treasury send");
+    Ok(Json(json!({
+        "txid": sent.txid.to_string(),
+        "fee_sat": sent.fee.0,
+        "broadcast": sent.broadcast,
+    })))
+}

@@ -1,0 +1,171 @@
+//! The treasury's tables: its wallet state, the addresses it handed out and the sends it made.
+
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use super::Sent;
+use crate::money::Sat;
+use crate::store::Store;
+
+/// The stored wallet: the seed's fingerprint and the merged changeset (JSON).
+pub async fn load(store: &Store) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT fingerprint, changeset FROM treasury_wallet WHERE id = 1")
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get("fingerprint")?, r.try_get("changeset")?)))
+        .transpose()
+}
+
+/// Stores a new wallet.
+pub async fn create(
+    store: &Store,
+    fingerprint: &str,
+    changeset: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO treasury_wallet (id, fingerprint, changeset, updated_at) VALUES (1, $1, $2, $3)",
+    )
+    .bind(fingerprint)
+    .bind(changeset)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Replaces the stored changeset.
+pub async fn save(conn: &mut AnyConnection, changeset: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE treasury_wallet SET changeset = $1, updated_at = $2 WHERE id = 1")
+        .bind(changeset)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the next address index for `purpose`. Two processes racing for one index: the loser
+/// takes the next.
+pub async fn claim_address_index(
+    store: &Store,
+    purpose: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut last = None;
+    for _ in 0..5 {
+        let claimed = sqlx::query_scalar(
+            "INSERT INTO treasury_addresses (derivation_index, purpose, created_at)
+             SELECT COALESCE(MAX(derivation_index), -1) + 1, $1, $2 FROM treasury_addresses
+             RETURNING derivation_index",
+        )
+        .bind(purpose)
+        .bind(now)
+        .fetch_one(store.pool())
+        .await;
+        match claimed {
+            Ok(index) => return Ok(index),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last
+        .map(sqlx::Error::Database)
+        .unwrap_or_else(|| sqlx::Error::Protocol("no address index could be claimed".into())))
+}
+
+/// Records the address of a claimed index.
+pub async fn record_address(store: &Store, index: u32, address: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE treasury_addresses SET address = $1 WHERE derivation_index = $2")
+        .bind(address)
+        .bind(i64::from(index))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Serializes sends: takes the wallet row's write lock for the rest of the transaction (a row
+/// lock on PostgreSQL, the database's write lock on SQLite).
+pub async fn lock_sends(conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE treasury_wallet SET updated_at = $1 WHERE id = 1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The send made under `key`, if any.
+pub async fn send<'c, E: Executor<'c, Database = Any>>(
+    executor: E,
+    key: &str,
+) -> Result<Option<Sent>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT txid, fee_sat, broadcast_at FROM treasury_sends WHERE send_key = $1")
+            .bind(key)
+            .fetch_optional(executor)
+            .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let txid: String = row.try_get("txid")?;
+    let fee: i64 = row.try_get("fee_sat")?;
+    let broadcast: Option<i64> = row.try_get("broadcast_at")?;
+    Ok(Some(Sent {
+        txid: txid.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        fee: Sat(u64::try_from(fee).unwrap_or(0)),
+        broadcast: broadcast.is_some(),
+    }))
+}
+
+/// A send to record.
+pub struct NewSend<'a> {
+    /// The caller's idempotency key.
+    pub key: &'a str,
+    /// The transaction id.
+    pub txid: &'a str,
+    /// The signed transaction, hex.
+    pub raw_tx: &'a str,
+    /// Its fee.
+    pub fee: Sat,
+    /// `[{address, amount_sat}]`.
+    pub outputs: &'a serde_json::Value,
+    /// Now.
+    pub now: i64,
+}
+
+/// Records a signed send (before it is broadcast).
+pub async fn insert_send(conn: &mut AnyConnection, send: &NewSend<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO treasury_sends (send_key, txid, raw_tx, fee_sat, outputs, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(send.key)
+    .bind(send.txid)
+    .bind(send.raw_tx)
+    .bind(i64::try_from(send.fee.0).unwrap_or(i64::MAX))
+    .bind(send.outputs.to_string())
+    .bind(send.now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a send as taken by the chain source.
+pub async fn mark_broadcast(store: &Store, key: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE treasury_sends SET broadcast_at = $1 WHERE send_key = $2 AND broadcast_at IS NULL",
+    )
+    .bind(now)
+    .bind(key)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Sends not yet taken by the chain source: (key, signed transaction).
+pub async fn unbroadcast(store: &Store) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query("SELECT send_key, raw_tx FROM treasury_sends WHERE broadcast_at IS NULL")
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("send_key")?, r.try_get("raw_tx")?)))
+        .collect()
+}
