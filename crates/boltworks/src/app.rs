@@ -103,6 +103,7 @@ impl App {
         ))?);
         hub.start().await?;
         let treasury = match &chain_access {
+            _ if !config.treasury => None,
             ChainAccess::BitcoindRpc {
                 host,
                 port,

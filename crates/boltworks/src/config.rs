@@ -85,6 +85,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Whether to run the demo nodes alice and bob (regtest with devchain only).
     pub demo_nodes: bool,
+    /// Whether this process runs the on-chain treasury (one per database: further API
+    /// processes sharing it run without).
+    pub treasury: bool,
     /// Lightning P2P listen addresses for alice and bob (port 0: pick free ports).
     pub demo_node_listen: [SocketAddr; 2],
     /// Largest request body accepted, in bytes.
@@ -242,6 +245,10 @@ pub struct ServeArgs {
     /// LSP: channel open attempts before an order gives up.
     #[arg(long, env = "BOLTWORKS_LSP_OPEN_ATTEMPTS", default_value = "5")]
     pub lsp_open_attempts: String,
+    /// Run the on-chain treasury in this process (`false` for further processes sharing the
+    /// database: one treasury per database, with its seed in one data dir).
+    #[arg(long, env = "BOLTWORKS_TREASURY", default_value = "true")]
+    pub treasury: String,
     /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.
     #[arg(long, env = "BOLTWORKS_LSP_CLOSE_EXPIRED", default_value = "true")]
     pub lsp_close_expired: String,
@@ -516,6 +523,7 @@ impl ServeArgs {
             database,
             public_url,
             demo_nodes,
+            treasury: parse_bool("treasury", &self.treasury)?,
             demo_node_listen,
             body_limit_bytes,
             request_timeout_secs,

@@ -72,6 +72,19 @@ fn signal_and_wait(child: &mut std::process::Child, signal: &str) -> std::proces
     }
 }
 
+/// Whether `url` answers 200 now.
+fn answers_200(url: &str) -> bool {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            reqwest::get(url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+}
+
 /// Waits for `url` to answer 200, returning its JSON body.
 fn wait_for(url: &str) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -102,43 +115,63 @@ fn wait_for(url: &str) -> serde_json::Value {
 fn sigterm_and_sigint_stop_the_hub_cleanly_and_it_resumes() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
+    let log = dir.path().join("hub.log");
     let fresh = || {
         boltworks::dev::free_loopback_addr()
             .expect("port")
             .to_string()
     };
-    // Each start gets fresh ports: the previous process's may be taken by a parallel test.
-    let start = |listen: &str| {
-        let ports: Vec<String> = (0..3).map(|_| fresh()).collect();
-        Command::new(env!("CARGO_BIN_EXE_boltworks"))
-            .args(["serve", "--data-dir"])
-            .arg(&data)
-            .args([
-                "--listen",
-                listen,
-                "--node-listen",
-                &ports[0],
-                "--alice-listen",
-                &ports[1],
-                "--bob-listen",
-                &ports[2],
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn boltworks")
+    // Each start gets fresh ports; one a parallel test took before the hub bound it makes the
+    // hub exit, and it is started again on others (as the test stacks do).
+    let start = || -> (std::process::Child, String) {
+        for _ in 0..3 {
+            let ports: Vec<String> = (0..4).map(|_| fresh()).collect();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_boltworks"))
+                .args(["serve", "--data-dir"])
+                .arg(&data)
+                .args([
+                    "--listen",
+                    &ports[3],
+                    "--node-listen",
+                    &ports[0],
+                    "--alice-listen",
+                    &ports[1],
+                    "--bob-listen",
+                    &ports[2],
+                ])
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("spawn boltworks");
+            let url = format!("http://{}/ready", ports[3]);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while std::time::Instant::now() < deadline {
+                if child.try_wait().expect("wait").is_some() {
+                    break;
+                }
+                if answers_200(&url) {
+                    return (child, ports[3].clone());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            if child.try_wait().expect("wait").is_none() {
+                let _ = child.kill();
+                panic!("the hub did not get ready within 120 s; its log:\n{log}");
+            }
+            eprintln!(
+                "the hub exited before it was ready; starting it on other ports. Its log:\n{log}"
+            );
+        }
+        panic!("the hub exited before it was ready in three starts");
     };
-    let listen = fresh();
-    let mut first = start(&listen);
-    wait_for(&format!("http://{listen}/ready"));
+    let (mut first, listen) = start();
     let hub_id = wait_for(&format!("http://{listen}/dev/nodes"))["hub"]["node_id"].clone();
     let status = signal_and_wait(&mut first, "TERM");
     assert!(status.success(), "SIGTERM exit: {status:?}");
 
-    let listen = fresh();
-    let mut second = start(&listen);
-    wait_for(&format!("http://{listen}/ready"));
+    let (mut second, listen) = start();
     let nodes = wait_for(&format!("http://{listen}/dev/nodes"));
     assert_eq!(nodes["hub"]["node_id"], hub_id, "same node after a restart");
     assert_eq!(

@@ -213,7 +213,9 @@ async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
         tempfile::tempdir().expect("dir"),
     ];
     let mut hubs = Vec::new();
-    for dir in &dirs {
+    for (i, dir) in dirs.iter().enumerate() {
+        // One treasury per database: the second process runs without one.
+        let treasury = if i == 0 { "true" } else { "false" };
         let ports: [String; 4] = std::array::from_fn(|_| {
             boltworks::dev::free_loopback_addr()
                 .expect("port")
@@ -223,7 +225,7 @@ async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
             &dir.path().join("data"),
             &ports,
             "2",
-            &["--database-url", &url],
+            &["--database-url", &url, "--treasury", treasury],
         );
         let client = common::HubClient::new(format!("http://{}", ports[0]));
         hubs.push((child, client));

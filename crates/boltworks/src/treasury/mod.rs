@@ -152,7 +152,8 @@ impl Treasury {
                 anyhow::ensure!(
                     stored_fingerprint == fingerprint,
                     "the database's treasury was made with another seed ({stored_fingerprint}), \
-                     not {}'s ({fingerprint})",
+                     not {}'s ({fingerprint}): one treasury per database; run further processes \
+                     sharing it with --treasury false",
                     data_dir.join("treasury.seed").display()
                 );
                 let changeset: ChangeSet =
