@@ -6,9 +6,12 @@
 //!   SQLite or (with `--database-url`) PostgreSQL.
 //! - `boltworks bench escrow`: escrow transactions (settx + setinvoice) created per second.
 //! - `boltworks bench gifts`: gifts created per second, and redeem-to-confirmed latency.
+//! - `boltworks bench lsp`: LSPS1 quotes created per second, and the time from a buyer's
+//!   payment to the channel's funding broadcast.
 
 mod escrow_flow;
 mod gifts_flow;
+mod lsp_flow;
 mod notify_delivery;
 mod payments;
 
@@ -53,6 +56,18 @@ pub enum BenchKind {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// LSPS1 quotes created per second, and payment -> channel OPENING.
+    Lsp {
+        /// Quotes to create (timed).
+        #[arg(long, default_value_t = 500)]
+        quotes: usize,
+        /// Orders to pay and open (latency samples).
+        #[arg(long, default_value_t = 10)]
+        opens: usize,
+        /// PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -77,6 +92,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             workers,
         }) => notify_delivery::run(events, database_url, workers).await,
         Some(BenchKind::Escrow { txs, database_url }) => escrow_flow::run(txs, database_url).await,
+        Some(BenchKind::Lsp {
+            quotes,
+            opens,
+            database_url,
+        }) => lsp_flow::run(quotes, opens, database_url).await,
         Some(BenchKind::Gifts {
             gifts,
             redemptions,

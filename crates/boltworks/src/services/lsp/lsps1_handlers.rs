@@ -222,6 +222,8 @@ pub async fn open(
         return Ok(refused(reason, &message));
     }
     let address = address.map(|a| a.to_string());
+    // Subscribed before the worker can act: the funding event wakes the wait below at once.
+    let mut events = state.events.subscribe();
     let taken = set_open_target(
         &state,
         &order.id,
@@ -261,7 +263,12 @@ pub async fn open(
             );
             return Ok((StatusCode::PRECONDITION_FAILED, Json(answer)));
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // A node event (the funding broadcast commits before it is published), or a moment
+        // for failures, which the worker records without one.
+        tokio::select! {
+            _ = events.recv() => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
     }
 }
 
