@@ -249,6 +249,12 @@ pub struct ServeArgs {
     /// database: one treasury per database, with its seed in one data dir).
     #[arg(long, env = "BOLTWORKS_TREASURY", default_value = "true")]
     pub treasury: String,
+    /// LSP: confirmations before an on-chain payment counts.
+    #[arg(long, env = "BOLTWORKS_LSP_ONCHAIN_CONFIRMATIONS", default_value = "1")]
+    pub lsp_onchain_confirmations: String,
+    /// LSP: smallest order total offered an on-chain address, in sats.
+    #[arg(long, env = "BOLTWORKS_LSP_ONCHAIN_MIN_SAT", default_value = "50000")]
+    pub lsp_onchain_min_sat: String,
     /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.
     #[arg(long, env = "BOLTWORKS_LSP_CLOSE_EXPIRED", default_value = "true")]
     pub lsp_close_expired: String,
@@ -343,6 +349,17 @@ fn lsp_config(args: &ServeArgs) -> Result<crate::services::lsp::LspConfig, Confi
         max_open_attempts: u32::try_from(max_open_attempts).unwrap_or(100),
         settle_margin_blocks: 18,
         close_expired: parse_bool("lsp-close-expired", &args.lsp_close_expired)?,
+        onchain_confirmations: u32::try_from(whole_flag(
+            "lsp-onchain-confirmations",
+            &args.lsp_onchain_confirmations,
+            1..=1_000,
+        )?)
+        .unwrap_or(1),
+        onchain_min_sat: whole_flag(
+            "lsp-onchain-min-sat",
+            &args.lsp_onchain_min_sat,
+            330..=2_100_000_000_000_000,
+        )?,
     })
 }
 

@@ -68,7 +68,10 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
 
     let (_, info) = hub.get("/lsp/channels").await;
     assert_eq!(info["version"], "0.0.2");
-    assert_eq!(info["features"], json!(["lnurl_lud2", "local_balance"]));
+    assert_eq!(
+        info["features"],
+        json!(["lnurl_lud2", "local_balance", "refunds", {"name": "onchain_payments", "min_satoshi": 50_000}])
+    );
 
     let created = create(
         hub,
@@ -80,7 +83,12 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     // The Blocktank formula on the LSP side: 1,000,000 sats * 14 days * 0.0001.
     assert_eq!(created["fee_total"], 1_400);
     assert_eq!(created["order_total"], 51_400);
-    assert_eq!(created["btc_address"], Value::Null);
+    assert!(
+        created["btc_address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("bcrt1")),
+        "{created}"
+    );
     assert_eq!(
         created["request"],
         json!({"remote_balance": 1_000_000, "local_balance": 50_000, "channel_expiry": 2, "coupon_code": ""})
@@ -431,7 +439,21 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
     let (status, answer) = hub
         .post(&refund, json!({"onchain_address": "bcrt1q"}))
         .await;
-    assert_eq!(status, 412);
+    assert_eq!(
+        (status.as_u16(), answer),
+        (
+            400,
+            bad("onchain_address is not an address of this network")
+        )
+    );
+    // A valid address, but an unpaid order has nothing to refund.
+    let (_, wallet) = hub
+        .admin_post_json("/admin/treasury/address", json!({"purpose": "a wallet"}))
+        .await;
+    let (status, answer) = hub
+        .post(&refund, json!({"onchain_address": wallet["address"]}))
+        .await;
+    assert_eq!(status, 412, "{answer}");
     assert_eq!(answer["fail_reason"], "UNSUPPORTED");
 
     // The LNURL-channel of an LSPS1 order is the same LUD-02 flow as v0.0.1's.

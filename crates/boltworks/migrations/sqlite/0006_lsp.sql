@@ -19,6 +19,16 @@ CREATE TABLE lsp_orders (
     payment_request TEXT NOT NULL,
     -- none | held | settled | failed_back
     htlc_state TEXT NOT NULL,
+    -- On-chain payment: the order's own treasury address (NULL when not offered), and what had
+    -- confirmed there when the order counted as paid.
+    btc_address TEXT UNIQUE,
+    onchain_paid_sat BIGINT,
+    -- A refund of on-chain money: in_flight (committed before the treasury sends) | paid_out.
+    refund_state TEXT CHECK (refund_state IN ('in_flight', 'paid_out')),
+    refund_to TEXT,
+    refund_amount_sat BIGINT,
+    refund_txid TEXT,
+    refunded_at BIGINT,
     held_msat BIGINT,
     claim_deadline BIGINT,
     -- The buyer's node, once known.

@@ -10,7 +10,7 @@ use bitcoin::Address;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{SendError, Treasury};
+use super::{FeeFrom, SendError, Treasury};
 use crate::app::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::money::Sat;
@@ -164,7 +164,11 @@ async fn send(
         outputs.push((address, Sat(output.amount_sat)));
     }
     let sent = treasury
-        .send(&format!("operator:{}", request.key), &outputs)
+        .send(
+            &format!("operator:{}", request.key),
+            &outputs,
+            FeeFrom::Treasury,
+        )
         .await
         .map_err(|e| match e {
             SendError::InsufficientFunds(_) | SendError::InvalidOutputs(_) => {

@@ -45,6 +45,8 @@ pub struct Receipt {
     pub amount: Sat,
     /// 0 while in the mempool.
     pub confirmations: u32,
+    /// The block that confirmed it.
+    pub height: Option<u32>,
 }
 
 /// The treasury's balance.
@@ -86,6 +88,17 @@ pub struct Sent {
     pub fee: Sat,
     /// Whether the chain source took it.
     pub broadcast: bool,
+    /// What the first output pays (less than asked when it paid the fee).
+    pub first_output: Sat,
+}
+
+/// Who pays a send's network fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeFrom {
+    /// The treasury, on top of the outputs.
+    Treasury,
+    /// The first output: it pays its amount less the fee (a refund of the buyer's own coins).
+    FirstOutput,
 }
 
 struct WalletState {
@@ -106,6 +119,10 @@ pub struct Treasury {
     clock: Clock,
     network: Network,
 }
+
+/// The size of a one-input, two-output P2WPKH transaction, rounded up: the room a send whose
+/// first output pays the fee leaves for it on the first try.
+const TYPICAL_SEND_VBYTES: u64 = 150;
 
 /// The smallest output the treasury sends (P2WPKH dust is 294; P2TR 330).
 pub const MIN_OUTPUT_SAT: u64 = 330;
@@ -371,6 +388,10 @@ impl Treasury {
                     }
                     ChainPosition::Unconfirmed { .. } => 0,
                 },
+                height: match output.chain_position {
+                    ChainPosition::Confirmed { anchor, .. } => Some(anchor.block_id.height),
+                    ChainPosition::Unconfirmed { .. } => None,
+                },
             })
             .collect()
     }
@@ -388,7 +409,12 @@ impl Treasury {
     /// Pays `outputs` in one transaction, at most once per `key`: a key seen before returns its
     /// transaction (rebroadcast if needed) and sends nothing new. The signed transaction is
     /// committed before it is broadcast.
-    pub async fn send(&self, key: &str, outputs: &[(Address, Sat)]) -> Result<Sent, SendError> {
+    pub async fn send(
+        &self,
+        key: &str,
+        outputs: &[(Address, Sat)],
+        fee_from: FeeFrom,
+    ) -> Result<Sent, SendError> {
         if outputs.is_empty() {
             return Err(SendError::InvalidOutputs("no outputs".into()));
         }
@@ -427,17 +453,42 @@ impl Treasury {
         // Under the lock: what another hub process spent since is in the mempool by now.
         self.sync_locked(&mut state).await?;
         let fee_rate = self.rpc.fee_rate(6).await?.unwrap_or(2);
-        let mut builder = state.wallet.build_tx();
-        for (address, amount) in outputs {
-            builder.add_recipient(address.script_pubkey(), bitcoin::Amount::from_sat(amount.0));
-        }
-        builder.fee_rate(FeeRate::from_sat_per_vb(fee_rate).unwrap_or(FeeRate::BROADCAST_MIN));
-        let mut psbt = builder.finish().map_err(|e| match e {
-            bdk_wallet::error::CreateTxError::CoinSelection(e) => {
-                SendError::InsufficientFunds(e.to_string())
+        let fee_rate = FeeRate::from_sat_per_vb(fee_rate).unwrap_or(FeeRate::BROADCAST_MIN);
+        let mut outputs = outputs.to_vec();
+        let mut psbt = if fee_from == FeeFrom::FirstOutput {
+            // First with room for a typical fee, to learn the coins and their fee; then the same
+            // coins (more only if needed) with exactly that fee taken out of the first output.
+            let room = fee_rate
+                .to_sat_per_vb_ceil()
+                .saturating_mul(TYPICAL_SEND_VBYTES);
+            let mut trial = outputs.clone();
+            trial[0].1 = Sat(trial[0].1 .0.saturating_sub(room));
+            if trial[0].1 .0 < MIN_OUTPUT_SAT {
+                return Err(SendError::InvalidOutputs(format!(
+                    "{} is not enough to pay its own network fee",
+                    outputs[0].1
+                )));
             }
-            other => SendError::Wallet(other.to_string()),
-        })?;
+            let first = build(&mut state.wallet, &trial, fee_rate, None)?;
+            let fee = first.fee().map_err(|e| SendError::Wallet(e.to_string()))?;
+            let inputs: Vec<_> = first
+                .unsigned_tx
+                .input
+                .iter()
+                .map(|i| i.previous_output)
+                .collect();
+            let net = outputs[0].1 .0.saturating_sub(fee.to_sat());
+            if net < MIN_OUTPUT_SAT {
+                return Err(SendError::InvalidOutputs(format!(
+                    "{} is not enough to pay its own network fee ({fee})",
+                    outputs[0].1
+                )));
+            }
+            outputs[0].1 = Sat(net);
+            build(&mut state.wallet, &outputs, fee_rate, Some(&inputs))?
+        } else {
+            build(&mut state.wallet, &outputs, fee_rate, None)?
+        };
         let signed = state
             .wallet
             .sign(&mut psbt, SignOptions::default())
@@ -459,6 +510,7 @@ impl Treasury {
             .iter()
             .map(|(a, s)| serde_json::json!({"address": a.to_string(), "amount_sat": s.0}))
             .collect();
+        let first_output = outputs[0].1;
         let record = store::NewSend {
             key,
             txid: &txid.to_string(),
@@ -492,6 +544,33 @@ impl Treasury {
             txid,
             fee,
             broadcast,
+            first_output,
         })
     }
+}
+
+/// Builds (unsigned) a transaction paying `outputs` at `fee_rate`, spending `inputs` (and more
+/// coins only if they do not suffice) when given.
+fn build(
+    wallet: &mut Wallet,
+    outputs: &[(Address, Sat)],
+    fee_rate: FeeRate,
+    inputs: Option<&[bitcoin::OutPoint]>,
+) -> Result<bitcoin::Psbt, SendError> {
+    let mut builder = wallet.build_tx();
+    for (address, amount) in outputs {
+        builder.add_recipient(address.script_pubkey(), bitcoin::Amount::from_sat(amount.0));
+    }
+    builder.fee_rate(fee_rate);
+    if let Some(inputs) = inputs {
+        builder
+            .add_utxos(inputs)
+            .map_err(|e| SendError::Wallet(e.to_string()))?;
+    }
+    builder.finish().map_err(|e| match e {
+        bdk_wallet::error::CreateTxError::CoinSelection(e) => {
+            SendError::InsufficientFunds(e.to_string())
+        }
+        other => SendError::Wallet(other.to_string()),
+    })
 }

@@ -97,21 +97,28 @@ pub async fn send<'c, E: Executor<'c, Database = Any>>(
     executor: E,
     key: &str,
 ) -> Result<Option<Sent>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT txid, fee_sat, broadcast_at FROM treasury_sends WHERE send_key = $1")
-            .bind(key)
-            .fetch_optional(executor)
-            .await?;
+    let row = sqlx::query(
+        "SELECT txid, fee_sat, broadcast_at, outputs FROM treasury_sends WHERE send_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(executor)
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let txid: String = row.try_get("txid")?;
     let fee: i64 = row.try_get("fee_sat")?;
     let broadcast: Option<i64> = row.try_get("broadcast_at")?;
+    let outputs: String = row.try_get("outputs")?;
+    let first_output = serde_json::from_str::<serde_json::Value>(&outputs)
+        .ok()
+        .and_then(|o| o[0]["amount_sat"].as_u64())
+        .unwrap_or(0);
     Ok(Some(Sent {
         txid: txid.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         fee: Sat(u64::try_from(fee).unwrap_or(0)),
         broadcast: broadcast.is_some(),
+        first_output: Sat(first_output),
     }))
 }
 

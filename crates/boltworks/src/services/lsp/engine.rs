@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::model::{fee_sat, LspLimits, OrderState};
 use super::store::{self, Order};
-use super::{held_payment, lease, opening, order_webhook};
+use super::{held_payment, lease, onchain, opening, order_webhook};
 use crate::app::AppState;
 use crate::money::Msat;
 
@@ -28,6 +28,10 @@ pub struct LspConfig {
     pub settle_margin_blocks: u32,
     /// Close channels cooperatively once their lease is over.
     pub close_expired: bool,
+    /// Confirmations before an on-chain payment counts.
+    pub onchain_confirmations: u32,
+    /// Smallest order total offered an on-chain address (sats).
+    pub onchain_min_sat: u64,
 }
 
 /// The LSP's in-process state: its configuration and the signal that wakes its worker.
@@ -112,6 +116,16 @@ pub async fn create_order(
             hash,
         )
         .map_err(|e| QuoteError::Internal(format!("hold invoice: {e}")))?;
+    let btc_address = match &state.treasury {
+        Some(treasury) if total >= state.lsp.config.onchain_min_sat => Some(
+            treasury
+                .new_address(&format!("lsp:{id}"))
+                .await
+                .map_err(|e| QuoteError::Internal(format!("treasury address: {e}")))?
+                .to_string(),
+        ),
+        _ => None,
+    };
     let now = state.clock.now_unix();
     let as_i64 = |n: u64| i64::try_from(n).map_err(|_| QuoteError::Overflow);
     let order = Order {
@@ -128,6 +142,13 @@ pub async fn create_order(
         preimage: hex::encode(preimage),
         payment_request: invoice.to_string(),
         htlc_state: "none".into(),
+        btc_address,
+        onchain_paid_sat: None,
+        refund_state: None,
+        refund_to: None,
+        refund_amount_sat: None,
+        refund_txid: None,
+        refunded_at: None,
         held_msat: None,
         claim_deadline: None,
         node_pubkey: None,
@@ -211,6 +232,8 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
         tx.commit().await?;
         state.notifier.outbox_committed();
     }
+    onchain::count_payments(state, now).await?;
+    onchain::resume_refunds(state).await?;
     for order in store::stalled_opens(&state.store, now).await? {
         opening::stalled(state, &order).await?;
     }

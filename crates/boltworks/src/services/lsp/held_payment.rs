@@ -2,7 +2,8 @@
 //! funding transaction is broadcast, failed back when the order cannot be delivered (expired,
 //! given up), and failed back too when its claim deadline comes within the safety margin while
 //! no open is in progress: the buyer's money then returns by itself, which is the one refund a
-//! Lightning payment needs while on-chain refunds are not built.
+//! Lightning payment needs (on-chain money is refunded from the treasury instead). An order paid
+//! on chain has any Lightning payment on top failed back.
 
 use ldk_node::payment::PaymentStatus;
 
@@ -29,6 +30,10 @@ fn near_deadline(state: &AppState, order: &Order) -> bool {
 /// node with time to spare. A payment the node already failed back (its deadline passed while
 /// the hub was down) ends the order as expired.
 pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<bool, sqlx::Error> {
+    if order.onchain_paid_sat.is_some() {
+        // Paid on chain: a Lightning payment on top of it is failed back by `resolve`.
+        return Ok(true);
+    }
     if order.htlc_state != "held" {
         return Ok(order.htlc_state == "settled");
     }
@@ -75,6 +80,8 @@ pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx:
     };
     let near_deadline = near_deadline(state, order);
     let (settle, expire) = match order.order_state() {
+        // Paid on chain already: a second payment by Lightning goes back.
+        _ if order.onchain_paid_sat.is_some() => (false, false),
         Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
             (true, false)
         }

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use super::model::OrderState;
 use super::store::Order;
 use crate::http::request_fields::has_nul;
+use crate::treasury::Receipt;
 
 /// An error answer of the LSPS1 API.
 #[derive(Debug)]
@@ -135,30 +136,61 @@ pub fn lsps1_order_state(order: &Order) -> &'static str {
     }
 }
 
-/// Whether the buyer's money went back (the held HTLC failed back, or a refund was paid).
+/// Whether the buyer's money went back: the held HTLC failed back (for an order not paid on
+/// chain), or an on-chain refund was sent.
 fn refunded(order: &Order) -> bool {
-    order.htlc_state == "failed_back" || order.order_state() == Some(OrderState::Refunded)
+    (order.htlc_state == "failed_back" && order.onchain_paid_sat.is_none())
+        || order.refund_state.as_deref() == Some("paid_out")
+        || order.order_state() == Some(OrderState::Refunded)
 }
 
-/// The order's LSPS1 `payment.state`.
-pub fn payment_state(order: &Order) -> &'static str {
+/// The order's LSPS1 `payment.state`, with `onchain_sat` received at its address so far.
+pub fn payment_state(order: &Order, onchain_sat: u64) -> &'static str {
     if refunded(order) {
         "REFUNDED"
-    } else if matches!(order.htlc_state.as_str(), "held" | "settled")
-        && order.order_state() != Some(OrderState::Created)
+    } else if order.onchain_paid_sat.is_some()
+        || (matches!(order.htlc_state.as_str(), "held" | "settled")
+            && order.order_state() != Some(OrderState::Created))
     {
         "PAID"
+    } else if onchain_sat > 0 {
+        "UNDER_FUNDED"
     } else {
         "CREATED"
     }
 }
 
-/// Sats received for the order so far.
-pub fn amount_paid(order: &Order) -> i64 {
-    match order.htlc_state.as_str() {
+/// Sats received for the order so far: the held (or settled) Lightning payment and what arrived
+/// at its address (`onchain_sat`).
+pub fn amount_paid(order: &Order, onchain_sat: u64) -> i64 {
+    let lightning = match order.htlc_state.as_str() {
         "held" | "settled" => order.held_msat.unwrap_or(0) / 1_000,
         _ => 0,
+    };
+    lightning.saturating_add(i64::try_from(onchain_sat).unwrap_or(i64::MAX))
+}
+
+/// The sum of what arrived on chain, confirmed or not.
+pub fn received_sat(receipts: &[Receipt]) -> u64 {
+    receipts.iter().map(|r| r.amount.0).sum()
+}
+
+/// LSPS1's `onchain_payments`: null when on-chain payment is not offered.
+fn onchain_payments(order: &Order, receipts: &[Receipt]) -> Value {
+    if order.btc_address.is_none() {
+        return Value::Null;
     }
+    receipts
+        .iter()
+        .map(|r| {
+            json!({
+                "transaction_id": r.txid.to_string(),
+                "out_point": r.vout,
+                "amount": r.amount.0,
+                "zero_conf": r.confirmations == 0,
+            })
+        })
+        .collect()
 }
 
 /// The channel's LSPS1 `state`, once its funding transaction is out.
@@ -213,6 +245,8 @@ pub struct ViewContext<'a> {
     pub lsp_uri: &'a str,
     /// The channel's short channel id, once confirmed.
     pub scid: Option<u64>,
+    /// What the order's address received.
+    pub receipts: &'a [Receipt],
 }
 
 /// The answer to `POST /lsp/channels` (201).
@@ -223,7 +257,7 @@ pub fn created(order: &Order) -> Value {
         "order_total": order.total_sat,
         "order_expiry_ts": order.order_expires_at,
         "ln_invoice": order.payment_request,
-        "btc_address": Value::Null,
+        "btc_address": order.btc_address,
         "request": request_echo(order),
     })
 }
@@ -249,25 +283,26 @@ pub fn order_view(order: &Order, ctx: &ViewContext<'_>) -> Value {
         "state": lsps1_order_state(order),
         "request": request_echo(order),
         "payment": {
-            "state": payment_state(order),
+            "state": payment_state(order, received_sat(ctx.receipts)),
             "order_expiry_ts": order.order_expires_at,
             "fee_total": order.fee_sat,
             "order_total": order.total_sat,
-            "amount_paid": amount_paid(order),
+            "amount_paid": amount_paid(order, received_sat(ctx.receipts)),
             "ln_invoice": order.payment_request,
-            "btc_address": Value::Null,
-            "onchain_payments": Value::Null,
+            "btc_address": order.btc_address,
+            "onchain_payments": onchain_payments(order, ctx.receipts),
         },
         "channel": channel,
     })
 }
 
 /// The flat view's state (the seed's older model).
-fn flat_state(order: &Order) -> &'static str {
+fn flat_state(order: &Order, onchain_sat: u64) -> &'static str {
     if refunded(order) {
         return "REFUNDED";
     }
     match order.order_state() {
+        Some(OrderState::Created) if onchain_sat > 0 => "UNDER_FUNDED",
         Some(OrderState::Created) => "CREATED",
         Some(OrderState::Expired) => "OFFER_EXPIRED",
         Some(OrderState::GiveUp) => "FAILED",
@@ -297,13 +332,13 @@ pub fn flat_view(order: &Order, ctx: &ViewContext<'_>, lnurl: &str) -> Value {
         "scid": ctx.scid.map(scid_text),
         "lsp_connection_info": ctx.lsp_uri,
         "ln_invoice": order.payment_request,
-        "btc_address": Value::Null,
+        "btc_address": order.btc_address,
         "lnurl_channel": lnurl,
-        "amount_paid": amount_paid(order),
+        "amount_paid": amount_paid(order, received_sat(ctx.receipts)),
         "node_connection_info": node_connection(order),
         "channel_open_tx": order.funding_txid,
-        "state": flat_state(order),
-        "onchain_payments": Value::Null,
+        "state": flat_state(order, received_sat(ctx.receipts)),
+        "onchain_payments": onchain_payments(order, ctx.receipts),
     })
 }
 

@@ -12,6 +12,7 @@ use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
 use super::lnurl_channel::{hub_uri, lnurl_channel};
 use super::lsps1_api::{self, payment_state, Lsps1Body, Lsps1Error, ViewContext};
 use super::model::OrderState;
+use super::onchain::{self, RefundOutcome, RefundRefusal};
 use super::store::{self, Order};
 use super::v1_api::parse_node_uri;
 use crate::app::AppState;
@@ -38,21 +39,39 @@ async fn find(state: &AppState, id: &str) -> Result<Order, Lsps1Error> {
         .ok_or(Lsps1Error::NotFound)
 }
 
-fn context<'a>(state: &AppState, order: &Order, lsp_uri: &'a str) -> ViewContext<'a> {
-    let scid = order.user_channel_id.as_ref().and_then(|ucid| {
+fn scid_of(state: &AppState, order: &Order) -> Option<u64> {
+    order.user_channel_id.as_ref().and_then(|ucid| {
         state
             .node
             .channels()
             .into_iter()
             .find(|c| c.user_channel_id.0.to_string() == *ucid)
             .and_then(|c| c.short_channel_id)
-    });
-    ViewContext { lsp_uri, scid }
+    })
 }
 
-fn view(state: &AppState, order: &Order) -> Value {
+async fn view(state: &AppState, order: &Order) -> Value {
     let uri = hub_uri(state);
-    lsps1_api::order_view(order, &context(state, order, &uri))
+    let receipts = onchain::receipts(state, order).await;
+    let ctx = ViewContext {
+        lsp_uri: &uri,
+        scid: scid_of(state, order),
+        receipts: &receipts,
+    };
+    lsps1_api::order_view(order, &ctx)
+}
+
+/// The features that work here: on-chain payments and refunds need the treasury.
+fn features(state: &AppState) -> Value {
+    let mut features = vec![json!("lnurl_lud2"), json!("local_balance")];
+    if state.treasury.is_some() {
+        features.push(json!("refunds"));
+        features.push(json!({
+            "name": "onchain_payments",
+            "min_satoshi": state.lsp.config.onchain_min_sat,
+        }));
+    }
+    Value::Array(features)
 }
 
 /// `GET /lsp/channels`: the API's version, features and (a boltworks extension) its limits.
@@ -61,7 +80,7 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "version": "0.0.2",
         "website": format!("{}/docs", state.public_url),
-        "features": ["lnurl_lud2", "local_balance"],
+        "features": features(&state),
         "limits": {
             "min_channel_satoshi": limits.min_channel_sat,
             "max_channel_satoshi": limits.max_channel_sat,
@@ -149,7 +168,7 @@ pub async fn get(
     PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
     let order = find(&state, id.as_deref().unwrap_or_default()).await?;
-    Ok(Json(view(&state, &order)))
+    Ok(Json(view(&state, &order).await))
 }
 
 /// Why an order cannot take an `/open` now, as the API's `fail_reason` and a message.
@@ -169,7 +188,7 @@ fn open_refusal(order: &Order) -> Option<(&'static str, String)> {
             ),
         )),
         Some(OrderState::Expired) => Some(("PAYMENT_REQUIRED", "the order expired".into())),
-        _ if payment_state(order) != "PAID" => {
+        _ if payment_state(order, 0) != "PAID" => {
             Some(("PAYMENT_REQUIRED", "the order is not paid yet".into()))
         }
         _ => None,
@@ -284,36 +303,77 @@ pub async fn lnurl(
 }
 
 /// `GET /lsp/channels/{id}/refund`. A Lightning payment is a held HTLC, so an order that fails
-/// is refunded by failing it back: that shows as `PAID_OUT`.
+/// is refunded by failing it back (`PAID_OUT`, paid to the payer); on-chain money the hub cannot
+/// deliver a channel for is `AVAILABLE` to refund on chain, then `IN_FLIGHT`, then `PAID_OUT`.
 pub async fn refund_status(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
     let order = find(&state, id.as_deref().unwrap_or_default()).await?;
-    if payment_state(&order) == "REFUNDED" {
-        return Ok(Json(json!({
-            "refund_state": "PAID_OUT",
-            "amounts": Value::Null,
-            "paid_to": Value::Null,
-            "paid_ts": order.updated_at,
-        })));
+    let answer = |refund_state: &str, amounts: Value, paid_to: Value, paid_ts: Value| {
+        Json(json!({
+            "refund_state": refund_state,
+            "amounts": amounts,
+            "paid_to": paid_to,
+            "paid_ts": paid_ts,
+        }))
+    };
+    match order.refund_state.as_deref() {
+        Some("paid_out") => {
+            return Ok(answer(
+                "PAID_OUT",
+                json!({"lightning": Value::Null, "onchain": order.refund_amount_sat}),
+                json!(order.refund_to),
+                json!(order.refunded_at),
+            ))
+        }
+        Some(_) => {
+            return Ok(answer(
+                "IN_FLIGHT",
+                json!({"lightning": Value::Null, "onchain": order.refund_amount_sat}),
+                json!(order.refund_to),
+                Value::Null,
+            ))
+        }
+        None => {}
     }
-    Ok(Json(json!({
-        "refund_state": REFUND_UNSUPPORTED,
-        "amounts": Value::Null,
-        "paid_to": Value::Null,
-        "paid_ts": Value::Null,
-    })))
+    let receipts = onchain::receipts(&state, &order).await;
+    let depth = state.lsp.config.onchain_confirmations;
+    let refundable = onchain::refundable_sat(&order, &receipts, depth);
+    if refundable > 0 {
+        return Ok(answer(
+            "AVAILABLE",
+            json!({"lightning": Value::Null, "onchain": refundable}),
+            Value::Null,
+            Value::Null,
+        ));
+    }
+    if payment_state(&order, 0) == "REFUNDED" {
+        return Ok(answer(
+            "PAID_OUT",
+            Value::Null,
+            Value::Null,
+            json!(order.updated_at),
+        ));
+    }
+    Ok(answer(
+        REFUND_UNSUPPORTED,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ))
 }
 
 /// `POST /lsp/channels/{id}/refund` with exactly one of `lightning_invoice` or
-/// `onchain_address`. Refunds of Lightning payments happen by themselves (the held HTLC is
-/// failed back), so this always answers 412 with why.
+/// `onchain_address`: refunds the order's refundable on-chain money to the address, exactly once
+/// (racing requests: one pays, the others are told it is refunded). Lightning payments go back
+/// by themselves, so an invoice is refused.
 pub async fn refund(
     State(state): State<AppState>,
     PathId(id): PathId,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
+    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
     let invoice = body.text("lightning_invoice")?;
     let address = body.text("onchain_address")?;
     if invoice.is_some() == address.is_some() {
@@ -321,20 +381,59 @@ pub async fn refund(
             "give exactly one of lightning_invoice or onchain_address",
         ));
     }
-    let order = find(&state, id.as_deref().unwrap_or_default()).await?;
-    let (reason, message) = if payment_state(&order) == "REFUNDED" {
-        (
+    let refused = |reason: &str, message: &str| {
+        let answer = json!({"success": false, "message": message, "fail_reason": reason});
+        Ok((StatusCode::PRECONDITION_FAILED, Json(answer)))
+    };
+    let Some(address) = address else {
+        if payment_state(&order, 0) == "REFUNDED" {
+            return refused(
+                "REJECTED_BY_LSP",
+                "the payment already went back to the payer: its held HTLC was failed back",
+            );
+        }
+        return refused(
+            REFUND_UNSUPPORTED,
+            "Lightning refunds are not made by invoice: a Lightning payment is held until the channel opens and goes back by itself if it does not",
+        );
+    };
+    match onchain::refund(&state, &order, address).await? {
+        Ok(RefundOutcome::Sent { txid, amount }) => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "success": true,
+                "message": format!("refunded {amount} sat in transaction {txid}"),
+                "fail_reason": Value::Null,
+            })),
+        )),
+        Ok(RefundOutcome::Pending) => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "success": true,
+                "message": "the refund is committed and will be sent shortly",
+                "fail_reason": Value::Null,
+            })),
+        )),
+        Err(RefundRefusal::BadAddress) => Err(Lsps1Error::bad(
+            "onchain_address is not an address of this network",
+        )),
+        Err(RefundRefusal::Unsupported) => refused(
+            REFUND_UNSUPPORTED,
+            "on-chain refunds need the hub's treasury, which this hub does not run",
+        ),
+        Err(RefundRefusal::AlreadyRefunded) => refused(
+            "REJECTED_BY_LSP",
+            "the order was refunded already (or a refund of it is in flight)",
+        ),
+        Err(RefundRefusal::NothingToRefund) if payment_state(&order, 0) == "REFUNDED" => refused(
             "REJECTED_BY_LSP",
             "the payment already went back to the payer: its held HTLC was failed back",
-        )
-    } else {
-        (
+        ),
+        Err(RefundRefusal::NothingToRefund) => refused(
             REFUND_UNSUPPORTED,
-            "nothing to refund: a Lightning payment is held until the channel opens and goes back by itself if it does not",
-        )
-    };
-    let answer = json!({"success": false, "message": message, "fail_reason": reason});
-    Ok((StatusCode::PRECONDITION_FAILED, Json(answer)))
+            "nothing to refund: the order is still to be delivered, or received nothing on chain",
+        ),
+    }
 }
 
 /// The query of the flat view.
@@ -354,9 +453,15 @@ pub async fn flat(
         .ok_or_else(|| Lsps1Error::bad("id is required"))?;
     let order = find(&state, &id).await?;
     let uri = hub_uri(&state);
+    let receipts = onchain::receipts(&state, &order).await;
+    let ctx = ViewContext {
+        lsp_uri: &uri,
+        scid: scid_of(&state, &order),
+        receipts: &receipts,
+    };
     Ok(Json(lsps1_api::flat_view(
         &order,
-        &context(&state, &order, &uri),
+        &ctx,
         &lnurl_channel(&state, &order.id),
     )))
 }

@@ -4,8 +4,8 @@
 //! channel's funding transaction is broadcast, and failed back (a refund) if the order expires or
 //! gives up. Every state change can be POSTed to the order's webhook (`order_webhook`).
 //!
-//! Not yet: on-chain payment (`btc_address` is null until the treasury exists), refunds after a
-//! settled payment.
+//! Orders can also be paid on chain, to an address of the hub's treasury (`onchain`); money the
+//! hub cannot deliver a channel for is refunded from it, once.
 
 mod effects;
 pub mod engine;
@@ -15,6 +15,7 @@ mod lnurl_channel;
 mod lsps1_api;
 mod lsps1_handlers;
 pub mod model;
+mod onchain;
 mod opening;
 mod order_webhook;
 mod store;

@@ -41,7 +41,8 @@ pub async fn state_changed(
         "state": order.state,
         "state_name": name,
         "lsps1_state": lsps1_order_state(&order),
-        "payment_state": payment_state(&order),
+        // (UNDER_FUNDED is not announced: partial on-chain payments change no state.)
+        "payment_state": payment_state(&order, 0),
         "updated_at": order.updated_at,
     });
     let event = WebhookEvent {

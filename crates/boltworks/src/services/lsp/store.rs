@@ -36,6 +36,20 @@ pub struct Order {
     pub payment_request: String,
     /// `none`, `held`, `settled` or `failed_back`.
     pub htlc_state: String,
+    /// The order's treasury address, when on-chain payment is offered.
+    pub btc_address: Option<String>,
+    /// What had confirmed at `btc_address` when the order counted as paid.
+    pub onchain_paid_sat: Option<i64>,
+    /// `in_flight` or `paid_out` once an on-chain refund was asked for.
+    pub refund_state: Option<String>,
+    /// Where the refund goes.
+    pub refund_to: Option<String>,
+    /// How much it pays.
+    pub refund_amount_sat: Option<i64>,
+    /// Its transaction.
+    pub refund_txid: Option<String>,
+    /// When it was sent.
+    pub refunded_at: Option<i64>,
     /// What the held HTLCs add up to.
     pub held_msat: Option<i64>,
     /// Block height by which the held payment must be claimed or failed.
@@ -81,7 +95,7 @@ pub struct Order {
     pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
+const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -99,6 +113,13 @@ impl Order {
             preimage: row.try_get("preimage")?,
             payment_request: row.try_get("payment_request")?,
             htlc_state: row.try_get("htlc_state")?,
+            btc_address: row.try_get("btc_address")?,
+            onchain_paid_sat: row.try_get("onchain_paid_sat")?,
+            refund_state: row.try_get("refund_state")?,
+            refund_to: row.try_get("refund_to")?,
+            refund_amount_sat: row.try_get("refund_amount_sat")?,
+            refund_txid: row.try_get("refund_txid")?,
+            refunded_at: row.try_get("refunded_at")?,
             held_msat: row.try_get("held_msat")?,
             claim_deadline: row.try_get("claim_deadline")?,
             node_pubkey: row.try_get("node_pubkey")?,
@@ -132,7 +153,7 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)"
     ))
     .bind(&order.id)
     .bind(&order.api)
@@ -147,6 +168,13 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(&order.preimage)
     .bind(&order.payment_request)
     .bind(&order.htlc_state)
+    .bind(&order.btc_address)
+    .bind(order.onchain_paid_sat)
+    .bind(&order.refund_state)
+    .bind(&order.refund_to)
+    .bind(order.refund_amount_sat)
+    .bind(&order.refund_txid)
+    .bind(order.refunded_at)
     .bind(order.held_msat)
     .bind(order.claim_deadline)
     .bind(&order.node_pubkey)
@@ -584,4 +612,88 @@ pub async fn mark_closing(
     .execute(conn)
     .await?;
     Ok(moved.rows_affected() == 1)
+}
+
+/// Unpaid orders with a treasury address (the worker looks at what those received).
+pub async fn awaiting_onchain(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(
+        store,
+        "state = 0 AND btc_address IS NOT NULL AND order_expires_at > $1",
+        now,
+    )
+    .await
+}
+
+/// An unpaid order counts as paid on chain with `paid_sat` confirmed, and has until
+/// `finalise_by` at least to be given its node.
+pub async fn record_paid_onchain(
+    conn: &mut AnyConnection,
+    id: &str,
+    paid_sat: i64,
+    now: i64,
+    finalise_by: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET state = 100, onchain_paid_sat = $1, updated_at = $2,
+            order_expires_at = CASE WHEN order_expires_at < $3 THEN $3 ELSE order_expires_at END
+         WHERE id = $4 AND state = 0 AND order_expires_at > $2 AND $1 >= total_sat",
+    )
+    .bind(paid_sat)
+    .bind(now)
+    .bind(finalise_by)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Claims the order's one refund: `in_flight` to `to` for `amount_sat`, committed before the
+/// treasury sends. Whether this call claimed it (of any number of racing requests, one does).
+pub async fn claim_refund(
+    conn: &mut AnyConnection,
+    id: &str,
+    to: &str,
+    amount_sat: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "UPDATE lsp_orders SET refund_state = 'in_flight', refund_to = $1, refund_amount_sat = $2,
+            updated_at = $3
+         WHERE id = $4 AND refund_state IS NULL",
+    )
+    .bind(to)
+    .bind(amount_sat)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// The refund's transaction, paying `paid_sat` (the refund less its network fee), was committed
+/// by the treasury: `paid_out`.
+pub async fn record_refund_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    txid: &str,
+    paid_sat: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE lsp_orders SET refund_state = 'paid_out', refund_txid = $1, refunded_at = $2,
+            updated_at = $2, refund_amount_sat = $4
+         WHERE id = $3 AND refund_state = 'in_flight'",
+    )
+    .bind(txid)
+    .bind(now)
+    .bind(id)
+    .bind(paid_sat)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Refunds claimed but not recorded as sent (the hub stopped in between).
+pub async fn refunds_in_flight(store: &Store) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(store, "refund_state = 'in_flight' AND $1 = $1", 0).await
 }

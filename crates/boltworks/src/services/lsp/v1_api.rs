@@ -8,9 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+use super::lsps1_api::amount_paid;
 use super::model::OrderState;
 use super::store::Order;
 use crate::http::request_fields::{self, FieldsRejection};
+use crate::treasury::Receipt;
 
 /// An error answer of the v0.0.1 API.
 #[derive(Debug)]
@@ -137,6 +139,8 @@ pub struct OrderContext<'a> {
     pub callback: &'a str,
     /// Live balances of the order's channel: (LSP side, buyer side), sats.
     pub live_balances: Option<(u64, u64)>,
+    /// What the order's address received.
+    pub receipts: &'a [Receipt],
 }
 
 /// The answer to `/channel/buy`: the seven keys of the original.
@@ -145,7 +149,7 @@ pub fn quote(order: &Order, lnurl: &str) -> Value {
         "order_id": order.id,
         "ln_invoice": order.payment_request,
         "total_amount": order.total_sat,
-        "btc_address": Value::Null,
+        "btc_address": order.btc_address,
         "lnurl_channel": lnurl,
         "price": order.fee_sat,
         "order_expiry": ms(order.order_expires_at),
@@ -154,10 +158,23 @@ pub fn quote(order: &Order, lnurl: &str) -> Value {
 
 /// The answer to `/channel/order`.
 pub fn order_view(order: &Order, ctx: &OrderContext<'_>) -> Value {
-    let received = match order.htlc_state.as_str() {
-        "held" | "settled" => order.held_msat.unwrap_or(0) / 1_000,
-        _ => 0,
-    };
+    let onchain: u64 = ctx.receipts.iter().map(|r| r.amount.0).sum();
+    let received = amount_paid(order, onchain);
+    let onchain_payments: Vec<Value> = ctx
+        .receipts
+        .iter()
+        .map(|r| {
+            json!({
+                "height": r.height,
+                "hash": r.txid.to_string(),
+                "to": order.btc_address,
+                "amount_base": r.amount.0,
+                "fee_base": Value::Null,
+                "zero_conf": false,
+                "confirmed": r.confirmations > 0,
+            })
+        })
+        .collect();
     let lnurl =
         json!({"uri": ctx.uri, "callback": ctx.callback, "k1": order.id, "tag": "channelRequest"});
     let mut view = json!({
@@ -170,12 +187,12 @@ pub fn order_view(order: &Order, ctx: &OrderContext<'_>) -> Value {
         "order_expiry": ms(order.order_expires_at),
         "total_amount": order.total_sat,
         "price": order.fee_sat,
-        "btc_address": Value::Null,
+        "btc_address": order.btc_address,
         "created_at": order.created_at_ms,
         "amount_received": received,
         "state": order.state,
         "purchase_invoice": order.payment_request,
-        "onchain_payments": [],
+        "onchain_payments": onchain_payments,
         "renewals": [],
         "current_channel_info": ctx.live_balances.map(|(lsp, client)| json!({"local_balance": lsp, "remote_balance": client})),
         "lnurl_decoded": {"uri": ctx.uri, "k1": order.id, "tag": "channelRequest"},

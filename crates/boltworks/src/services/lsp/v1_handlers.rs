@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
 use super::lnurl_channel::{hub_uri, lnurl_callback, lnurl_channel};
 use super::model::OrderState;
+use super::onchain;
 use super::store::{self, Order};
 use super::v1_api::{self, parse_node_uri, OrderContext, V1Error, V1Input};
 use crate::app::AppState;
@@ -193,12 +194,8 @@ pub async fn manual_finalise(
     Ok(Json(json!({"order_id": order_id, "node_uri": pubkey})))
 }
 
-fn context_for<'a>(
-    state: &AppState,
-    order: &Order,
-    strings: &'a (String, String, String, String),
-) -> OrderContext<'a> {
-    let live_balances = order.user_channel_id.as_ref().and_then(|ucid| {
+fn live_balances(state: &AppState, order: &Order) -> Option<(u64, u64)> {
+    order.user_channel_id.as_ref().and_then(|ucid| {
         state
             .node
             .channels()
@@ -210,14 +207,7 @@ fn context_for<'a>(
                     c.inbound_capacity_msat / 1_000,
                 )
             })
-    });
-    OrderContext {
-        product_id: &strings.0,
-        lnurl: &strings.1,
-        uri: &strings.2,
-        callback: &strings.3,
-        live_balances,
-    }
+    })
 }
 
 /// `GET /channel/order?order_id=ID[,ID...]`: one order, or several (fewer than 50) as an array.
@@ -231,18 +221,20 @@ pub async fn order(State(state): State<AppState>, input: V1Input) -> Result<Json
         return Err(V1Error::Refused("Too many order ids"));
     }
     let mut views = Vec::new();
+    let (product, uri, callback) = (product_id(&state), hub_uri(&state), lnurl_callback(&state));
     for id in &ids {
         if let Some(order) = find(&state, id).await? {
-            let strings = (
-                product_id(&state),
-                lnurl_channel(&state, &order.id),
-                hub_uri(&state),
-                lnurl_callback(&state),
-            );
-            views.push(v1_api::order_view(
-                &order,
-                &context_for(&state, &order, &strings),
-            ));
+            let lnurl = lnurl_channel(&state, &order.id);
+            let receipts = onchain::receipts(&state, &order).await;
+            let ctx = OrderContext {
+                product_id: &product,
+                lnurl: &lnurl,
+                uri: &uri,
+                callback: &callback,
+                live_balances: live_balances(&state, &order),
+                receipts: &receipts,
+            };
+            views.push(v1_api::order_view(&order, &ctx));
         }
     }
     match (ids.len(), views.len()) {

@@ -1,0 +1,210 @@
+//! On-chain payment of channel orders through the treasury: each order (when its total is at
+//! least `--lsp-onchain-min-sat`) has its own treasury address; what confirms there (at
+//! `--lsp-onchain-confirmations`) adds up, and the order counts as paid once it covers the total.
+//! Money the hub cannot deliver a channel for (the order expired or gave up, or more arrived than
+//! the order needed) is refundable on chain, exactly once: the refund is claimed in the database
+//! (`in_flight`) before the treasury sends, and the treasury sends at most once per key.
+
+use bitcoin::Address;
+
+use super::model::OrderState;
+use super::order_webhook;
+use super::store::{self, Order};
+use crate::app::AppState;
+use crate::money::Sat;
+use crate::treasury::{FeeFrom, Receipt, SendError, Treasury, MIN_OUTPUT_SAT};
+
+/// The order's treasury address, parsed.
+fn address_of(order: &Order, treasury: &Treasury) -> Option<Address> {
+    crate::treasury::admin_api::parse_address(order.btc_address.as_deref()?, treasury)
+}
+
+/// What the order's address received (empty without on-chain payment).
+pub(super) async fn receipts(state: &AppState, order: &Order) -> Vec<Receipt> {
+    match (&state.treasury, order.btc_address.as_deref()) {
+        (Some(treasury), Some(_)) => match address_of(order, treasury) {
+            Some(address) => treasury.received(&address).await,
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The sum of `receipts` with at least `depth` confirmations.
+pub(super) fn confirmed_sat(receipts: &[Receipt], depth: u32) -> u64 {
+    receipts
+        .iter()
+        .filter(|r| r.confirmations >= depth)
+        .map(|r| r.amount.0)
+        .sum()
+}
+
+/// What is refundable on chain now: everything confirmed for an order that will not be delivered;
+/// what confirmed beyond the order's needs for one that was; nothing while it is still to be
+/// delivered or once refunded.
+pub(super) fn refundable_sat(order: &Order, receipts: &[Receipt], depth: u32) -> u64 {
+    if order.refund_state.is_some() {
+        return 0;
+    }
+    let confirmed = confirmed_sat(receipts, depth);
+    let used = u64::try_from(order.total_sat).unwrap_or(u64::MAX);
+    let amount = match order.order_state() {
+        Some(OrderState::GiveUp | OrderState::Expired) => confirmed,
+        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
+            if order.onchain_paid_sat.is_some() {
+                confirmed.saturating_sub(used)
+            } else {
+                confirmed
+            }
+        }
+        _ => 0,
+    };
+    if amount < MIN_OUTPUT_SAT {
+        0
+    } else {
+        amount
+    }
+}
+
+/// Counts what confirmed at each unpaid order's address; an order whose total is covered becomes
+/// paid.
+pub(super) async fn count_payments(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
+    let Some(treasury) = &state.treasury else {
+        return Ok(());
+    };
+    let depth = state.lsp.config.onchain_confirmations;
+    for order in store::awaiting_onchain(&state.store, now).await? {
+        let Some(address) = address_of(&order, treasury) else {
+            continue;
+        };
+        let confirmed = confirmed_sat(&treasury.received(&address).await, depth);
+        if confirmed < u64::try_from(order.total_sat).unwrap_or(u64::MAX) {
+            continue;
+        }
+        let grace = i64::try_from(state.lsp.config.limits.order_expiry_secs).unwrap_or(i64::MAX);
+        let paid = i64::try_from(confirmed).unwrap_or(i64::MAX);
+        let mut tx = state.store.pool().begin().await?;
+        if store::record_paid_onchain(&mut tx, &order.id, paid, now, now.saturating_add(grace))
+            .await?
+        {
+            order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
+            tracing::info!(order_id = %order.id, paid_sat = confirmed, "channel order paid on chain");
+        }
+        tx.commit().await?;
+        state.notifier.outbox_committed();
+        state.lsp.wake();
+    }
+    Ok(())
+}
+
+/// Why a refund was not made.
+#[derive(Debug)]
+pub(super) enum RefundRefusal {
+    /// No treasury here.
+    Unsupported,
+    /// Nothing is refundable (yet, or any more).
+    NothingToRefund,
+    /// A refund was already claimed (by this request's rival, or before).
+    AlreadyRefunded,
+    /// The address is not one of this network.
+    BadAddress,
+}
+
+/// What a refund request did.
+pub(super) enum RefundOutcome {
+    /// Sent (or, if the treasury could not broadcast yet, committed and retried by the worker).
+    Sent {
+        /// The refund transaction.
+        txid: String,
+        /// What it pays.
+        amount: u64,
+    },
+    /// Claimed, but the treasury failed before committing a transaction; the worker retries.
+    Pending,
+}
+
+/// Refunds the order's refundable on-chain money to `to`, once.
+pub(super) async fn refund(
+    state: &AppState,
+    order: &Order,
+    to: &str,
+) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
+    let Some(treasury) = &state.treasury else {
+        return Ok(Err(RefundRefusal::Unsupported));
+    };
+    let Some(address) = crate::treasury::admin_api::parse_address(to, treasury) else {
+        return Ok(Err(RefundRefusal::BadAddress));
+    };
+    if order.refund_state.is_some() {
+        return Ok(Err(RefundRefusal::AlreadyRefunded));
+    }
+    let depth = state.lsp.config.onchain_confirmations;
+    let amount = refundable_sat(order, &receipts(state, order).await, depth);
+    if amount == 0 {
+        return Ok(Err(RefundRefusal::NothingToRefund));
+    }
+    let now = state.clock.now_unix();
+    let mut tx = state.store.pool().begin().await?;
+    let stored = i64::try_from(amount).unwrap_or(i64::MAX);
+    if !store::claim_refund(&mut tx, &order.id, &address.to_string(), stored, now).await? {
+        return Ok(Err(RefundRefusal::AlreadyRefunded));
+    }
+    tx.commit().await?;
+    tracing::info!(order_id = %order.id, amount, to = %address, "channel order refund claimed");
+    Ok(Ok(send_refund(state, &order.id, &address, amount).await?))
+}
+
+/// Sends a claimed refund (idempotent: the treasury sends once per order) and records it.
+async fn send_refund(
+    state: &AppState,
+    order_id: &str,
+    address: &Address,
+    amount: u64,
+) -> Result<RefundOutcome, sqlx::Error> {
+    let Some(treasury) = &state.treasury else {
+        return Ok(RefundOutcome::Pending);
+    };
+    let key = format!("lsp-refund:{order_id}");
+    // The buyer's coins go back less the network fee of sending them.
+    let outputs = [(address.clone(), Sat(amount))];
+    match treasury.send(&key, &outputs, FeeFrom::FirstOutput).await {
+        Ok(sent) => {
+            let amount = sent.first_output.0;
+            let txid = sent.txid.to_string();
+            let mut tx = state.store.pool().begin().await?;
+            let paid = i64::try_from(amount).unwrap_or(i64::MAX);
+            let now = state.clock.now_unix();
+            if store::record_refund_sent(&mut tx, order_id, &txid, paid, now).await? {
+                order_webhook::state_changed(&mut tx, &state.clock, order_id).await?;
+            }
+            tx.commit().await?;
+            state.notifier.outbox_committed();
+            tracing::info!(%order_id, %txid, amount, "channel order refunded on chain");
+            Ok(RefundOutcome::Sent { txid, amount })
+        }
+        Err(SendError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(%order_id, error = %e, "channel order refund not sent yet; retrying");
+            Ok(RefundOutcome::Pending)
+        }
+    }
+}
+
+/// Sends the refunds that were claimed but not recorded as sent (a crash, or a treasury that
+/// could not pay at the time).
+pub(super) async fn resume_refunds(state: &AppState) -> Result<(), sqlx::Error> {
+    let Some(treasury) = &state.treasury else {
+        return Ok(());
+    };
+    for order in store::refunds_in_flight(&state.store).await? {
+        let (Some(to), Some(amount)) = (order.refund_to.as_deref(), order.refund_amount_sat) else {
+            continue;
+        };
+        let Some(address) = crate::treasury::admin_api::parse_address(to, treasury) else {
+            continue;
+        };
+        let amount = u64::try_from(amount).unwrap_or(0);
+        send_refund(state, &order.id, &address, amount).await?;
+    }
+    Ok(())
+}

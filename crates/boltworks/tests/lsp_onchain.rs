@@ -1,0 +1,267 @@
+//! Channel orders paid on chain, to the order's own treasury address: two partial payments add
+//! up (under-funded after the first, paid once the second confirms), the channel comes by
+//! LNURL-channel, a Lightning payment on top is failed back; an on-chain-paid order that cannot
+//! open is refunded exactly once, however many refund requests race.
+
+mod common;
+
+use common::{eventually, HubClient, StackOptions, TestStack};
+use serde_json::{json, Value};
+
+async fn stack(extra: &[&str]) -> TestStack {
+    TestStack::start(StackOptions {
+        demo_nodes: true,
+        extra_flags: extra.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    })
+    .await
+}
+
+async fn fund(hub: &HubClient, address: &str, amount_sat: u64) -> String {
+    let (status, answer) = hub
+        .post(
+            "/dev/fund",
+            json!({"address": address, "amount_sat": amount_sat}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["txid"].as_str().expect("txid").to_string()
+}
+
+async fn v1_order(hub: &HubClient, id: &str) -> Value {
+    hub.get(&format!("/lsp/v1/channel/order?order_id={id}"))
+        .await
+        .1
+}
+
+async fn lsps1_order(hub: &HubClient, id: &str) -> Value {
+    hub.get(&format!("/lsp/channels/{id}")).await.1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
+    let stack = stack(&[]).await;
+    let hub = &stack.hub;
+    let (_, info) = hub.get("/lsp/v1/node/info").await;
+    let product = info["services"][0]["product_id"].as_str().expect("product");
+    let (_, quote) = hub
+        .post(
+            "/lsp/v1/channel/buy",
+            json!({"product_id": product, "local_balance": 1_000_000, "remote_balance": 60_000, "channel_expiry": 1}),
+        )
+        .await;
+    let id = quote["order_id"].as_str().expect("id").to_string();
+    // 1,000,000 sats * 7 days * 0.0001 = 700, below the 1,092-sat floor.
+    assert_eq!(quote["total_amount"], 61_092);
+    let address = quote["btc_address"]
+        .as_str()
+        .expect("an address")
+        .to_string();
+    assert!(address.starts_with("bcrt1"), "{address}");
+
+    let first = fund(hub, &address, 30_000).await;
+    hub.mine(1).await;
+    let partial = eventually("the first payment", || async {
+        let order = v1_order(hub, &id).await;
+        (order["amount_received"] == 30_000).then_some(order)
+    })
+    .await;
+    assert_eq!(partial["state"], 0, "under-funded: {partial}");
+    let payments = partial["onchain_payments"].as_array().expect("list");
+    assert_eq!(payments.len(), 1);
+    assert_eq!(payments[0]["hash"], first.as_str());
+    assert_eq!(payments[0]["amount_base"], 30_000);
+    assert_eq!(payments[0]["confirmed"], true);
+    assert_eq!(payments[0]["to"], address.as_str());
+    // The same order seen through LSPS1.
+    let lsps1 = lsps1_order(hub, &id).await;
+    assert_eq!(lsps1["payment"]["state"], "UNDER_FUNDED", "{lsps1}");
+    assert_eq!(lsps1["state"], "AWAITING_PAYMENT");
+
+    fund(hub, &address, 31_092).await;
+    let unconfirmed = eventually("the second payment in the mempool", || async {
+        let order = v1_order(hub, &id).await;
+        (order["onchain_payments"].as_array().map(Vec::len) == Some(2)).then_some(order)
+    })
+    .await;
+    assert_eq!(unconfirmed["state"], 0, "not paid before it confirms");
+    hub.mine(1).await;
+    eventually("paid", || async {
+        (v1_order(hub, &id).await["state"] == 100).then_some(())
+    })
+    .await;
+    assert_eq!(lsps1_order(hub, &id).await["payment"]["state"], "PAID");
+
+    // Paid twice (alice pays the invoice too): the Lightning payment goes back.
+    let hash = hub
+        .pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
+        .await
+        .expect("pay");
+    hub.wait_payment("alice", &hash, "failed").await;
+
+    // An LNURL-channel wallet: decode, GET the request, (connected already), call back.
+    let (_, data) =
+        bech32::decode(quote["lnurl_channel"].as_str().expect("lnurl")).expect("bech32");
+    let url = String::from_utf8(data).expect("url");
+    let request: Value = reqwest::get(&url)
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(request["tag"], "channelRequest", "{request}");
+    let alice = hub.nodes().await.alice.node_id;
+    let callback = request["callback"].as_str().expect("callback");
+    let done: Value = reqwest::get(format!("{callback}?k1={id}&remoteid={alice}"))
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(done, json!({"status": "OK"}));
+    eventually("opening", || async {
+        (v1_order(hub, &id).await["state"] == 300).then_some(())
+    })
+    .await;
+    hub.mine(6).await;
+    eventually("open", || async {
+        (v1_order(hub, &id).await["state"] == 500).then_some(())
+    })
+    .await;
+    let channel = hub
+        .nodes()
+        .await
+        .alice
+        .channels
+        .into_iter()
+        .find(|c| c.capacity_sat == 1_060_000)
+        .expect("alice's new channel");
+    assert!(
+        channel.remote_msat >= 980_000_000,
+        "the sold liquidity: {channel:?}"
+    );
+    // Nothing to refund: the money bought the channel.
+    let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+    assert_eq!(refund["refund_state"], "UNSUPPORTED", "{refund}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
+    let stack = stack(&["--lsp-open-attempts", "1"]).await;
+    let hub = &stack.hub;
+    let (_, info) = hub.get("/lsp/channels").await;
+    assert!(
+        info["features"]
+            .as_array()
+            .expect("features")
+            .contains(&json!({"name": "onchain_payments", "min_satoshi": 50_000})),
+        "{info}"
+    );
+    let (status, created) = hub
+        .post(
+            "/lsp/channels",
+            json!({"remote_balance": 100_000, "local_balance": 60_000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["order_total"], 61_092);
+    let address = created["btc_address"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    fund(hub, &address, 61_092).await;
+    hub.mine(1).await;
+    let paid = eventually("paid on chain", || async {
+        let order = lsps1_order(hub, &id).await;
+        (order["payment"]["state"] == "PAID").then_some(order)
+    })
+    .await;
+    assert_eq!(paid["payment"]["amount_paid"], 61_092);
+    assert_eq!(paid["payment"]["onchain_payments"][0]["zero_conf"], false);
+
+    let key = {
+        use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+        let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
+        PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
+    };
+    let nobody = boltworks::dev::free_loopback_addr().expect("port");
+    let (status, failed) = hub
+        .post(
+            &format!("/lsp/channels/{id}/open"),
+            json!({"announce_channel": false, "node_connection_string": format!("{key}@{nobody}")}),
+        )
+        .await;
+    assert_eq!(status, 412, "{failed}");
+    assert_eq!(failed["fail_reason"], "PEERING_FAILED");
+    let (_, available) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+    assert_eq!(available["refund_state"], "AVAILABLE", "{available}");
+    assert_eq!(available["amounts"]["onchain"], 61_092);
+
+    let (_, target) = hub
+        .admin_post_json(
+            "/admin/treasury/address",
+            json!({"purpose": "the buyer's wallet"}),
+        )
+        .await;
+    let refund_to = target["address"].as_str().expect("address").to_string();
+    let (status, refused) = hub
+        .post(
+            &format!("/lsp/channels/{id}/refund"),
+            json!({"onchain_address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let requests = (0..10).map(|_| {
+        let hub = hub.clone();
+        let (id, refund_to) = (id.clone(), refund_to.clone());
+        tokio::spawn(async move {
+            hub.post(
+                &format!("/lsp/channels/{id}/refund"),
+                json!({"onchain_address": refund_to}),
+            )
+            .await
+        })
+    });
+    let mut paid_out = 0;
+    for request in requests {
+        let (status, answer) = request.await.expect("task");
+        if answer["success"] == true {
+            assert_eq!(status, 200);
+            paid_out += 1;
+        } else {
+            assert_eq!(status, 412, "{answer}");
+            assert_eq!(answer["fail_reason"], "REJECTED_BY_LSP", "{answer}");
+        }
+    }
+    assert_eq!(paid_out, 1, "one refund");
+    hub.mine(1).await;
+    let received = eventually("the refund on chain", || async {
+        let (_, answer) = hub
+            .admin_get(&format!("/admin/treasury/received?address={refund_to}"))
+            .await;
+        let list = answer["received"].as_array().cloned().unwrap_or_default();
+        (list.len() == 1 && list[0]["confirmations"] == 1).then_some(list)
+    })
+    .await;
+    // The buyer's coins come back less the network fee of sending them.
+    let refunded = received[0]["amount_sat"].as_u64().expect("amount");
+    assert!((60_000..61_092).contains(&refunded), "{refunded}");
+    let (_, done) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+    assert_eq!(done["refund_state"], "PAID_OUT", "{done}");
+    assert_eq!(done["amounts"]["onchain"], refunded);
+    assert_eq!(done["paid_to"], refund_to.as_str());
+    assert_eq!(lsps1_order(hub, &id).await["payment"]["state"], "REFUNDED");
+    let (status, again) = hub
+        .post(
+            &format!("/lsp/channels/{id}/refund"),
+            json!({"onchain_address": refund_to}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), &again["fail_reason"]),
+        (412, &json!("REJECTED_BY_LSP"))
+    );
+    stack.stop().await;
+}
