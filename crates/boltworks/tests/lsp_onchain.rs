@@ -265,3 +265,78 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
+    let stack = stack(&[]).await;
+    let hub = &stack.hub;
+    // Move nearly all of the node's coins to the treasury.
+    let (_, treasury) = hub
+        .admin_post_json("/admin/treasury/address", json!({"purpose": "float"}))
+        .await;
+    let (status, moved) = hub
+        .post(
+            "/dev/hub/send-onchain",
+            json!({"address": treasury["address"], "amount_sat": 490_000_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    hub.mine(1).await;
+    let node_before = hub.nodes().await.hub.onchain_sat;
+    assert!(node_before < 10_000_000, "{node_before}");
+
+    let (_, info) = hub.get("/lsp/v1/node/info").await;
+    let product = info["services"][0]["product_id"].as_str().expect("product");
+    let (_, quote) = hub
+        .post(
+            "/lsp/v1/channel/buy",
+            json!({"product_id": product, "local_balance": 16_000_000, "remote_balance": 0, "channel_expiry": 1}),
+        )
+        .await;
+    let id = quote["order_id"]
+        .as_str()
+        .expect("quoted with the treasury's funds")
+        .to_string();
+    assert!(16_000_000 > node_before, "the node alone cannot fund it");
+    let hash = hub
+        .pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
+        .await
+        .expect("pay");
+    eventually("paid", || async {
+        (v1_order(hub, &id).await["state"] == 100).then_some(())
+    })
+    .await;
+    let alice = hub.nodes().await.alice;
+    let (_, finalised) = hub
+        .post(
+            "/lsp/v1/channel/manual_finalise",
+            json!({"order_id": id, "node_uri": format!("{}@{}", alice.node_id, alice.address)}),
+        )
+        .await;
+    assert!(finalised.get("error").is_none(), "{finalised}");
+    // The top-up waits in the mempool; once mined, the open goes ahead.
+    eventually("the top-up sent", || async {
+        let (_, balance) = hub.admin_get("/admin/treasury").await;
+        (balance["confirmed_sat"].as_u64() < Some(490_000_000)).then_some(())
+    })
+    .await;
+    eventually("opening", || async {
+        hub.mine(1).await;
+        (v1_order(hub, &id).await["state"] == 300).then_some(())
+    })
+    .await;
+    hub.wait_payment("alice", &hash, "succeeded").await;
+    hub.mine(6).await;
+    eventually("open", || async {
+        (v1_order(hub, &id).await["state"] == 500).then_some(())
+    })
+    .await;
+    assert!(hub
+        .nodes()
+        .await
+        .alice
+        .channels
+        .iter()
+        .any(|c| c.capacity_sat == 16_000_000));
+    stack.stop().await;
+}

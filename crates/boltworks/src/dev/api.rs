@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::DemoNetwork;
 use crate::app::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
-use crate::money::Msat;
+use crate::money::{Msat, Sat};
 use crate::node::payments::{self, Direction, SendError};
 use crate::node::{parse_invoice, LightningNode};
 
@@ -80,6 +80,11 @@ pub fn routes(state: &AppState) -> Option<ApiRoutes<AppState>> {
                 fail,
             )
             .post("/dev/{node}/pay", "alice or bob pays an invoice", pay)
+            .post(
+                "/dev/{node}/send-onchain",
+                "hub, alice or bob sends coins from its on-chain wallet ({address, amount_sat})",
+                send_onchain,
+            )
             .get(
                 "/dev/{node}/payments/{payment_hash}",
                 "A payment of alice or bob by hash",
@@ -179,6 +184,25 @@ async fn fund(
             }
             other => HubError::Internal(other.to_string()),
         })?;
+    Ok(Json(json!({"txid": txid.to_string()})))
+}
+
+async fn send_onchain(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    HubJson(req): HubJson<FundRequest>,
+) -> Result<Json<Value>, HubError> {
+    let node = any_node(&state, &name)?;
+    let address = Address::from_str(&req.address)
+        .ok()
+        .and_then(|a| a.require_network(Network::Regtest).ok())
+        .ok_or_else(|| HubError::BadRequest("address must be a valid regtest address".into()))?;
+    node.sync()
+        .await
+        .map_err(|e| HubError::Internal(e.to_string()))?;
+    let txid = node
+        .send_onchain(&address, Sat(req.amount_sat))
+        .map_err(|e| HubError::BadRequest(e.to_string()))?;
     Ok(Json(json!({"txid": txid.to_string()})))
 }
 

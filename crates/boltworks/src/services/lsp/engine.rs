@@ -11,7 +11,7 @@ use rand::RngCore;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use super::model::{fee_sat, LspLimits, OrderState};
+use super::model::{fee_sat, LspLimits, OrderState, FUNDING_RESERVE_SAT};
 use super::store::{self, Order};
 use super::{held_payment, lease, onchain, opening, order_webhook};
 use crate::app::AppState;
@@ -98,8 +98,18 @@ pub async fn create_order(
     let capacity = lsp_sat
         .checked_add(client_sat)
         .ok_or(QuoteError::Overflow)?;
-    // Keep a reserve for the funding transaction's fee.
-    if state.node.onchain_balance().spendable.0 < capacity.saturating_add(50_000) {
+    // The node's wallet funds the channel, topped up from the treasury when short.
+    let treasury = match &state.treasury {
+        Some(treasury) => treasury.balance().await.confirmed.0,
+        None => 0,
+    };
+    let available = state
+        .node
+        .onchain_balance()
+        .spendable
+        .0
+        .saturating_add(treasury);
+    if available < capacity.saturating_add(FUNDING_RESERVE_SAT) {
         return Err(QuoteError::Unavailable);
     }
     let mut preimage = [0u8; 32];

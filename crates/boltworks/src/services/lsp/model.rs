@@ -84,6 +84,10 @@ impl DailyRate {
     }
 }
 
+/// What the hub's node wallet keeps beyond a channel's capacity to pay its funding transaction's
+/// fee (and the anchor reserve).
+pub const FUNDING_RESERVE_SAT: u64 = 50_000;
+
 /// Blocktank's dust floor for the fee: twice the 546-sat dust limit.
 pub const MIN_FEE_SAT: u64 = 1_092;
 

@@ -3,16 +3,18 @@
 //! again: the node's channel is adopted, not opened twice. An attempt the node does not fund in
 //! time is dropped at the node first, and counts as failed only once the node no longer has it,
 //! so a late funding can never leave a channel no order knows. Failures are retried with a
-//! doubling delay and give up after the configured attempts.
+//! doubling delay and give up after the configured attempts. A node wallet too low for the
+//! channel is topped up from the treasury first.
 
 use bitcoin::secp256k1::PublicKey;
 
-use super::model::retry_plan;
+use super::model::{retry_plan, FUNDING_RESERVE_SAT};
 use super::store::{self, Order};
 use super::{held_payment, order_webhook};
 use crate::app::AppState;
 use crate::money::{Msat, Sat};
 use crate::node::NodeErrorKind;
+use crate::treasury::{FeeFrom, SendError};
 
 /// How long the node may take from an open request to the funding broadcast.
 const OPEN_DEADLINE_SECS: i64 = 60;
@@ -55,6 +57,12 @@ pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Er
         let why = "PEERING_FAILED: the node has no known address; connect to the LSP first";
         return open_failed(state, &order.id, None, why).await;
     };
+    let short = capacity_of(order)
+        .saturating_add(FUNDING_RESERVE_SAT)
+        .saturating_sub(state.node.onchain_balance().spendable.0);
+    if short > 0 {
+        return top_up_first(state, order, short).await;
+    }
     let push = Msat(
         u64::try_from(order.client_balance_sat)
             .unwrap_or(0)
@@ -84,6 +92,49 @@ pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Er
             };
             let why = format!("{reason}: {}", e.message);
             open_failed(state, &order.id, None, &why).await
+        }
+    }
+}
+
+/// How long an order waiting for the node wallet's top-up waits between looks.
+const TOP_UP_RECHECK_SECS: i64 = 5;
+
+/// The node's wallet cannot fund the channel: the treasury sends it what is missing (once per
+/// attempt number), and the attempt is taken back until that confirms. Without a treasury, or
+/// with too little in it, the attempt fails as the LSP's refusal.
+async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_unix();
+    let Some(treasury) = &state.treasury else {
+        let why = "REJECTED_BY_LSP: the LSP's wallet cannot fund this channel now";
+        return open_failed(state, &order.id, None, why).await;
+    };
+    let address = match state.node.new_onchain_address() {
+        Ok(address) => address,
+        Err(e) => {
+            tracing::warn!(order_id = %order.id, error = %e, "no node address for a top-up; retrying");
+            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await;
+        }
+    };
+    // What is missing plus a reserve's worth, so the next open does not need another at once.
+    let amount = Sat(short.saturating_add(FUNDING_RESERVE_SAT));
+    let key = format!("node-top-up:{}:{}", order.id, order.open_attempts);
+    match treasury
+        .send(&key, &[(address, amount)], FeeFrom::Treasury)
+        .await
+    {
+        Ok(sent) => {
+            tracing::info!(order_id = %order.id, txid = %sent.txid, %amount, "node wallet topped up from the treasury; the open waits for it to confirm");
+            store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
+        }
+        Err(SendError::InsufficientFunds(detail)) => {
+            let why = format!(
+                "REJECTED_BY_LSP: the LSP's wallets cannot fund this channel now ({detail})"
+            );
+            open_failed(state, &order.id, None, &why).await
+        }
+        Err(e) => {
+            tracing::warn!(order_id = %order.id, error = %e, "topping up the node wallet failed; retrying");
+            store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
         }
     }
 }

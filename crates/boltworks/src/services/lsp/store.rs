@@ -417,6 +417,21 @@ pub async fn record_open_started(
     Ok(recorded.rows_affected() == 1)
 }
 
+/// Takes back an attempt that did not reach the node (it waits for the treasury's top-up of
+/// the node's wallet): it does not count, and the order is tried again at `retry_at`.
+pub async fn postpone_open(store: &Store, id: &str, retry_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE lsp_orders SET open_requested_at = NULL, open_attempts = open_attempts - 1,
+            next_open_at = $1
+         WHERE id = $2 AND state = 200 AND open_requested_at IS NOT NULL AND user_channel_id IS NULL",
+    )
+    .bind(retry_at)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
 /// Gives a stalled attempt more time (while the node drops or funds its channel).
 pub async fn extend_open(store: &Store, id: &str, until: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
