@@ -4,121 +4,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-
 use common::gift_client::{
     assert_bob_gained, assert_books_balance, bob_local_msat, funded_gift, wait_spent,
 };
-use common::{eventually, preimage_and_hash, HubClient, ADMIN_TOKEN};
+use common::hub_process::{scene, wait_for_pause, HubProcess};
+use common::preimage_and_hash;
 use serde_json::json;
-
-/// The real binary with the demo network, on fresh ports over `data`.
-struct HubProcess {
-    child: Child,
-    hub: HubClient,
-}
-
-impl HubProcess {
-    /// Starts the hub; waits for `/ready` on a first start, and after a SIGKILL only until the
-    /// hub's channel with bob is usable again (the demo network's gossip, never persisted in a
-    /// test this short, is gone, so `/ready`'s gossip check would wait for the hourly rebroadcast).
-    async fn start(data: &Path, pause_at: Option<&str>, marker: &Path) -> Self {
-        let fresh = || {
-            boltworks::dev::free_loopback_addr()
-                .expect("port")
-                .to_string()
-        };
-        let listen = fresh();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(data.with_extension("log"))
-            .expect("log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_boltworks"));
-        command
-            .args(["serve", "--data-dir"])
-            .arg(data)
-            .args(["--listen", &listen, "--admin-token", ADMIN_TOKEN])
-            .args(["--node-listen", &fresh(), "--alice-listen", &fresh()])
-            .args(["--bob-listen", &fresh()])
-            .env("RUST_LOG", "info,ldk_node=warn")
-            .env("BOLTWORKS_DEV_PAUSE_MARKER", marker)
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        if let Some(point) = pause_at {
-            command.env("BOLTWORKS_DEV_PAUSE_AT", point);
-        }
-        let child = command.spawn().expect("spawn boltworks");
-        // Constructed before waiting, so a hub that never gets ready is still killed on drop.
-        let process = Self {
-            child,
-            hub: HubClient::new(format!("http://{listen}")),
-        };
-        if pause_at.is_some() {
-            process.hub.wait_ready().await;
-        } else {
-            let url = format!("{}/dev/nodes", process.hub.base);
-            eventually("the hub's channel with bob to be usable", || async {
-                // Connection refused until the hub listens.
-                let response = reqwest::get(&url).await.ok()?;
-                let nodes: serde_json::Value = response.json().await.ok()?;
-                let bob = nodes["bob"]["node_id"].clone();
-                nodes["hub"]["channels"]
-                    .as_array()?
-                    .iter()
-                    .any(|c| c["peer"] == bob && c["ready"] == true)
-                    .then_some(())
-            })
-            .await;
-        }
-        process
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for HubProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Scene {
-    data: PathBuf,
-    marker: PathBuf,
-}
-
-/// A fresh directory under `target/test-artifacts/gifts_crash/<name>`, kept after the test so
-/// the hub's log (`data.log`) can be read when it fails.
-fn scene(name: &str) -> Scene {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("test-artifacts")
-        .join("gifts_crash")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("artifact dir");
-    Scene {
-        data: dir.join("data"),
-        marker: dir.join("paused"),
-    }
-}
-
-async fn wait_for_pause(marker: &Path) {
-    eventually("the hub to reach its pause point", || async {
-        marker.exists().then_some(())
-    })
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_before_the_node_took_the_payout_it_is_sent_once_after_restart() {
-    let scene = scene("before_send");
+    let scene = scene("gifts_crash", "before_send");
     let first =
         HubProcess::start(&scene.data, Some("gifts.payout.before_send"), &scene.marker).await;
     let gift = funded_gift(&first.hub, 1000, None).await;
@@ -152,7 +47,7 @@ async fn killed_before_the_node_took_the_payout_it_is_sent_once_after_restart() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_while_the_payout_is_in_flight_it_stays_pending_until_the_node_settles_it() {
-    let scene = scene("after_send");
+    let scene = scene("gifts_crash", "after_send");
     let first =
         HubProcess::start(&scene.data, Some("gifts.payout.after_send"), &scene.marker).await;
     let gift = funded_gift(&first.hub, 1000, None).await;

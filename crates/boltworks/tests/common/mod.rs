@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gift_client;
+pub mod hub_process;
 pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};

@@ -69,11 +69,13 @@ pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Er
             .saturating_mul(1_000),
     );
     let capacity = Sat(capacity_of(order));
-    match state
+    crate::dev::pause_point("lsp.open.before_node").await;
+    let result = state
         .node
         .open_channel(peer, address, capacity, push, order.announce_channel)
-        .await
-    {
+        .await;
+    crate::dev::pause_point("lsp.open.after_node").await;
+    match result {
         Ok(channel) => {
             let ucid = channel.0.to_string();
             if store::record_open_started(&state.store, &order.id, &ucid, now).await? {
