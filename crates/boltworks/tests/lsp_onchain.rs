@@ -28,6 +28,21 @@ async fn fund(hub: &HubClient, address: &str, amount_sat: u64) -> String {
     answer["txid"].as_str().expect("txid").to_string()
 }
 
+/// The trial balance sums to zero and the treasury's account equals its coins; returns the
+/// balance of `account` (msat).
+async fn books(hub: &HubClient, account: &str) -> i64 {
+    let (_, ledger) = hub.admin_get("/admin/ledger").await;
+    assert_eq!(ledger["balanced"], true, "{ledger}");
+    let (_, treasury) = hub.admin_get("/admin/treasury").await;
+    assert_eq!(treasury["books_match"], true, "{treasury}");
+    ledger["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account"] == account)
+        .map_or(0, |a| a["balance_msat"].as_i64().expect("balance"))
+}
+
 async fn v1_order(hub: &HubClient, id: &str) -> Value {
     hub.get(&format!("/lsp/v1/channel/order?order_id={id}"))
         .await
@@ -143,6 +158,14 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     // Nothing to refund: the money bought the channel.
     let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
     assert_eq!(refund["refund_state"], "UNSUPPORTED", "{refund}");
+    // Booked: the liability the receipts built is spent on the fee and the push.
+    assert_eq!(books(hub, &format!("liabilities:lsp:{id}")).await, 0);
+    assert_eq!(books(hub, "income:lsp-fees").await, -1_092_000);
+    assert_eq!(
+        books(hub, "assets:node-wallet").await,
+        -60_000_000,
+        "the push"
+    );
     stack.stop().await;
 }
 
@@ -180,6 +203,11 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
     .await;
     assert_eq!(paid["payment"]["amount_paid"], 61_092);
     assert_eq!(paid["payment"]["onchain_payments"][0]["zero_conf"], false);
+    assert_eq!(
+        books(hub, &format!("liabilities:lsp:{id}")).await,
+        -61_092_000,
+        "held for the order"
+    );
 
     let key = {
         use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
@@ -253,6 +281,11 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
     assert_eq!(done["amounts"]["onchain"], refunded);
     assert_eq!(done["paid_to"], refund_to.as_str());
     assert_eq!(lsps1_order(hub, &id).await["payment"]["state"], "REFUNDED");
+    assert_eq!(
+        books(hub, &format!("liabilities:lsp:{id}")).await,
+        0,
+        "owed nothing more"
+    );
     let (status, again) = hub
         .post(
             &format!("/lsp/channels/{id}/refund"),
@@ -338,5 +371,9 @@ async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
         .channels
         .iter()
         .any(|c| c.capacity_sat == 16_000_000));
+    assert!(
+        books(hub, "assets:node-wallet").await > 0,
+        "the top-up is booked"
+    );
     stack.stop().await;
 }

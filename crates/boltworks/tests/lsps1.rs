@@ -158,6 +158,21 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     assert!(channel.public, "announced as asked");
     assert!(channel.remote_msat >= 980_000_000, "{channel:?}");
 
+    // Booked once settled: alice's 51,400 sats are the fee and the balance pushed to her.
+    let (_, ledger) = hub.admin_get("/admin/ledger").await;
+    assert_eq!(ledger["balanced"], true, "{ledger}");
+    let balance = |name: &str| {
+        ledger["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["account"] == name)
+            .map(|a| a["balance_msat"].clone())
+    };
+    assert_eq!(balance("income:lsp-fees"), Some(json!(-1_400_000)));
+    assert_eq!(balance("assets:node-wallet"), Some(json!(-50_000_000)));
+    assert_eq!(balance("assets:lightning"), Some(json!(51_400_000)));
+
     let (_, flat) = hub.get(&format!("/lsp/channel?id={id}")).await;
     assert_eq!(flat["state"], "OPENED");
     assert_eq!(flat["remote_balance"], 1_000_000);

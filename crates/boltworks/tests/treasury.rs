@@ -107,6 +107,11 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
     }
     // The outputs came back to the treasury itself: only the fee is gone.
     assert_eq!(balance(&hub).await, (5_000_000 - fee, 0));
+    let (_, books) = hub.admin_get("/admin/treasury").await;
+    assert_eq!(books["books_match"], true, "{books}");
+    assert_eq!(books["ledger_msat"], (5_000_000 - fee) * 1_000);
+    let (_, ledger) = hub.admin_get("/admin/ledger").await;
+    assert_eq!(ledger["balanced"], true, "{ledger}");
 
     let refusals = [
         (

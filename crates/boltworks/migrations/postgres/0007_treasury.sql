@@ -6,11 +6,13 @@ CREATE TABLE treasury_wallet (
     changeset TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
--- Every address handed out, by derivation index (external keychain), and what it is for.
+-- Every address handed out, by derivation index (external keychain), what it is for, and the
+-- ledger account its confirmed receipts are credited to.
 CREATE TABLE treasury_addresses (
     derivation_index BIGINT PRIMARY KEY,
     address TEXT UNIQUE,
     purpose TEXT NOT NULL,
+    receipt_account TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 -- Every send, by its caller's idempotency key. The signed transaction is committed before it is

@@ -16,6 +16,25 @@ pub const ASSETS_LIGHTNING: &str = "assets:lightning";
 pub const EXPENSES_ROUTING_FEES: &str = "expenses:routing-fees";
 /// Money received above what an invoice asked for.
 pub const INCOME_OVERPAYMENTS: &str = "income:overpayments";
+/// The treasury's on-chain coins (confirmed receipts less what it sent).
+pub const ASSETS_TREASURY: &str = "assets:treasury";
+/// Net flows of the node's on-chain wallet that the hub's business caused (top-ups from the
+/// treasury in, balances pushed to channel buyers out); its starting capital is not booked.
+pub const ASSETS_NODE_WALLET: &str = "assets:node-wallet";
+/// On-chain network fees the hub paid.
+pub const EXPENSES_ONCHAIN_FEES: &str = "expenses:onchain-fees";
+/// The LSP's fees for channels delivered.
+pub const INCOME_LSP_FEES: &str = "income:lsp-fees";
+/// Coins the operator put into the treasury (receipts at addresses of no service).
+pub const EQUITY_TREASURY_DEPOSITS: &str = "equity:treasury-deposits";
+/// Coins the operator sent out of the treasury.
+pub const EQUITY_TREASURY_WITHDRAWALS: &str = "equity:treasury-withdrawals";
+
+/// What the hub holds for channel order `order_id` (paid on chain, not yet delivered, or
+/// refundable).
+pub fn lsp_order_liability(order_id: &str) -> String {
+    format!("liabilities:lsp:{order_id}")
+}
 
 /// One line of a posting.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::{FeeFrom, SendError, Treasury};
 use crate::app::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::ledger;
 use crate::money::Sat;
 use crate::notify::admin_api::authorize;
 
@@ -24,7 +25,7 @@ pub fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin")
         .get(
             "/admin/treasury",
-            "The on-chain treasury's balance",
+            "The on-chain treasury's balance, and whether the ledger matches it",
             balance,
         )
         .post(
@@ -64,9 +65,18 @@ async fn balance(
 ) -> Result<Json<Value>, HubError> {
     authorize(&state, &headers)?;
     let balance = treasury(&state)?.balance().await;
-    Ok(Json(
-        json!({"confirmed_sat": balance.confirmed.0, "pending_sat": balance.pending.0}),
-    ))
+    // The books against the wallet: confirmed coins and our own change count; others' coins in
+    // the mempool are booked once they confirm.
+    let booked_msat = ledger::balance_under(&state.store, ledger::ASSETS_TREASURY).await?;
+    let held_msat = i64::try_from(balance.confirmed.0.saturating_add(balance.own_pending.0))
+        .unwrap_or(i64::MAX / 1_000)
+        .saturating_mul(1_000);
+    Ok(Json(json!({
+        "confirmed_sat": balance.confirmed.0,
+        "pending_sat": balance.pending.0,
+        "ledger_msat": booked_msat,
+        "books_match": booked_msat == held_msat,
+    })))
 }
 
 #[derive(Deserialize)]
@@ -88,7 +98,7 @@ async fn new_address(
         ));
     }
     let address = treasury(&state)?
-        .new_address(&purpose)
+        .new_address(&purpose, ledger::EQUITY_TREASURY_DEPOSITS)
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
     Ok(Json(json!({"address": address.to_string()})))
@@ -168,6 +178,7 @@ async fn send(
             &format!("operator:{}", request.key),
             &outputs,
             FeeFrom::Treasury,
+            ledger::EQUITY_TREASURY_WITHDRAWALS,
         )
         .await
         .map_err(|e| match e {

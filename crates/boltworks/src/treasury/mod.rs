@@ -9,6 +9,10 @@
 //! same transaction, never built again. Sends are serialized (in process by a lock, across hub
 //! processes on PostgreSQL by an advisory lock) and the wallet syncs the mempool first, so two
 //! sends never pick the same coin.
+//!
+//! In the ledger, `assets:treasury` is debited with each confirmed receipt (against the account
+//! its address was given out for) and credited with each send (against the caller's account),
+//! in the transaction that commits the send.
 
 pub mod admin_api;
 mod chain_rpc;
@@ -31,6 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use self::chain_rpc::{ChainRpc, RpcFailure};
 use crate::clock::Clock;
+use crate::ledger::{self, Entry};
 use crate::money::Sat;
 use crate::store::Store;
 
@@ -56,6 +61,8 @@ pub struct TreasuryBalance {
     pub confirmed: Sat,
     /// In the mempool (ours and others').
     pub pending: Sat,
+    /// In the mempool and ours (change of our own sends): spendable, and booked.
+    pub own_pending: Sat,
 }
 
 /// Why a send did not happen.
@@ -107,6 +114,8 @@ struct WalletState {
     persisted: ChangeSet,
     /// Mempool transactions already looked at.
     seen_mempool: HashSet<Txid>,
+    /// Confirmed receipts already booked in the ledger.
+    booked: HashSet<bitcoin::OutPoint>,
 }
 
 /// The treasury.
@@ -217,6 +226,7 @@ impl Treasury {
                 wallet,
                 persisted,
                 seen_mempool: HashSet::new(),
+                booked: HashSet::new(),
             }),
             rpc,
             store,
@@ -258,11 +268,18 @@ impl Treasury {
         Ok(())
     }
 
-    /// A new address for `purpose` (e.g. `lsp:<order id>`), never given out before. The
-    /// database picks the index, so hub processes sharing it never hand out one address twice.
-    pub async fn new_address(&self, purpose: &str) -> anyhow::Result<Address> {
+    /// A new address for `purpose` (e.g. `lsp:<order id>`), never given out before, whose
+    /// confirmed receipts are credited to ledger account `receipt_account` (against
+    /// `assets:treasury`). The database picks the index, so hub processes sharing it never hand
+    /// out one address twice.
+    pub async fn new_address(
+        &self,
+        purpose: &str,
+        receipt_account: &str,
+    ) -> anyhow::Result<Address> {
         let mut state = self.state.lock().await;
-        let index = store::claim_address_index(&self.store, purpose, self.clock.now_unix()).await?;
+        let now = self.clock.now_unix();
+        let index = store::claim_address_index(&self.store, purpose, receipt_account, now).await?;
         let index = u32::try_from(index).context("address index")?;
         let _ = state
             .wallet
@@ -283,8 +300,47 @@ impl Treasury {
         let mut state = self.state.lock().await;
         self.sync_locked(&mut state).await?;
         self.persist_now(&mut state).await?;
+        self.book_receipts(&mut state).await?;
         drop(state);
         self.rebroadcast().await
+    }
+
+    /// Books every confirmed receipt at one of our addresses once: `assets:treasury` debited,
+    /// the address's receipt account credited.
+    async fn book_receipts(&self, state: &mut WalletState) -> Result<(), SendError> {
+        let fresh: Vec<_> = state
+            .wallet
+            .list_output()
+            .filter(|o| o.keychain == KeychainKind::External)
+            .filter(|o| matches!(o.chain_position, ChainPosition::Confirmed { .. }))
+            .filter(|o| !state.booked.contains(&o.outpoint))
+            .collect();
+        for output in fresh {
+            let account = store::receipt_account(&self.store, output.derivation_index)
+                .await?
+                .unwrap_or_else(|| ledger::EQUITY_TREASURY_DEPOSITS.to_string());
+            let msat = i64::try_from(output.txout.value.to_sat())
+                .unwrap_or(i64::MAX / 1_000)
+                .saturating_mul(1_000);
+            let entries = [
+                Entry::debit(ledger::ASSETS_TREASURY, msat),
+                Entry::credit(account, msat),
+            ];
+            let reference = format!("treasury-receipt:{}", output.outpoint);
+            let mut tx = self.store.pool().begin().await?;
+            ledger::post(
+                &mut tx,
+                self.clock.now_unix(),
+                "treasury-receipt",
+                &reference,
+                &entries,
+            )
+            .await
+            .map_err(|e| SendError::Wallet(e.to_string()))?;
+            tx.commit().await?;
+            state.booked.insert(output.outpoint);
+        }
+        Ok(())
     }
 
     async fn sync_locked(&self, state: &mut WalletState) -> Result<(), SendError> {
@@ -403,6 +459,7 @@ impl Treasury {
         TreasuryBalance {
             confirmed: Sat(balance.confirmed.to_sat()),
             pending: Sat((balance.trusted_pending + balance.untrusted_pending).to_sat()),
+            own_pending: Sat(balance.trusted_pending.to_sat()),
         }
     }
 
@@ -414,6 +471,7 @@ impl Treasury {
         key: &str,
         outputs: &[(Address, Sat)],
         fee_from: FeeFrom,
+        debit_account: &str,
     ) -> Result<Sent, SendError> {
         if outputs.is_empty() {
             return Err(SendError::InvalidOutputs("no outputs".into()));
@@ -520,6 +578,32 @@ impl Treasury {
             now,
         };
         store::insert_send(&mut tx, &record).await?;
+        // Booked with the send: the outputs (and the fee, when they paid it) to `debit_account`,
+        // a fee the treasury paid to on-chain fees.
+        let to_msat = |sat: u64| {
+            i64::try_from(sat)
+                .unwrap_or(i64::MAX / 1_000)
+                .saturating_mul(1_000)
+        };
+        let paid: u64 = outputs.iter().map(|(_, amount)| amount.0).sum();
+        let fee_account = match fee_from {
+            FeeFrom::Treasury => ledger::EXPENSES_ONCHAIN_FEES,
+            FeeFrom::FirstOutput => debit_account,
+        };
+        let entries = [
+            Entry::credit(ledger::ASSETS_TREASURY, to_msat(paid.saturating_add(fee.0))),
+            Entry::debit(debit_account, to_msat(paid)),
+            Entry::debit(fee_account, to_msat(fee.0)),
+        ];
+        ledger::post(
+            &mut tx,
+            now,
+            "treasury-send",
+            &format!("treasury-send:{key}"),
+            &entries,
+        )
+        .await
+        .map_err(|e| SendError::Wallet(e.to_string()))?;
         self.persist(&mut state, &mut tx).await?;
         tx.commit().await?;
         let _ = state.wallet.take_staged();

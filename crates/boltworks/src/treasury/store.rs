@@ -48,17 +48,19 @@ pub async fn save(conn: &mut AnyConnection, changeset: &str, now: i64) -> Result
 pub async fn claim_address_index(
     store: &Store,
     purpose: &str,
+    receipt_account: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let mut last = None;
     for _ in 0..5 {
         let claimed = sqlx::query_scalar(
-            "INSERT INTO treasury_addresses (derivation_index, purpose, created_at)
-             SELECT COALESCE(MAX(derivation_index), -1) + 1, $1, $2 FROM treasury_addresses
+            "INSERT INTO treasury_addresses (derivation_index, purpose, receipt_account, created_at)
+             SELECT COALESCE(MAX(derivation_index), -1) + 1, $1, $3, $2 FROM treasury_addresses
              RETURNING derivation_index",
         )
         .bind(purpose)
         .bind(now)
+        .bind(receipt_account)
         .fetch_one(store.pool())
         .await;
         match claimed {
@@ -175,4 +177,12 @@ pub async fn unbroadcast(store: &Store) -> Result<Vec<(String, String)>, sqlx::E
         .iter()
         .map(|r| Ok((r.try_get("send_key")?, r.try_get("raw_tx")?)))
         .collect()
+}
+
+/// The ledger account receipts at address `index` are credited to.
+pub async fn receipt_account(store: &Store, index: u32) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT receipt_account FROM treasury_addresses WHERE derivation_index = $1")
+        .bind(i64::from(index))
+        .fetch_optional(store.pool())
+        .await
 }

@@ -10,8 +10,9 @@ use sqlx::AnyConnection;
 
 use super::engine::LspState;
 use super::model::{retry_plan, OrderState};
-use super::{order_webhook, store};
+use super::{books, order_webhook, store};
 use crate::clock::Clock;
+use crate::ledger;
 use crate::node::events::{EffectFuture, EventEffect};
 use crate::node::LightningNode;
 use crate::notify::Notifier;
@@ -106,6 +107,12 @@ impl EventEffect for LspEffects {
                         )
                         .await?
                         {
+                            if order.onchain_paid_sat.is_some() {
+                                // Paid on chain: delivered now; what it held covers fee and push.
+                                let account = ledger::lsp_order_liability(&order.id);
+                                let total = order.total_sat.saturating_mul(1_000);
+                                books::delivered(conn, now, &order, &account, total).await?;
+                            }
                             order_webhook::state_changed(conn, &self.clock, &order.id).await?;
                             tracing::info!(order_id = %order.id, funding = %funding_txo, "channel order funding broadcast");
                         }

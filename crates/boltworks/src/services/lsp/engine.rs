@@ -15,6 +15,7 @@ use super::model::{fee_sat, LspLimits, OrderState, FUNDING_RESERVE_SAT};
 use super::store::{self, Order};
 use super::{held_payment, lease, onchain, opening, order_webhook};
 use crate::app::AppState;
+use crate::ledger;
 use crate::money::Msat;
 
 /// The LSP's configuration.
@@ -129,7 +130,7 @@ pub async fn create_order(
     let btc_address = match &state.treasury {
         Some(treasury) if total >= state.lsp.config.onchain_min_sat => Some(
             treasury
-                .new_address(&format!("lsp:{id}"))
+                .new_address(&format!("lsp:{id}"), &ledger::lsp_order_liability(&id))
                 .await
                 .map_err(|e| QuoteError::Internal(format!("treasury address: {e}")))?
                 .to_string(),

@@ -8,9 +8,10 @@
 use ldk_node::payment::PaymentStatus;
 
 use super::model::OrderState;
-use super::order_webhook;
 use super::store::{self, Order};
+use super::{books, order_webhook};
 use crate::app::AppState;
+use crate::ledger;
 use crate::money::Msat;
 
 fn hash_of(order: &Order) -> Option<[u8; 32]> {
@@ -59,7 +60,13 @@ async fn record(
 ) -> Result<(), sqlx::Error> {
     let now = state.clock.now_unix();
     let mut tx = state.store.pool().begin().await?;
-    let mut changed = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
+    let recorded = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
+    if recorded && outcome == "settled" {
+        // The buyer's money is the hub's now: its fee, and the balance pushed at open.
+        let held = order.held_msat.unwrap_or(0);
+        books::delivered(&mut tx, now, order, ledger::ASSETS_LIGHTNING, held).await?;
+    }
+    let mut changed = recorded;
     if expire {
         let waiting = [OrderState::Paid, OrderState::UriSet];
         changed |=

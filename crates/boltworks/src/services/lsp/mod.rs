@@ -7,6 +7,7 @@
 //! Orders can also be paid on chain, to an address of the hub's treasury (`onchain`); money the
 //! hub cannot deliver a channel for is refunded from it, once.
 
+mod books;
 mod effects;
 pub mod engine;
 mod held_payment;

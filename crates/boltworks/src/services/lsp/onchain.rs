@@ -11,6 +11,7 @@ use super::model::OrderState;
 use super::order_webhook;
 use super::store::{self, Order};
 use crate::app::AppState;
+use crate::ledger;
 use crate::money::Sat;
 use crate::treasury::{FeeFrom, Receipt, SendError, Treasury, MIN_OUTPUT_SAT};
 
@@ -167,7 +168,11 @@ async fn send_refund(
     let key = format!("lsp-refund:{order_id}");
     // The buyer's coins go back less the network fee of sending them.
     let outputs = [(address.clone(), Sat(amount))];
-    match treasury.send(&key, &outputs, FeeFrom::FirstOutput).await {
+    let owed = ledger::lsp_order_liability(order_id);
+    match treasury
+        .send(&key, &outputs, FeeFrom::FirstOutput, &owed)
+        .await
+    {
         Ok(sent) => {
             let amount = sent.first_output.0;
             let txid = sent.txid.to_string();

@@ -12,6 +12,7 @@ use super::model::{retry_plan, FUNDING_RESERVE_SAT};
 use super::store::{self, Order};
 use super::{held_payment, order_webhook};
 use crate::app::AppState;
+use crate::ledger;
 use crate::money::{Msat, Sat};
 use crate::node::NodeErrorKind;
 use crate::treasury::{FeeFrom, SendError};
@@ -121,7 +122,12 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
     let amount = Sat(short.saturating_add(FUNDING_RESERVE_SAT));
     let key = format!("node-top-up:{}:{}", order.id, order.open_attempts);
     match treasury
-        .send(&key, &[(address, amount)], FeeFrom::Treasury)
+        .send(
+            &key,
+            &[(address, amount)],
+            FeeFrom::Treasury,
+            ledger::ASSETS_NODE_WALLET,
+        )
         .await
     {
         Ok(sent) => {

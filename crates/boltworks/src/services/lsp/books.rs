@@ -1,0 +1,46 @@
+//! The LSP in the ledger. A delivered order (its channel's funding broadcast, its payment the
+//! hub's) books what paid for it, `paid_msat` from `paid_from` (`assets:lightning` for a settled
+//! Lightning payment; the order's liability for on-chain money, which the treasury credited there
+//! when it confirmed), against the LSP's fee (`income:lsp-fees`), the balance pushed to the buyer
+//! at open (out of `assets:node-wallet`, whose coins funded the channel) and any surplus of a
+//! Lightning payment (`income:overpayments`). A surplus on chain stays in the liability: it is
+//! refundable. Once per order.
+
+use sqlx::AnyConnection;
+
+use super::store::Order;
+use crate::ledger::{self, Entry};
+
+/// Books the delivery of `order`, paid with `paid_msat` from `paid_from`.
+pub(super) async fn delivered(
+    conn: &mut AnyConnection,
+    now: i64,
+    order: &Order,
+    paid_from: &str,
+    paid_msat: i64,
+) -> Result<(), sqlx::Error> {
+    let fee = order.fee_sat.saturating_mul(1_000);
+    let pushed = order.client_balance_sat.saturating_mul(1_000);
+    let (debit, surplus) = if paid_from == ledger::ASSETS_LIGHTNING {
+        let surplus = paid_msat.saturating_sub(fee).saturating_sub(pushed).max(0);
+        (paid_msat, surplus)
+    } else {
+        // Exactly the order's total leaves the liability; any surplus stays refundable.
+        (fee.saturating_add(pushed), 0)
+    };
+    let entries = [
+        Entry::debit(paid_from, debit),
+        Entry::credit(ledger::INCOME_LSP_FEES, fee),
+        Entry::credit(ledger::ASSETS_NODE_WALLET, pushed),
+        Entry::credit(ledger::INCOME_OVERPAYMENTS, surplus),
+    ];
+    let reference = format!("lsp-delivered:{}", order.id);
+    match ledger::post(conn, now, "lsp-delivered", &reference, &entries).await {
+        Ok(_) => Ok(()),
+        Err(ledger::LedgerError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(order_id = %order.id, error = %e, "booking a delivered channel order");
+            Ok(())
+        }
+    }
+}
