@@ -377,3 +377,107 @@ async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_held_payment_near_its_deadline_is_settled_and_refundable_if_the_order_expires() {
+    let stack = stack(&[]).await;
+    let hub = &stack.hub;
+    let (_, float) = hub
+        .admin_post_json("/admin/treasury/address", json!({"purpose": "float"}))
+        .await;
+    fund(hub, float["address"].as_str().expect("address"), 1_000_000).await;
+    hub.mine(1).await;
+    let (status, created) = hub
+        .post(
+            "/lsp/channels",
+            json!({"remote_balance": 100_000, "local_balance": 60_000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let hash = hub
+        .pay("alice", created["ln_invoice"].as_str().expect("invoice"))
+        .await
+        .expect("pay");
+    eventually("paid", || async {
+        (lsps1_order(hub, &id).await["payment"]["state"] == "PAID").then_some(())
+    })
+    .await;
+
+    // Blocks pass with no node given: the hub settles before the HTLC's claim deadline.
+    let mut mined = 0;
+    while hub.payment("alice", &hash).await.expect("record").status != "succeeded" {
+        assert!(mined < 400, "settled within 400 blocks");
+        hub.mine(1).await;
+        mined += 1;
+    }
+    let settled = lsps1_order(hub, &id).await;
+    assert_eq!(
+        settled["state"], "PENDING_CHANNEL_OPEN",
+        "the order goes on: {settled}"
+    );
+    assert_eq!(settled["payment"]["state"], "PAID");
+    let liability = format!("liabilities:lsp:{id}");
+    assert_eq!(
+        books(hub, &liability).await,
+        -61_092_000,
+        "held for the order"
+    );
+    let (_, none_yet) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+    assert_eq!(
+        none_yet["refund_state"], "UNSUPPORTED",
+        "still to be delivered"
+    );
+
+    // Late on-chain money, then the order expires: both are refundable.
+    fund(
+        hub,
+        created["btc_address"].as_str().expect("address"),
+        5_000,
+    )
+    .await;
+    hub.mine(1).await;
+    hub.post("/dev/clock/advance", json!({"secs": 1_801})).await;
+    eventually("expired", || async {
+        (lsps1_order(hub, &id).await["state"] == "OFFER_EXPIRED").then_some(())
+    })
+    .await;
+    let available = eventually("the late money booked", || async {
+        let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+        (refund["amounts"]["onchain"] == 66_092).then_some(refund)
+    })
+    .await;
+    assert_eq!(available["refund_state"], "AVAILABLE");
+    let (_, wallet) = hub
+        .admin_post_json(
+            "/admin/treasury/address",
+            json!({"purpose": "the buyer's wallet"}),
+        )
+        .await;
+    let to = wallet["address"].as_str().expect("address").to_string();
+    let (status, refunded) = hub
+        .post(
+            &format!("/lsp/channels/{id}/refund"),
+            json!({"onchain_address": to}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), &refunded["success"]),
+        (200, &json!(true)),
+        "{refunded}"
+    );
+    hub.mine(1).await;
+    let (_, received) = hub
+        .admin_get(&format!("/admin/treasury/received?address={to}"))
+        .await;
+    let amount = received["received"][0]["amount_sat"]
+        .as_u64()
+        .expect("refund");
+    assert!(
+        (65_000..66_092).contains(&amount),
+        "less its network fee: {amount}"
+    );
+    assert_eq!(books(hub, &liability).await, 0, "owed nothing more");
+    assert_eq!(lsps1_order(hub, &id).await["payment"]["state"], "REFUNDED");
+    stack.stop().await;
+}

@@ -151,6 +151,17 @@ pub async fn balances(store: &Store) -> Result<Vec<AccountBalance>, sqlx::Error>
         .collect()
 }
 
+/// The balance of one account (msat; 0 for an account with no entries).
+pub async fn account_balance(store: &Store, account: &str) -> Result<i64, sqlx::Error> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_msat) AS BIGINT) FROM ledger_entries WHERE account = $1",
+    )
+    .bind(account)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(sum.unwrap_or(0))
+}
+
 /// The summed balance of every account whose name starts with `prefix`.
 pub async fn balance_under(store: &Store, prefix: &str) -> Result<i64, sqlx::Error> {
     let sum: Option<i64> = sqlx::query_scalar(

@@ -67,7 +67,7 @@ async fn balance(
     let balance = treasury(&state)?.balance().await;
     // The books against the wallet: confirmed coins and our own change count; others' coins in
     // the mempool are booked once they confirm.
-    let booked_msat = ledger::balance_under(&state.store, ledger::ASSETS_TREASURY).await?;
+    let booked_msat = ledger::account_balance(&state.store, ledger::ASSETS_TREASURY).await?;
     let held_msat = i64::try_from(balance.confirmed.0.saturating_add(balance.own_pending.0))
         .unwrap_or(i64::MAX / 1_000)
         .saturating_mul(1_000);

@@ -1,4 +1,5 @@
-//! The LSP in the ledger. A delivered order (its channel's funding broadcast, its payment the
+//! The LSP in the ledger. A Lightning payment settled before its channel opened is held for the
+//! order (`liabilities:lsp:<order>`), as on-chain money is. A delivered order (its channel's funding broadcast, its payment the
 //! hub's) books what paid for it, `paid_msat` from `paid_from` (`assets:lightning` for a settled
 //! Lightning payment; the order's liability for on-chain money, which the treasury credited there
 //! when it confirmed), against the LSP's fee (`income:lsp-fees`), the balance pushed to the buyer
@@ -10,6 +11,40 @@ use sqlx::AnyConnection;
 
 use super::store::Order;
 use crate::ledger::{self, Entry};
+
+/// Books a Lightning payment settled before its order's channel opened (its claim deadline came
+/// first): `paid_msat` is held for the order until it is delivered or refunded.
+pub(super) async fn prepaid(
+    conn: &mut AnyConnection,
+    now: i64,
+    order: &Order,
+    paid_msat: i64,
+) -> Result<(), sqlx::Error> {
+    let entries = [
+        Entry::debit(ledger::ASSETS_LIGHTNING, paid_msat),
+        Entry::credit(ledger::lsp_order_liability(&order.id), paid_msat),
+    ];
+    let reference = format!("lsp-prepaid:{}", order.id);
+    post(conn, now, order, &reference, "lsp-prepaid", &entries).await
+}
+
+async fn post(
+    conn: &mut AnyConnection,
+    now: i64,
+    order: &Order,
+    reference: &str,
+    kind: &str,
+    entries: &[Entry],
+) -> Result<(), sqlx::Error> {
+    match ledger::post(conn, now, kind, reference, entries).await {
+        Ok(_) => Ok(()),
+        Err(ledger::LedgerError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(order_id = %order.id, error = %e, "booking a channel order");
+            Ok(())
+        }
+    }
+}
 
 /// Books the delivery of `order`, paid with `paid_msat` from `paid_from`.
 pub(super) async fn delivered(
@@ -35,12 +70,5 @@ pub(super) async fn delivered(
         Entry::credit(ledger::INCOME_OVERPAYMENTS, surplus),
     ];
     let reference = format!("lsp-delivered:{}", order.id);
-    match ledger::post(conn, now, "lsp-delivered", &reference, &entries).await {
-        Ok(_) => Ok(()),
-        Err(ledger::LedgerError::Store(e)) => Err(e),
-        Err(e) => {
-            tracing::error!(order_id = %order.id, error = %e, "booking a delivered channel order");
-            Ok(())
-        }
-    }
+    post(conn, now, order, &reference, "lsp-delivered", &entries).await
 }

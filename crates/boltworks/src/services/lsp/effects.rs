@@ -107,8 +107,9 @@ impl EventEffect for LspEffects {
                         )
                         .await?
                         {
-                            if order.onchain_paid_sat.is_some() {
-                                // Paid on chain: delivered now; what it held covers fee and push.
+                            if order.onchain_paid_sat.is_some() || order.htlc_state == "settled" {
+                                // Paid on chain, or settled before the open (its deadline came
+                                // first): delivered now; what it held covers fee and push.
                                 let account = ledger::lsp_order_liability(&order.id);
                                 let total = order.total_sat.saturating_mul(1_000);
                                 books::delivered(conn, now, &order, &account, total).await?;

@@ -1,9 +1,9 @@
 //! The order's held payment (the buyer's HTLC for the hold invoice): settled once the channel's
 //! funding transaction is broadcast, failed back when the order cannot be delivered (expired,
-//! given up), and failed back too when its claim deadline comes within the safety margin while
-//! no open is in progress: the buyer's money then returns by itself, which is the one refund a
-//! Lightning payment needs (on-chain money is refunded from the treasury instead). An order paid
-//! on chain has any Lightning payment on top failed back.
+//! given up) while still held. Never held past the safety margin before its claim deadline: it is
+//! settled there, the order goes on (its channel can still open), and what it paid is held for
+//! it in the ledger (`liabilities:lsp:<order>`), refundable on chain if the order is not
+//! delivered after all. An order paid on chain has any Lightning payment on top failed back.
 
 use ldk_node::payment::PaymentStatus;
 
@@ -20,6 +20,13 @@ fn hash_of(order: &Order) -> Option<[u8; 32]> {
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
 }
 
+fn delivered(order: &Order) -> bool {
+    matches!(
+        order.order_state(),
+        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed)
+    )
+}
+
 fn near_deadline(state: &AppState, order: &Order) -> bool {
     order.claim_deadline.is_some_and(|deadline| {
         i64::from(state.node.synced_height()) + i64::from(state.lsp.config.settle_margin_blocks)
@@ -31,8 +38,9 @@ fn near_deadline(state: &AppState, order: &Order) -> bool {
 /// node with time to spare. A payment the node already failed back (its deadline passed while
 /// the hub was down) ends the order as expired.
 pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<bool, sqlx::Error> {
-    if order.onchain_paid_sat.is_some() {
-        // Paid on chain: a Lightning payment on top of it is failed back by `resolve`.
+    if order.onchain_paid_sat.is_some() || order.htlc_state == "settled" {
+        // Paid on chain (a Lightning payment on top is failed back by `resolve`), or settled
+        // already: the money is the hub's, nothing can go back by itself any more.
         return Ok(true);
     }
     if order.htlc_state != "held" {
@@ -46,7 +54,7 @@ pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<b
         tracing::warn!(order_id = %order.id, "the held payment was failed back before the channel opened; order expired");
         return Ok(false);
     }
-    // Too close to the deadline to start: the worker fails it back instead.
+    // Too close to the deadline to start on a held payment: the worker settles it first.
     Ok(!near_deadline(state, order))
 }
 
@@ -62,9 +70,14 @@ async fn record(
     let mut tx = state.store.pool().begin().await?;
     let recorded = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
     if recorded && outcome == "settled" {
-        // The buyer's money is the hub's now: its fee, and the balance pushed at open.
         let held = order.held_msat.unwrap_or(0);
-        books::delivered(&mut tx, now, order, ledger::ASSETS_LIGHTNING, held).await?;
+        if delivered(order) {
+            // The buyer's money is the hub's now: its fee, and the balance pushed at open.
+            books::delivered(&mut tx, now, order, ledger::ASSETS_LIGHTNING, held).await?;
+        } else {
+            // Settled before the channel opened (the deadline came first): held for the order.
+            books::prepaid(&mut tx, now, order, held).await?;
+        }
     }
     let mut changed = recorded;
     if expire {
@@ -93,9 +106,8 @@ pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx:
             (true, false)
         }
         Some(OrderState::GiveUp | OrderState::Expired | OrderState::Created) => (false, false),
-        // Waiting for its node or for an attempt: hold, unless the deadline is near and no
-        // attempt is in progress (an attempt in progress is let finish: the margin allows it).
-        _ if near_deadline && order.open_requested_at.is_none() => (false, true),
+        // Waiting for its node or for an attempt: hold, unless the deadline is near.
+        _ if near_deadline => (true, false),
         _ => return Ok(()),
     };
     let result = if settle {

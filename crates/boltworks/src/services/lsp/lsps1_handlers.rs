@@ -183,7 +183,7 @@ fn open_refusal(order: &Order) -> Option<(&'static str, String)> {
         Some(OrderState::GiveUp) => Some((
             "REJECTED_BY_LSP",
             format!(
-                "the order gave up opening ({}) and its payment went back",
+                "the order gave up opening ({}); its payment went back, or is refundable (see /refund)",
                 order.open_error.as_deref().unwrap_or("no detail")
             ),
         )),
@@ -337,9 +337,7 @@ pub async fn refund_status(
         }
         None => {}
     }
-    let receipts = onchain::receipts(&state, &order).await;
-    let depth = state.lsp.config.onchain_confirmations;
-    let refundable = onchain::refundable_sat(&order, &receipts, depth);
+    let refundable = onchain::refundable_sat(&state, &order).await?;
     if refundable > 0 {
         return Ok(answer(
             "AVAILABLE",

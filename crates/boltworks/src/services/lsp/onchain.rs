@@ -1,8 +1,9 @@
 //! On-chain payment of channel orders through the treasury: each order (when its total is at
 //! least `--lsp-onchain-min-sat`) has its own treasury address; what confirms there (at
 //! `--lsp-onchain-confirmations`) adds up, and the order counts as paid once it covers the total.
-//! Money the hub cannot deliver a channel for (the order expired or gave up, or more arrived than
-//! the order needed) is refundable on chain, exactly once: the refund is claimed in the database
+//! Money the hub holds for an order it cannot deliver a channel for (the order expired or gave
+//! up; or more arrived than the order needed) is refundable on chain, exactly once, as the ledger
+//! says (`liabilities:lsp:<order>`): the refund is claimed in the database
 //! (`in_flight`) before the treasury sends, and the treasury sends at most once per key.
 
 use bitcoin::Address;
@@ -40,31 +41,22 @@ pub(super) fn confirmed_sat(receipts: &[Receipt], depth: u32) -> u64 {
         .sum()
 }
 
-/// What is refundable on chain now: everything confirmed for an order that will not be delivered;
-/// what confirmed beyond the order's needs for one that was; nothing while it is still to be
-/// delivered or once refunded.
-pub(super) fn refundable_sat(order: &Order, receipts: &[Receipt], depth: u32) -> u64 {
-    if order.refund_state.is_some() {
-        return 0;
+/// What is refundable on chain now: what the ledger holds for an order that will not be
+/// delivered (expired or given up: its on-chain receipts, late ones too, and a Lightning payment
+/// settled before its deadline), or what is left after delivery (more arrived than the order
+/// needed); nothing while the order is still to be delivered, or once refunded.
+pub(super) async fn refundable_sat(state: &AppState, order: &Order) -> Result<u64, sqlx::Error> {
+    let waiting = matches!(
+        order.order_state(),
+        Some(OrderState::Created | OrderState::Paid | OrderState::UriSet)
+    );
+    if order.refund_state.is_some() || waiting {
+        return Ok(0);
     }
-    let confirmed = confirmed_sat(receipts, depth);
-    let used = u64::try_from(order.total_sat).unwrap_or(u64::MAX);
-    let amount = match order.order_state() {
-        Some(OrderState::GiveUp | OrderState::Expired) => confirmed,
-        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed) => {
-            if order.onchain_paid_sat.is_some() {
-                confirmed.saturating_sub(used)
-            } else {
-                confirmed
-            }
-        }
-        _ => 0,
-    };
-    if amount < MIN_OUTPUT_SAT {
-        0
-    } else {
-        amount
-    }
+    let owed_msat =
+        -ledger::account_balance(&state.store, &ledger::lsp_order_liability(&order.id)).await?;
+    let owed = u64::try_from(owed_msat / 1_000).unwrap_or(0);
+    Ok(if owed < MIN_OUTPUT_SAT { 0 } else { owed })
 }
 
 /// Counts what confirmed at each unpaid order's address; an order whose total is covered becomes
@@ -139,8 +131,7 @@ pub(super) async fn refund(
     if order.refund_state.is_some() {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
     }
-    let depth = state.lsp.config.onchain_confirmations;
-    let amount = refundable_sat(order, &receipts(state, order).await, depth);
+    let amount = refundable_sat(state, order).await?;
     if amount == 0 {
         return Ok(Err(RefundRefusal::NothingToRefund));
     }
