@@ -128,7 +128,7 @@ impl App {
             }
         };
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
-        let lsp = Arc::new(LspState::new(config.lsp.clone()));
+        let lsp = Arc::new(LspState::new(config.lsp.clone(), clock.now_unix()));
         let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
             Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
             Arc::new(LspEffects::new(

@@ -314,7 +314,20 @@ async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
         )
         .await;
     assert_eq!(status, 200, "{moved}");
+    // The node broadcasts in the background: mine once the treasury sees it in the mempool.
+    let float = treasury["address"].as_str().expect("address").to_string();
+    let seen = |confirmations: u64| {
+        let (hub, float) = (hub.clone(), float.clone());
+        async move {
+            let (_, answer) = hub
+                .admin_get(&format!("/admin/treasury/received?address={float}"))
+                .await;
+            (answer["received"][0]["confirmations"].as_u64() >= Some(confirmations)).then_some(())
+        }
+    };
+    eventually("the move in the mempool", || seen(0)).await;
     hub.mine(1).await;
+    eventually("the move confirmed", || seen(1)).await;
     let node_before = hub.nodes().await.hub.onchain_sat;
     assert!(node_before < 10_000_000, "{node_before}");
 
@@ -328,7 +341,7 @@ async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
         .await;
     let id = quote["order_id"]
         .as_str()
-        .expect("quoted with the treasury's funds")
+        .unwrap_or_else(|| panic!("quoted with the treasury's funds: {quote}"))
         .to_string();
     assert!(16_000_000 > node_before, "the node alone cannot fund it");
     let hash = hub
@@ -379,7 +392,8 @@ async fn the_treasury_tops_up_the_node_wallet_for_a_channel_it_cannot_fund() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_held_payment_near_its_deadline_is_settled_and_refundable_if_the_order_expires() {
+async fn a_held_payment_near_its_deadline_is_settled_and_refunded_by_invoice_if_the_order_expires()
+{
     let stack = stack(&[]).await;
     let hub = &stack.hub;
     let (_, float) = hub
@@ -448,36 +462,50 @@ async fn a_held_payment_near_its_deadline_is_settled_and_refundable_if_the_order
     })
     .await;
     assert_eq!(available["refund_state"], "AVAILABLE");
-    let (_, wallet) = hub
-        .admin_post_json(
-            "/admin/treasury/address",
-            json!({"purpose": "the buyer's wallet"}),
-        )
+    assert_eq!(available["amounts"]["lightning"], 66_092);
+
+    // Refunded by Lightning, to bob: only an invoice for exactly the amount will do.
+    let path = format!("/lsp/channels/{id}/refund");
+    let wrong = hub.invoice("bob", 66_000_000).await;
+    let (status, refused) = hub
+        .post(&path, json!({"lightning_invoice": wrong.bolt11}))
         .await;
-    let to = wallet["address"].as_str().expect("address").to_string();
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["message"],
+        "lightning_invoice must be for exactly the refundable 66092 sat"
+    );
+    let (status, refused) = hub
+        .post(&path, json!({"lightning_invoice": "lnbcrt1nonsense"}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let bob_invoice = hub.invoice("bob", 66_092_000).await;
     let (status, refunded) = hub
-        .post(
-            &format!("/lsp/channels/{id}/refund"),
-            json!({"onchain_address": to}),
-        )
+        .post(&path, json!({"lightning_invoice": bob_invoice.bolt11}))
         .await;
     assert_eq!(
         (status.as_u16(), &refunded["success"]),
         (200, &json!(true)),
         "{refunded}"
     );
-    hub.mine(1).await;
-    let (_, received) = hub
-        .admin_get(&format!("/admin/treasury/received?address={to}"))
+    hub.wait_payment("bob", &bob_invoice.payment_hash, "succeeded")
         .await;
-    let amount = received["received"][0]["amount_sat"]
-        .as_u64()
-        .expect("refund");
-    assert!(
-        (65_000..66_092).contains(&amount),
-        "less its network fee: {amount}"
-    );
+    let done = eventually("the refund recorded", || async {
+        let (_, refund) = hub.get(&path).await;
+        (refund["refund_state"] == "PAID_OUT").then_some(refund)
+    })
+    .await;
+    assert_eq!(done["amounts"]["lightning"], 66_092);
+    assert_eq!(done["paid_to"], bob_invoice.bolt11.as_str());
     assert_eq!(books(hub, &liability).await, 0, "owed nothing more");
     assert_eq!(lsps1_order(hub, &id).await["payment"]["state"], "REFUNDED");
+    let again = hub.invoice("bob", 66_092_000).await;
+    let (status, twice) = hub
+        .post(&path, json!({"lightning_invoice": again.bolt11}))
+        .await;
+    assert_eq!(
+        (status.as_u16(), &twice["fail_reason"]),
+        (412, &json!("REJECTED_BY_LSP"))
+    );
     stack.stop().await;
 }

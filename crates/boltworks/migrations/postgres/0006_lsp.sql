@@ -25,7 +25,9 @@ CREATE TABLE lsp_orders (
     onchain_paid_sat BIGINT,
     -- A refund of on-chain money: in_flight (committed before the treasury sends) | paid_out.
     refund_state TEXT CHECK (refund_state IN ('in_flight', 'paid_out')),
+    -- An address, or a Lightning invoice (then refund_payment_hash is its hash).
     refund_to TEXT,
+    refund_payment_hash TEXT UNIQUE,
     refund_amount_sat BIGINT,
     refund_txid TEXT,
     refunded_at BIGINT,

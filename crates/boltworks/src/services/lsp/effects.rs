@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 
 use super::engine::LspState;
 use super::model::{retry_plan, OrderState};
-use super::{books, order_webhook, store};
+use super::{books, lightning_refund, order_webhook, store};
 use crate::clock::Clock;
 use crate::ledger;
 use crate::node::events::{EffectFuture, EventEffect};
@@ -118,6 +118,22 @@ impl EventEffect for LspEffects {
                             tracing::info!(order_id = %order.id, funding = %funding_txo, "channel order funding broadcast");
                         }
                     }
+                }
+                Event::PaymentSuccessful {
+                    payment_hash,
+                    fee_paid_msat,
+                    ..
+                } => {
+                    let hash = hex::encode(payment_hash.0);
+                    lightning_refund::paid(conn, &self.clock, &hash, fee_paid_msat.unwrap_or(0))
+                        .await?;
+                }
+                Event::PaymentFailed {
+                    payment_hash: Some(payment_hash),
+                    ..
+                } => {
+                    lightning_refund::failed(conn, &self.clock, &hex::encode(payment_hash.0))
+                        .await?;
                 }
                 Event::ChannelReady {
                     user_channel_id, ..

@@ -39,14 +39,18 @@ pub struct LspConfig {
 pub struct LspState {
     /// Configuration.
     pub config: LspConfig,
+    /// When this process started, on the hub's clock: work claimed before it was left by an
+    /// earlier process.
+    pub started_at: i64,
     wake: Notify,
 }
 
 impl LspState {
-    /// New state.
-    pub fn new(config: LspConfig) -> Self {
+    /// New state for a process started at `started_at` (the hub's clock).
+    pub fn new(config: LspConfig, started_at: i64) -> Self {
         Self {
             config,
+            started_at,
             wake: Notify::new(),
         }
     }
@@ -157,6 +161,7 @@ pub async fn create_order(
         onchain_paid_sat: None,
         refund_state: None,
         refund_to: None,
+        refund_payment_hash: None,
         refund_amount_sat: None,
         refund_txid: None,
         refunded_at: None,

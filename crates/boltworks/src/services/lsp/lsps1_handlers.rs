@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
+use super::lightning_refund;
 use super::lnurl_channel::{hub_uri, lnurl_channel};
 use super::lsps1_api::{self, payment_state, Lsps1Body, Lsps1Error, ViewContext};
 use super::model::OrderState;
@@ -302,6 +303,15 @@ pub async fn lnurl(
     ))
 }
 
+/// The amounts of a refund made (or in flight), under the method it used.
+fn refunded_amounts(order: &Order) -> Value {
+    if order.refund_payment_hash.is_some() {
+        json!({"lightning": order.refund_amount_sat, "onchain": Value::Null})
+    } else {
+        json!({"lightning": Value::Null, "onchain": order.refund_amount_sat})
+    }
+}
+
 /// `GET /lsp/channels/{id}/refund`. A Lightning payment is a held HTLC, so an order that fails
 /// is refunded by failing it back (`PAID_OUT`, paid to the payer); on-chain money the hub cannot
 /// deliver a channel for is `AVAILABLE` to refund on chain, then `IN_FLIGHT`, then `PAID_OUT`.
@@ -322,7 +332,7 @@ pub async fn refund_status(
         Some("paid_out") => {
             return Ok(answer(
                 "PAID_OUT",
-                json!({"lightning": Value::Null, "onchain": order.refund_amount_sat}),
+                refunded_amounts(&order),
                 json!(order.refund_to),
                 json!(order.refunded_at),
             ))
@@ -330,7 +340,7 @@ pub async fn refund_status(
         Some(_) => {
             return Ok(answer(
                 "IN_FLIGHT",
-                json!({"lightning": Value::Null, "onchain": order.refund_amount_sat}),
+                refunded_amounts(&order),
                 json!(order.refund_to),
                 Value::Null,
             ))
@@ -341,7 +351,7 @@ pub async fn refund_status(
     if refundable > 0 {
         return Ok(answer(
             "AVAILABLE",
-            json!({"lightning": Value::Null, "onchain": refundable}),
+            json!({"lightning": refundable, "onchain": refundable}),
             Value::Null,
             Value::Null,
         ));
@@ -383,19 +393,26 @@ pub async fn refund(
         let answer = json!({"success": false, "message": message, "fail_reason": reason});
         Ok((StatusCode::PRECONDITION_FAILED, Json(answer)))
     };
-    let Some(address) = address else {
-        if payment_state(&order, 0) == "REFUNDED" {
-            return refused(
-                "REJECTED_BY_LSP",
-                "the payment already went back to the payer: its held HTLC was failed back",
-            );
+    let outcome = match (invoice, address) {
+        (Some(invoice), _) => lightning_refund::refund_by_invoice(&state, &order, invoice).await?,
+        (None, Some(address)) => onchain::refund(&state, &order, address).await?,
+        (None, None) => {
+            return Err(Lsps1Error::bad(
+                "give a lightning_invoice or an onchain_address",
+            ))
         }
-        return refused(
-            REFUND_UNSUPPORTED,
-            "Lightning refunds are not made by invoice: a Lightning payment is held until the channel opens and goes back by itself if it does not",
-        );
     };
-    match onchain::refund(&state, &order, address).await? {
+    match outcome {
+        Ok(RefundOutcome::InFlight) => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "success": true,
+                "message": "the refund payment is on its way; GET /refund shows when it arrived",
+                "fail_reason": Value::Null,
+            })),
+        )),
+        Err(RefundRefusal::BadInvoice(why)) => Err(Lsps1Error::BadRequest(why)),
+        Err(RefundRefusal::PaymentRefused(why)) => refused("PAYMENT_FAILED", &why),
         Ok(RefundOutcome::Sent { txid, amount }) => Ok((
             StatusCode::OK,
             Json(json!({
@@ -429,7 +446,7 @@ pub async fn refund(
         ),
         Err(RefundRefusal::NothingToRefund) => refused(
             REFUND_UNSUPPORTED,
-            "nothing to refund: the order is still to be delivered, or received nothing on chain",
+            "nothing to refund: the order is still to be delivered, or the hub holds nothing for it",
         ),
     }
 }

@@ -12,6 +12,7 @@ mod effects;
 pub mod engine;
 mod held_payment;
 mod lease;
+mod lightning_refund;
 mod lnurl_channel;
 mod lsps1_api;
 mod lsps1_handlers;

@@ -101,6 +101,10 @@ pub(super) enum RefundRefusal {
     AlreadyRefunded,
     /// The address is not one of this network.
     BadAddress,
+    /// The invoice cannot be a refund: the reason.
+    BadInvoice(String),
+    /// The node refused to pay the invoice (nothing was sent): the reason.
+    PaymentRefused(String),
 }
 
 /// What a refund request did.
@@ -114,6 +118,8 @@ pub(super) enum RefundOutcome {
     },
     /// Claimed, but the treasury failed before committing a transaction; the worker retries.
     Pending,
+    /// A Lightning refund handed to the node: its events decide (`IN_FLIGHT` until then).
+    InFlight,
 }
 
 /// Refunds the order's refundable on-chain money to `to`, once.
@@ -138,7 +144,8 @@ pub(super) async fn refund(
     let now = state.clock.now_unix();
     let mut tx = state.store.pool().begin().await?;
     let stored = i64::try_from(amount).unwrap_or(i64::MAX);
-    if !store::claim_refund(&mut tx, &order.id, &address.to_string(), stored, now).await? {
+    let to = address.to_string();
+    if !store::claim_refund(&mut tx, &order.id, &to, None, stored, now).await? {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
     }
     tx.commit().await?;
@@ -193,6 +200,10 @@ pub(super) async fn resume_refunds(state: &AppState) -> Result<(), sqlx::Error> 
         return Ok(());
     };
     for order in store::refunds_in_flight(&state.store).await? {
+        if order.refund_payment_hash.is_some() {
+            super::lightning_refund::resume(state, &order).await?;
+            continue;
+        }
         let (Some(to), Some(amount)) = (order.refund_to.as_deref(), order.refund_amount_sat) else {
             continue;
         };

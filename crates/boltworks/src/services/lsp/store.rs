@@ -42,8 +42,10 @@ pub struct Order {
     pub onchain_paid_sat: Option<i64>,
     /// `in_flight` or `paid_out` once an on-chain refund was asked for.
     pub refund_state: Option<String>,
-    /// Where the refund goes.
+    /// Where the refund goes: an address, or a Lightning invoice.
     pub refund_to: Option<String>,
+    /// The payment hash of a refund by Lightning invoice.
+    pub refund_payment_hash: Option<String>,
     /// How much it pays.
     pub refund_amount_sat: Option<i64>,
     /// Its transaction.
@@ -95,7 +97,7 @@ pub struct Order {
     pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
+const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_payment_hash, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -117,6 +119,7 @@ impl Order {
             onchain_paid_sat: row.try_get("onchain_paid_sat")?,
             refund_state: row.try_get("refund_state")?,
             refund_to: row.try_get("refund_to")?,
+            refund_payment_hash: row.try_get("refund_payment_hash")?,
             refund_amount_sat: row.try_get("refund_amount_sat")?,
             refund_txid: row.try_get("refund_txid")?,
             refunded_at: row.try_get("refunded_at")?,
@@ -153,7 +156,7 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)"
     ))
     .bind(&order.id)
     .bind(&order.api)
@@ -172,6 +175,7 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(order.onchain_paid_sat)
     .bind(&order.refund_state)
     .bind(&order.refund_to)
+    .bind(&order.refund_payment_hash)
     .bind(order.refund_amount_sat)
     .bind(&order.refund_txid)
     .bind(order.refunded_at)
@@ -668,18 +672,20 @@ pub async fn claim_refund(
     conn: &mut AnyConnection,
     id: &str,
     to: &str,
+    payment_hash: Option<&str>,
     amount_sat: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let claimed = sqlx::query(
         "UPDATE lsp_orders SET refund_state = 'in_flight', refund_to = $1, refund_amount_sat = $2,
-            updated_at = $3
+            updated_at = $3, refund_payment_hash = $5
          WHERE id = $4 AND refund_state IS NULL",
     )
     .bind(to)
     .bind(amount_sat)
     .bind(now)
     .bind(id)
+    .bind(payment_hash)
     .execute(conn)
     .await?;
     Ok(claimed.rows_affected() == 1)
@@ -711,4 +717,39 @@ pub async fn record_refund_sent(
 /// Refunds claimed but not recorded as sent (the hub stopped in between).
 pub async fn refunds_in_flight(store: &Store) -> Result<Vec<Order>, sqlx::Error> {
     orders_where(store, "refund_state = 'in_flight' AND $1 = $1", 0).await
+}
+
+/// The order whose Lightning refund is the payment `payment_hash`, while in flight.
+pub async fn refund_in_flight_by_hash(
+    conn: &mut AnyConnection,
+    payment_hash: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lsp_orders
+         WHERE refund_payment_hash = $1 AND refund_state = 'in_flight'"
+    ))
+    .bind(payment_hash)
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(Order::from_row)
+    .transpose()
+}
+
+/// Gives back an in-flight refund that sent nothing (or whose payment failed): refundable again.
+pub async fn release_refund(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE lsp_orders SET refund_state = NULL, refund_to = NULL, refund_payment_hash = NULL,
+            refund_amount_sat = NULL, updated_at = $1
+         WHERE id = $2 AND refund_state = 'in_flight'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(released.rows_affected() == 1)
 }

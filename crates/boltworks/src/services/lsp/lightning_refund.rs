@@ -1,0 +1,187 @@
+//! Refunds by Lightning invoice (LSPS1 `/refund` with `lightning_invoice`): the invoice must be
+//! for exactly the refundable amount, on this network, unexpired and not the hub's own. The
+//! refund is claimed in the database first (`in_flight`, with the invoice's payment hash), then
+//! the node pays it with a routing-fee cap the hub bears; the node's events decide: success
+//! books it and makes it `paid_out`, failure gives the claim back (refundable again). A claim an
+//! earlier process made whose payment the node never got (it stopped in between) is given back.
+
+use ldk_node::payment::PaymentStatus;
+use sqlx::AnyConnection;
+
+use super::onchain::{refundable_sat, RefundOutcome, RefundRefusal};
+use super::order_webhook;
+use super::store::{self, Order};
+use crate::app::AppState;
+use crate::clock::Clock;
+use crate::ledger::{self, Entry};
+use crate::money::Msat;
+use crate::node::payments::{self, refused_before_sending, SendError};
+use crate::services::gifts::FeeLimit;
+
+/// The routing-fee cap of a Lightning refund: 0.5 % of it, at least 1 sat.
+const FEE_LIMIT: FeeLimit = FeeLimit {
+    ppm: 5_000,
+    base_msat: 1_000,
+};
+
+/// A claim older than this whose payment the node does not know is given back.
+const UNSENT_AFTER_SECS: i64 = 60;
+
+/// Refunds the order's refundable money by paying `text`, once.
+pub(super) async fn refund_by_invoice(
+    state: &AppState,
+    order: &Order,
+    text: &str,
+) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
+    if order.refund_state.is_some() {
+        return Ok(Err(RefundRefusal::AlreadyRefunded));
+    }
+    let amount = refundable_sat(state, order).await?;
+    if amount == 0 {
+        return Ok(Err(RefundRefusal::NothingToRefund));
+    }
+    let bad = |why: String| Ok(Err(RefundRefusal::BadInvoice(why)));
+    let invoice = match crate::node::parse_invoice(text.trim()) {
+        Ok(invoice) => invoice,
+        Err(e) => return bad(format!("lightning_invoice is not a BOLT11 invoice: {e}")),
+    };
+    let msat = amount.saturating_mul(1_000);
+    if invoice.amount_milli_satoshis() != Some(msat) {
+        return bad(format!(
+            "lightning_invoice must be for exactly the refundable {amount} sat"
+        ));
+    }
+    if invoice.get_payee_pub_key() == state.node.node_id() {
+        return bad("lightning_invoice must not be the LSP's own".into());
+    }
+    let hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
+    let now = state.clock.now_unix();
+    let stored = i64::try_from(amount).unwrap_or(i64::MAX);
+    let mut tx = state.store.pool().begin().await?;
+    if !store::claim_refund(&mut tx, &order.id, text.trim(), Some(&hash), stored, now).await? {
+        return Ok(Err(RefundRefusal::AlreadyRefunded));
+    }
+    tx.commit().await?;
+    tracing::info!(order_id = %order.id, amount, %hash, "channel order Lightning refund claimed");
+    let result = payments::send(
+        &state.store,
+        &state.clock,
+        state.config.network,
+        &state.node,
+        &invoice,
+        None,
+        Some(FEE_LIMIT.for_amount(Msat(msat))),
+    )
+    .await;
+    let refusal = match result {
+        Ok(_) => return Ok(Ok(RefundOutcome::InFlight)),
+        Err(SendError::Node(e)) if !refused_before_sending(e.kind) => {
+            tracing::warn!(order_id = %order.id, error = %e, "Lightning refund outcome unknown; the node's events settle it");
+            return Ok(Ok(RefundOutcome::InFlight));
+        }
+        Err(SendError::Invoice(problem)) => RefundRefusal::BadInvoice(problem.to_string()),
+        Err(SendError::Amount(why)) => RefundRefusal::BadInvoice(why),
+        Err(SendError::Duplicate) => {
+            RefundRefusal::BadInvoice("this invoice was paid (or is being paid) already".into())
+        }
+        Err(SendError::Node(e)) => RefundRefusal::PaymentRefused(e.message),
+        Err(SendError::Store(e)) => {
+            give_back(state, &order.id).await?;
+            return Err(e);
+        }
+    };
+    // Nothing was sent: the claim goes back.
+    give_back(state, &order.id).await?;
+    Ok(Err(refusal))
+}
+
+async fn give_back(state: &AppState, order_id: &str) -> Result<(), sqlx::Error> {
+    let mut tx = state.store.pool().begin().await?;
+    store::release_refund(&mut tx, order_id, state.clock.now_unix()).await?;
+    tx.commit().await
+}
+
+/// The node paid refund `payment_hash` (with `fee_msat` of routing fees): `paid_out`, booked
+/// (the order's liability pays it; the hub bears the fee). Inside the event's transaction.
+pub(super) async fn paid(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    payment_hash: &str,
+    fee_msat: u64,
+) -> Result<(), sqlx::Error> {
+    let Some(order) = store::refund_in_flight_by_hash(conn, payment_hash).await? else {
+        return Ok(());
+    };
+    let amount = order.refund_amount_sat.unwrap_or(0);
+    let now = clock.now_unix();
+    if !store::record_refund_sent(conn, &order.id, payment_hash, amount, now).await? {
+        return Ok(());
+    }
+    let refunded = amount.saturating_mul(1_000);
+    let fee = i64::try_from(fee_msat).unwrap_or(i64::MAX);
+    let entries = [
+        Entry::debit(ledger::lsp_order_liability(&order.id), refunded),
+        Entry::debit(ledger::EXPENSES_ROUTING_FEES, fee),
+        Entry::credit(ledger::ASSETS_LIGHTNING, refunded.saturating_add(fee)),
+    ];
+    let reference = format!("lsp-refund:{}", order.id);
+    match ledger::post(conn, now, "lsp-refund", &reference, &entries).await {
+        Ok(_) => {}
+        Err(ledger::LedgerError::Store(e)) => return Err(e),
+        Err(e) => tracing::error!(order_id = %order.id, error = %e, "booking a Lightning refund"),
+    }
+    order_webhook::state_changed(conn, clock, &order.id).await?;
+    tracing::info!(order_id = %order.id, amount, "channel order refunded by Lightning");
+    Ok(())
+}
+
+/// The node failed refund `payment_hash` for good: the claim goes back (refundable again).
+pub(super) async fn failed(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    payment_hash: &str,
+) -> Result<(), sqlx::Error> {
+    if let Some(order) = store::refund_in_flight_by_hash(conn, payment_hash).await? {
+        if store::release_refund(conn, &order.id, clock.now_unix()).await? {
+            tracing::warn!(order_id = %order.id, "Lightning refund failed; the order is refundable again");
+        }
+    }
+    Ok(())
+}
+
+/// An in-flight Lightning refund the worker looks at: the node's record settles it; a claim the
+/// node never got a minute after it was made is given back.
+pub(super) async fn resume(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+    let Some(hash) = order
+        .refund_payment_hash
+        .as_deref()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    else {
+        return Ok(());
+    };
+    let hash_hex = hex::encode(hash);
+    let mut tx = state.store.pool().begin().await?;
+    match state
+        .node
+        .payment(hash)
+        .map(|p| (p.status, p.fee_paid_msat))
+    {
+        Some((PaymentStatus::Succeeded, fee)) => {
+            paid(&mut tx, &state.clock, &hash_hex, fee.unwrap_or(0)).await?
+        }
+        Some((PaymentStatus::Failed, _)) => failed(&mut tx, &state.clock, &hash_hex).await?,
+        Some((PaymentStatus::Pending, _)) => {}
+        // Claimed by an earlier process (this one's claims are given back by their requests)
+        // and still unknown to the node a minute later: it never reached the node.
+        None if order.updated_at < state.lsp.started_at
+            && state.clock.now_unix() - order.updated_at > UNSENT_AFTER_SECS =>
+        {
+            store::release_refund(&mut tx, &order.id, state.clock.now_unix()).await?;
+        }
+        None => {}
+    }
+    tx.commit().await?;
+    state.notifier.outbox_committed();
+    Ok(())
+}
