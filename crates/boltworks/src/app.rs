@@ -117,6 +117,7 @@ impl App {
                     clock.clone(),
                     config.network,
                     rpc,
+                    config.lsp.onchain_confirmations,
                 )
                 .await
                 .context("opening the on-chain treasury")?;

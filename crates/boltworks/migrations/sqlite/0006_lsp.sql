@@ -4,6 +4,9 @@
 CREATE TABLE lsp_orders (
     id TEXT PRIMARY KEY,
     api TEXT NOT NULL CHECK (api IN ('v1', 'lsps1')),
+    -- The node (so the hub process) whose worker serves the order: hub processes sharing the
+    -- database each serve their own node's orders.
+    hub_node_id TEXT NOT NULL,
     lsp_balance_sat BIGINT NOT NULL CHECK (lsp_balance_sat >= 0),
     client_balance_sat BIGINT NOT NULL CHECK (client_balance_sat >= 0),
     expiry_weeks BIGINT NOT NULL CHECK (expiry_weeks > 0),
@@ -61,5 +64,5 @@ CREATE TABLE lsp_orders (
     -- boltworks extension: where every state change of the order is POSTed (through the outbox).
     webhook_url TEXT
 );
-CREATE INDEX lsp_orders_state ON lsp_orders (state);
+CREATE INDEX lsp_orders_state ON lsp_orders (hub_node_id, state);
 CREATE INDEX lsp_orders_user_channel ON lsp_orders (user_channel_id);

@@ -121,6 +121,8 @@ struct WalletState {
 /// The treasury.
 pub struct Treasury {
     state: Mutex<WalletState>,
+    /// Confirmations before a receipt is booked (and so counts for refunds).
+    booking_depth: u32,
     /// Woken after every sync (the LSP's worker waits on it).
     synced: Notify,
     rpc: ChainRpc,
@@ -132,6 +134,9 @@ pub struct Treasury {
 /// The size of a one-input, two-output P2WPKH transaction, rounded up: the room a send whose
 /// first output pays the fee leaves for it on the first try.
 const TYPICAL_SEND_VBYTES: u64 = 150;
+
+/// All the bitcoin there will ever be, in sats.
+const MAX_MONEY_SAT: u64 = 2_100_000_000_000_000;
 
 /// The smallest output the treasury sends (P2WPKH dust is 294; P2TR 330).
 pub const MIN_OUTPUT_SAT: u64 = 330;
@@ -159,13 +164,14 @@ fn read_or_make_seed(dir: &Path) -> anyhow::Result<[u8; 32]> {
 
 impl Treasury {
     /// Opens the treasury whose seed is in `data_dir` (made on first start) and whose state is in
-    /// the database. Refuses a seed that is not the one the database's wallet was made with.
+    /// the database; receipts are booked at `booking_depth` confirmations. Refuses a seed that is not the one the database's wallet was made with.
     pub async fn open(
         data_dir: &Path,
         store: Store,
         clock: Clock,
         network: Network,
         rpc: ChainRpc,
+        booking_depth: u32,
     ) -> anyhow::Result<Self> {
         let seed = read_or_make_seed(data_dir)?;
         let master = Xpriv::new_master(network, &seed)?;
@@ -221,6 +227,7 @@ impl Treasury {
             }
         };
         Ok(Self {
+            booking_depth: booking_depth.max(1),
             synced: Notify::new(),
             state: Mutex::new(WalletState {
                 wallet,
@@ -301,18 +308,26 @@ impl Treasury {
         self.sync_locked(&mut state).await?;
         self.persist_now(&mut state).await?;
         self.book_receipts(&mut state).await?;
-        drop(state);
+        // Under the lock: no send builds from coins a committed send spends meanwhile.
         self.rebroadcast().await
     }
 
-    /// Books every confirmed receipt at one of our addresses once: `assets:treasury` debited,
+    /// Books every receipt at one of our addresses once it has `booking_depth` confirmations: `assets:treasury` debited,
     /// the address's receipt account credited.
     async fn book_receipts(&self, state: &mut WalletState) -> Result<(), SendError> {
+        let tip = state.wallet.latest_checkpoint().height();
+        let deep = |position: &ChainPosition<_>| match position {
+            ChainPosition::Confirmed { anchor, .. } => {
+                let anchor: &bdk_wallet::chain::ConfirmationBlockTime = anchor;
+                tip.saturating_sub(anchor.block_id.height) + 1 >= self.booking_depth
+            }
+            ChainPosition::Unconfirmed { .. } => false,
+        };
         let fresh: Vec<_> = state
             .wallet
             .list_output()
             .filter(|o| o.keychain == KeychainKind::External)
-            .filter(|o| matches!(o.chain_position, ChainPosition::Confirmed { .. }))
+            .filter(|o| deep(&o.chain_position))
             .filter(|o| !state.booked.contains(&o.outpoint))
             .collect();
         for output in fresh {
@@ -425,6 +440,22 @@ impl Treasury {
         let _ = tokio::time::timeout(timeout, self.synced.notified()).await;
     }
 
+    /// The send made under `key`, if any, and its confirmations (as of the last sync).
+    pub async fn sent(&self, key: &str) -> Result<Option<(Sent, u32)>, SendError> {
+        let Some(sent) = store::send(self.store.pool(), key).await? else {
+            return Ok(None);
+        };
+        let state = self.state.lock().await;
+        let tip = state.wallet.latest_checkpoint().height();
+        let confirmations = match state.wallet.get_tx(sent.txid).map(|tx| tx.chain_position) {
+            Some(ChainPosition::Confirmed { anchor, .. }) => {
+                tip.saturating_sub(anchor.block_id.height) + 1
+            }
+            _ => 0,
+        };
+        Ok(Some((sent, confirmations)))
+    }
+
     /// What `address` received, each output with its confirmations (as of the last sync).
     pub async fn received(&self, address: &Address) -> Vec<Receipt> {
         let state = self.state.lock().await;
@@ -476,6 +507,12 @@ impl Treasury {
         if outputs.is_empty() {
             return Err(SendError::InvalidOutputs("no outputs".into()));
         }
+        if let Some(huge) = outputs.iter().find(|(_, amount)| amount.0 > MAX_MONEY_SAT) {
+            return Err(SendError::InvalidOutputs(format!(
+                "{} is more than there will ever be",
+                huge.1
+            )));
+        }
         if let Some(bad) = outputs.iter().find(|(_, amount)| amount.0 < MIN_OUTPUT_SAT) {
             return Err(SendError::InvalidOutputs(format!(
                 "{} to {} is below the dust limit ({MIN_OUTPUT_SAT} sat)",
@@ -513,6 +550,7 @@ impl Treasury {
         let fee_rate = self.rpc.fee_rate(6).await?.unwrap_or(2);
         let fee_rate = FeeRate::from_sat_per_vb(fee_rate).unwrap_or(FeeRate::BROADCAST_MIN);
         let mut outputs = outputs.to_vec();
+        let requested = outputs[0].1 .0;
         let mut psbt = if fee_from == FeeFrom::FirstOutput {
             // First with room for a typical fee, to learn the coins and their fee; then the same
             // coins (more only if needed) with exactly that fee taken out of the first output.
@@ -586,14 +624,22 @@ impl Treasury {
                 .saturating_mul(1_000)
         };
         let paid: u64 = outputs.iter().map(|(_, amount)| amount.0).sum();
-        let fee_account = match fee_from {
-            FeeFrom::Treasury => ledger::EXPENSES_ONCHAIN_FEES,
-            FeeFrom::FirstOutput => debit_account,
+        let spent = to_msat(paid.saturating_add(fee.0));
+        // What the caller's account is charged: the outputs; or, when the first output paid the
+        // fee, exactly what was asked (the fee of the final build may differ a little from the
+        // first's: that difference is the treasury's).
+        let charged = match fee_from {
+            FeeFrom::Treasury => to_msat(paid),
+            FeeFrom::FirstOutput => to_msat(
+                requested
+                    .saturating_add(paid)
+                    .saturating_sub(first_output.0),
+            ),
         };
         let entries = [
-            Entry::credit(ledger::ASSETS_TREASURY, to_msat(paid.saturating_add(fee.0))),
-            Entry::debit(debit_account, to_msat(paid)),
-            Entry::debit(fee_account, to_msat(fee.0)),
+            Entry::credit(ledger::ASSETS_TREASURY, spent),
+            Entry::debit(debit_account, charged),
+            Entry::debit(ledger::EXPENSES_ONCHAIN_FEES, spent.saturating_sub(charged)),
         ];
         ledger::post(
             &mut tx,
@@ -604,14 +650,15 @@ impl Treasury {
         )
         .await
         .map_err(|e| SendError::Wallet(e.to_string()))?;
-        self.persist(&mut state, &mut tx).await?;
-        tx.commit().await?;
-        let _ = state.wallet.take_staged();
-        // From now on the inputs count as spent, so the next send picks other coins.
+        // The wallet knows the transaction before it is committed (and persisted with it), so
+        // no later send can pick its coins, whatever happens to this request from here on. (A
+        // commit that fails leaves the coins looking spent until the next start: conservative.)
         state
             .wallet
             .apply_unconfirmed_txs([(transaction.clone(), u64::try_from(now).unwrap_or(0))]);
-        self.persist_now(&mut state).await?;
+        self.persist(&mut state, &mut tx).await?;
+        tx.commit().await?;
+        let _ = state.wallet.take_staged();
         drop(state);
         tracing::info!(send = %key, %txid, outputs = outputs.len(), fee = fee.0, "treasury send committed");
         let broadcast = match self.rpc.broadcast(&transaction).await {

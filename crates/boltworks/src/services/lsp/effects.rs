@@ -89,7 +89,13 @@ impl EventEffect for LspEffects {
                                 let capacity =
                                     i64::try_from(channel.channel_value_sats).unwrap_or(i64::MAX);
                                 let peer = counterparty_node_id.to_string();
-                                store::unrecorded_attempt(conn, &peer, capacity).await?
+                                store::unrecorded_attempt(
+                                    conn,
+                                    &self.node.node_id().to_string(),
+                                    &peer,
+                                    capacity,
+                                )
+                                .await?
                             }
                             None => None,
                         },
@@ -97,7 +103,7 @@ impl EventEffect for LspEffects {
                     if let Some(order) = order {
                         let funding =
                             Some((funding_txo.txid.to_string(), i64::from(funding_txo.vout)));
-                        if store::record_funding(
+                        if let Some(htlc_state) = store::record_funding(
                             conn,
                             &order.id,
                             &ucid,
@@ -107,7 +113,7 @@ impl EventEffect for LspEffects {
                         )
                         .await?
                         {
-                            if order.onchain_paid_sat.is_some() || order.htlc_state == "settled" {
+                            if order.onchain_paid_sat.is_some() || htlc_state == "settled" {
                                 // Paid on chain, or settled before the open (its deadline came
                                 // first): delivered now; what it held covers fee and push.
                                 let account = ledger::lsp_order_liability(&order.id);

@@ -146,6 +146,7 @@ pub async fn create_order(
     let order = Order {
         id,
         api: api.to_string(),
+        hub_node_id: state.node.node_id().to_string(),
         lsp_balance_sat: as_i64(lsp_sat)?,
         client_balance_sat: as_i64(client_sat)?,
         expiry_weeks: as_i64(weeks)?,
@@ -238,7 +239,9 @@ pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> Joi
 
 async fn step(state: &AppState) -> Result<(), sqlx::Error> {
     let now = state.clock.now_unix();
-    for order in store::expired_unfinalised(&state.store, now).await? {
+    // This process serves its own node's orders only.
+    let node = state.node.node_id().to_string();
+    for order in store::expired_unfinalised(&state.store, &node, now).await? {
         let mut tx = state.store.pool().begin().await?;
         let from = [OrderState::Created, OrderState::Paid];
         if store::transition(&mut tx, &order.id, &from, OrderState::Expired, now).await? {
@@ -250,11 +253,11 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
     }
     onchain::count_payments(state, now).await?;
     onchain::resume_refunds(state).await?;
-    for order in store::stalled_opens(&state.store, now).await? {
+    for order in store::stalled_opens(&state.store, &node, now).await? {
         opening::stalled(state, &order).await?;
     }
-    if !store::open_in_progress(&state.store).await? {
-        if let Some(order) = store::due_for_opening(&state.store, now)
+    if !store::open_in_progress(&state.store, &node).await? {
+        if let Some(order) = store::due_for_opening(&state.store, &node, now)
             .await?
             .into_iter()
             .next()
@@ -262,12 +265,12 @@ async fn step(state: &AppState) -> Result<(), sqlx::Error> {
             opening::open(state, &order).await?;
         }
     }
-    for order in store::held_to_resolve(&state.store, now).await? {
+    for order in store::held_to_resolve(&state.store, &node, now).await? {
         held_payment::resolve(state, &order).await?;
     }
     if state.lsp.config.close_expired {
         let retry_before = now - lease::CLOSE_RETRY_SECS;
-        for order in store::leases_to_close(&state.store, now, retry_before).await? {
+        for order in store::leases_to_close(&state.store, &node, now, retry_before).await? {
             lease::close_expired(state, &order).await?;
         }
     }

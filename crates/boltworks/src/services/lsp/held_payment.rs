@@ -20,10 +20,10 @@ fn hash_of(order: &Order) -> Option<[u8; 32]> {
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
 }
 
-fn delivered(order: &Order) -> bool {
+fn delivered(state: OrderState) -> bool {
     matches!(
-        order.order_state(),
-        Some(OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed)
+        state,
+        OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed
     )
 }
 
@@ -69,9 +69,9 @@ async fn record(
     let now = state.clock.now_unix();
     let mut tx = state.store.pool().begin().await?;
     let recorded = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
-    if recorded && outcome == "settled" {
+    if let (Some(state_now), "settled") = (recorded, outcome) {
         let held = order.held_msat.unwrap_or(0);
-        if delivered(order) {
+        if delivered(state_now) {
             // The buyer's money is the hub's now: its fee, and the balance pushed at open.
             books::delivered(&mut tx, now, order, ledger::ASSETS_LIGHTNING, held).await?;
         } else {
@@ -79,7 +79,7 @@ async fn record(
             books::prepaid(&mut tx, now, order, held).await?;
         }
     }
-    let mut changed = recorded;
+    let mut changed = recorded.is_some();
     if expire {
         let waiting = [OrderState::Paid, OrderState::UriSet];
         changed |=

@@ -413,6 +413,7 @@ pub async fn refund(
         )),
         Err(RefundRefusal::BadInvoice(why)) => Err(Lsps1Error::BadRequest(why)),
         Err(RefundRefusal::PaymentRefused(why)) => refused("PAYMENT_FAILED", &why),
+        Err(RefundRefusal::TooSmall(why)) => refused("REJECTED_BY_LSP", &why),
         Ok(RefundOutcome::Sent { txid, amount }) => Ok((
             StatusCode::OK,
             Json(json!({

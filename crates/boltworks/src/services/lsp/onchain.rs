@@ -66,7 +66,9 @@ pub(super) async fn count_payments(state: &AppState, now: i64) -> Result<(), sql
         return Ok(());
     };
     let depth = state.lsp.config.onchain_confirmations;
-    for order in store::awaiting_onchain(&state.store, now).await? {
+    for order in
+        store::awaiting_onchain(&state.store, &state.node.node_id().to_string(), now).await?
+    {
         let Some(address) = address_of(&order, treasury) else {
             continue;
         };
@@ -105,6 +107,8 @@ pub(super) enum RefundRefusal {
     BadInvoice(String),
     /// The node refused to pay the invoice (nothing was sent): the reason.
     PaymentRefused(String),
+    /// The amount cannot be sent on chain (it would not pay its own fee): the reason.
+    TooSmall(String),
 }
 
 /// What a refund request did.
@@ -150,7 +154,7 @@ pub(super) async fn refund(
     }
     tx.commit().await?;
     tracing::info!(order_id = %order.id, amount, to = %address, "channel order refund claimed");
-    Ok(Ok(send_refund(state, &order.id, &address, amount).await?))
+    send_refund(state, &order.id, &address, amount).await
 }
 
 /// Sends a claimed refund (idempotent: the treasury sends once per order) and records it.
@@ -159,9 +163,9 @@ async fn send_refund(
     order_id: &str,
     address: &Address,
     amount: u64,
-) -> Result<RefundOutcome, sqlx::Error> {
+) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
     let Some(treasury) = &state.treasury else {
-        return Ok(RefundOutcome::Pending);
+        return Ok(Ok(RefundOutcome::Pending));
     };
     let key = format!("lsp-refund:{order_id}");
     // The buyer's coins go back less the network fee of sending them.
@@ -183,15 +187,29 @@ async fn send_refund(
             tx.commit().await?;
             state.notifier.outbox_committed();
             tracing::info!(%order_id, %txid, amount, "channel order refunded on chain");
-            Ok(RefundOutcome::Sent { txid, amount })
+            Ok(Ok(RefundOutcome::Sent { txid, amount }))
         }
         Err(SendError::Store(e)) => Err(e),
+        Err(SendError::InvalidOutputs(why)) => {
+            // It can never be sent (smaller than its own fee): nothing happened, give it back.
+            let mut tx = state.store.pool().begin().await?;
+            store::release_refund(&mut tx, order_id, state.clock.now_unix()).await?;
+            tx.commit().await?;
+            Ok(Err(RefundRefusal::TooSmall(why)))
+        }
         Err(e) => {
-            tracing::error!(%order_id, error = %e, "channel order refund not sent yet; retrying");
-            Ok(RefundOutcome::Pending)
+            // Retried by the worker, at most once a minute.
+            let mut tx = state.store.pool().begin().await?;
+            store::touch(&mut tx, order_id, state.clock.now_unix()).await?;
+            tx.commit().await?;
+            tracing::error!(%order_id, error = %e, "channel order refund not sent yet; retrying in a minute");
+            Ok(Ok(RefundOutcome::Pending))
         }
     }
 }
+
+/// How long a refund the treasury could not send waits before it is tried again.
+const REFUND_RETRY_SECS: i64 = 60;
 
 /// Sends the refunds that were claimed but not recorded as sent (a crash, or a treasury that
 /// could not pay at the time).
@@ -199,7 +217,7 @@ pub(super) async fn resume_refunds(state: &AppState) -> Result<(), sqlx::Error> 
     let Some(treasury) = &state.treasury else {
         return Ok(());
     };
-    for order in store::refunds_in_flight(&state.store).await? {
+    for order in store::refunds_in_flight(&state.store, &state.node.node_id().to_string()).await? {
         if order.refund_payment_hash.is_some() {
             super::lightning_refund::resume(state, &order).await?;
             continue;
@@ -210,8 +228,14 @@ pub(super) async fn resume_refunds(state: &AppState) -> Result<(), sqlx::Error> 
         let Some(address) = crate::treasury::admin_api::parse_address(to, treasury) else {
             continue;
         };
+        // A first try was made by the request itself; later ones once a minute.
+        if state.clock.now_unix() - order.updated_at < REFUND_RETRY_SECS {
+            continue;
+        }
         let amount = u64::try_from(amount).unwrap_or(0);
-        send_refund(state, &order.id, &address, amount).await?;
+        if let Err(refusal) = send_refund(state, &order.id, &address, amount).await? {
+            tracing::warn!(order_id = %order.id, ?refusal, "a claimed refund cannot be sent; given back");
+        }
     }
     Ok(())
 }

@@ -121,6 +121,22 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
     // What is missing plus a reserve's worth, so the next open does not need another at once.
     let amount = Sat(short.saturating_add(FUNDING_RESERVE_SAT));
     let key = format!("node-top-up:{}:{}", order.id, order.open_attempts);
+    match treasury.sent(&key).await {
+        // This attempt's top-up confirmed and the wallet is still short (another open used
+        // it): the attempt fails, and the next one (another number) tops up again.
+        Ok(Some((_, confirmations))) if confirmations > 0 => {
+            let why = "REJECTED_BY_LSP: the node's wallet is still short after its top-up";
+            return open_failed(state, &order.id, None, why).await;
+        }
+        Ok(Some(_)) => {
+            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(order_id = %order.id, error = %e, "looking up a top-up; retrying");
+            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await;
+        }
+    }
     match treasury
         .send(
             &key,

@@ -14,6 +14,8 @@ pub struct Order {
     pub id: String,
     /// `v1` or `lsps1`: the API that created it.
     pub api: String,
+    /// The node whose worker serves it.
+    pub hub_node_id: String,
     /// The LSP's side (the buyer's inbound liquidity), in sats.
     pub lsp_balance_sat: i64,
     /// The buyer's side (paid by the buyer, pushed at open), in sats.
@@ -97,13 +99,14 @@ pub struct Order {
     pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_payment_hash, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
+const COLUMNS: &str = "id, api, hub_node_id, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_payment_hash, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             id: row.try_get("id")?,
             api: row.try_get("api")?,
+            hub_node_id: row.try_get("hub_node_id")?,
             lsp_balance_sat: row.try_get("lsp_balance_sat")?,
             client_balance_sat: row.try_get("client_balance_sat")?,
             expiry_weeks: row.try_get("expiry_weeks")?,
@@ -156,10 +159,11 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43)"
     ))
     .bind(&order.id)
     .bind(&order.api)
+    .bind(&order.hub_node_id)
     .bind(order.lsp_balance_sat)
     .bind(order.client_balance_sat)
     .bind(order.expiry_weeks)
@@ -217,11 +221,18 @@ pub async fn order(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, 
 }
 
 /// Orders matching a condition on their columns (internal callers only).
-async fn orders_where(store: &Store, condition: &str, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+async fn orders_where(
+    store: &Store,
+    node: &str,
+    condition: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM lsp_orders WHERE {condition} ORDER BY created_at"
+        "SELECT {COLUMNS} FROM lsp_orders WHERE hub_node_id = $2 AND ({condition})
+         ORDER BY created_at"
     ))
     .bind(now)
+    .bind(node)
     .fetch_all(store.pool())
     .await?
     .iter()
@@ -230,9 +241,10 @@ async fn orders_where(store: &Store, condition: &str, now: i64) -> Result<Vec<Or
 }
 
 /// Opens handed to the node and not funded by their deadline.
-pub async fn stalled_opens(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn stalled_opens(store: &Store, node: &str, now: i64) -> Result<Vec<Order>, sqlx::Error> {
     orders_where(
         store,
+        node,
         "state = 200 AND open_requested_at IS NOT NULL AND next_open_at <= $1",
         now,
     )
@@ -240,10 +252,12 @@ pub async fn stalled_opens(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::
 }
 
 /// Whether an open is in progress (handed to the node, not yet funded or failed).
-pub async fn open_in_progress(store: &Store) -> Result<bool, sqlx::Error> {
+pub async fn open_in_progress(store: &Store, node: &str) -> Result<bool, sqlx::Error> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM lsp_orders WHERE state = 200 AND open_requested_at IS NOT NULL",
+        "SELECT COUNT(*) FROM lsp_orders
+         WHERE hub_node_id = $1 AND state = 200 AND open_requested_at IS NOT NULL",
     )
+    .bind(node)
     .fetch_one(store.pool())
     .await?;
     Ok(count > 0)
@@ -266,9 +280,12 @@ pub async fn record_ready(
 }
 
 /// Orders queued for opening whose next attempt is due.
-pub async fn due_for_opening(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
-    orders_where(
-        store,
+pub async fn due_for_opening(
+    store: &Store,
+    node: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(store, node,
         "state = 200 AND open_requested_at IS NULL AND (next_open_at IS NULL OR next_open_at <= $1)",
         now,
     )
@@ -276,15 +293,29 @@ pub async fn due_for_opening(store: &Store, now: i64) -> Result<Vec<Order>, sqlx
 }
 
 /// Orders whose held HTLC must now be settled or failed back.
-pub async fn held_to_resolve(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn held_to_resolve(
+    store: &Store,
+    node: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
     // The engine decides per order; `$1` keeps the one query shape of `orders_where`.
-    orders_where(store, "htlc_state = 'held' AND $1 >= 0", now).await
+    orders_where(store, node, "htlc_state = 'held' AND $1 >= 0", now).await
 }
 
 /// Orders past their deadline without a node to open to: unpaid, or paid by a held payment
 /// (provisional until the channel opens) and never finalised.
-pub async fn expired_unfinalised(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
-    orders_where(store, "state IN (0, 100) AND order_expires_at <= $1", now).await
+pub async fn expired_unfinalised(
+    store: &Store,
+    node: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(
+        store,
+        node,
+        "state IN (0, 100) AND order_expires_at <= $1",
+        now,
+    )
+    .await
 }
 
 /// Moves an order from `from` to `to` (and sets `updated_at`); whether it moved.
@@ -505,17 +536,19 @@ pub async fn order_of_channel(
 /// answer): the oldest such.
 pub async fn unrecorded_attempt(
     conn: &mut AnyConnection,
+    node: &str,
     counterparty: &str,
     capacity_sat: i64,
 ) -> Result<Option<Order>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM lsp_orders
          WHERE state = 200 AND open_requested_at IS NOT NULL AND user_channel_id IS NULL
-            AND node_pubkey = $1 AND lsp_balance_sat + client_balance_sat = $2
+            AND node_pubkey = $1 AND lsp_balance_sat + client_balance_sat = $2 AND hub_node_id = $3
          ORDER BY open_requested_at LIMIT 1"
     ))
     .bind(counterparty)
     .bind(capacity_sat)
+    .bind(node)
     .fetch_optional(&mut *conn)
     .await?
     .as_ref()
@@ -533,7 +566,8 @@ pub async fn channel_is_known(store: &Store, user_channel_id: &str) -> Result<bo
     Ok(count > 0)
 }
 
-/// The channel's funding was broadcast: state 300 with its funding outpoint.
+/// The channel's funding was broadcast: state 300 with its funding outpoint. The held payment's
+/// state, when this call moved the order.
 pub async fn record_funding(
     conn: &mut AnyConnection,
     id: &str,
@@ -541,13 +575,15 @@ pub async fn record_funding(
     channel_id: &str,
     funding: Option<(String, i64)>,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let (txid, vout) = funding.unzip();
-    let moved = sqlx::query(
+    // The held payment's state as this update sees it (a settlement committed meanwhile too).
+    sqlx::query_scalar(
         "UPDATE lsp_orders SET state = 300, user_channel_id = $1, channel_id = $2, funding_txid = $3,
             funding_vout = $4, opened_at = $5, channel_expires_at = $5 + expiry_weeks * 604800,
             updated_at = $5
-         WHERE id = $6 AND state = 200 AND (user_channel_id IS NULL OR user_channel_id = $1)",
+         WHERE id = $6 AND state = 200 AND (user_channel_id IS NULL OR user_channel_id = $1)
+         RETURNING htlc_state",
     )
     .bind(user_channel_id)
     .bind(channel_id)
@@ -555,9 +591,8 @@ pub async fn record_funding(
     .bind(vout)
     .bind(now)
     .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The channel closed: state 450 for a funded channel. The order that moved.
@@ -582,32 +617,38 @@ pub async fn record_htlc(
     id: &str,
     outcome: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(
-        "UPDATE lsp_orders SET htlc_state = $1, updated_at = $2 WHERE id = $3 AND htlc_state = 'held'",
+) -> Result<Option<OrderState>, sqlx::Error> {
+    // The order's state as this update left it (not as read before): a funding event committed
+    // meanwhile is seen here, under the row's lock.
+    let state: Option<i64> = sqlx::query_scalar(
+        "UPDATE lsp_orders SET htlc_state = $1, updated_at = $2 WHERE id = $3 AND htlc_state = 'held'
+         RETURNING state",
     )
     .bind(outcome)
     .bind(now)
     .bind(id)
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(moved.rows_affected() == 1)
+    Ok(state.and_then(OrderState::from_number))
 }
 
 /// Open channels whose lease is over, and closes asked for before `retry_before` that have not
 /// completed.
 pub async fn leases_to_close(
     store: &Store,
+    node: &str,
     now: i64,
     retry_before: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM lsp_orders
-         WHERE (state = 500 AND channel_expires_at <= $1) OR (state = 350 AND updated_at <= $2)
+         WHERE hub_node_id = $3
+            AND ((state = 500 AND channel_expires_at <= $1) OR (state = 350 AND updated_at <= $2))
          ORDER BY created_at"
     ))
     .bind(now)
     .bind(retry_before)
+    .bind(node)
     .fetch_all(store.pool())
     .await?
     .iter()
@@ -634,9 +675,14 @@ pub async fn mark_closing(
 }
 
 /// Unpaid orders with a treasury address (the worker looks at what those received).
-pub async fn awaiting_onchain(store: &Store, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn awaiting_onchain(
+    store: &Store,
+    node: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
     orders_where(
         store,
+        node,
         "state = 0 AND btc_address IS NOT NULL AND order_expires_at > $1",
         now,
     )
@@ -715,8 +761,8 @@ pub async fn record_refund_sent(
 }
 
 /// Refunds claimed but not recorded as sent (the hub stopped in between).
-pub async fn refunds_in_flight(store: &Store) -> Result<Vec<Order>, sqlx::Error> {
-    orders_where(store, "refund_state = 'in_flight' AND $1 = $1", 0).await
+pub async fn refunds_in_flight(store: &Store, node: &str) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(store, node, "refund_state = 'in_flight' AND $1 = $1", 0).await
 }
 
 /// The order whose Lightning refund is the payment `payment_hash`, while in flight.
@@ -734,6 +780,16 @@ pub async fn refund_in_flight_by_hash(
     .as_ref()
     .map(Order::from_row)
     .transpose()
+}
+
+/// Stamps the order as looked at now (`updated_at`), so a retry waits its turn.
+pub async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE lsp_orders SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Gives back an in-flight refund that sent nothing (or whose payment failed): refundable again.
