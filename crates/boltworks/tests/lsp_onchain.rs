@@ -296,6 +296,36 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
         (status.as_u16(), &again["fail_reason"]),
         (412, &json!("REJECTED_BY_LSP"))
     );
+
+    // Money that arrives after the refund is refundable again, once more.
+    fund(hub, &address, 10_000).await;
+    hub.mine(1).await;
+    let late = eventually("the late money refundable", || async {
+        let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+        (refund["refund_state"] == "AVAILABLE").then_some(refund)
+    })
+    .await;
+    assert_eq!(late["amounts"]["onchain"], 10_000);
+    let (status, second) = hub
+        .post(
+            &format!("/lsp/channels/{id}/refund"),
+            json!({"onchain_address": refund_to}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), &second["success"]),
+        (200, &json!(true)),
+        "{second}"
+    );
+    hub.mine(1).await;
+    eventually("both refunds on chain", || async {
+        let (_, answer) = hub
+            .admin_get(&format!("/admin/treasury/received?address={refund_to}"))
+            .await;
+        (answer["received"].as_array().map(Vec::len) == Some(2)).then_some(())
+    })
+    .await;
+    assert_eq!(books(hub, &format!("liabilities:lsp:{id}")).await, 0);
     stack.stop().await;
 }
 

@@ -32,6 +32,8 @@ CREATE TABLE lsp_orders (
     refund_to TEXT,
     refund_payment_hash TEXT UNIQUE,
     refund_amount_sat BIGINT,
+    -- Refunds claimed so far (money that arrives after a refund can be refunded again).
+    refund_count BIGINT NOT NULL DEFAULT 0,
     refund_txid TEXT,
     refunded_at BIGINT,
     held_msat BIGINT,

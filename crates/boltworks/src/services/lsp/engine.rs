@@ -164,6 +164,7 @@ pub async fn create_order(
         refund_to: None,
         refund_payment_hash: None,
         refund_amount_sat: None,
+        refund_count: 0,
         refund_txid: None,
         refunded_at: None,
         held_msat: None,

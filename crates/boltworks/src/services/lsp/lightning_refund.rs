@@ -33,7 +33,7 @@ pub(super) async fn refund_by_invoice(
     order: &Order,
     text: &str,
 ) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
-    if order.refund_state.is_some() {
+    if order.refund_state.as_deref() == Some("in_flight") {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
     }
     let amount = refundable_sat(state, order).await?;
@@ -58,7 +58,17 @@ pub(super) async fn refund_by_invoice(
     let now = state.clock.now_unix();
     let stored = i64::try_from(amount).unwrap_or(i64::MAX);
     let mut tx = state.store.pool().begin().await?;
-    if !store::claim_refund(&mut tx, &order.id, text.trim(), Some(&hash), stored, now).await? {
+    let owed = ledger::lsp_order_liability(&order.id);
+    let claim = store::claim_refund(
+        &mut tx,
+        &order.id,
+        &owed,
+        text.trim(),
+        Some(&hash),
+        stored,
+        now,
+    );
+    if claim.await?.is_none() {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
     }
     tx.commit().await?;
@@ -124,7 +134,7 @@ pub(super) async fn paid(
         Entry::debit(ledger::EXPENSES_ROUTING_FEES, fee),
         Entry::credit(ledger::ASSETS_LIGHTNING, refunded.saturating_add(fee)),
     ];
-    let reference = format!("lsp-refund:{}", order.id);
+    let reference = format!("lsp-refund:{}:{}", order.id, order.refund_count);
     match ledger::post(conn, now, "lsp-refund", &reference, &entries).await {
         Ok(_) => {}
         Err(ledger::LedgerError::Store(e)) => return Err(e),

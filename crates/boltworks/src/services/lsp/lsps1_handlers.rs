@@ -328,25 +328,15 @@ pub async fn refund_status(
             "paid_ts": paid_ts,
         }))
     };
-    match order.refund_state.as_deref() {
-        Some("paid_out") => {
-            return Ok(answer(
-                "PAID_OUT",
-                refunded_amounts(&order),
-                json!(order.refund_to),
-                json!(order.refunded_at),
-            ))
-        }
-        Some(_) => {
-            return Ok(answer(
-                "IN_FLIGHT",
-                refunded_amounts(&order),
-                json!(order.refund_to),
-                Value::Null,
-            ))
-        }
-        None => {}
+    if order.refund_state.as_deref() == Some("in_flight") {
+        return Ok(answer(
+            "IN_FLIGHT",
+            refunded_amounts(&order),
+            json!(order.refund_to),
+            Value::Null,
+        ));
     }
+    // Money that arrived after a refund is available again.
     let refundable = onchain::refundable_sat(&state, &order).await?;
     if refundable > 0 {
         return Ok(answer(
@@ -354,6 +344,14 @@ pub async fn refund_status(
             json!({"lightning": refundable, "onchain": refundable}),
             Value::Null,
             Value::Null,
+        ));
+    }
+    if order.refund_state.as_deref() == Some("paid_out") {
+        return Ok(answer(
+            "PAID_OUT",
+            refunded_amounts(&order),
+            json!(order.refund_to),
+            json!(order.refunded_at),
         ));
     }
     if payment_state(&order, 0) == "REFUNDED" {

@@ -50,7 +50,7 @@ pub(super) async fn refundable_sat(state: &AppState, order: &Order) -> Result<u6
         order.order_state(),
         Some(OrderState::Created | OrderState::Paid | OrderState::UriSet)
     );
-    if order.refund_state.is_some() || waiting {
+    if order.refund_state.as_deref() == Some("in_flight") || waiting {
         return Ok(0);
     }
     let owed_msat =
@@ -138,7 +138,7 @@ pub(super) async fn refund(
     let Some(address) = crate::treasury::admin_api::parse_address(to, treasury) else {
         return Ok(Err(RefundRefusal::BadAddress));
     };
-    if order.refund_state.is_some() {
+    if order.refund_state.as_deref() == Some("in_flight") {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
     }
     let amount = refundable_sat(state, order).await?;
@@ -149,25 +149,29 @@ pub(super) async fn refund(
     let mut tx = state.store.pool().begin().await?;
     let stored = i64::try_from(amount).unwrap_or(i64::MAX);
     let to = address.to_string();
-    if !store::claim_refund(&mut tx, &order.id, &to, None, stored, now).await? {
+    let owed = ledger::lsp_order_liability(&order.id);
+    let Some(number) =
+        store::claim_refund(&mut tx, &order.id, &owed, &to, None, stored, now).await?
+    else {
         return Ok(Err(RefundRefusal::AlreadyRefunded));
-    }
+    };
     tx.commit().await?;
     tracing::info!(order_id = %order.id, amount, to = %address, "channel order refund claimed");
-    send_refund(state, &order.id, &address, amount).await
+    send_refund(state, &order.id, number, &address, amount).await
 }
 
 /// Sends a claimed refund (idempotent: the treasury sends once per order) and records it.
 async fn send_refund(
     state: &AppState,
     order_id: &str,
+    number: i64,
     address: &Address,
     amount: u64,
 ) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
     let Some(treasury) = &state.treasury else {
         return Ok(Ok(RefundOutcome::Pending));
     };
-    let key = format!("lsp-refund:{order_id}");
+    let key = format!("lsp-refund:{order_id}:{number}");
     // The buyer's coins go back less the network fee of sending them.
     let outputs = [(address.clone(), Sat(amount))];
     let owed = ledger::lsp_order_liability(order_id);
@@ -233,7 +237,8 @@ pub(super) async fn resume_refunds(state: &AppState) -> Result<(), sqlx::Error> 
             continue;
         }
         let amount = u64::try_from(amount).unwrap_or(0);
-        if let Err(refusal) = send_refund(state, &order.id, &address, amount).await? {
+        let number = order.refund_count;
+        if let Err(refusal) = send_refund(state, &order.id, number, &address, amount).await? {
             tracing::warn!(order_id = %order.id, ?refusal, "a claimed refund cannot be sent; given back");
         }
     }

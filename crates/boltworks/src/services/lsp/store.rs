@@ -50,6 +50,8 @@ pub struct Order {
     pub refund_payment_hash: Option<String>,
     /// How much it pays.
     pub refund_amount_sat: Option<i64>,
+    /// Refunds claimed so far.
+    pub refund_count: i64,
     /// Its transaction.
     pub refund_txid: Option<String>,
     /// When it was sent.
@@ -99,7 +101,7 @@ pub struct Order {
     pub webhook_url: Option<String>,
 }
 
-const COLUMNS: &str = "id, api, hub_node_id, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_payment_hash, refund_amount_sat, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
+const COLUMNS: &str = "id, api, hub_node_id, lsp_balance_sat, client_balance_sat, expiry_weeks, fee_sat, total_sat, order_expires_at, state, payment_hash, preimage, payment_request, htlc_state, btc_address, onchain_paid_sat, refund_state, refund_to, refund_payment_hash, refund_amount_sat, refund_count, refund_txid, refunded_at, held_msat, claim_deadline, node_pubkey, node_address, announce_channel, open_attempts, open_requested_at, open_error, user_channel_id, channel_id, funding_txid, funding_vout, opened_at, channel_expires_at, closed_at, close_attempts, created_at, created_at_ms, updated_at, request_echo, webhook_url";
 
 impl Order {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -124,6 +126,7 @@ impl Order {
             refund_to: row.try_get("refund_to")?,
             refund_payment_hash: row.try_get("refund_payment_hash")?,
             refund_amount_sat: row.try_get("refund_amount_sat")?,
+            refund_count: row.try_get("refund_count")?,
             refund_txid: row.try_get("refund_txid")?,
             refunded_at: row.try_get("refunded_at")?,
             held_msat: row.try_get("held_msat")?,
@@ -159,7 +162,7 @@ impl Order {
 /// Stores a new order.
 pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43)"
+        "INSERT INTO lsp_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44)"
     ))
     .bind(&order.id)
     .bind(&order.api)
@@ -181,6 +184,7 @@ pub async fn insert(store: &Store, order: &Order) -> Result<(), sqlx::Error> {
     .bind(&order.refund_to)
     .bind(&order.refund_payment_hash)
     .bind(order.refund_amount_sat)
+    .bind(order.refund_count)
     .bind(&order.refund_txid)
     .bind(order.refunded_at)
     .bind(order.held_msat)
@@ -712,29 +716,37 @@ pub async fn record_paid_onchain(
     Ok(moved.rows_affected() == 1)
 }
 
-/// Claims the order's one refund: `in_flight` to `to` for `amount_sat`, committed before the
-/// treasury sends. Whether this call claimed it (of any number of racing requests, one does).
+/// Claims a refund of `amount_sat` to `to`: `in_flight`, committed before anything is sent.
+/// Only while no other refund is in flight and the order's ledger liability (`liability`) still
+/// holds the amount, so of any number of racing requests one claims it, and money that arrives
+/// after a refund can be claimed again. The claim's number (for its idempotency key), when this
+/// call claimed it.
+#[allow(clippy::too_many_arguments)]
 pub async fn claim_refund(
     conn: &mut AnyConnection,
     id: &str,
+    liability: &str,
     to: &str,
     payment_hash: Option<&str>,
     amount_sat: i64,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE lsp_orders SET refund_state = 'in_flight', refund_to = $1, refund_amount_sat = $2,
-            updated_at = $3, refund_payment_hash = $5
-         WHERE id = $4 AND refund_state IS NULL",
+            updated_at = $3, refund_payment_hash = $5, refund_count = refund_count + 1
+         WHERE id = $4 AND (refund_state IS NULL OR refund_state = 'paid_out')
+            AND (SELECT COALESCE(-SUM(amount_msat), 0) FROM ledger_entries WHERE account = $6)
+                >= $2 * 1000
+         RETURNING refund_count",
     )
     .bind(to)
     .bind(amount_sat)
     .bind(now)
     .bind(id)
     .bind(payment_hash)
-    .execute(conn)
-    .await?;
-    Ok(claimed.rows_affected() == 1)
+    .bind(liability)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The refund's transaction, paying `paid_sat` (the refund less its network fee), was committed
