@@ -249,6 +249,10 @@ pub struct ServeArgs {
     /// database: one treasury per database, with its seed in one data dir).
     #[arg(long, env = "BOLTWORKS_TREASURY", default_value = "true")]
     pub treasury: String,
+    /// LSP: a USD price of one bitcoin (whole dollars) for the v0.0.1 info's USD fields (none:
+    /// they are null; the hub has no price oracle).
+    #[arg(long, env = "BOLTWORKS_LSP_USD_PER_BTC")]
+    pub lsp_usd_per_btc: Option<String>,
     /// LSP: confirmations before an on-chain payment counts.
     #[arg(long, env = "BOLTWORKS_LSP_ONCHAIN_CONFIRMATIONS", default_value = "1")]
     pub lsp_onchain_confirmations: String,
@@ -355,6 +359,10 @@ fn lsp_config(args: &ServeArgs) -> Result<crate::services::lsp::LspConfig, Confi
             1..=1_000,
         )?)
         .unwrap_or(1),
+        usd_per_btc: match &args.lsp_usd_per_btc {
+            None => None,
+            Some(price) => Some(whole_flag("lsp-usd-per-btc", price, 1..=100_000_000_000)?),
+        },
         onchain_min_sat: whole_flag(
             "lsp-onchain-min-sat",
             &args.lsp_onchain_min_sat,

@@ -332,10 +332,19 @@ async fn an_order_without_a_node_by_its_deadline_expires_and_fails_the_payment_b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_refusal_has_the_original_text_and_http_200() {
-    let stack = stack(&["--lsp-max-channel-sat", "10000000"]).await;
+    let stack = stack(&[
+        "--lsp-max-channel-sat",
+        "10000000",
+        "--lsp-usd-per-btc",
+        "100000",
+    ])
+    .await;
     let hub = &stack.hub;
     let product_id = product(hub).await;
     let (_, info) = hub.get("/lsp/v1/node/info").await;
+    // USD from the configured price: 0.1 BTC at $100,000, and 0.099 BTC.
+    assert_eq!(info["services"][0]["max_chan_receiving_usd"], "10000");
+    assert_eq!(info["services"][0]["max_chan_spending_usd"], 9_900);
     assert_eq!(info["services"][0]["order_states"]["OPEN"], 500);
     assert_eq!(info["services"][0]["max_channel_size"], 10_000_000);
     assert_eq!(info["services"][0]["max_chan_receiving"], "10000000");

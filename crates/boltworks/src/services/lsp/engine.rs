@@ -33,6 +33,8 @@ pub struct LspConfig {
     pub onchain_confirmations: u32,
     /// Smallest order total offered an on-chain address (sats).
     pub onchain_min_sat: u64,
+    /// A configured USD price of one bitcoin, for display only.
+    pub usd_per_btc: Option<u64>,
 }
 
 /// The LSP's in-process state: its configuration and the signal that wakes its worker.

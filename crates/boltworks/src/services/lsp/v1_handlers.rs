@@ -23,6 +23,12 @@ pub fn product_id(state: &AppState) -> String {
     hex::encode(&digest.to_byte_array()[..12])
 }
 
+/// Whole US dollars of `sat` at the configured price (display only), if one is configured.
+fn usd(state: &AppState, sat: u64) -> Option<u64> {
+    let price = state.lsp.config.usd_per_btc?;
+    u64::try_from(u128::from(sat) * u128::from(price) / 100_000_000).ok()
+}
+
 /// `GET /node/info`.
 pub async fn node_info(State(state): State<AppState>) -> Json<Value> {
     let limits = &state.lsp.config.limits;
@@ -63,9 +69,9 @@ pub async fn node_info(State(state): State<AppState>) -> Json<Value> {
             "max_node_usd_capacity": Value::Null,
             "order_states": states,
             "max_chan_receiving": limits.max_channel_sat.to_string(),
-            "max_chan_receiving_usd": Value::Null,
+            "max_chan_receiving_usd": usd(&state, limits.max_channel_sat).map(|d| d.to_string()),
             "max_chan_spending": spending.to_string(),
-            "max_chan_spending_usd": Value::Null,
+            "max_chan_spending_usd": usd(&state, spending),
         }],
     }))
 }
