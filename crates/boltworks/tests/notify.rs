@@ -216,22 +216,8 @@ async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
     for (i, dir) in dirs.iter().enumerate() {
         // One treasury per database: the second process runs without one.
         let treasury = if i == 0 { "true" } else { "false" };
-        let ports: [String; 4] = std::array::from_fn(|_| {
-            boltworks::dev::free_loopback_addr()
-                .expect("port")
-                .to_string()
-        });
-        let child = spawn_hub(
-            &dir.path().join("data"),
-            &ports,
-            "2",
-            &["--database-url", &url, "--treasury", treasury],
-        );
-        let client = common::HubClient::new(format!("http://{}", ports[0]));
-        hubs.push((child, client));
-    }
-    for (_, client) in &hubs {
-        client.wait_ready().await;
+        let extra = ["--database-url", url.as_str(), "--treasury", treasury];
+        hubs.push(spawn_ready_hub(&dir.path().join("data"), "2", &extra).await);
     }
     let (status, answer) = hubs[0]
         .1
@@ -638,6 +624,48 @@ async fn a_slow_target_times_out_and_is_retried() {
 }
 
 /// Waits for a hub subprocess to be ready; if it never is, fails with the end of its log.
+/// Starts the hub binary on fresh ports and waits until it is ready. One that exits first (a
+/// parallel test took a port between its choice and the bind) is started again on others; one
+/// that runs but is not ready in 60 s fails the test with its log.
+async fn spawn_ready_hub(
+    data: &std::path::Path,
+    workers: &str,
+    extra: &[&str],
+) -> (std::process::Child, common::HubClient) {
+    for _ in 0..3 {
+        let ports: [String; 4] = std::array::from_fn(|_| {
+            boltworks::dev::free_loopback_addr()
+                .expect("port")
+                .to_string()
+        });
+        let mut child = spawn_hub(data, &ports, workers, extra);
+        let client = common::HubClient::new(format!("http://{}", ports[0]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            if reqwest::get(format!("{}/ready", client.base))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return (child, client);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        if child.try_wait().expect("wait").is_none() {
+            let _ = child.kill();
+            panic!(
+                "hub at {} not ready in 60 s; its log ends:\n{}",
+                client.base,
+                log_tail(data)
+            );
+        }
+        eprintln!("hub exited before it was ready; starting it on other ports");
+    }
+    panic!("the hub exited before it was ready in three starts");
+}
+
 async fn wait_for_hub(hub: &common::HubClient, data: &std::path::Path) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let http = reqwest::Client::new();
@@ -652,18 +680,16 @@ async fn wait_for_hub(hub: &common::HubClient, data: &std::path::Path) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
-    let tail: Vec<&str> = log
-        .lines()
-        .rev()
-        .take(40)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
     panic!(
         "hub at {} not ready in 60 s; its log ends:\n{}",
         hub.base,
-        tail.join("\n")
+        log_tail(data)
     );
+}
+
+/// The last 40 lines of the hub's log.
+fn log_tail(data: &std::path::Path) -> String {
+    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }
