@@ -144,12 +144,8 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     })
     .await;
     let channel = hub
-        .nodes()
+        .channel_of_capacity("alice", 1_060_000)
         .await
-        .alice
-        .channels
-        .into_iter()
-        .find(|c| c.capacity_sat == 1_060_000)
         .expect("alice's new channel");
     assert!(
         channel.remote_msat >= 980_000_000,
@@ -209,11 +205,7 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
         "held for the order"
     );
 
-    let key = {
-        use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
-        let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
-        PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
-    };
+    let key = common::random_node_id();
     let nobody = boltworks::dev::free_loopback_addr().expect("port");
     let (status, failed) = hub
         .post(

@@ -222,12 +222,8 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
     hub.mine(6).await;
     wait_state(hub, &id, 500).await;
     let channel = hub
-        .nodes()
+        .channel_of_capacity("alice", 500_000)
         .await
-        .alice
-        .channels
-        .into_iter()
-        .find(|c| c.capacity_sat == 500_000)
         .expect("channel");
     assert!(!channel.public, "a private channel as asked");
     stack.stop().await;
@@ -237,14 +233,7 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
 async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back() {
     let stack = stack(&["--lsp-open-attempts", "2"]).await;
     let hub = &stack.hub;
-    let before: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let before = hub.local_msat("alice").await;
     let quote = buy(hub, 400_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
     let hash = hub
@@ -254,11 +243,7 @@ async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back(
     wait_state(hub, &id, 100).await;
     // A valid key at a port nobody listens on.
     let nobody = boltworks::dev::free_loopback_addr().expect("port");
-    let key = {
-        use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
-        let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
-        PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
-    };
+    let key = common::random_node_id();
     let (status, answer) = hub
         .post(
             "/lsp/v1/channel/manual_finalise",
@@ -282,14 +267,7 @@ async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back(
     );
     let failed = hub.wait_payment("alice", &hash, "failed").await;
     assert!(failed.preimage.is_none());
-    let after: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let after = hub.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
     stack.stop().await;
 }
@@ -298,14 +276,7 @@ async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back(
 async fn an_order_without_a_node_by_its_deadline_expires_and_fails_the_payment_back() {
     let stack = stack(&[]).await;
     let hub = &stack.hub;
-    let before: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let before = hub.local_msat("alice").await;
     let unpaid = buy(hub, 300_000, 0, 1).await;
     let quote = buy(hub, 300_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
@@ -318,14 +289,7 @@ async fn an_order_without_a_node_by_its_deadline_expires_and_fails_the_payment_b
     wait_state(hub, &id, 410).await;
     wait_state(hub, unpaid["order_id"].as_str().expect("id"), 410).await;
     hub.wait_payment("alice", &hash, "failed").await;
-    let after: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let after = hub.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
     stack.stop().await;
 }

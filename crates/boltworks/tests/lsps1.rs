@@ -54,12 +54,6 @@ async fn alice_connection(hub: &HubClient) -> String {
     format!("{}@{}", nodes.alice.node_id, nodes.alice.address)
 }
 
-fn random_node_id() -> String {
-    use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
-    let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
-    PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     let stack = stack(&[]).await;
@@ -148,12 +142,8 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     let opened_ts = open["channel"]["opened_ts"].as_i64().expect("opened");
     assert_eq!(expiry - opened_ts, 2 * 7 * 86_400);
     let channel = hub
-        .nodes()
+        .channel_of_capacity("alice", 1_050_000)
         .await
-        .alice
-        .channels
-        .into_iter()
-        .find(|c| c.capacity_sat == 1_050_000)
         .expect("alice's new channel");
     assert!(channel.public, "announced as asked");
     assert!(channel.remote_msat >= 980_000_000, "{channel:?}");
@@ -228,14 +218,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
 async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_back() {
     let stack = stack(&["--lsp-open-attempts", "2"]).await;
     let hub = &stack.hub;
-    let before: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let before = hub.local_msat("alice").await;
     let created = create(hub, json!({"remote_balance": 400_000})).await;
     let id = created["id"].as_str().expect("id").to_string();
     assert_eq!(
@@ -247,7 +230,7 @@ async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_b
     let (status, failed) = hub
         .post(
             &format!("/lsp/channels/{id}/open"),
-            json!({"announce_channel": false, "node_connection_string": format!("{}@{nobody}", random_node_id())}),
+            json!({"announce_channel": false, "node_connection_string": format!("{}@{nobody}", common::random_node_id())}),
         )
         .await;
     assert_eq!(status, 412, "{failed}");
@@ -268,14 +251,7 @@ async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_b
     );
     assert_eq!(refunded["channel"], Value::Null);
     hub.wait_payment("alice", &hash, "failed").await;
-    let after: u64 = hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum();
+    let after = hub.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
 
     let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;

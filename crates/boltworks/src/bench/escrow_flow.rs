@@ -15,16 +15,7 @@ pub async fn run(txs: usize, database_url: Option<String>) -> anyhow::Result<()>
         (1..=10_000).contains(&txs),
         "--txs must be between 1 and 10000"
     );
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let extra: Vec<String> = database_url
-        .into_iter()
-        .flat_map(|url| ["--database-url".to_string(), url])
-        .collect();
-    let hub = BenchHub::start(&extra).await?;
+    let (hub, backend) = BenchHub::start_on(database_url).await?;
     let (base, client) = (hub.base.clone(), reqwest::Client::new());
     let post = |path: String, body: Value| {
         let client = client.clone();

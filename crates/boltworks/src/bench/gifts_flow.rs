@@ -31,16 +31,7 @@ pub async fn run(
         (1..=400).contains(&redemptions),
         "--redemptions must be between 1 and 400"
     );
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let extra: Vec<String> = database_url
-        .into_iter()
-        .flat_map(|url| ["--database-url".to_string(), url])
-        .collect();
-    let hub = BenchHub::start(&extra).await?;
+    let (hub, backend) = BenchHub::start_on(database_url).await?;
     let (base, client) = (hub.base.clone(), reqwest::Client::new());
     let create = format!("{base}/gifts/create");
 

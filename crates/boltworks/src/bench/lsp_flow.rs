@@ -26,16 +26,7 @@ pub async fn run(quotes: usize, opens: usize, database_url: Option<String>) -> a
         (1..=50).contains(&opens),
         "--opens must be between 1 and 50"
     );
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let extra: Vec<String> = database_url
-        .into_iter()
-        .flat_map(|url| ["--database-url".to_string(), url])
-        .collect();
-    let hub = BenchHub::start(&extra).await?;
+    let (hub, backend) = BenchHub::start_on(database_url).await?;
     let (base, client) = (hub.base.clone(), reqwest::Client::new());
     let create = format!("{base}/lsp/channels");
     let order = json!({"remote_balance": 100_000, "channel_expiry": 4});

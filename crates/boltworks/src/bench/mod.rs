@@ -157,6 +157,20 @@ impl BenchHub {
         })
     }
 
+    /// A hub on PostgreSQL at `database_url`, or on SQLite without one; and that backend's name.
+    async fn start_on(database_url: Option<String>) -> anyhow::Result<(Self, &'static str)> {
+        let backend = if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        let extra: Vec<String> = database_url
+            .into_iter()
+            .flat_map(|url| ["--database-url".to_string(), url])
+            .collect();
+        Ok((Self::start(&extra).await?, backend))
+    }
+
     async fn stop(self) {
         self.app.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -74,3 +74,26 @@ async fn read_unchecked<S: Send + Sync>(
         _ => Err(FieldsRejection::Malformed),
     }
 }
+
+/// The parameters of a raw query string, in order, for endpoints that read them one by one
+/// (LNURL's steps): the first of a repeated name wins.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    /// Parses `raw` (absent: no parameters).
+    pub fn parse(raw: Option<String>) -> Self {
+        Self(
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -379,7 +379,14 @@ impl LightningNode {
             })
     }
 
-    /// The node's channels.
+    /// The channel ldk-node knows as `user_channel_id` (its decimal text), if it has it.
+    pub fn channel(&self, user_channel_id: &str) -> Option<ChannelDetails> {
+        self.channels()
+            .into_iter()
+            .find(|c| c.user_channel_id.0.to_string() == user_channel_id)
+    }
+
+    /// Every channel of the node.
     pub fn channels(&self) -> Vec<ChannelDetails> {
         self.inner.list_channels()
     }

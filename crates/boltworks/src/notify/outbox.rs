@@ -64,6 +64,25 @@ pub async fn enqueue_webhook(
     .await
 }
 
+/// Writes a webhook to the outbox within `tx`, as `enqueue_webhook`, but skips (and logs) a
+/// target that is not a usable URL: for services whose callers may give one that is not. The
+/// event id when it was written.
+pub async fn enqueue_webhook_unless_invalid(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    event: WebhookEvent<'_>,
+) -> Result<Option<String>, sqlx::Error> {
+    let (service, url) = (event.service, event.url.to_string());
+    match enqueue_webhook(tx, clock, event).await {
+        Ok(id) => Ok(Some(id)),
+        Err(EnqueueError::Store(e)) => Err(e),
+        Err(EnqueueError::InvalidTarget(why)) => {
+            tracing::warn!(service, %url, %why, "webhook target skipped");
+            Ok(None)
+        }
+    }
+}
+
 /// Writes an email to the outbox within `tx`. Returns the event id.
 pub async fn enqueue_email(
     tx: &mut AnyConnection,

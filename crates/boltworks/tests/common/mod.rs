@@ -280,6 +280,30 @@ impl HubClient {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `node`'s channel of `capacity_sat`, if it has one.
+    pub async fn channel_of_capacity(&self, node: &str, capacity_sat: u64) -> Option<ChannelView> {
+        let nodes = self.nodes().await;
+        let view = match node {
+            "hub" => nodes.hub,
+            "alice" => nodes.alice,
+            _ => nodes.bob,
+        };
+        view.channels
+            .into_iter()
+            .find(|c| c.capacity_sat == capacity_sat)
+    }
+
+    /// What `node` holds in all its channels, in msat.
+    pub async fn local_msat(&self, node: &str) -> u64 {
+        self.nodes()
+            .await
+            .get(node)
+            .channels
+            .iter()
+            .map(|c| c.local_msat)
+            .sum()
+    }
+
     /// GET with the operator token.
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
         let response = self
@@ -506,4 +530,11 @@ pub async fn fresh_postgres_url() -> String {
         .await
         .expect("create database");
     format!("{admin}/{name}")
+}
+
+/// The id of a node nobody runs (a valid key).
+pub fn random_node_id() -> String {
+    use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+    let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
+    PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
 }

@@ -13,7 +13,7 @@ use super::store::{self, Gift, WithdrawalKey};
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::node::events::{EffectFuture, EventEffect};
-use crate::notify::outbox::{enqueue_webhook, EnqueueError, WebhookEvent};
+use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
 use crate::notify::Notifier;
 
 /// The ledger account of one gift's liability.
@@ -186,12 +186,6 @@ async fn queue_notify(
         url,
         body: &body,
     };
-    match enqueue_webhook(conn, clock, event).await {
-        Ok(_) => Ok(()),
-        Err(EnqueueError::Store(e)) => Err(e),
-        Err(EnqueueError::InvalidTarget(why)) => {
-            tracing::warn!(order_id = %gift.order_id, %why, "gift notify URL skipped");
-            Ok(())
-        }
-    }
+    enqueue_webhook_unless_invalid(conn, clock, event).await?;
+    Ok(())
 }

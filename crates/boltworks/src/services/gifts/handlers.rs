@@ -13,6 +13,7 @@ use super::redeem::{self, Via};
 use super::store::{self, Gift};
 use super::{lnurl_of, withdraw_url, INVOICE_EXPIRY_SECS};
 use crate::app::AppState;
+use crate::http::request_fields::QueryParams;
 use crate::http::PathId;
 use crate::money::Msat;
 use crate::node::invoice::expires_at;
@@ -164,16 +165,8 @@ pub async fn lnurl(
     PathId(order_id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, LnurlError> {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let params = QueryParams::parse(query);
+    let param = |name: &str| params.get(name);
     let gift = redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await?;
     let Some(pr) = param("pr") else {
         redeem::check_redeemable(&gift).map_err(LnurlError::Refused)?;

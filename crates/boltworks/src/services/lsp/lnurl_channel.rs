@@ -12,6 +12,7 @@ use super::v1_api::{LnurlError, V1Error};
 use super::v1_handlers::{finalise, find};
 use crate::app::AppState;
 use crate::config::ServiceBases;
+use crate::http::request_fields::QueryParams;
 
 /// The hub's node as `pubkey@host:port`.
 pub fn hub_uri(state: &AppState) -> String {
@@ -40,16 +41,8 @@ pub async fn lnurl_channel_step(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, LnurlError> {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let params = QueryParams::parse(query);
+    let param = |name: &str| params.get(name);
     let internal = |e: sqlx::Error| {
         tracing::error!(error = %e, "LNURL-channel");
         LnurlError("Failed to finish process".into())

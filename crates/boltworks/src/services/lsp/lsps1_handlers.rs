@@ -41,14 +41,8 @@ async fn find(state: &AppState, id: &str) -> Result<Order, Lsps1Error> {
 }
 
 fn scid_of(state: &AppState, order: &Order) -> Option<u64> {
-    order.user_channel_id.as_ref().and_then(|ucid| {
-        state
-            .node
-            .channels()
-            .into_iter()
-            .find(|c| c.user_channel_id.0.to_string() == *ucid)
-            .and_then(|c| c.short_channel_id)
-    })
+    let ucid = order.user_channel_id.as_deref()?;
+    state.node.channel(ucid)?.short_channel_id
 }
 
 async fn view(state: &AppState, order: &Order) -> Value {

@@ -12,7 +12,7 @@ use super::lsps1_api::{lsps1_order_state, payment_state};
 use super::model::OrderState;
 use super::store;
 use crate::clock::Clock;
-use crate::notify::outbox::{enqueue_webhook, EnqueueError, WebhookEvent};
+use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
 
 /// The event type of every order webhook.
 pub const EVENT_TYPE: &str = "lsp.order.state_changed";
@@ -51,12 +51,6 @@ pub async fn state_changed(
         url,
         body: &body,
     };
-    match enqueue_webhook(conn, clock, event).await {
-        Ok(_) => Ok(()),
-        Err(EnqueueError::Store(e)) => Err(e),
-        Err(EnqueueError::InvalidTarget(why)) => {
-            tracing::warn!(order_id = %order.id, %why, "order webhook skipped");
-            Ok(())
-        }
-    }
+    enqueue_webhook_unless_invalid(conn, clock, event).await?;
+    Ok(())
 }

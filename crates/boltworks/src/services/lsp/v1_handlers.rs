@@ -201,19 +201,11 @@ pub async fn manual_finalise(
 }
 
 fn live_balances(state: &AppState, order: &Order) -> Option<(u64, u64)> {
-    order.user_channel_id.as_ref().and_then(|ucid| {
-        state
-            .node
-            .channels()
-            .into_iter()
-            .find(|c| c.user_channel_id.0.to_string() == *ucid)
-            .map(|c| {
-                (
-                    c.outbound_capacity_msat / 1_000,
-                    c.inbound_capacity_msat / 1_000,
-                )
-            })
-    })
+    let channel = state.node.channel(order.user_channel_id.as_deref()?)?;
+    Some((
+        channel.outbound_capacity_msat / 1_000,
+        channel.inbound_capacity_msat / 1_000,
+    ))
 }
 
 /// `GET /channel/order?order_id=ID[,ID...]`: one order, or several (fewer than 50) as an array.
