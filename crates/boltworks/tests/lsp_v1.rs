@@ -5,16 +5,11 @@
 
 mod common;
 
-use common::{eventually, HubClient, StackOptions, TestStack};
+use common::{eventually, HubClient, TestStack};
 use serde_json::{json, Value};
 
 async fn stack(extra: &[&str]) -> TestStack {
-    TestStack::start(StackOptions {
-        demo_nodes: true,
-        extra_flags: extra.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    })
-    .await
+    TestStack::with_flags(extra).await
 }
 
 async fn product(hub: &HubClient) -> String {

@@ -14,9 +14,6 @@ use super::payments::post;
 use super::{BenchHub, Latencies};
 use crate::node::events::NodeEvent;
 
-/// Concurrent clients in the second creation run.
-const CLIENTS: usize = 8;
-
 /// Runs it and prints the figures.
 pub async fn run(
     gifts: usize,
@@ -35,36 +32,8 @@ pub async fn run(
     let (base, client) = (hub.base.clone(), reqwest::Client::new());
     let create = format!("{base}/gifts/create");
 
-    let started = Instant::now();
-    for _ in 0..gifts {
-        post(&client, &create, json!({"amount": 1000})).await?;
-    }
-    let sequential = started.elapsed();
-    let started = Instant::now();
-    let per_client = gifts.div_ceil(CLIENTS);
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (client, create) = (client.clone(), create.clone());
-            tokio::spawn(async move {
-                for _ in 0..per_client {
-                    post(&client, &create, json!({"amount": 1000})).await?;
-                }
-                anyhow::Ok(())
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await??;
-    }
-    let concurrent = started.elapsed();
-    println!(
-        "gifts created on {backend}: {gifts} sequential in {:.2} s = {:.0}/s; {} by {CLIENTS} clients in {:.2} s = {:.0}/s",
-        sequential.as_secs_f64(),
-        gifts as f64 / sequential.as_secs_f64(),
-        per_client * CLIENTS,
-        concurrent.as_secs_f64(),
-        (per_client * CLIENTS) as f64 / concurrent.as_secs_f64(),
-    );
+    let rate = super::post_rate(&create, &json!({"amount": 1000}), gifts).await?;
+    println!("gifts created on {backend}: {rate}");
 
     let mut events = hub.app.state().events.subscribe();
     let mut latencies = Vec::with_capacity(redemptions);

@@ -13,9 +13,6 @@ use serde_json::{json, Value};
 use super::payments::post;
 use super::{BenchHub, Latencies};
 
-/// Concurrent clients in the second quoting run.
-const CLIENTS: usize = 8;
-
 /// Runs it and prints the figures.
 pub async fn run(quotes: usize, opens: usize, database_url: Option<String>) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -31,36 +28,8 @@ pub async fn run(quotes: usize, opens: usize, database_url: Option<String>) -> a
     let create = format!("{base}/lsp/channels");
     let order = json!({"remote_balance": 100_000, "channel_expiry": 4});
 
-    let started = Instant::now();
-    for _ in 0..quotes {
-        post(&client, &create, order.clone()).await?;
-    }
-    let sequential = started.elapsed();
-    let per_client = quotes.div_ceil(CLIENTS);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (client, create, order) = (client.clone(), create.clone(), order.clone());
-            tokio::spawn(async move {
-                for _ in 0..per_client {
-                    post(&client, &create, order.clone()).await?;
-                }
-                anyhow::Ok(())
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await??;
-    }
-    let concurrent = started.elapsed();
-    println!(
-        "LSPS1 quotes on {backend}: {quotes} sequential in {:.2} s = {:.0}/s; {} by {CLIENTS} clients in {:.2} s = {:.0}/s",
-        sequential.as_secs_f64(),
-        quotes as f64 / sequential.as_secs_f64(),
-        per_client * CLIENTS,
-        concurrent.as_secs_f64(),
-        (per_client * CLIENTS) as f64 / concurrent.as_secs_f64(),
-    );
+    let rate = super::post_rate(&create, &order, quotes).await?;
+    println!("LSPS1 quotes on {backend}: {rate}");
 
     let nodes: Value = client
         .get(format!("{base}/dev/nodes"))

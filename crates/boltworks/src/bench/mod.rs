@@ -177,6 +177,45 @@ impl BenchHub {
     }
 }
 
+/// Concurrent clients in the second run of `post_rate`.
+const CLIENTS: usize = 8;
+
+/// How fast `url` takes POSTs of `body`: `count` one after another, then about as many from
+/// eight clients at once. A line to print.
+async fn post_rate(url: &str, body: &serde_json::Value, count: usize) -> anyhow::Result<String> {
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    for _ in 0..count {
+        payments::post(&client, url, body.clone()).await?;
+    }
+    let sequential = started.elapsed();
+    let per_client = count.div_ceil(CLIENTS);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    payments::post(&client, &url, body.clone()).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let concurrent = started.elapsed();
+    Ok(format!(
+        "{count} sequential in {:.2} s = {:.0}/s; {} by {CLIENTS} clients in {:.2} s = {:.0}/s",
+        sequential.as_secs_f64(),
+        count as f64 / sequential.as_secs_f64(),
+        per_client * CLIENTS,
+        concurrent.as_secs_f64(),
+        (per_client * CLIENTS) as f64 / concurrent.as_secs_f64(),
+    ))
+}
+
 /// A latency sample summarised: count, p50, p99 and max.
 struct Latencies {
     count: usize,

@@ -54,6 +54,16 @@ impl TestStack {
         .await
     }
 
+    /// Hub, devchain, alice and bob, with more `serve` flags.
+    pub async fn with_flags(extra: &[&str]) -> Self {
+        Self::start(StackOptions {
+            demo_nodes: true,
+            extra_flags: extra.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        })
+        .await
+    }
+
     /// Hub and devchain only.
     pub async fn hub_only() -> Self {
         Self::start(StackOptions::default()).await
