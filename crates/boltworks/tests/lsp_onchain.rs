@@ -435,12 +435,14 @@ async fn a_held_payment_near_its_deadline_is_settled_and_refunded_by_invoice_if_
     })
     .await;
 
-    // Blocks pass with no node given: the hub settles before the HTLC's claim deadline.
+    // Blocks pass with no node given: the hub settles before the HTLC's claim deadline. (One
+    // block at a time, with a moment for the worker between: blocks come ten minutes apart.)
     let mut mined = 0;
     while hub.payment("alice", &hash).await.expect("record").status != "succeeded" {
         assert!(mined < 400, "settled within 400 blocks");
         hub.mine(1).await;
         mined += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     let settled = lsps1_order(hub, &id).await;
     assert_eq!(

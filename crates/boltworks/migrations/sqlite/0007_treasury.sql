@@ -1,10 +1,15 @@
--- The hub's on-chain treasury (a BDK wallet). Its state is BDK's changesets merged into one,
--- as JSON; the seed stays in the data dir, and its fingerprint here refuses any other seed.
+-- The hub's on-chain treasury (a BDK wallet). The seed stays in the data dir; its fingerprint
+-- here refuses any other seed. The row is also the lock that serializes sends.
 CREATE TABLE treasury_wallet (
     id BIGINT PRIMARY KEY CHECK (id = 1),
     fingerprint TEXT NOT NULL,
-    changeset TEXT NOT NULL,
     updated_at BIGINT NOT NULL
+);
+-- The wallet's state: BDK's changesets as JSON, appended as they come; merged in order on load.
+CREATE TABLE treasury_changesets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    changeset TEXT NOT NULL,
+    created_at BIGINT NOT NULL
 );
 -- Every address handed out, by derivation index (external keychain), what it is for, and the
 -- ledger account its confirmed receipts are credited to.

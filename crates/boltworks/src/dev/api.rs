@@ -142,6 +142,8 @@ async fn mine(
         .mine(&state.node, req.blocks)
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
+    // Deadlines counted in blocks are looked at now, not at the LSP worker's next tick.
+    state.lsp.wake();
     // The treasury has processed them on return too.
     if let Some(treasury) = &state.treasury {
         treasury

@@ -110,8 +110,6 @@ pub enum FeeFrom {
 
 struct WalletState {
     wallet: Wallet,
-    /// Everything persisted so far (BDK's changesets merged).
-    persisted: ChangeSet,
     /// Mempool transactions already looked at.
     seen_mempool: HashSet<Txid>,
     /// Confirmed receipts already booked in the ledger.
@@ -179,8 +177,8 @@ impl Treasury {
         let coin = u32::from(network != Network::Bitcoin);
         let external = format!("wpkh({master}/84'/{coin}'/0'/0/*)");
         let internal = format!("wpkh({master}/84'/{coin}'/0'/1/*)");
-        let (wallet, persisted) = match store::load(&store).await? {
-            Some((stored_fingerprint, changeset)) => {
+        let wallet = match store::load(&store).await? {
+            Some((stored_fingerprint, changesets)) => {
                 anyhow::ensure!(
                     stored_fingerprint == fingerprint,
                     "the database's treasury was made with another seed ({stored_fingerprint}), \
@@ -188,16 +186,19 @@ impl Treasury {
                      sharing it with --treasury false",
                     data_dir.join("treasury.seed").display()
                 );
-                let changeset: ChangeSet =
-                    serde_json::from_str(&changeset).context("the stored treasury state")?;
-                let wallet = Wallet::load()
+                let mut changeset = ChangeSet::default();
+                for stored in &changesets {
+                    let part: ChangeSet =
+                        serde_json::from_str(stored).context("the stored treasury state")?;
+                    changeset.merge(part);
+                }
+                Wallet::load()
                     .descriptor(KeychainKind::External, Some(external))
                     .descriptor(KeychainKind::Internal, Some(internal))
                     .extract_keys()
                     .check_network(network)
-                    .load_wallet_no_persist(changeset.clone())?
-                    .context("the stored treasury state is empty")?;
-                (wallet, changeset)
+                    .load_wallet_no_persist(changeset)?
+                    .context("the stored treasury state is empty")?
             }
             None => {
                 let mut wallet = Wallet::create(external, internal)
@@ -223,7 +224,7 @@ impl Treasury {
                     clock.now_unix(),
                 )
                 .await?;
-                (wallet, changeset)
+                wallet
             }
         };
         Ok(Self {
@@ -231,7 +232,6 @@ impl Treasury {
             synced: Notify::new(),
             state: Mutex::new(WalletState {
                 wallet,
-                persisted,
                 seen_mempool: HashSet::new(),
                 booked: HashSet::new(),
             }),
@@ -247,21 +247,18 @@ impl Treasury {
         self.network
     }
 
-    /// Writes what changed in the wallet to the database (inside `conn`'s transaction).
+    /// Appends what changed in the wallet to the database (inside `conn`'s transaction; the
+    /// caller takes the staged change once that commits).
     async fn persist(
         &self,
         state: &mut WalletState,
         conn: &mut sqlx::AnyConnection,
     ) -> Result<(), sqlx::Error> {
-        let Some(staged) = state.wallet.staged().cloned() else {
+        let Some(staged) = state.wallet.staged() else {
             return Ok(());
         };
-        let mut next = state.persisted.clone();
-        next.merge(staged);
-        let text = serde_json::to_string(&next).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        store::save(conn, &text, self.clock.now_unix()).await?;
-        state.persisted = next;
-        Ok(())
+        let text = serde_json::to_string(staged).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        store::append(conn, &text, self.clock.now_unix()).await
     }
 
     async fn persist_now(&self, state: &mut WalletState) -> Result<(), sqlx::Error> {

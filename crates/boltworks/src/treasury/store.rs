@@ -6,36 +6,45 @@ use super::Sent;
 use crate::money::Sat;
 use crate::store::Store;
 
-/// The stored wallet: the seed's fingerprint and the merged changeset (JSON).
-pub async fn load(store: &Store) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT fingerprint, changeset FROM treasury_wallet WHERE id = 1")
-        .fetch_optional(store.pool())
+/// The stored wallet: the seed's fingerprint and its changesets (JSON), oldest first.
+pub async fn load(store: &Store) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
+    let fingerprint: Option<String> =
+        sqlx::query_scalar("SELECT fingerprint FROM treasury_wallet WHERE id = 1")
+            .fetch_optional(store.pool())
+            .await?;
+    let Some(fingerprint) = fingerprint else {
+        return Ok(None);
+    };
+    let changesets = sqlx::query_scalar("SELECT changeset FROM treasury_changesets ORDER BY id")
+        .fetch_all(store.pool())
         .await?;
-    row.map(|r| Ok((r.try_get("fingerprint")?, r.try_get("changeset")?)))
-        .transpose()
+    Ok(Some((fingerprint, changesets)))
 }
 
-/// Stores a new wallet.
+/// Stores a new wallet with its first changeset.
 pub async fn create(
     store: &Store,
     fingerprint: &str,
     changeset: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO treasury_wallet (id, fingerprint, changeset, updated_at) VALUES (1, $1, $2, $3)",
-    )
-    .bind(fingerprint)
-    .bind(changeset)
-    .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(())
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("INSERT INTO treasury_wallet (id, fingerprint, updated_at) VALUES (1, $1, $2)")
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    append(&mut tx, changeset, now).await?;
+    tx.commit().await
 }
 
-/// Replaces the stored changeset.
-pub async fn save(conn: &mut AnyConnection, changeset: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE treasury_wallet SET changeset = $1, updated_at = $2 WHERE id = 1")
+/// Appends a changeset (what changed since the last one).
+pub async fn append(
+    conn: &mut AnyConnection,
+    changeset: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO treasury_changesets (changeset, created_at) VALUES ($1, $2)")
         .bind(changeset)
         .bind(now)
         .execute(conn)
