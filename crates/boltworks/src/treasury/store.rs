@@ -62,6 +62,9 @@ pub async fn claim_address_index(
 ) -> Result<i64, sqlx::Error> {
     let mut last = None;
     for _ in 0..5 {
+        // In a transaction: on SQLite, sqlx answers an autocommit `INSERT ... RETURNING` before
+        // the row commits, so the next statement (on another connection) might not see it.
+        let mut tx = store.pool().begin().await?;
         let claimed = sqlx::query_scalar(
             "INSERT INTO treasury_addresses (derivation_index, purpose, receipt_account, created_at)
              SELECT COALESCE(MAX(derivation_index), -1) + 1, $1, $3, $2 FROM treasury_addresses
@@ -70,8 +73,12 @@ pub async fn claim_address_index(
         .bind(purpose)
         .bind(now)
         .bind(receipt_account)
-        .fetch_one(store.pool())
+        .fetch_one(&mut *tx)
         .await;
+        let claimed = match claimed {
+            Ok(index) => tx.commit().await.map(|()| index),
+            Err(e) => Err(e),
+        };
         match claimed {
             Ok(index) => return Ok(index),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => last = Some(e),

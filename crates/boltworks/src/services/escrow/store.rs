@@ -286,12 +286,16 @@ pub async fn extend_session(
     now: i64,
     expires_at: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
+    // In a transaction: on SQLite, sqlx answers an autocommit `UPDATE ... RETURNING` before the
+    // change commits, so another connection could still read the old expiry (sqlx #2099).
+    let mut tx = store.pool().begin().await?;
     let row = sqlx::query("UPDATE escrow_sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3 RETURNING user_id")
         .bind(expires_at)
         .bind(key_hash)
         .bind(now)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *tx)
         .await?;
+    tx.commit().await?;
     row.map(|r| r.try_get("user_id")).transpose()
 }
 

@@ -150,14 +150,17 @@ async fn apply_node_record(
 async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
     let now = state.clock.now_unix();
     let result = async {
-        let mut conn = state.store.pool().acquire().await?;
-        store::mark_failed(
-            &mut conn,
+        // In a transaction: it commits before this returns (sqlx's autocommit RETURNING may not).
+        let mut tx = state.store.pool().begin().await?;
+        let failed = store::mark_failed(
+            &mut tx,
             WithdrawalKey::Id(&withdrawal.withdrawal_id),
             reason,
             now,
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(failed)
     }
     .await;
     match result {
