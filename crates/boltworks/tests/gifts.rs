@@ -9,7 +9,7 @@ use common::gift_client::{
     funded_gift, wait_spent,
 };
 use common::webhook_receiver::{hmac_hex, Receiver};
-use common::{eventually, preimage_and_hash, StackOptions, TestStack};
+use common::{decode_lnurl, eventually, get_json, preimage_and_hash, StackOptions, TestStack};
 use ldk_node::lightning_invoice::Currency;
 use serde_json::{json, Value};
 
@@ -24,13 +24,6 @@ async fn stack_on(database_url: Option<String>) -> TestStack {
         extra_flags: vec!["--webhook-allow-private".into(), "true".into()],
     })
     .await
-}
-
-/// The URL inside a bech32 LNURL, decoded as a wallet would (LUD-01).
-fn decode_lnurl(lnurl: &str) -> String {
-    let (hrp, data) = bech32::decode(lnurl).expect("bech32");
-    assert_eq!(hrp.as_str(), "lnurl");
-    String::from_utf8(data).expect("utf-8 URL")
 }
 
 fn is_lower_hex(text: &str, len: usize) -> bool {
@@ -159,12 +152,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     let gift = funded_gift(hub, 2000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
     let url = decode_lnurl(gift["lnurl"].as_str().expect("lnurl"));
-    let request: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let request: Value = get_json(&url).await;
     assert_eq!(request["tag"], "withdrawRequest");
     assert_eq!(request["minWithdrawable"], 2_000_000);
     assert_eq!(request["maxWithdrawable"], 2_000_000);
@@ -180,15 +168,11 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     let callback = request["callback"].as_str().expect("callback");
     let invoice = hub.invoice("bob", 2_000_000).await;
     let separator = if callback.contains('?') { '&' } else { '?' };
-    let answer: Value = reqwest::get(format!(
+    let answer: Value = get_json(format!(
         "{callback}{separator}k1={k1}&pr={}",
         invoice.bolt11
     ))
-    .await
-    .expect("callback")
-    .json()
-    .await
-    .expect("json");
+    .await;
     assert_eq!(answer, json!({"status": "OK"}));
     let paid = hub
         .wait_payment("bob", &invoice.payment_hash, "succeeded")
@@ -196,12 +180,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     assert_eq!(paid.amount_msat, Some(2_000_000));
     wait_spent(hub, &order_id, json!(true)).await;
     // The LNURL is one-shot now.
-    let answer: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let answer: Value = get_json(&url).await;
     assert_eq!(answer, json!({"status": "ERROR", "reason": "GIFT_SPENT"}));
 
     // A third gift stays unredeemed: the hub owes exactly it.
@@ -228,12 +207,7 @@ async fn fifty_racing_redemptions(stack: TestStack) {
     let gift = funded_gift(hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
     let url = decode_lnurl(gift["lnurl"].as_str().expect("lnurl"));
-    let request: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let request: Value = get_json(&url).await;
     let k1 = request["k1"].as_str().expect("k1").to_string();
     let mut invoices = Vec::new();
     for _ in 0..50 {
@@ -555,12 +529,7 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
     }
 
     // LNURL refusals: HTTP 200, LNURL's error object.
-    let k1: Value = reqwest::get(format!("{}/gifts/lnurl/{order_id}", hub.base))
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let k1: Value = get_json(format!("{}/gifts/lnurl/{order_id}", hub.base)).await;
     let k1 = k1["k1"].as_str().expect("k1").to_string();
     let lnurl_cases = [
         (format!("/gifts/lnurl/{missing}"), "GIFT_NOT_FOUND"),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{eventually, HubClient, TestStack};
+use common::{decode_lnurl, eventually, get_json, HubClient, TestStack};
 use serde_json::{json, Value};
 
 async fn stack(extra: &[&str]) -> TestStack {
@@ -110,24 +110,12 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     hub.wait_payment("alice", &hash, "failed").await;
 
     // An LNURL-channel wallet: decode, GET the request, (connected already), call back.
-    let (_, data) =
-        bech32::decode(quote["lnurl_channel"].as_str().expect("lnurl")).expect("bech32");
-    let url = String::from_utf8(data).expect("url");
-    let request: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let url = decode_lnurl(quote["lnurl_channel"].as_str().expect("lnurl"));
+    let request: Value = get_json(&url).await;
     assert_eq!(request["tag"], "channelRequest", "{request}");
     let alice = hub.nodes().await.alice.node_id;
     let callback = request["callback"].as_str().expect("callback");
-    let done: Value = reqwest::get(format!("{callback}?k1={id}&remoteid={alice}"))
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let done: Value = get_json(format!("{callback}?k1={id}&remoteid={alice}")).await;
     assert_eq!(done, json!({"status": "OK"}));
     eventually("opening", || async {
         (v1_order(hub, &id).await["state"] == 300).then_some(())

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{eventually, HubClient, TestStack};
+use common::{decode_lnurl, eventually, get_json, HubClient, TestStack};
 use serde_json::{json, Value};
 
 async fn stack(extra: &[&str]) -> TestStack {
@@ -153,17 +153,9 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
     let hub = &stack.hub;
     let quote = buy(hub, 500_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
-    let (hrp, data) =
-        bech32::decode(quote["lnurl_channel"].as_str().expect("lnurl")).expect("bech32");
-    assert_eq!(hrp.as_str(), "lnurl");
-    let url = String::from_utf8(data).expect("url");
+    let url = decode_lnurl(quote["lnurl_channel"].as_str().expect("lnurl"));
     // Not paid yet: the wallet is told so.
-    let early: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let early: Value = get_json(&url).await;
     assert_eq!(
         early,
         json!({"status": "ERROR", "reason": "Order not in the right state"})
@@ -172,12 +164,7 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
         .await
         .expect("pay");
     wait_state(hub, &id, 100).await;
-    let request: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let request: Value = get_json(&url).await;
     assert_eq!(request["tag"], "channelRequest");
     assert_eq!(request["k1"], id.as_str());
     let nodes = hub.nodes().await;
@@ -187,30 +174,22 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
     );
     // alice is connected to the hub already (her demo channel), as LUD-02 asks.
     let callback = request["callback"].as_str().expect("callback");
-    let cancelled: Value = reqwest::get(format!(
+    let cancelled: Value = get_json(format!(
         "{callback}?k1={id}&remoteid={}&cancel=1",
         nodes.alice.node_id
     ))
-    .await
-    .expect("GET")
-    .json()
-    .await
-    .expect("json");
+    .await;
     assert_eq!(cancelled, json!({"status": "OK"}));
     assert_eq!(
         order(hub, &id).await["state"],
         100,
         "cancel changes nothing"
     );
-    let done: Value = reqwest::get(format!(
+    let done: Value = get_json(format!(
         "{callback}?k1={id}&remoteid={}&private=1",
         nodes.alice.node_id
     ))
-    .await
-    .expect("GET")
-    .json()
-    .await
-    .expect("json");
+    .await;
     assert_eq!(done, json!({"status": "OK"}));
     let opening = wait_state(hub, &id, 300).await;
     assert_eq!(opening["private_channel"], true);

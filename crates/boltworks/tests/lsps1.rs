@@ -7,7 +7,7 @@
 mod common;
 
 use common::webhook_receiver::{hmac_hex, Receiver};
-use common::{eventually, HubClient, TestStack};
+use common::{decode_lnurl, eventually, get_json, HubClient, TestStack};
 use serde_json::{json, Value};
 
 async fn stack(extra: &[&str]) -> TestStack {
@@ -444,16 +444,8 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
 
     // The LNURL-channel of an LSPS1 order is the same LUD-02 flow as v0.0.1's.
     let (_, lnurl) = hub.get(&format!("/lsp/channels/{id}/lnurl")).await;
-    let (hrp, data) =
-        bech32::decode(lnurl["lnurl_channel"].as_str().expect("lnurl")).expect("bech32");
-    assert_eq!(hrp.as_str(), "lnurl");
-    let url = String::from_utf8(data).expect("url");
-    let early: Value = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let url = decode_lnurl(lnurl["lnurl_channel"].as_str().expect("lnurl"));
+    let early: Value = get_json(&url).await;
     assert_eq!(
         early,
         json!({"status": "ERROR", "reason": "Order not in the right state"})

@@ -124,6 +124,26 @@ pub async fn post(
     Ok(true)
 }
 
+/// Posts as `post`, for callers whose entries balance by construction (a node event's effect, a
+/// committed send): a refused posting is a bug to log, not a reason to refuse the event (which
+/// would only replay it forever). Database errors still fail the caller.
+pub async fn post_or_log(
+    conn: &mut AnyConnection,
+    now: i64,
+    kind: &str,
+    reference: &str,
+    entries: &[Entry],
+) -> Result<(), sqlx::Error> {
+    match post(conn, now, kind, reference, entries).await {
+        Ok(_) => Ok(()),
+        Err(LedgerError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(%reference, error = %e, "ledger posting refused");
+            Ok(())
+        }
+    }
+}
+
 /// An account and its balance.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccountBalance {

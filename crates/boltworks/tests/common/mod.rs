@@ -548,3 +548,20 @@ pub fn random_node_id() -> String {
     let secret = SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("key");
     PublicKey::from_secret_key(&Secp256k1::new(), &secret).to_string()
 }
+
+/// The URL in a bech32 LNURL (LUD-01), checking its prefix.
+pub fn decode_lnurl(lnurl: &str) -> String {
+    let (hrp, data) = bech32::decode(lnurl).expect("bech32");
+    assert_eq!(hrp.as_str(), "lnurl");
+    String::from_utf8(data).expect("a URL")
+}
+
+/// GETs `url` as an LNURL wallet does, returning the JSON answer.
+pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json")
+}

@@ -103,7 +103,7 @@ async fn record_funding(
         // Nothing unless the payer sent more than the invoice asked.
         Entry::credit(ledger::INCOME_OVERPAYMENTS, received - owed),
     ];
-    post(
+    ledger::post_or_log(
         conn,
         now,
         "gift.funded",
@@ -146,28 +146,10 @@ pub(super) async fn record_payout_success(
         Entry::credit(ledger::ASSETS_LIGHTNING, owed.saturating_add(fee)),
     ];
     let reference = format!("gift.payout:{}", withdrawal.withdrawal_id);
-    post(conn, now, "gift.payout", &reference, &entries).await?;
+    ledger::post_or_log(conn, now, "gift.payout", &reference, &entries).await?;
     queue_notify(conn, clock, &gift).await?;
     tracing::info!(order_id = %gift.order_id, withdrawal_id = %withdrawal.withdrawal_id, fee_msat, "gift redeemed");
     Ok(true)
-}
-
-async fn post(
-    conn: &mut AnyConnection,
-    now: i64,
-    kind: &str,
-    reference: &str,
-    entries: &[Entry],
-) -> Result<(), sqlx::Error> {
-    match ledger::post(conn, now, kind, reference, entries).await {
-        Ok(_) => Ok(()),
-        Err(ledger::LedgerError::Store(e)) => Err(e),
-        // Unreachable with the entries above; refusing the event would only replay it forever.
-        Err(e) => {
-            tracing::error!(error = %e, "gift ledger posting refused");
-            Ok(())
-        }
-    }
 }
 
 /// The original's redemption webhook, with the `orderId` key it gained later.

@@ -25,25 +25,7 @@ pub(super) async fn prepaid(
         Entry::credit(ledger::lsp_order_liability(&order.id), paid_msat),
     ];
     let reference = format!("lsp-prepaid:{}", order.id);
-    post(conn, now, order, &reference, "lsp-prepaid", &entries).await
-}
-
-async fn post(
-    conn: &mut AnyConnection,
-    now: i64,
-    order: &Order,
-    reference: &str,
-    kind: &str,
-    entries: &[Entry],
-) -> Result<(), sqlx::Error> {
-    match ledger::post(conn, now, kind, reference, entries).await {
-        Ok(_) => Ok(()),
-        Err(ledger::LedgerError::Store(e)) => Err(e),
-        Err(e) => {
-            tracing::error!(order_id = %order.id, error = %e, "booking a channel order");
-            Ok(())
-        }
-    }
+    ledger::post_or_log(conn, now, "lsp-prepaid", &reference, &entries).await
 }
 
 /// Books the delivery of `order`, paid with `paid_msat` from `paid_from`.
@@ -70,5 +52,5 @@ pub(super) async fn delivered(
         Entry::credit(ledger::INCOME_OVERPAYMENTS, surplus),
     ];
     let reference = format!("lsp-delivered:{}", order.id);
-    post(conn, now, order, &reference, "lsp-delivered", &entries).await
+    ledger::post_or_log(conn, now, "lsp-delivered", &reference, &entries).await
 }

@@ -135,11 +135,7 @@ pub(super) async fn paid(
         Entry::credit(ledger::ASSETS_LIGHTNING, refunded.saturating_add(fee)),
     ];
     let reference = format!("lsp-refund:{}:{}", order.id, order.refund_count);
-    match ledger::post(conn, now, "lsp-refund", &reference, &entries).await {
-        Ok(_) => {}
-        Err(ledger::LedgerError::Store(e)) => return Err(e),
-        Err(e) => tracing::error!(order_id = %order.id, error = %e, "booking a Lightning refund"),
-    }
+    ledger::post_or_log(conn, now, "lsp-refund", &reference, &entries).await?;
     order_webhook::state_changed(conn, clock, &order.id).await?;
     tracing::info!(order_id = %order.id, amount, "channel order refunded by Lightning");
     Ok(())
