@@ -101,8 +101,9 @@ impl DemoNetwork {
                 .iter()
                 .any(|c| c.counterparty_node_id == peer.node_id())
             {
-                // Persisted peers reconnect by themselves; connecting now saves waiting for that.
-                let _ = hub.connect(peer.node_id(), peer.listen_address());
+                // After a restart the peer may listen on a new address: connect there (and keep
+                // trying in `wait_usable`) rather than wait for the persisted, stale one.
+                connect_or_log(hub, peer);
                 continue;
             }
             hub.open_channel(
@@ -124,18 +125,7 @@ impl DemoNetwork {
         {
             self.mine(hub, FUNDING_CONFIRMATIONS).await?;
         }
-        self.wait(
-            || {
-                let usable_to = |peer: &LightningNode| {
-                    hub.channels()
-                        .iter()
-                        .any(|c| c.counterparty_node_id == peer.node_id() && c.is_usable)
-                };
-                usable_to(&self.alice) && usable_to(&self.bob)
-            },
-            "demo channels usable",
-        )
-        .await?;
+        self.wait_usable(hub).await?;
         self.wait_for_gossip(hub).await?;
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(
@@ -190,6 +180,40 @@ impl DemoNetwork {
         }
     }
 
+    /// Waits until the hub's channels to alice and bob are usable, reconnecting to a peer whose
+    /// channel is not: a first connect can race the peer's listener coming up.
+    async fn wait_usable(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+        tracing::info!("demo network: waiting for the demo channels to be usable");
+        let usable_to = |peer: &LightningNode| {
+            hub.channels()
+                .iter()
+                .any(|c| c.counterparty_node_id == peer.node_id() && c.is_usable)
+        };
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        let mut last_try = Instant::now();
+        loop {
+            let waiting: Vec<&Arc<LightningNode>> = [&self.alice, &self.bob]
+                .into_iter()
+                .filter(|peer| !usable_to(peer))
+                .collect();
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "timed out waiting for the demo channels to be usable"
+            );
+            if last_try.elapsed() >= RECONNECT_EVERY {
+                for peer in waiting {
+                    connect_or_log(hub, peer);
+                }
+                last_try = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Whether the hub's channel to `peer` has its funding transaction in the mempool.
     fn funding_in_mempool(&self, hub: &LightningNode, peer: &LightningNode) -> bool {
         hub.channels().iter().any(|c| {
@@ -236,5 +260,13 @@ impl DemoNetwork {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(())
+    }
+}
+
+/// Connects the hub to a demo peer at its current address; a failure is logged, and retried by
+/// the caller's loop.
+fn connect_or_log(hub: &LightningNode, peer: &LightningNode) {
+    if let Err(error) = hub.connect(peer.node_id(), peer.listen_address()) {
+        tracing::warn!(peer = peer.label(), %error, "demo network: connecting to a demo peer failed");
     }
 }
