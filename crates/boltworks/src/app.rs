@@ -20,6 +20,7 @@ use crate::node::{ChainAccess, LightningNode, NodeSettings};
 use crate::notify::Notifier;
 use crate::services::gifts::GiftEffects;
 use crate::services::lsp::{LspEffects, LspState};
+use crate::services::merchant::{MerchantEffects, MerchantKeys};
 use crate::store::Store;
 use crate::treasury::{ChainRpc, Treasury};
 
@@ -58,6 +59,8 @@ pub struct AppState {
     pub lsp: Arc<LspState>,
     /// The on-chain treasury (with a bitcoind RPC chain source, the devchain included).
     pub treasury: Option<Arc<Treasury>>,
+    /// The merchant hub's signing and token keys.
+    pub merchant: Arc<crate::services::merchant::MerchantKeys>,
 }
 
 /// A running hub.
@@ -132,6 +135,7 @@ impl App {
         let lsp = Arc::new(LspState::new(config.lsp.clone(), clock.now_unix()));
         let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
             Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
+            Arc::new(MerchantEffects::new(clock.clone(), Arc::clone(&notifier))),
             Arc::new(LspEffects::new(
                 Arc::clone(&hub),
                 clock.clone(),
@@ -214,7 +218,10 @@ impl App {
                     .spawn_sync(std::time::Duration::from_secs(2), shutdown_rx.clone()),
             );
         }
+        let merchant =
+            Arc::new(MerchantKeys::load_or_create(&config.data_dir).context("merchant hub keys")?);
         let state = AppState {
+            merchant,
             treasury,
             lsp,
             public_url: public_url.into(),
@@ -233,6 +240,13 @@ impl App {
         crate::services::gifts::payout::reconcile(&state)
             .await
             .context("reconciling gift payouts with the node")?;
+        crate::services::merchant::reconcile(&state)
+            .await
+            .context("reconciling merchant payments with the node")?;
+        background.extend(crate::services::merchant::spawn_workers(
+            &state,
+            &shutdown_rx,
+        ));
         background.push(crate::services::lsp::engine::spawn_worker(
             state.clone(),
             shutdown_rx.clone(),
@@ -326,12 +340,8 @@ fn admin_token(config: &Config) -> anyhow::Result<String> {
     let mut bytes = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    std::fs::write(&path, &token).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    crate::auth::write_secret_file(&path, &token)
+        .with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(path = %path.display(), "operator token created");
     Ok(token)
 }

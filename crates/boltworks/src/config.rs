@@ -108,6 +108,8 @@ pub struct Config {
     pub gift_fee_limit: crate::services::gifts::FeeLimit,
     /// The LSP's limits and pricing.
     pub lsp: crate::services::lsp::LspConfig,
+    /// The merchant hub's fee reserve and withdrawal batching.
+    pub merchant: crate::services::merchant::MerchantConfig,
 }
 
 /// Flags of `boltworks serve`.
@@ -262,9 +264,41 @@ pub struct ServeArgs {
     /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.
     #[arg(long, env = "BOLTWORKS_LSP_CLOSE_EXPIRED", default_value = "true")]
     pub lsp_close_expired: String,
+    /// Merchant hub: seconds between withdrawal batches (on the hub's clock).
+    #[arg(
+        long,
+        env = "BOLTWORKS_MERCHANT_WITHDRAW_INTERVAL_SECS",
+        default_value = "600"
+    )]
+    pub merchant_withdraw_interval_secs: String,
+    /// Merchant hub: the routing-fee reserve of an outgoing payment, in parts per million...
+    #[arg(long, env = "BOLTWORKS_MERCHANT_FEE_LIMIT_PPM", default_value = "5000")]
+    pub merchant_fee_limit_ppm: String,
+    /// ... or this many millisatoshis, whichever is more.
+    #[arg(
+        long,
+        env = "BOLTWORKS_MERCHANT_FEE_LIMIT_BASE_MSAT",
+        default_value = "10000"
+    )]
+    pub merchant_fee_limit_base_msat: String,
     /// Operator token for /admin endpoints (default: made on first start, in DATA_DIR/admin.token).
     #[arg(long, env = "BOLTWORKS_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
+}
+
+/// A whole number from `min` to `max`; the message names the flag.
+fn bounded(flag: &'static str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                flag,
+                format!("'{value}' is not a whole number from {min} to {max}"),
+            )
+        })
 }
 
 /// A base path: starts with `/`, plain path characters only, no trailing `/` except for `/`.
@@ -533,7 +567,30 @@ impl ServeArgs {
                 })?,
         };
         let lsp = lsp_config(self)?;
+        let merchant = crate::services::merchant::MerchantConfig {
+            fee_limit: crate::services::gifts::FeeLimit {
+                ppm: bounded(
+                    "merchant-fee-limit-ppm",
+                    &self.merchant_fee_limit_ppm,
+                    0,
+                    1_000_000,
+                )? as u32,
+                base_msat: bounded(
+                    "merchant-fee-limit-base-msat",
+                    &self.merchant_fee_limit_base_msat,
+                    0,
+                    100_000_000,
+                )?,
+            },
+            withdraw_interval_secs: bounded(
+                "merchant-withdraw-interval-secs",
+                &self.merchant_withdraw_interval_secs,
+                1,
+                86_400,
+            )? as i64,
+        };
         Ok(Config {
+            merchant,
             lsp,
             gift_fee_limit,
             escrow_deadline_warning_blocks,

@@ -1,10 +1,30 @@
-//! Credentials shared by the services: argon2id password hashes and random session keys.
+//! Credentials shared by the services: argon2id password hashes, random session keys, secret
+//! files, JWTs and secp256k1 signatures.
+
+pub mod jwt;
+pub mod signing_key;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use bitcoin::hashes::{sha256, Hash};
 use rand::RngCore;
+
+/// Writes a secret to `path` readable by the owner only (0600), atomically: a crash leaves the
+/// old file or the new one, never a torn one.
+pub fn write_secret_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, path)
+}
 
 /// Hashes a password with argon2id and a random salt (PHC string format).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {

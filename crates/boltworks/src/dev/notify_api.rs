@@ -138,5 +138,14 @@ async fn subscribe(
 ) -> Response {
     let notifier = state.notifier.clone();
     let last_id = query.last_id.unwrap_or(0).max(0);
-    ws.on_upgrade(move |socket| stream::serve(socket, notifier, "dev".into(), topic, last_id))
+    ws.on_upgrade(move |socket| {
+        stream::serve(
+            socket,
+            notifier,
+            "dev".into(),
+            topic,
+            last_id,
+            stream::Framing::Envelope,
+        )
+    })
 }

@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
     routes = routes.merge(crate::services::escrow::admin_api::routes());
     routes = routes.merge(crate::services::gifts::routes(&state.config.bases.gifts));
     routes = routes.merge(crate::services::gifts::admin_routes());
+    routes = routes.merge(crate::services::merchant::routes(
+        &state.config.bases.merchant,
+    ));
+    routes = routes.merge(crate::services::merchant::admin_routes());
     routes = routes.merge(crate::ledger::admin_api::routes());
     routes = routes.merge(crate::treasury::admin_api::routes());
     routes = routes.merge(crate::services::lsp::v1_routes(&state.config.bases.lsp_v1));

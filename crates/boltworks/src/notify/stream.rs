@@ -56,6 +56,16 @@ pub async fn publish(
     row.try_get("id")
 }
 
+/// How events are framed for a subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// boltworks' own frame: `{"id","type","service","topic","created_at","data"}`.
+    Envelope,
+    /// The published data object as it is, with the event's `id` added (a service whose wire
+    /// format fixes the frame, e.g. the merchant hub's `{"result": ...}`).
+    DataWithId,
+}
+
 /// Serves one subscriber until it leaves, is too slow, or the hub shuts down.
 pub async fn serve(
     mut socket: WebSocket,
@@ -63,6 +73,7 @@ pub async fn serve(
     service: String,
     topic: String,
     mut last_id: i64,
+    framing: Framing,
 ) {
     let mut committed = notifier.stream_signal();
     loop {
@@ -95,7 +106,15 @@ pub async fn serve(
                 return;
             };
             let data: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-            let message = json!({"id": id, "type": event_type, "service": service, "topic": topic, "created_at": created_at, "data": data});
+            let message = match (framing, data) {
+                (Framing::DataWithId, Value::Object(mut object)) => {
+                    object.insert("id".into(), json!(id));
+                    Value::Object(object)
+                }
+                (_, data) => {
+                    json!({"id": id, "type": event_type, "service": service, "topic": topic, "created_at": created_at, "data": data})
+                }
+            };
             match tokio::time::timeout(
                 SEND_TIMEOUT,
                 socket.send(Message::Text(message.to_string().into())),

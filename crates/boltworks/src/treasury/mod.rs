@@ -146,17 +146,9 @@ fn read_or_make_seed(dir: &Path) -> anyhow::Result<[u8; 32]> {
         return <[u8; 32]>::try_from(bytes)
             .map_err(|_| anyhow::anyhow!("treasury.seed must hold 32 bytes"));
     }
-    std::fs::create_dir_all(dir)?;
     let mut seed = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut seed);
-    let tmp = dir.join("treasury.seed.tmp");
-    std::fs::write(&tmp, hex::encode(seed))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-    }
-    std::fs::rename(&tmp, &path)?;
+    crate::auth::write_secret_file(&path, &hex::encode(seed))?;
     Ok(seed)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod gift_client;
 pub mod hub_process;
+pub mod merchant_client;
 pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};
@@ -213,6 +214,8 @@ pub struct Invoice {
 pub struct Payment {
     pub status: String,
     pub amount_msat: Option<u64>,
+    #[serde(default)]
+    pub fee_paid_msat: Option<u64>,
     pub preimage: Option<String>,
     pub failure_reason: Option<String>,
 }

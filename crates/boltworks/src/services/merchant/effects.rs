@@ -1,0 +1,215 @@
+//! What the hub's node events mean for merchants, committed in the event's own transaction: a
+//! paid invoice credits the merchant net of the hub's fee (and tells it); an outgoing payment
+//! the node settled charges the actual routing fee and returns the rest of the reserve; one the
+//! node failed returns everything.
+
+use std::sync::Arc;
+
+use ldk_node::Event;
+use sqlx::AnyConnection;
+
+use super::books::{self, merchant_account, payout_account, INCOME_MERCHANT_FEES};
+use super::notices::{self, Recipient};
+use super::store;
+use crate::clock::Clock;
+use crate::ledger::{self, Entry};
+use crate::node::events::{EffectFuture, EventEffect};
+use crate::notify::Notifier;
+
+/// The merchant hub's reaction to the hub's node events.
+pub struct MerchantEffects {
+    clock: Clock,
+    notifier: Arc<Notifier>,
+}
+
+impl MerchantEffects {
+    /// The effect, with the clock it stamps changes with and the notifier it wakes.
+    pub fn new(clock: Clock, notifier: Arc<Notifier>) -> Self {
+        Self { clock, notifier }
+    }
+}
+
+impl EventEffect for MerchantEffects {
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a> {
+        Box::pin(async move {
+            let backend = self.notifier.store.backend();
+            match event {
+                Event::PaymentReceived {
+                    payment_hash,
+                    amount_msat,
+                    ..
+                } => {
+                    let hash = hex::encode(payment_hash.0);
+                    invoice_paid(conn, backend, &self.clock, &hash, *amount_msat).await
+                }
+                Event::PaymentSuccessful {
+                    payment_hash,
+                    fee_paid_msat,
+                    ..
+                } => {
+                    let hash = hex::encode(payment_hash.0);
+                    payout_succeeded(conn, &self.clock, &hash, fee_paid_msat.unwrap_or(0)).await
+                }
+                Event::PaymentFailed {
+                    payment_hash: Some(payment_hash),
+                    reason,
+                    ..
+                } => {
+                    let hash = hex::encode(payment_hash.0);
+                    let reason = reason
+                        .map(|r| format!("payment failed: {r:?}"))
+                        .unwrap_or_else(|| "payment failed".into());
+                    payout_failed(conn, &self.clock, &hash, &reason).await
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn committed(&self) {
+        self.notifier.outbox_committed();
+        self.notifier.stream_committed();
+    }
+}
+
+fn to_db(msat: u64) -> i64 {
+    i64::try_from(msat).unwrap_or(i64::MAX)
+}
+
+/// A merchant invoice was paid to the node: the merchant is credited the amount less the fee.
+async fn invoice_paid(
+    conn: &mut AnyConnection,
+    backend: crate::store::Backend,
+    clock: &Clock,
+    payment_hash: &str,
+    received_msat: u64,
+) -> Result<(), sqlx::Error> {
+    let now = clock.now_unix();
+    let received = to_db(received_msat);
+    let Some(invoice) = store::settle_invoice(conn, payment_hash, "lightning", now).await? else {
+        if let Some(paid) = store::invoice(conn, payment_hash).await? {
+            // Paid internally before, and now over Lightning too: the hub keeps it, visibly.
+            tracing::error!(payment_hash, merchant_id = %paid.merchant_id, "a merchant invoice paid before was paid again over Lightning");
+            let entries = [
+                Entry::debit(ledger::ASSETS_LIGHTNING, received),
+                Entry::credit(ledger::INCOME_OVERPAYMENTS, received),
+            ];
+            let reference = format!("merchant.invoice-repaid:{payment_hash}");
+            ledger::post_or_log(conn, now, "merchant.invoice", &reference, &entries).await?;
+        }
+        return Ok(());
+    };
+    let amount = invoice.amount_sat * 1_000;
+    let fee = invoice.fee_sat * 1_000;
+    let entries = [
+        Entry::debit(ledger::ASSETS_LIGHTNING, received),
+        Entry::credit(merchant_account(&invoice.merchant_id), amount - fee),
+        Entry::credit(INCOME_MERCHANT_FEES, fee),
+        Entry::credit(ledger::INCOME_OVERPAYMENTS, received - amount),
+    ];
+    let reference = format!("merchant.invoice:{payment_hash}");
+    if let Err(e) = books::post_crediting(
+        conn,
+        now,
+        "merchant.invoice",
+        &reference,
+        &invoice.merchant_id,
+        amount - fee,
+        &entries,
+    )
+    .await
+    {
+        return Err(match e {
+            ledger::LedgerError::Store(e) => e,
+            other => sqlx::Error::Protocol(other.to_string()),
+        });
+    }
+    let merchant = store::merchant_url(conn, &invoice.merchant_id).await?;
+    let to = Recipient {
+        merchant_id: &invoice.merchant_id,
+        url: invoice.ntfn_url.as_deref().or(merchant.as_deref()),
+    };
+    notices::lightning_paid(conn, backend, clock, &to, &invoice).await?;
+    tracing::info!(payment_hash, merchant_id = %invoice.merchant_id, amount_sat = invoice.amount_sat, "merchant invoice paid");
+    Ok(())
+}
+
+/// The node settled an outgoing payment: the reserve pays the amount and the actual fee, the
+/// rest goes back to the merchant. Idempotent (only a pending payment ends).
+pub(super) async fn payout_succeeded(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    payment_hash: &str,
+    fee_msat: u64,
+) -> Result<(), sqlx::Error> {
+    let now = clock.now_unix();
+    let fee = to_db(fee_msat);
+    let Some(payment) =
+        store::finish_lightning_payment(conn, payment_hash, "succeeded", Some(fee), None, now)
+            .await?
+    else {
+        return Ok(());
+    };
+    let reserved = payment.amount_msat + payment.fee_limit_msat;
+    let returned = (payment.fee_limit_msat - fee).max(0);
+    // A fee above the reserve cannot happen (the node caps it); if it did, the hub bears it.
+    let over = (fee - payment.fee_limit_msat).max(0);
+    let entries = [
+        Entry::debit(payout_account(&payment.payment_id), reserved),
+        Entry::debit(ledger::EXPENSES_ROUTING_FEES, over),
+        Entry::credit(ledger::ASSETS_LIGHTNING, payment.amount_msat + fee),
+        Entry::credit(merchant_account(&payment.merchant_id), returned),
+    ];
+    post(conn, now, &payment, returned, &entries, "succeeded").await?;
+    tracing::info!(payment_id = %payment.payment_id, fee_msat, "merchant payment succeeded");
+    Ok(())
+}
+
+/// The node failed an outgoing payment: the whole reserve goes back to the merchant.
+pub(super) async fn payout_failed(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    payment_hash: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let now = clock.now_unix();
+    let Some(payment) =
+        store::finish_lightning_payment(conn, payment_hash, "failed", None, Some(reason), now)
+            .await?
+    else {
+        return Ok(());
+    };
+    let reserved = payment.amount_msat + payment.fee_limit_msat;
+    let entries = [
+        Entry::debit(payout_account(&payment.payment_id), reserved),
+        Entry::credit(merchant_account(&payment.merchant_id), reserved),
+    ];
+    post(conn, now, &payment, reserved, &entries, "failed").await?;
+    tracing::info!(payment_id = %payment.payment_id, %reason, "merchant payment failed; reserve returned");
+    Ok(())
+}
+
+async fn post(
+    conn: &mut AnyConnection,
+    now: i64,
+    payment: &store::Payment,
+    credit: i64,
+    entries: &[Entry],
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
+    let reference = format!("merchant.payment-{outcome}:{}", payment.payment_id);
+    books::post_crediting(
+        conn,
+        now,
+        "merchant.payment",
+        &reference,
+        &payment.merchant_id,
+        credit,
+        entries,
+    )
+    .await
+    .map_err(|e| match e {
+        ledger::LedgerError::Store(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    })
+}

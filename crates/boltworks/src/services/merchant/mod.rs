@@ -1,0 +1,299 @@
+//! The merchant hub (wire-compatible with the Peach API; see specs/peach.md), custodial: a
+//! merchant signs up with its secp256k1 key, takes Lightning and on-chain payments (credited
+//! net of the hub's 1% fee), pays other merchants for free, pays Lightning invoices and
+//! on-chain addresses, and withdraws its balance in batched transactions. Every invoice and
+//! address the hub hands out is signed by the hub's and the PSS's keys; every payment out is
+//! signed by the merchant. Balances are ledger accounts; money is taken (with the routing-fee
+//! reserve) in the transaction that records a payment, before anything is sent, and a payment
+//! ends only as the node (or the treasury) says.
+
+mod accounts;
+mod admin_api;
+pub mod api;
+pub mod books;
+mod effects;
+pub mod error;
+mod invoices;
+mod notices;
+mod onchain;
+mod outgoing;
+mod session;
+pub mod store;
+mod stream;
+mod withdrawals;
+
+pub use self::effects::MerchantEffects;
+
+use std::str::FromStr;
+
+use bitcoin::Address;
+use ldk_node::payment::{PaymentDirection, PaymentStatus};
+
+use self::error::PeachError;
+use crate::app::AppState;
+use crate::auth::jwt::JwtKey;
+use crate::auth::signing_key::SigningKey;
+use crate::http::ApiRoutes;
+use crate::services::gifts::FeeLimit;
+use crate::treasury::Treasury;
+
+/// The merchant hub's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantConfig {
+    /// Routing-fee reserve of an outgoing Lightning payment (the merchant pays the actual fee).
+    pub fee_limit: FeeLimit,
+    /// Seconds between withdrawal batches.
+    pub withdraw_interval_secs: i64,
+}
+
+/// The hub's keys for the merchant API.
+pub struct MerchantKeys {
+    /// Signs invoices and addresses as the hub.
+    pub hub_key: SigningKey,
+    /// Signs PSS user ids, invoices and addresses as the secure server.
+    pub pss_key: SigningKey,
+    /// Signs access tokens.
+    pub jwt: JwtKey,
+}
+
+impl MerchantKeys {
+    /// The keys in `DATA_DIR/merchant/`, made on first start.
+    pub fn load_or_create(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let dir = data_dir.join("merchant");
+        Ok(Self {
+            hub_key: SigningKey::load_or_create(&dir.join("hub.key"))?,
+            pss_key: SigningKey::load_or_create(&dir.join("pss.key"))?,
+            jwt: JwtKey::load_or_create(&dir.join("jwt.key"))?,
+        })
+    }
+}
+
+/// An address of the hub's network.
+pub(crate) fn parse_address(state: &AppState, text: &str) -> Option<Address> {
+    Address::from_str(text.trim())
+        .ok()?
+        .require_network(state.config.network)
+        .ok()
+}
+
+/// The treasury, which on-chain features need.
+pub(crate) fn treasury(state: &AppState) -> Result<&Treasury, PeachError> {
+    state.treasury.as_deref().ok_or_else(|| {
+        PeachError::Refused("on-chain payments are not available on this hub".into())
+    })
+}
+
+/// The merchant API: `/pss/api/v1/...` and `/api/v2/...` under the configured base.
+pub fn routes(base: &str) -> ApiRoutes<AppState> {
+    ApiRoutes::mounted_at("merchant", base)
+        .post(
+            "/pss/api/v1/signup",
+            "PSS signup: register the merchant's public keys",
+            accounts::pss_signup,
+        )
+        .get(
+            "/pss/api/v1/pss/public_key",
+            "The PSS's public key (base64)",
+            accounts::pss_public_key,
+        )
+        .get(
+            "/api/v2/hub/pubkey",
+            "The hub's public key (base64)",
+            accounts::hub_public_key,
+        )
+        .post(
+            "/api/v2/auth/signup",
+            "Hub signup (X-Pss-User-Id: <id>.<pss signature>)",
+            accounts::signup,
+        )
+        .post(
+            "/api/v2/auth/signin",
+            "Tokens for email and password",
+            accounts::signin,
+        )
+        .post(
+            "/api/v2/auth/validate",
+            "The merchant of an access token",
+            accounts::validate,
+        )
+        .post(
+            "/api/v2/auth/token/{refresh_token}",
+            "New tokens for a refresh token (used once)",
+            accounts::refresh,
+        )
+        .post(
+            "/api/v2/user/pubkey/add",
+            "The key that verifies the merchant's signatures (hex)",
+            accounts::add_pubkey,
+        )
+        .post(
+            "/api/v2/merchant",
+            "Merchant setup: key, webhooks, withdrawal address (signed)",
+            accounts::setup,
+        )
+        .post(
+            "/api/v2/payment/lightning",
+            "A Lightning invoice for the merchant, signed by hub and PSS",
+            invoices::create,
+        )
+        .get(
+            "/api/v2/payment/lightning/{rhash}",
+            "A Lightning invoice's status",
+            invoices::status,
+        )
+        .get(
+            "/api/v2/payments/lightning",
+            "The merchant's Lightning invoices (limit, offset)",
+            invoices::list,
+        )
+        .get(
+            "/api/v2/payments/on_chain",
+            "The merchant's on-chain invoices (limit, offset)",
+            onchain::list,
+        )
+        .get(
+            "/api/v2/payments/subscribe",
+            "Websocket of the merchant's notifications",
+            stream::subscribe,
+        )
+        .get(
+            "/api/v2/payments/{rhash}",
+            "A Lightning invoice's status (the seed's curl path)",
+            invoices::status,
+        )
+        .post(
+            "/api/v2/payment/on_chain",
+            "A fixed-amount on-chain invoice: its own address, signed",
+            onchain::create_fixed,
+        )
+        .post(
+            "/api/v2/payment/on_chain_open_amount",
+            "An open-amount on-chain invoice",
+            onchain::create_open,
+        )
+        .post(
+            "/api/v2/payment/on_chain/cancel",
+            "Cancel a partly paid on-chain invoice and refund it",
+            onchain::cancel,
+        )
+        .get(
+            "/api/v2/merchant/on_chain_address",
+            "An open-amount on-chain address",
+            onchain::address,
+        )
+        .get(
+            "/api/v2/merchant/balance/locked",
+            "Sats held for on-chain invoices not yet complete",
+            onchain::locked_balance,
+        )
+        .post(
+            "/api/v2/payment/internal",
+            "Pay another merchant (X-Signature over amount + destination)",
+            outgoing::internal,
+        )
+        .post(
+            "/api/v2/payment/outgoing/lightning",
+            "Pay an invoice (X-Signature over amount + payment_request)",
+            outgoing::lightning,
+        )
+        .post(
+            "/api/v2/payment/outgoing/on_chain",
+            "Pay an address (X-Signature over amount + destination)",
+            outgoing::onchain,
+        )
+        .get(
+            "/api/v2/payment/outgoing/{payment_id}",
+            "An outgoing payment's status (boltworks)",
+            outgoing::status,
+        )
+        .get(
+            "/api/v2/merchant/balance",
+            "The spendable balance",
+            withdrawals::balance,
+        )
+        .post(
+            "/api/v2/merchant/withdraw",
+            "Withdraw the whole balance in the next batch",
+            withdrawals::withdraw,
+        )
+        .get(
+            "/api/v2/merchant/withdraw/{id}",
+            "A withdrawal's status",
+            withdrawals::status,
+        )
+        .get(
+            "/api/v2/user/messages/subscribe",
+            "Websocket of the merchant's notifications",
+            stream::subscribe,
+        )
+}
+
+/// The operator's merchant routes.
+pub fn admin_routes() -> ApiRoutes<AppState> {
+    admin_api::routes()
+}
+
+/// Starts the on-chain invoice worker and the withdrawal batcher.
+pub fn spawn_workers(
+    state: &AppState,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let interval = state.config.merchant.withdraw_interval_secs;
+    vec![
+        onchain::spawn_worker(state.clone(), shutdown.clone()),
+        withdrawals::spawn_batcher(state.clone(), interval, shutdown.clone()),
+    ]
+}
+
+/// Brings every outgoing payment still pending in line with the node's (or the treasury's)
+/// record, before the HTTP server takes requests: settled or failed as the record says; left
+/// pending while the node has it in flight; failed, with the reserve returned, when it never
+/// reached the node (nothing was sent).
+pub async fn reconcile(state: &AppState) -> anyhow::Result<()> {
+    let payer = state.node.node_id().to_string();
+    for payment in store::pending_payments(&state.store, "lightning", &payer).await? {
+        let Some(hash) = payment
+            .payment_hash
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        else {
+            continue;
+        };
+        let hash_hex = hex::encode(hash);
+        let record = state
+            .node
+            .payment(hash)
+            .filter(|p| p.direction == PaymentDirection::Outbound);
+        let mut tx = state.store.pool().begin().await?;
+        match record.map(|p| (p.status, p.fee_paid_msat)) {
+            Some((PaymentStatus::Succeeded, fee)) => {
+                effects::payout_succeeded(&mut tx, &state.clock, &hash_hex, fee.unwrap_or(0))
+                    .await?
+            }
+            Some((PaymentStatus::Failed, _)) => {
+                effects::payout_failed(&mut tx, &state.clock, &hash_hex, "payment failed").await?
+            }
+            Some((PaymentStatus::Pending, _)) => {
+                tracing::info!(payment_id = %payment.payment_id, "merchant payment in flight at the node");
+            }
+            None => {
+                tracing::info!(payment_id = %payment.payment_id, "merchant payment never reached the node; failing it");
+                effects::payout_failed(
+                    &mut tx,
+                    &state.clock,
+                    &hash_hex,
+                    "not sent: the hub stopped before sending",
+                )
+                .await?
+            }
+        }
+        tx.commit().await?;
+    }
+    if state.treasury.is_some() {
+        for payment in store::pending_payments(&state.store, "on_chain", &payer).await? {
+            outgoing::settle_onchain_payment(state, &payment).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Who is calling: the `Authorization: Bearer <access token>` of merchant endpoints, checked
+//! against the hub's JWT key and clock, and the merchant's `X-Signature` over a payment.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+use super::error::PeachError;
+use super::store::{self, Merchant};
+use crate::app::AppState;
+use crate::auth::jwt::TokenError;
+use crate::auth::signing_key;
+
+/// Access tokens live one hour.
+pub const ACCESS_TOKEN_SECS: i64 = 3_600;
+
+/// The merchant an access token names.
+pub struct Session {
+    /// The merchant, as stored now.
+    pub merchant: Merchant,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = PeachError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)
+            .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))?;
+        let merchant_id = merchant_of_access_token(state, token)?;
+        let merchant = store::merchant_by_id(&state.store, &merchant_id)
+            .await?
+            .ok_or_else(|| PeachError::Unauthenticated("user not found".into()))?;
+        Ok(Session { merchant })
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// The merchant id of a valid access token.
+pub fn merchant_of_access_token(state: &AppState, token: &str) -> Result<String, PeachError> {
+    let claims = state
+        .merchant
+        .jwt
+        .verify(token, state.clock.now_unix())
+        .map_err(|e| match e {
+            TokenError::Expired => PeachError::Unauthenticated("token is expired".into()),
+            TokenError::Invalid => PeachError::Unauthenticated("token not found".into()),
+        })?;
+    if claims.get("typ").and_then(Value::as_str) != Some("access") {
+        return Err(PeachError::Unauthenticated("token not found".into()));
+    }
+    claims
+        .get("merchant_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))
+}
+
+/// A new access token for `merchant_id` and its expiry (unix seconds).
+pub fn issue_access_token(state: &AppState, merchant_id: &str) -> (String, i64) {
+    let expires_at = state.clock.now_unix() + ACCESS_TOKEN_SECS;
+    let mut claims = Map::new();
+    claims.insert("merchant_id".into(), Value::from(merchant_id));
+    claims.insert("exp".into(), Value::from(expires_at));
+    claims.insert("typ".into(), Value::from("access"));
+    (state.merchant.jwt.issue(&claims), expires_at)
+}
+
+impl Session {
+    /// Refuses a request that names another merchant in its `merchant_id` field.
+    pub fn check_named(&self, named: Option<&str>) -> Result<(), PeachError> {
+        match named {
+            Some(id) if !id.is_empty() && id != self.merchant.merchant_id => Err(
+                PeachError::Unauthenticated("token does not belong to this merchant".into()),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks `X-Signature` over `fields` with the merchant's registered key.
+    pub fn check_signature(&self, headers: &HeaderMap, fields: &[&str]) -> Result<(), PeachError> {
+        let signature = headers
+            .get("x-signature")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(PeachError::bad_signature)?;
+        let key = self
+            .merchant
+            .pubkey
+            .as_deref()
+            .and_then(signing_key::public_key_from_hex)
+            .ok_or_else(PeachError::bad_signature)?;
+        if signing_key::verify(&key, signature, fields) {
+            Ok(())
+        } else {
+            Err(PeachError::bad_signature())
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The merchant hub end to end on real nodes: signup to first payment with every hub and PSS
+//! signature checked; alice pays a merchant invoice (webhook and websocket frame arrive, the
+//! balance is net of the 1% fee); the merchant pays bob (balance drops by amount plus the
+//! actual routing fee); internal payments and a converted Lightning payment between two
+//! merchants move no money through the node; and every token refusal.
+
+mod common;
+
+use common::merchant_client::{assert_books_exact, signin, Merchant};
+use common::webhook_receiver::Receiver;
+use common::{eventually, TestStack};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
+    let stack = TestStack::with_demo_nodes().await;
+    let hub = &stack.hub;
+    let (receiver, hook) = Receiver::default().start().await;
+    let shop = Merchant::sign_up(hub, "shop", Some(&hook)).await;
+
+    // A websocket with the token as subprotocols, as the seed's JS client connects.
+    let ws_url = hub.base.replace("http://", "ws://") + "/api/v2/user/messages/subscribe";
+    let mut request = ws_url.as_str().into_client_request().expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        format!("Bearer, {}", shop.access_token)
+            .parse()
+            .expect("header"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "Bearer");
+
+    // An invoice of 20000 sats, signed by hub and PSS; alice pays it.
+    let invoice = shop.invoice(hub, 20_000).await;
+    let bolt11 = invoice["payment_request"]
+        .as_str()
+        .expect("bolt11")
+        .to_string();
+    let r_hash = invoice["r_hash"].as_str().expect("hash").to_string();
+    assert_eq!(invoice["expiry"], 600);
+    let (status, unpaid) = shop
+        .get(&format!("/api/v2/payment/lightning/{r_hash}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(unpaid["settled"], false);
+    hub.pay("alice", &bolt11).await.expect("alice pays");
+    let paid = eventually("the invoice to settle", || async {
+        let (_, view) = shop.get(&format!("/api/v2/payments/{r_hash}")).await;
+        (view["settled"] == true).then_some(view)
+    })
+    .await;
+    assert_eq!(paid["fee"], 200);
+    assert_eq!(paid["amount_without_fee"], 19_800);
+    assert!(paid["settle_date"].as_i64().is_some());
+    assert_eq!(shop.balance().await, 19_800);
+
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(30), socket.next())
+        .await
+        .expect("a frame in time")
+        .expect("frame")
+        .expect("ok");
+    let frame: Value = serde_json::from_str(frame.to_text().expect("text")).expect("json");
+    assert_eq!(frame["result"]["ntfn_type"], "lightning", "{frame}");
+    let status_frame = &frame["result"]["lightning_payment_status"];
+    assert_eq!(status_frame["r_hash"], r_hash.as_str());
+    assert_eq!(status_frame["amount"], "20000");
+    assert_eq!(status_frame["settled"], true);
+    let hook_body = eventually("the lightning webhook", || async {
+        receiver.seen().into_iter().next()
+    })
+    .await;
+    let hook_body: Value = serde_json::from_slice(&hook_body.body).expect("json");
+    assert_eq!(hook_body["r_hash"], r_hash.as_str());
+    assert_eq!(hook_body["amount"], 20_000);
+    assert!(
+        !receiver.seen()[0].signature.is_empty(),
+        "boltworks signs its webhooks"
+    );
+    let (_, list) = shop.get("/api/v2/payments/lightning").await;
+    assert_eq!(list["payments"].as_array().expect("list").len(), 1);
+
+    // The merchant pays bob 5000 sats: a bad signature is refused and costs nothing.
+    let bob_invoice = hub.invoice("bob", 5_000_000).await;
+    let forged = shop.sign(&["5001", &bob_invoice.bolt11]);
+    let (status, refused) = shop
+        .post(
+            "/api/v2/payment/outgoing/lightning",
+            json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
+            Some(&forged),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"], "invalid signature");
+    assert_eq!(refused["code"], 3);
+    assert_eq!(refused["details"], json!([]));
+    let (status, unsigned) = shop
+        .post(
+            "/api/v2/payment/outgoing/lightning",
+            json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), unsigned["message"].as_str()),
+        (400, Some("invalid signature"))
+    );
+    let hub_local_at_pay = hub.local_msat("hub").await;
+    let (status, sent) = shop.pay_invoice(&bob_invoice.bolt11, 5_000).await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["converted_to_internal"], false);
+    let bob_paid = hub
+        .wait_payment("bob", &bob_invoice.payment_hash, "succeeded")
+        .await;
+    assert_eq!(bob_paid.amount_msat, Some(5_000_000));
+    let payment_id = sent["payment_id"].as_str().expect("id").to_string();
+    let outgoing = eventually("the payment to succeed", || async {
+        let (_, view) = shop
+            .get(&format!("/api/v2/payment/outgoing/{payment_id}"))
+            .await;
+        (view["status"] == "succeeded").then_some(view)
+    })
+    .await;
+    let fee_msat: i64 = outgoing["fee_msat"]
+        .as_str()
+        .expect("fee")
+        .parse()
+        .expect("msat");
+    // The actual routing fee, as the hub's channels show it (none on bob's direct channel).
+    let hub_local_after = eventually("the hub's channel to settle", || async {
+        let local = hub.local_msat("hub").await;
+        (hub_local_at_pay - local >= 5_000_000).then_some(local)
+    })
+    .await;
+    assert_eq!(hub_local_at_pay - hub_local_after, 5_000_000 + fee_msat as u64, "{outgoing}");
+    let books = assert_books_exact(hub).await;
+    let expected_msat = 19_800_000 - 5_000_000 - fee_msat;
+    assert_eq!(books["merchant"]["balances_msat"], expected_msat, "{books}");
+    assert_eq!(shop.balance().await as i64, expected_msat / 1_000);
+
+    // A second merchant: internal payment and a converted Lightning payment, without the node.
+    let other = Merchant::sign_up(hub, "other", None).await;
+    let (status, answer) = shop.pay_internal(&other.id, 1_000).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(other.balance().await, 1_000);
+    let (status, answer) = shop.pay_internal(&shop.id, 1).await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (400, Some("cannot pay to self"))
+    );
+    let (status, answer) = shop.pay_internal("nobodynobodynobodynobody", 1).await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (404, Some("merchant does not exist"))
+    );
+    let (status, answer) = other.pay_internal(&shop.id, 1_001).await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (400, Some("not enough funds to complete payment"))
+    );
+    let their_invoice = other.invoice(hub, 2_000).await;
+    let their_bolt11 = their_invoice["payment_request"].as_str().expect("bolt11");
+    let hub_local_before = hub.local_msat("hub").await;
+    let (status, answer) = shop.pay_invoice(their_bolt11, 2_000).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["converted_to_internal"], true);
+    assert_eq!(other.balance().await, 1_000 + 2_000 - 20);
+    let (_, view) = other
+        .get(&format!(
+            "/api/v2/payment/lightning/{}",
+            their_invoice["r_hash"].as_str().expect("hash")
+        ))
+        .await;
+    assert_eq!(view["settled"], true);
+    let (status, again) = shop.pay_invoice(their_bolt11, 2_000).await;
+    assert_eq!(status, 400, "an invoice is paid once: {again}");
+    let (status, own) = other.pay_invoice(their_bolt11, 2_000).await;
+    assert_eq!(
+        (status.as_u16(), own["error"].as_str()),
+        (400, Some("cannot pay to self"))
+    );
+    assert_eq!(
+        hub.local_msat("hub").await,
+        hub_local_before,
+        "internal payments leave the channels alone"
+    );
+    let books = assert_books_exact(hub).await;
+    assert_eq!(
+        books["merchant"]["balances_msat"],
+        expected_msat - 1_000_000 - 2_000_000 + 1_000_000 + 1_980_000,
+    );
+
+    // Tokens: refresh once only; an access token is no refresh token; forged, other-merchant
+    // and expired tokens are refused.
+    let (status, fresh) = hub
+        .post(
+            &format!("/api/v2/auth/token/{}", shop.refresh_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_ne!(fresh["refresh_token"], shop.refresh_token.as_str());
+    let (status, reused) = hub
+        .post(
+            &format!("/api/v2/auth/token/{}", shop.refresh_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), reused["error"].as_str()),
+        (401, Some("token already used"))
+    );
+    let (status, as_refresh) = hub
+        .post(
+            &format!("/api/v2/auth/token/{}", shop.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 401, "{as_refresh}");
+    let (status, unknown) = hub
+        .post(
+            &format!("/api/v2/auth/token/{}", "ab".repeat(24)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), unknown["error"].as_str()),
+        (401, Some("token not found"))
+    );
+    let (status, valid) = hub
+        .post("/api/v2/auth/validate", json!({"token": shop.access_token}))
+        .await;
+    assert_eq!(
+        (status.as_u16(), valid["merchant_id"].as_str()),
+        (200, Some(shop.id.as_str()))
+    );
+    let mut parts: Vec<String> = shop.access_token.split('.').map(str::to_string).collect();
+    parts[1] =
+        base64_url(&json!({"merchant_id": other.id, "exp": 9_999_999_999i64, "typ": "access"}));
+    let forged = parts.join(".");
+    let (status, answer) = hub
+        .post("/api/v2/auth/validate", json!({"token": forged}))
+        .await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (401, Some("token not found"))
+    );
+    let (status, answer) = other
+        .post(
+            "/api/v2/payment/lightning",
+            json!({"merchant_id": shop.id, "amount": 100}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401, "another merchant's id with my token: {answer}");
+    let (status, answer) = hub
+        .post(
+            "/api/v2/auth/signin",
+            json!({"email": shop.email, "password": "wrong password"}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (401, Some("invalid email or password"))
+    );
+    let (status, _) = hub.post("/dev/clock/advance", json!({"secs": 3_601})).await;
+    assert_eq!(status, 200);
+    let (status, expired) = shop.get("/api/v2/merchant/balance").await;
+    assert_eq!(
+        (status.as_u16(), expired["error"].as_str()),
+        (401, Some("token is expired"))
+    );
+    let tokens = signin(hub, &shop.email, &shop.password).await;
+    assert!(tokens["expires_at"].as_i64().is_some());
+    assert_books_exact(hub).await;
+}
+
+fn base64_url(value: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
