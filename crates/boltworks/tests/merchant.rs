@@ -135,7 +135,11 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         (hub_local_at_pay - local >= 5_000_000).then_some(local)
     })
     .await;
-    assert_eq!(hub_local_at_pay - hub_local_after, 5_000_000 + fee_msat as u64, "{outgoing}");
+    assert_eq!(
+        hub_local_at_pay - hub_local_after,
+        5_000_000 + fee_msat as u64,
+        "{outgoing}"
+    );
     let books = assert_books_exact(hub).await;
     let expected_msat = 19_800_000 - 5_000_000 - fee_msat;
     assert_eq!(books["merchant"]["balances_msat"], expected_msat, "{books}");

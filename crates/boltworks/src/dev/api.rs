@@ -80,6 +80,11 @@ pub fn routes(state: &AppState) -> Option<ApiRoutes<AppState>> {
                 fail,
             )
             .post("/dev/{node}/pay", "alice or bob pays an invoice", pay)
+            .get(
+                "/dev/tx/{txid}/outputs",
+                "The confirmed, unspent outputs of a transaction (address, amount, height)",
+                tx_outputs,
+            )
             .post(
                 "/dev/{node}/send-onchain",
                 "hub, alice or bob sends coins from its on-chain wallet ({address, amount_sat})",
@@ -187,6 +192,25 @@ async fn fund(
             other => HubError::Internal(other.to_string()),
         })?;
     Ok(Json(json!({"txid": txid.to_string()})))
+}
+
+async fn tx_outputs(
+    State(state): State<AppState>,
+    Path(txid): Path<String>,
+) -> Result<Json<Value>, HubError> {
+    let txid = bitcoin::Txid::from_str(&txid)
+        .map_err(|_| HubError::BadRequest("txid must be 64 hex characters".into()))?;
+    let chain = &demo(&state)?.devchain;
+    let outputs: Vec<Value> = (0..256u32)
+        .filter_map(|vout| {
+            let coin = chain.utxo(&bitcoin::OutPoint { txid, vout })?;
+            let address = Address::from_script(&coin.output.script_pubkey, Network::Regtest)
+                .map(|a| a.to_string())
+                .ok();
+            Some(json!({"vout": vout, "address": address, "amount_sat": coin.output.value.to_sat(), "height": coin.height}))
+        })
+        .collect();
+    Ok(Json(json!({"txid": txid.to_string(), "outputs": outputs})))
 }
 
 async fn send_onchain(

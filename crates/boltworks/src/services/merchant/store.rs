@@ -275,13 +275,13 @@ pub async fn take_balance(
     Ok(done.rows_affected() == 1)
 }
 
-/// Takes the whole sats of a merchant's balance if they are at least `minimum_msat`; returns
-/// what was taken (msat). The msat remainder stays.
+/// Takes the whole sats of a merchant's balance if they are at least `minimum_msat`: what was
+/// taken (msat), or the balance that was too small. The msat remainder stays.
 pub async fn take_whole_balance(
     conn: &mut AnyConnection,
     merchant_id: &str,
     minimum_msat: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Result<i64, i64>, sqlx::Error> {
     // A write first: it takes the lock (SQLite's writer lock, PostgreSQL's row lock) before the
     // read, so no payment can change the balance in between.
     sqlx::query("UPDATE merchants SET updated_at = updated_at WHERE merchant_id = $1")
@@ -293,13 +293,12 @@ pub async fn take_whole_balance(
             .bind(merchant_id)
             .fetch_optional(&mut *conn)
             .await?;
-    let whole = balance.unwrap_or(0) / 1_000 * 1_000;
-    if whole < minimum_msat || whole == 0 {
-        return Ok(None);
+    let balance = balance.unwrap_or(0);
+    let whole = balance / 1_000 * 1_000;
+    if whole < minimum_msat || whole == 0 || !take_balance(conn, merchant_id, whole).await? {
+        return Ok(Err(balance));
     }
-    Ok(take_balance(conn, merchant_id, whole)
-        .await?
-        .then_some(whole))
+    Ok(Ok(whole))
 }
 
 /// An incoming Lightning invoice.

@@ -43,15 +43,18 @@ pub async fn withdraw(
         .ok_or_else(|| PeachError::invalid("no bitcoin_address set: run merchant setup first"))?;
     let now_ms = state.clock.now_unix() * 1_000;
     let mut tx = state.store.pool().begin().await?;
-    let Some(taken) =
-        store::take_whole_balance(&mut tx, &merchant.merchant_id, MIN_WITHDRAWAL_SAT * 1_000)
+    let taken =
+        match store::take_whole_balance(&mut tx, &merchant.merchant_id, MIN_WITHDRAWAL_SAT * 1_000)
             .await?
-    else {
-        return Err(PeachError::invalid(format!(
-            "amount to withdraw: {} is less than minimum allowed: {MIN_WITHDRAWAL_SAT}",
-            merchant.balance_msat.max(0) / 1_000
-        )));
-    };
+        {
+            Ok(taken) => taken,
+            Err(balance) => {
+                return Err(PeachError::Refused(format!(
+                    "amount to withdraw: {} is less than minimum allowed: {MIN_WITHDRAWAL_SAT}",
+                    balance.max(0) / 1_000
+                )))
+            }
+        };
     let withdrawal = Withdrawal {
         withdrawal_id: uuid::Uuid::new_v4().to_string(),
         merchant_id: merchant.merchant_id.clone(),
