@@ -6,12 +6,15 @@
 //!   SQLite or (with `--database-url`) PostgreSQL.
 //! - `boltworks bench escrow`: escrow transactions (settx + setinvoice) created per second.
 //! - `boltworks bench gifts`: gifts created per second, and redeem-to-confirmed latency.
+//! - `boltworks bench merchant`: merchant invoices and internal payments per second, by 16
+//!   clients.
 //! - `boltworks bench lsp`: LSPS1 quotes created per second, and the time from a buyer's
 //!   payment to the channel's funding broadcast.
 
 mod escrow_flow;
 mod gifts_flow;
 mod lsp_flow;
+mod merchant_flow;
 mod notify_delivery;
 mod payments;
 
@@ -68,6 +71,15 @@ pub enum BenchKind {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Merchant invoices created and internal payments made per second, by 16 clients.
+    Merchant {
+        /// Requests of each kind (timed).
+        #[arg(long, default_value_t = 2_000)]
+        count: usize,
+        /// PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -97,6 +109,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             opens,
             database_url,
         }) => lsp_flow::run(quotes, opens, database_url).await,
+        Some(BenchKind::Merchant {
+            count,
+            database_url,
+        }) => merchant_flow::run(count, database_url).await,
         Some(BenchKind::Gifts {
             gifts,
             redemptions,
