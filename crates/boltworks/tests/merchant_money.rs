@@ -285,7 +285,11 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
                 .iter()
                 .any(|o| {
                     o["address"] == merchant.bitcoin_address.as_str()
-                        && o["amount_sat"].to_string() == *amount
+                        && o["amount_sat"]
+                            .as_u64()
+                            .map(|sat| sat.to_string())
+                            .as_deref()
+                            == Some(amount.as_str())
                 }),
             "{} receives {amount}: {outputs}",
             merchant.id

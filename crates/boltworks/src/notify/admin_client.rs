@@ -34,6 +34,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// The merchant hub's books: balances, locked, in flight, pending withdrawals, and the hub's
+    /// liabilities against its holdings.
+    MerchantBooks,
     /// Show the signing secret of a webhook target URL.
     WebhookSecret {
         /// The target URL.
@@ -68,6 +71,7 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
         } => client
             .post(format!("{base}/admin/escrow/{tx}/resolve"))
             .json(&serde_json::json!({"resolution": resolution, "note": note})),
+        AdminCommand::MerchantBooks => client.get(format!("{base}/admin/merchant/books")),
         AdminCommand::WebhookSecret { url } => client
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),
