@@ -20,7 +20,7 @@ use crate::node::{ChainAccess, LightningNode, NodeSettings};
 use crate::notify::Notifier;
 use crate::services::gifts::GiftEffects;
 use crate::services::lsp::{LspEffects, LspState};
-use crate::services::merchant::{MerchantEffects, MerchantKeys};
+use crate::services::merchant::{MerchantEffects, MerchantState};
 use crate::store::Store;
 use crate::treasury::{ChainRpc, Treasury};
 
@@ -60,7 +60,7 @@ pub struct AppState {
     /// The on-chain treasury (with a bitcoind RPC chain source, the devchain included).
     pub treasury: Option<Arc<Treasury>>,
     /// The merchant hub's signing and token keys.
-    pub merchant: Arc<crate::services::merchant::MerchantKeys>,
+    pub merchant: Arc<MerchantState>,
 }
 
 /// A running hub.
@@ -133,9 +133,16 @@ impl App {
         };
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
         let lsp = Arc::new(LspState::new(config.lsp.clone(), clock.now_unix()));
+        let merchant =
+            Arc::new(MerchantState::load_or_create(&config.data_dir).context("merchant hub keys")?);
         let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
             Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
-            Arc::new(MerchantEffects::new(clock.clone(), Arc::clone(&notifier))),
+            Arc::new(MerchantEffects::new(
+                Arc::clone(&hub),
+                clock.clone(),
+                Arc::clone(&notifier),
+                Arc::clone(&merchant),
+            )),
             Arc::new(LspEffects::new(
                 Arc::clone(&hub),
                 clock.clone(),
@@ -218,8 +225,6 @@ impl App {
                     .spawn_sync(std::time::Duration::from_secs(2), shutdown_rx.clone()),
             );
         }
-        let merchant =
-            Arc::new(MerchantKeys::load_or_create(&config.data_dir).context("merchant hub keys")?);
         let state = AppState {
             merchant,
             treasury,

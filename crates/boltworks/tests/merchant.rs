@@ -181,6 +181,11 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
     assert_eq!(view["settled"], true);
     let (status, again) = shop.pay_invoice(their_bolt11, 2_000).await;
     assert_eq!(status, 400, "an invoice is paid once: {again}");
+    // Paid internally, the invoice is still a live invoice of the node: alice paying it over
+    // Lightning gets her money back (the hub fails the held payment), nobody is credited twice.
+    let late = hub.pay("alice", their_bolt11).await.expect("alice sends");
+    hub.wait_payment("alice", &late, "failed").await;
+    assert_eq!(other.balance().await, 1_000 + 2_000 - 20);
     let (status, own) = other.pay_invoice(their_bolt11, 2_000).await;
     assert_eq!(
         (status.as_u16(), own["error"].as_str()),

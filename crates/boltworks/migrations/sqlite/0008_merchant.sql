@@ -34,9 +34,13 @@ CREATE TABLE merchant_refresh_tokens (
     created_at BIGINT NOT NULL
 );
 
--- Incoming Lightning invoices.
+-- Incoming Lightning invoices: hold invoices of the hub's node, whose preimage the hub keeps, so
+-- a payment that arrives after the invoice was paid internally is failed back, not kept.
+-- settled: 0 unpaid, 2 held at the node (being claimed), 1 paid.
 CREATE TABLE merchant_invoices (
     payment_hash TEXT PRIMARY KEY,
+    preimage TEXT NOT NULL,
+    held_msat BIGINT,
     merchant_id TEXT NOT NULL REFERENCES merchants (merchant_id),
     amount_sat BIGINT NOT NULL CHECK (amount_sat > 0),
     fee_sat BIGINT NOT NULL,

@@ -1,5 +1,7 @@
 //! What the hub's node events mean for merchants, committed in the event's own transaction: a
-//! paid invoice credits the merchant net of the hub's fee (and tells it); an outgoing payment
+//! payment the node holds for an unpaid invoice is marked held (and claimed after the commit by
+//! `claims`), one for an invoice paid internally meanwhile is failed back; a claimed payment
+//! credits the merchant net of the hub's fee (and tells it); an outgoing payment
 //! the node settled charges the actual routing fee and returns the rest of the reserve; one the
 //! node failed returns everything.
 
@@ -10,22 +12,37 @@ use sqlx::AnyConnection;
 
 use super::books::{self, merchant_account, payout_account, INCOME_MERCHANT_FEES};
 use super::notices::{self, Recipient};
-use super::store;
+use super::store::{self, Hold, PaidBy};
+use super::MerchantState;
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::node::events::{EffectFuture, EventEffect};
+use crate::node::LightningNode;
 use crate::notify::Notifier;
 
 /// The merchant hub's reaction to the hub's node events.
 pub struct MerchantEffects {
+    node: Arc<LightningNode>,
     clock: Clock,
     notifier: Arc<Notifier>,
+    merchant: Arc<MerchantState>,
 }
 
 impl MerchantEffects {
-    /// The effect, with the clock it stamps changes with and the notifier it wakes.
-    pub fn new(clock: Clock, notifier: Arc<Notifier>) -> Self {
-        Self { clock, notifier }
+    /// The effect on `node`'s events, with the clock it stamps changes with, the notifier it
+    /// wakes and the merchant state whose claimer it wakes.
+    pub fn new(
+        node: Arc<LightningNode>,
+        clock: Clock,
+        notifier: Arc<Notifier>,
+        merchant: Arc<MerchantState>,
+    ) -> Self {
+        Self {
+            node,
+            clock,
+            notifier,
+            merchant,
+        }
     }
 }
 
@@ -34,6 +51,11 @@ impl EventEffect for MerchantEffects {
         Box::pin(async move {
             let backend = self.notifier.store.backend();
             match event {
+                Event::PaymentClaimable {
+                    payment_hash,
+                    claimable_amount_msat,
+                    ..
+                } => held(conn, &self.node, payment_hash.0, *claimable_amount_msat).await,
                 Event::PaymentReceived {
                     payment_hash,
                     amount_msat,
@@ -67,6 +89,7 @@ impl EventEffect for MerchantEffects {
     }
 
     fn committed(&self) {
+        self.merchant.claims.notify_one();
         self.notifier.outbox_committed();
         self.notifier.stream_committed();
     }
@@ -74,6 +97,34 @@ impl EventEffect for MerchantEffects {
 
 fn to_db(msat: u64) -> i64 {
     i64::try_from(msat).unwrap_or(i64::MAX)
+}
+
+/// The node holds a payment for `hash`: a merchant invoice not yet paid is held (the claimer
+/// claims it once this commits); one paid internally meanwhile, or underpaid, gets it failed
+/// back, as that committed state says.
+async fn held(
+    conn: &mut AnyConnection,
+    node: &LightningNode,
+    hash: [u8; 32],
+    held_msat: u64,
+) -> Result<(), sqlx::Error> {
+    let payment_hash = hex::encode(hash);
+    let Some(invoice) = store::invoice(conn, &payment_hash).await? else {
+        return Ok(());
+    };
+    let underpaid = held_msat < (invoice.amount_sat as u64).saturating_mul(1_000);
+    let goes_back = underpaid
+        || matches!(
+            store::hold_invoice(conn, &payment_hash, to_db(held_msat)).await?,
+            Hold::AlreadyPaid
+        );
+    if goes_back {
+        tracing::info!(%payment_hash, held_msat, "a payment for a merchant invoice that is paid (or underpaid) goes back");
+        if let Err(e) = node.fail_held(hash) {
+            tracing::warn!(%payment_hash, error = %e, "failing back a held payment");
+        }
+    }
+    Ok(())
 }
 
 /// A merchant invoice was paid to the node: the merchant is credited the amount less the fee.
@@ -86,17 +137,9 @@ async fn invoice_paid(
 ) -> Result<(), sqlx::Error> {
     let now = clock.now_unix();
     let received = to_db(received_msat);
-    let Some(invoice) = store::settle_invoice(conn, payment_hash, "lightning", now).await? else {
-        if let Some(paid) = store::invoice(conn, payment_hash).await? {
-            // Paid internally before, and now over Lightning too: the hub keeps it, visibly.
-            tracing::error!(payment_hash, merchant_id = %paid.merchant_id, "a merchant invoice paid before was paid again over Lightning");
-            let entries = [
-                Entry::debit(ledger::ASSETS_LIGHTNING, received),
-                Entry::credit(ledger::INCOME_OVERPAYMENTS, received),
-            ];
-            let reference = format!("merchant.invoice-repaid:{payment_hash}");
-            ledger::post_or_log(conn, now, "merchant.invoice", &reference, &entries).await?;
-        }
+    let Some(invoice) = store::settle_invoice(conn, payment_hash, PaidBy::Lightning, now).await?
+    else {
+        // Not a merchant invoice, or credited already (the event is replayed).
         return Ok(());
     };
     let amount = invoice.amount_sat * 1_000;

@@ -3,6 +3,8 @@
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
+use bitcoin::hashes::{sha256, Hash};
+use rand::RngCore;
 use serde_json::{json, Value};
 
 use super::api::{self, incoming_fee_sat, PeachInput};
@@ -47,9 +49,14 @@ pub async fn create(
     let amount = Sat(amount_sat)
         .to_msat()
         .ok_or_else(|| PeachError::invalid("amount is too large"))?;
+    // A hold invoice: the node claims a payment only once the hub has committed that the
+    // invoice is not paid otherwise (see `claims`).
+    let mut preimage = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut preimage);
+    let hash = sha256::Hash::hash(&preimage).to_byte_array();
     let invoice = state
         .node
-        .create_invoice(amount, &description, expiry as u32)
+        .create_hold_invoice(amount, &description, expiry as u32, hash)
         .map_err(|e| PeachError::Internal(format!("creating an invoice: {e}")))?;
     let now = state.clock.now_unix();
     let record = LightningInvoice {
@@ -65,7 +72,7 @@ pub async fn create(
         settle_date: None,
         created_at: now,
     };
-    store::insert_invoice(&state.store, &record).await?;
+    store::insert_invoice(&state.store, &record, &hex::encode(preimage)).await?;
     payments::record_invoice(
         &state.store,
         &state.clock,

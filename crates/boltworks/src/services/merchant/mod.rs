@@ -11,6 +11,7 @@ mod accounts;
 mod admin_api;
 pub mod api;
 pub mod books;
+mod claims;
 mod effects;
 pub mod error;
 mod invoices;
@@ -46,17 +47,19 @@ pub struct MerchantConfig {
     pub withdraw_interval_secs: i64,
 }
 
-/// The hub's keys for the merchant API.
-pub struct MerchantKeys {
+/// The merchant API's keys, and the signal that wakes its claimer.
+pub struct MerchantState {
     /// Signs invoices and addresses as the hub.
     pub hub_key: SigningKey,
     /// Signs PSS user ids, invoices and addresses as the secure server.
     pub pss_key: SigningKey,
     /// Signs access tokens.
     pub jwt: JwtKey,
+    /// Woken when a payment the node holds for an invoice is to be claimed.
+    pub claims: tokio::sync::Notify,
 }
 
-impl MerchantKeys {
+impl MerchantState {
     /// The keys in `DATA_DIR/merchant/`, made on first start.
     pub fn load_or_create(data_dir: &std::path::Path) -> anyhow::Result<Self> {
         let dir = data_dir.join("merchant");
@@ -64,6 +67,7 @@ impl MerchantKeys {
             hub_key: SigningKey::load_or_create(&dir.join("hub.key"))?,
             pss_key: SigningKey::load_or_create(&dir.join("pss.key"))?,
             jwt: JwtKey::load_or_create(&dir.join("jwt.key"))?,
+            claims: tokio::sync::Notify::new(),
         })
     }
 }
@@ -233,13 +237,15 @@ pub fn admin_routes() -> ApiRoutes<AppState> {
     admin_api::routes()
 }
 
-/// Starts the on-chain invoice worker and the withdrawal batcher.
+/// Starts the claimer of held invoice payments, the on-chain invoice worker and the withdrawal
+/// batcher.
 pub fn spawn_workers(
     state: &AppState,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let interval = state.config.merchant.withdraw_interval_secs;
     vec![
+        claims::spawn(state.clone(), shutdown.clone()),
         onchain::spawn_worker(state.clone(), shutdown.clone()),
         withdrawals::spawn_batcher(state.clone(), interval, shutdown.clone()),
     ]

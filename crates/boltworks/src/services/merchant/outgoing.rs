@@ -21,7 +21,7 @@ use super::effects::payout_failed;
 use super::error::PeachError;
 use super::notices::{self, Recipient};
 use super::session::Session;
-use super::store::{self, LightningInvoice, Payment};
+use super::store::{self, LightningInvoice, PaidBy, Payment};
 use crate::app::AppState;
 use crate::http::PathId;
 use crate::ledger::{self, Entry};
@@ -93,7 +93,7 @@ async fn pay_internally(state: &AppState, t: &Transfer<'_>) -> Result<(), PeachE
     let credit = t.amount_msat - fee_msat;
     let mut tx = state.store.pool().begin().await?;
     if let Some(invoice) = t.invoice {
-        if store::settle_invoice(&mut tx, &invoice.payment_hash, "internal", now)
+        if store::settle_invoice(&mut tx, &invoice.payment_hash, PaidBy::Internal, now)
             .await?
             .is_none()
         {

@@ -338,7 +338,7 @@ fn lightning_invoice(row: &AnyRow) -> Result<LightningInvoice, sqlx::Error> {
         payment_request: row.try_get("payment_request")?,
         expiry: row.try_get("expiry")?,
         ntfn_url: row.try_get("ntfn_url")?,
-        settled: row.try_get::<i64, _>("settled")? != 0,
+        settled: row.try_get::<i64, _>("settled")? == PAID,
         settle_date: row.try_get("settle_date")?,
         created_at: row.try_get("created_at")?,
     })
@@ -347,12 +347,23 @@ fn lightning_invoice(row: &AnyRow) -> Result<LightningInvoice, sqlx::Error> {
 const INVOICE_COLUMNS: &str = "payment_hash, merchant_id, amount_sat, fee_sat, description, \
      payment_request, expiry, ntfn_url, settled, settle_date, created_at";
 
-/// Records a new invoice.
-pub async fn insert_invoice(store: &Store, i: &LightningInvoice) -> Result<(), sqlx::Error> {
+/// `settled` of an invoice not paid yet.
+const UNPAID: i64 = 0;
+/// `settled` of a paid invoice.
+const PAID: i64 = 1;
+/// `settled` of an invoice whose payment the node holds, to be claimed.
+const HELD: i64 = 2;
+
+/// Records a new invoice with the preimage (hex) of its hold invoice.
+pub async fn insert_invoice(
+    store: &Store,
+    i: &LightningInvoice,
+    preimage: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO merchant_invoices (payment_hash, merchant_id, amount_sat, fee_sat, description,
-            payment_request, expiry, ntfn_url, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            payment_request, expiry, ntfn_url, created_at, preimage)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&i.payment_hash)
     .bind(&i.merchant_id)
@@ -363,6 +374,91 @@ pub async fn insert_invoice(store: &Store, i: &LightningInvoice) -> Result<(), s
     .bind(i.expiry)
     .bind(&i.ntfn_url)
     .bind(i.created_at)
+    .bind(preimage)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// What a payment the node holds for an invoice means.
+pub enum Hold {
+    /// The invoice was unpaid: it is held now, to be claimed.
+    Taken,
+    /// Held already (the event is replayed): claim it.
+    AlreadyHeld,
+    /// Paid already (internally): the payment must go back.
+    AlreadyPaid,
+    /// Not a merchant invoice.
+    NotOurs,
+}
+
+/// Marks an unpaid invoice held with `held_msat`, which from then on cannot be paid internally.
+pub async fn hold_invoice(
+    conn: &mut AnyConnection,
+    payment_hash: &str,
+    held_msat: i64,
+) -> Result<Hold, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE merchant_invoices SET settled = $3, held_msat = $2 WHERE payment_hash = $1 AND settled = $4",
+    )
+    .bind(payment_hash)
+    .bind(held_msat)
+    .bind(HELD)
+    .bind(UNPAID)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(Hold::Taken);
+    }
+    let settled: Option<i64> =
+        sqlx::query_scalar("SELECT settled FROM merchant_invoices WHERE payment_hash = $1")
+            .bind(payment_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match settled {
+        None => Hold::NotOurs,
+        Some(HELD) => Hold::AlreadyHeld,
+        Some(_) => Hold::AlreadyPaid,
+    })
+}
+
+/// A payment the node holds for an invoice, to be claimed.
+pub struct HeldInvoice {
+    /// Hex payment hash.
+    pub payment_hash: String,
+    /// Hex preimage.
+    pub preimage: String,
+    /// What the node holds, msat.
+    pub held_msat: i64,
+}
+
+/// Every invoice whose payment is held, to be claimed.
+pub async fn held_invoices(store: &Store) -> Result<Vec<HeldInvoice>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT payment_hash, preimage, held_msat FROM merchant_invoices WHERE settled = $1",
+    )
+    .bind(HELD)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HeldInvoice {
+                payment_hash: row.try_get("payment_hash")?,
+                preimage: row.try_get("preimage")?,
+                held_msat: row.try_get::<Option<i64>, _>("held_msat")?.unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// A held invoice whose payment the node failed back (it was not claimed in time): unpaid again.
+pub async fn release_hold(store: &Store, payment_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE merchant_invoices SET settled = $2, held_msat = NULL WHERE payment_hash = $1 AND settled = $3",
+    )
+    .bind(payment_hash)
+    .bind(UNPAID)
+    .bind(HELD)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -405,20 +501,37 @@ pub async fn invoices_of(
     .collect()
 }
 
-/// Marks an unpaid invoice paid (`by`: `lightning` or `internal`). `None` if it was paid already.
+/// How an invoice gets paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidBy {
+    /// The node claimed the payment it held.
+    Lightning,
+    /// Another merchant of this hub paid it (only while nothing is held for it).
+    Internal,
+}
+
+/// Marks an invoice paid. `None` if it was paid already, or (internally) while the node holds
+/// a payment for it.
 pub async fn settle_invoice(
     conn: &mut AnyConnection,
     payment_hash: &str,
-    by: &str,
+    by: PaidBy,
     now: i64,
 ) -> Result<Option<LightningInvoice>, sqlx::Error> {
+    // Over Lightning the node claimed what it held; internally only while nothing is held.
+    let (label, payable) = match by {
+        PaidBy::Lightning => ("lightning", HELD),
+        PaidBy::Internal => ("internal", UNPAID),
+    };
     sqlx::query(&format!(
-        "UPDATE merchant_invoices SET settled = 1, settled_by = $2, settle_date = $3
-         WHERE payment_hash = $1 AND settled = 0 RETURNING {INVOICE_COLUMNS}"
+        "UPDATE merchant_invoices SET settled = $4, settled_by = $2, settle_date = $3
+         WHERE payment_hash = $1 AND settled = $5 RETURNING {INVOICE_COLUMNS}"
     ))
     .bind(payment_hash)
-    .bind(by)
+    .bind(label)
     .bind(now)
+    .bind(PAID)
+    .bind(payable)
     .fetch_optional(&mut *conn)
     .await?
     .as_ref()
