@@ -105,7 +105,7 @@ pub struct Config {
     /// Escrow: warn both parties this many blocks before a held payment's settle-by height.
     pub escrow_deadline_warning_blocks: u32,
     /// Gifts: the routing-fee cap of a payout.
-    pub gift_fee_limit: crate::services::gifts::FeeLimit,
+    pub gift_fee_limit: crate::node::payments::FeeLimit,
     /// The LSP's limits and pricing.
     pub lsp: crate::services::lsp::LspConfig,
     /// The merchant hub's fee reserve and withdrawal batching.
@@ -536,7 +536,7 @@ impl ServeArgs {
                     ),
                 )
             })?;
-        let gift_fee_limit = crate::services::gifts::FeeLimit {
+        let gift_fee_limit = crate::node::payments::FeeLimit {
             ppm: self
                 .gifts_fee_limit_ppm
                 .parse::<u32>()
@@ -568,7 +568,7 @@ impl ServeArgs {
         };
         let lsp = lsp_config(self)?;
         let merchant = crate::services::merchant::MerchantConfig {
-            fee_limit: crate::services::gifts::FeeLimit {
+            fee_limit: crate::node::payments::FeeLimit {
                 ppm: bounded(
                     "merchant-fee-limit-ppm",
                     &self.merchant_fee_limit_ppm,

@@ -12,17 +12,6 @@ async fn stack(extra: &[&str]) -> TestStack {
     TestStack::with_flags(extra).await
 }
 
-async fn fund(hub: &HubClient, address: &str, amount_sat: u64) -> String {
-    let (status, answer) = hub
-        .post(
-            "/dev/fund",
-            json!({"address": address, "amount_sat": amount_sat}),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    answer["txid"].as_str().expect("txid").to_string()
-}
-
 /// The trial balance sums to zero and the treasury's account equals its coins; returns the
 /// balance of `account` (msat).
 async fn books(hub: &HubClient, account: &str) -> i64 {
@@ -69,7 +58,7 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
         .to_string();
     assert!(address.starts_with("bcrt1"), "{address}");
 
-    let first = fund(hub, &address, 30_000).await;
+    let first = hub.fund(&address, 30_000).await;
     hub.mine(1).await;
     let partial = eventually("the first payment", || async {
         let order = v1_order(hub, &id).await;
@@ -88,7 +77,7 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     assert_eq!(lsps1["payment"]["state"], "UNDER_FUNDED", "{lsps1}");
     assert_eq!(lsps1["state"], "AWAITING_PAYMENT");
 
-    fund(hub, &address, 31_092).await;
+    hub.fund(&address, 31_092).await;
     let unconfirmed = eventually("the second payment in the mempool", || async {
         let order = v1_order(hub, &id).await;
         (order["onchain_payments"].as_array().map(Vec::len) == Some(2)).then_some(order)
@@ -173,7 +162,7 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
         .as_str()
         .expect("address")
         .to_string();
-    fund(hub, &address, 61_092).await;
+    hub.fund(&address, 61_092).await;
     hub.mine(1).await;
     let paid = eventually("paid on chain", || async {
         let order = lsps1_order(hub, &id).await;
@@ -273,7 +262,7 @@ async fn an_onchain_paid_order_that_cannot_open_is_refunded_exactly_once() {
     );
 
     // Money that arrives after the refund is refundable again, once more.
-    fund(hub, &address, 10_000).await;
+    hub.fund(&address, 10_000).await;
     hub.mine(1).await;
     let late = eventually("the late money refundable", || async {
         let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
@@ -404,7 +393,8 @@ async fn a_held_payment_near_its_deadline_is_settled_and_refunded_by_invoice_if_
     let (_, float) = hub
         .admin_post_json("/admin/treasury/address", json!({"purpose": "float"}))
         .await;
-    fund(hub, float["address"].as_str().expect("address"), 1_000_000).await;
+    hub.fund(float["address"].as_str().expect("address"), 1_000_000)
+        .await;
     hub.mine(1).await;
     let (status, created) = hub
         .post(
@@ -451,12 +441,8 @@ async fn a_held_payment_near_its_deadline_is_settled_and_refunded_by_invoice_if_
     );
 
     // Late on-chain money, then the order expires: both are refundable.
-    fund(
-        hub,
-        created["btc_address"].as_str().expect("address"),
-        5_000,
-    )
-    .await;
+    hub.fund(created["btc_address"].as_str().expect("address"), 5_000)
+        .await;
     hub.mine(1).await;
     hub.post("/dev/clock/advance", json!({"secs": 1_801})).await;
     eventually("expired", || async {

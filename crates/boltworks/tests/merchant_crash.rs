@@ -24,6 +24,25 @@ async fn funded_merchant(hub: &HubClient) -> Merchant {
     merchant
 }
 
+/// The merchant pays 5000 sats to `bolt11` in a task (the request stops at the hub's pause
+/// point, and dies with the hub).
+fn pay_in_background(merchant: &Merchant, bolt11: &str) -> tokio::task::JoinHandle<()> {
+    let http = merchant.http.clone();
+    let url = format!("{}/api/v2/payment/outgoing/lightning", merchant.base);
+    let token = merchant.access_token.clone();
+    let signature = merchant.sign(&["5000", bolt11]);
+    let body = serde_json::json!({"payment_request": bolt11, "amount": "5000"});
+    tokio::spawn(async move {
+        let _ = http
+            .post(url)
+            .bearer_auth(token)
+            .header("X-Signature", signature)
+            .json(&body)
+            .send()
+            .await;
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_while_the_payment_is_in_flight_it_is_debited_once_when_the_node_settles() {
     let scene = scene("merchant_crash", "after_send");
@@ -36,22 +55,7 @@ async fn killed_while_the_payment_is_in_flight_it_is_debited_once_when_the_node_
     let mut merchant = funded_merchant(&first.hub).await;
     let (preimage, hash) = preimage_and_hash();
     let invoice = first.hub.hold_invoice("bob", 5_000_000, &hash).await;
-    let paying = {
-        let http = merchant.http.clone();
-        let base = merchant.base.clone();
-        let token = merchant.access_token.clone();
-        let signature = merchant.sign(&["5000", &invoice.bolt11]);
-        let bolt11 = invoice.bolt11.clone();
-        tokio::spawn(async move {
-            let _ = http
-                .post(format!("{base}/api/v2/payment/outgoing/lightning"))
-                .bearer_auth(token)
-                .header("X-Signature", signature)
-                .json(&serde_json::json!({"payment_request": bolt11, "amount": "5000"}))
-                .send()
-                .await;
-        })
-    };
+    let paying = pay_in_background(&merchant, &invoice.bolt11);
     wait_for_pause(&scene.marker).await;
     first.hub.wait_payment("bob", &hash, "held").await;
     first.kill();
@@ -95,22 +99,7 @@ async fn killed_before_the_node_took_the_payment_nothing_is_debited() {
     .await;
     let mut merchant = funded_merchant(&first.hub).await;
     let invoice = first.hub.invoice("bob", 5_000_000).await;
-    let paying = {
-        let http = merchant.http.clone();
-        let base = merchant.base.clone();
-        let token = merchant.access_token.clone();
-        let signature = merchant.sign(&["5000", &invoice.bolt11]);
-        let bolt11 = invoice.bolt11.clone();
-        tokio::spawn(async move {
-            let _ = http
-                .post(format!("{base}/api/v2/payment/outgoing/lightning"))
-                .bearer_auth(token)
-                .header("X-Signature", signature)
-                .json(&serde_json::json!({"payment_request": bolt11, "amount": "5000"}))
-                .send()
-                .await;
-        })
-    };
+    let paying = pay_in_background(&merchant, &invoice.bolt11);
     wait_for_pause(&scene.marker).await;
     assert!(
         merchant.balance().await < 19_800,

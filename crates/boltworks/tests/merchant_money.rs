@@ -11,17 +11,6 @@ use common::webhook_receiver::Receiver;
 use common::{eventually, HubClient, TestStack};
 use serde_json::{json, Value};
 
-async fn fund(hub: &HubClient, address: &str, amount_sat: u64) -> String {
-    let (status, answer) = hub
-        .post(
-            "/dev/fund",
-            json!({"address": address, "amount_sat": amount_sat}),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    answer["txid"].as_str().expect("txid").to_string()
-}
-
 async fn paid_by_alice(hub: &HubClient, merchant: &Merchant, amount: u64) {
     let invoice = merchant.invoice(hub, amount).await;
     let before = merchant.balance().await;
@@ -148,7 +137,7 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
         invoice["pss_signature"].as_str().expect("sig"),
         &[&address, &shop.id],
     );
-    fund(hub, &address, 40_000).await;
+    hub.fund(&address, 40_000).await;
     hub.mine(1).await;
     eventually("40000 sats locked", || async {
         (locked(&shop).await == 40_000).then_some(())
@@ -166,7 +155,7 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     let (_, list) = shop.get("/api/v2/payments/on_chain").await;
     assert_eq!(list["payments"][0]["status"], "Pending", "{list}");
     assert_eq!(shop.balance().await, 0);
-    fund(hub, &address, 60_000).await;
+    hub.fund(&address, 60_000).await;
     hub.mine(1).await;
     eventually("the invoice to settle", || async {
         (shop.balance().await == 99_000).then_some(())
@@ -191,7 +180,7 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
         .post("/api/v2/payment/on_chain", json!({"amount": 50_000}), None)
         .await;
     let second_address = second["btc_address"].as_str().expect("address").to_string();
-    fund(hub, &second_address, 20_000).await;
+    hub.fund(&second_address, 20_000).await;
     hub.mine(1).await;
     eventually("20000 sats locked", || async {
         (locked(&shop).await == 20_000).then_some(())

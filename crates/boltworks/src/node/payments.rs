@@ -69,6 +69,27 @@ pub enum SendError {
     Store(#[from] sqlx::Error),
 }
 
+/// The routing-fee cap of a payment: `ppm` of the amount, or `base_msat`, whichever is more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeLimit {
+    /// Parts per million of the payout.
+    pub ppm: u32,
+    /// Floor, in millisatoshis.
+    pub base_msat: u64,
+}
+
+impl FeeLimit {
+    /// The cap for a payout of `amount`.
+    pub fn for_amount(&self, amount: Msat) -> Msat {
+        let proportional = u128::from(amount.0) * u128::from(self.ppm) / 1_000_000;
+        Msat(
+            u64::try_from(proportional)
+                .unwrap_or(u64::MAX)
+                .max(self.base_msat),
+        )
+    }
+}
+
 /// Records a newly issued invoice as an inbound `pending` payment.
 pub async fn record_invoice(
     store: &Store,
@@ -307,4 +328,20 @@ pub async fn find(
         })
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fee_cap_is_proportional_with_a_floor() {
+        let limit = FeeLimit {
+            ppm: 5_000,
+            base_msat: 5_000,
+        };
+        assert_eq!(limit.for_amount(Msat(100_000)), Msat(5_000));
+        assert_eq!(limit.for_amount(Msat(500_000_000)), Msat(2_500_000));
+        assert_eq!(limit.for_amount(Msat(u64::MAX)).0, u64::MAX / 200);
+    }
 }

@@ -100,7 +100,7 @@ impl Merchant {
             bitcoin::Network::Regtest,
         )
         .to_string();
-        let mut merchant = Merchant {
+        let merchant = Merchant {
             id,
             email,
             password,
@@ -132,7 +132,6 @@ impl Merchant {
         let (status, answer) = merchant.post("/api/v2/merchant", setup, None).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["id"], merchant.id.as_str());
-        merchant.access_token = merchant.access_token.clone();
         merchant
     }
 

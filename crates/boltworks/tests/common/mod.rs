@@ -396,6 +396,18 @@ impl HubClient {
         .await;
     }
 
+    /// Pays `amount_sat` to `address` from the dev faucet; the txid.
+    pub async fn fund(&self, address: &str, amount_sat: u64) -> String {
+        let (status, answer) = self
+            .post(
+                "/dev/fund",
+                json!({"address": address, "amount_sat": amount_sat}),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answer["txid"].as_str().expect("txid").to_string()
+    }
+
     /// Mines blocks; returns the new height once every node processed them.
     pub async fn mine(&self, blocks: u32) -> u32 {
         let body: Value = self

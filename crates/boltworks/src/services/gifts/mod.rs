@@ -22,32 +22,9 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::app::AppState;
 use crate::config::ServiceBases;
 use crate::http::ApiRoutes;
-use crate::money::Msat;
 
 /// How long a gift invoice can be paid.
 pub const INVOICE_EXPIRY_SECS: u32 = 3_600;
-
-/// The routing-fee cap of a payout: `ppm` of the amount, or `base_msat`, whichever is more.
-/// The hub pays routing fees itself (the receiver gets the whole gift).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeeLimit {
-    /// Parts per million of the payout.
-    pub ppm: u32,
-    /// Floor, in millisatoshis.
-    pub base_msat: u64,
-}
-
-impl FeeLimit {
-    /// The cap for a payout of `amount`.
-    pub fn for_amount(&self, amount: Msat) -> Msat {
-        let proportional = u128::from(amount.0) * u128::from(self.ppm) / 1_000_000;
-        Msat(
-            u64::try_from(proportional)
-                .unwrap_or(u64::MAX)
-                .max(self.base_msat),
-        )
-    }
-}
 
 /// Whether `text` has the shape of an order id (48 lowercase hex characters).
 pub fn is_order_id(text: &str) -> bool {
@@ -118,17 +95,6 @@ pub fn admin_routes() -> ApiRoutes<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_fee_cap_is_proportional_with_a_floor() {
-        let limit = FeeLimit {
-            ppm: 5_000,
-            base_msat: 5_000,
-        };
-        assert_eq!(limit.for_amount(Msat(100_000)), Msat(5_000));
-        assert_eq!(limit.for_amount(Msat(500_000_000)), Msat(2_500_000));
-        assert_eq!(limit.for_amount(Msat(u64::MAX)).0, u64::MAX / 200);
-    }
 
     #[test]
     fn order_ids_are_48_lowercase_hex() {

@@ -15,8 +15,8 @@ use crate::app::AppState;
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
+use crate::node::payments::FeeLimit;
 use crate::node::payments::{self, refused_before_sending, SendError};
-use crate::services::gifts::FeeLimit;
 
 /// The routing-fee cap of a Lightning refund: 0.5 % of it, at least 1 sat.
 const FEE_LIMIT: FeeLimit = FeeLimit {

@@ -151,7 +151,7 @@ async fn invoice_paid(
         Entry::credit(ledger::INCOME_OVERPAYMENTS, received - amount),
     ];
     let reference = format!("merchant.invoice:{payment_hash}");
-    if let Err(e) = books::post_crediting(
+    post(
         conn,
         now,
         "merchant.invoice",
@@ -160,13 +160,7 @@ async fn invoice_paid(
         amount - fee,
         &entries,
     )
-    .await
-    {
-        return Err(match e {
-            ledger::LedgerError::Store(e) => e,
-            other => sqlx::Error::Protocol(other.to_string()),
-        });
-    }
+    .await?;
     let merchant = store::merchant_url(conn, &invoice.merchant_id).await?;
     let to = Recipient {
         merchant_id: &invoice.merchant_id,
@@ -203,7 +197,17 @@ pub(super) async fn payout_succeeded(
         Entry::credit(ledger::ASSETS_LIGHTNING, payment.amount_msat + fee),
         Entry::credit(merchant_account(&payment.merchant_id), returned),
     ];
-    post(conn, now, &payment, returned, &entries, "succeeded").await?;
+    let reference = format!("merchant.payment-succeeded:{}", payment.payment_id);
+    post(
+        conn,
+        now,
+        "merchant.payment",
+        &reference,
+        &payment.merchant_id,
+        returned,
+        &entries,
+    )
+    .await?;
     tracing::info!(payment_id = %payment.payment_id, fee_msat, "merchant payment succeeded");
     Ok(())
 }
@@ -227,32 +231,36 @@ pub(super) async fn payout_failed(
         Entry::debit(payout_account(&payment.payment_id), reserved),
         Entry::credit(merchant_account(&payment.merchant_id), reserved),
     ];
-    post(conn, now, &payment, reserved, &entries, "failed").await?;
-    tracing::info!(payment_id = %payment.payment_id, %reason, "merchant payment failed; reserve returned");
-    Ok(())
-}
-
-async fn post(
-    conn: &mut AnyConnection,
-    now: i64,
-    payment: &store::Payment,
-    credit: i64,
-    entries: &[Entry],
-    outcome: &str,
-) -> Result<(), sqlx::Error> {
-    let reference = format!("merchant.payment-{outcome}:{}", payment.payment_id);
-    books::post_crediting(
+    let reference = format!("merchant.payment-failed:{}", payment.payment_id);
+    post(
         conn,
         now,
         "merchant.payment",
         &reference,
         &payment.merchant_id,
-        credit,
-        entries,
+        reserved,
+        &entries,
     )
-    .await
-    .map_err(|e| match e {
-        ledger::LedgerError::Store(e) => e,
-        other => sqlx::Error::Protocol(other.to_string()),
-    })
+    .await?;
+    tracing::info!(payment_id = %payment.payment_id, %reason, "merchant payment failed; reserve returned");
+    Ok(())
+}
+
+/// Posts as `books::post_crediting`; a refused posting (a bug: these balance by construction)
+/// fails the event's transaction rather than commit a balance change without its entries.
+async fn post(
+    conn: &mut AnyConnection,
+    now: i64,
+    kind: &str,
+    reference: &str,
+    merchant_id: &str,
+    credit: i64,
+    entries: &[Entry],
+) -> Result<(), sqlx::Error> {
+    books::post_crediting(conn, now, kind, reference, merchant_id, credit, entries)
+        .await
+        .map_err(|e| match e {
+            ledger::LedgerError::Store(e) => e,
+            other => sqlx::Error::Protocol(other.to_string()),
+        })
 }

@@ -35,7 +35,7 @@ use crate::app::AppState;
 use crate::auth::jwt::JwtKey;
 use crate::auth::signing_key::SigningKey;
 use crate::http::ApiRoutes;
-use crate::services::gifts::FeeLimit;
+use crate::node::payments::FeeLimit;
 use crate::treasury::Treasury;
 
 /// The merchant hub's settings.

@@ -137,25 +137,37 @@ pub async fn cancel(
         .await?
         .ok_or_else(|| PeachError::NotFound("payment not found".into()))?;
     let key = format!("merchant-refund:{}", invoice.invoice_id);
-    if invoice.status == "Canceled" {
-        let txid = invoice.refund_txid.unwrap_or_default();
-        return Ok(Json(json!({"refund_txtd": txid, "refund_txid": txid})));
-    }
-    if invoice.status != "Pending" {
-        return Err(PeachError::Refused("payment is already settled".into()));
-    }
     let account = onchain_invoice_account(merchant_id, &invoice.invoice_id);
     let held = -ledger::account_balance(&state.store, &account).await? / 1_000;
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
-    if !store::end_onchain_invoice(&mut tx, &invoice.invoice_id, "Canceled", held, None, now)
-        .await?
-    {
-        return Err(PeachError::Refused("payment is already settled".into()));
-    }
-    tx.commit().await?;
-    if held == 0 {
-        return Ok(Json(json!({"refund_txtd": "", "refund_txid": ""})));
+    match invoice.status.as_str() {
+        "Canceled" if invoice.refund_txid.is_some() || held == 0 => {
+            let txid = invoice.refund_txid.unwrap_or_default();
+            return Ok(Json(json!({"refund_txtd": txid, "refund_txid": txid})));
+        }
+        // Cancelled, but the hub stopped before the refund was sent: send it now (its key
+        // makes it the same one, if it was).
+        "Canceled" => {}
+        "Pending" => {
+            let now = state.clock.now_unix();
+            let mut tx = state.store.pool().begin().await?;
+            if !store::end_onchain_invoice(
+                &mut tx,
+                &invoice.invoice_id,
+                "Canceled",
+                held,
+                None,
+                now,
+            )
+            .await?
+            {
+                return Err(PeachError::Refused("payment is already settled".into()));
+            }
+            tx.commit().await?;
+            if held == 0 {
+                return Ok(Json(json!({"refund_txtd": "", "refund_txid": ""})));
+            }
+        }
+        _ => return Err(PeachError::Refused("payment is already settled".into())),
     }
     let outputs = [(refund_address, Sat(held as u64))];
     match treasury

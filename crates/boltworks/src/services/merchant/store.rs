@@ -941,27 +941,15 @@ pub async fn withdrawals_in(store: &Store, status: &str) -> Result<Vec<Withdrawa
     .collect()
 }
 
-/// Puts every pending withdrawal into batch `batch_id` (`Processing`); returns them.
-pub async fn start_batch(
-    conn: &mut AnyConnection,
-    batch_id: &str,
-) -> Result<Vec<Withdrawal>, sqlx::Error> {
-    sqlx::query(
+/// Puts every pending withdrawal into batch `batch_id` (`Processing`); returns how many.
+pub async fn start_batch(conn: &mut AnyConnection, batch_id: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE merchant_withdrawals SET status = 'Processing', batch_id = $1 WHERE status = 'Pending'",
     )
     .bind(batch_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(&format!(
-        "SELECT {WITHDRAWAL_COLUMNS} FROM merchant_withdrawals WHERE batch_id = $1
-         ORDER BY created_at_ms, withdrawal_id"
-    ))
-    .bind(batch_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(withdrawal)
-    .collect()
+    Ok(done.rows_affected())
 }
 
 /// Marks a batch's withdrawals `Withdrawn` in `txid`.
@@ -1083,4 +1071,23 @@ pub async fn unbatch(store: &Store, batch_id: &str) -> Result<(), sqlx::Error> {
     .execute(store.pool())
     .await?;
     Ok(())
+}
+
+/// Ends a pending payment as failed; `false` if it was not pending.
+pub async fn fail_payment(
+    conn: &mut AnyConnection,
+    payment_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE merchant_payments SET status = 'failed', failure_reason = $2, updated_at = $3
+         WHERE payment_id = $1 AND status = 'pending'",
+    )
+    .bind(payment_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -142,9 +142,9 @@ pub fn spawn_batcher(
 async fn run_batch(state: &AppState) -> Result<(), sqlx::Error> {
     let batch_id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.store.pool().begin().await?;
-    let withdrawals = store::start_batch(&mut tx, &batch_id).await?;
+    let batched = store::start_batch(&mut tx, &batch_id).await?;
     tx.commit().await?;
-    if !withdrawals.is_empty() {
+    if batched > 0 {
         send_batch(state, &batch_id).await;
     }
     Ok(())
