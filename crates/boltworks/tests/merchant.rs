@@ -69,6 +69,24 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
     assert_eq!(status_frame["r_hash"], r_hash.as_str());
     assert_eq!(status_frame["amount"], "20000");
     assert_eq!(status_frame["settled"], true);
+    // Resumable: a client that reconnects (token in the query this time) after the id before
+    // this frame gets it again.
+    let frame_id = frame["id"].as_i64().expect("frame id");
+    let resume_url = format!(
+        "{ws_url}?token={}&last_id={}",
+        shop.access_token,
+        frame_id - 1
+    );
+    let (mut resumed, _) = tokio_tungstenite::connect_async(resume_url)
+        .await
+        .expect("resume");
+    let again = tokio::time::timeout(std::time::Duration::from_secs(30), resumed.next())
+        .await
+        .expect("a frame in time")
+        .expect("frame")
+        .expect("ok");
+    let again: Value = serde_json::from_str(again.to_text().expect("text")).expect("json");
+    assert_eq!(again, frame);
     let hook_body = eventually("the lightning webhook", || async {
         receiver.seen().into_iter().next()
     })
