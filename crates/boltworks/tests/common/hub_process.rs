@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
-use super::{eventually, HubClient, ADMIN_TOKEN};
+use super::{eventually, HubClient, ADMIN_TOKEN, PATIENCE};
 
 /// The real binary with the demo network, on fresh ports over `data`.
 pub struct HubProcess {
@@ -17,8 +17,24 @@ impl HubProcess {
     /// Starts the hub; waits for `/ready` on a first start, and after a SIGKILL only until the
     /// hub's channels with alice and bob are usable again (the demo network's gossip, never
     /// persisted in a test this short, is gone, so `/ready`'s gossip check would wait for the
-    /// hourly rebroadcast).
+    /// hourly rebroadcast). Ports are chosen free and bound a moment later by the child, so a
+    /// parallel test can take one in between: a child that exits before it is up is started
+    /// again on fresh ports.
     pub async fn start(data: &Path, pause_at: Option<&str>, marker: &Path) -> Self {
+        for attempt in 1..=3 {
+            let mut process = Self::spawn(data, pause_at, marker);
+            match process.wait_up(pause_at.is_some()).await {
+                Ok(()) => return process,
+                Err(status) if attempt < 3 => {
+                    eprintln!("hub exited before it was up ({status}); retrying on fresh ports")
+                }
+                Err(status) => panic!("hub exited before it was up: {status}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn(data: &Path, pause_at: Option<&str>, marker: &Path) -> Self {
         let fresh = || {
             boltworks::dev::free_loopback_addr()
                 .expect("port")
@@ -44,37 +60,44 @@ impl HubProcess {
         if let Some(point) = pause_at {
             command.env("BOLTWORKS_DEV_PAUSE_AT", point);
         }
-        let child = command.spawn().expect("spawn boltworks");
-        // Constructed before waiting, so a hub that never gets ready is still killed on drop.
-        let process = Self {
-            child,
+        // Owned before waiting, so a hub that never gets ready is still killed on drop.
+        Self {
+            child: command.spawn().expect("spawn boltworks"),
             hub: HubClient::new(format!("http://{listen}")),
-        };
-        if pause_at.is_some() {
-            process.hub.wait_ready().await;
-        } else {
-            let url = format!("{}/dev/nodes", process.hub.base);
-            eventually(
-                "the hub's channels with alice and bob to be usable",
-                || async {
-                    // Connection refused until the hub listens.
-                    let response = reqwest::get(&url).await.ok()?;
-                    let nodes: serde_json::Value = response.json().await.ok()?;
-                    let channels = nodes["hub"]["channels"].as_array()?.clone();
-                    ["alice", "bob"]
-                        .iter()
-                        .all(|peer| {
-                            let id = &nodes[*peer]["node_id"];
-                            channels
-                                .iter()
-                                .any(|c| c["peer"] == *id && c["ready"] == true)
-                        })
-                        .then_some(())
-                },
-            )
-            .await;
         }
-        process
+    }
+
+    /// Waits until the hub is up: `/ready` on a first start, the demo channels usable after a
+    /// restart. The child's exit status if it stopped first.
+    async fn wait_up(&mut self, first_start: bool) -> Result<(), std::process::ExitStatus> {
+        let ready_url = format!("{}/ready", self.hub.base);
+        let nodes_url = format!("{}/dev/nodes", self.hub.base);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(status);
+            }
+            let up = if first_start {
+                reqwest::get(&ready_url)
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            } else {
+                channels_usable(&nodes_url).await
+            };
+            if up {
+                return Ok(());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for the hub to be up ({})",
+                if first_start {
+                    "/ready"
+                } else {
+                    "its channels with alice and bob usable"
+                }
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -89,6 +112,26 @@ impl Drop for HubProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether the hub's channels with alice and bob are usable (connection refused until the hub
+/// listens).
+async fn channels_usable(nodes_url: &str) -> bool {
+    let Ok(response) = reqwest::get(nodes_url).await else {
+        return false;
+    };
+    let Ok(nodes) = response.json::<serde_json::Value>().await else {
+        return false;
+    };
+    let Some(channels) = nodes["hub"]["channels"].as_array() else {
+        return false;
+    };
+    ["alice", "bob"].iter().all(|peer| {
+        let id = &nodes[*peer]["node_id"];
+        channels
+            .iter()
+            .any(|c| c["peer"] == *id && c["ready"] == true)
+    })
 }
 
 pub struct Scene {
