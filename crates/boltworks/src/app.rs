@@ -1,5 +1,6 @@
-//! Wiring: open the database, the chain and the nodes, start the event loops and the HTTP
-//! server, and take it all down again in order on shutdown.
+//! Start and shutdown: open the database, the chain and the nodes, build the hub context, start
+//! each service (its node-event effects, its reconciliation and workers), serve the API, and take
+//! it all down again in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,16 +12,19 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
+use crate::api::{AppState, HttpLimits, OperatorToken, Readiness};
 use crate::clock::Clock;
 use crate::config::{ChainSourceConfig, Config};
-use crate::dev::DemoNetwork;
+use crate::dev::{DemoNetwork, DevState};
+use crate::hub::{BlockWatch, HubContext};
 use crate::node::chain_tip::ChainTip;
-use crate::node::events::{spawn_event_loop, EventEffect, NodeEvent};
-use crate::node::{ChainAccess, LightningNode, NodeSettings};
+use crate::node::event_loop::{spawn_event_loop, EventEffect};
+use crate::node::{ChainAccess, LightningNode, NodeSettings, Payments};
 use crate::notify::Notifier;
-use crate::services::gifts::GiftEffects;
-use crate::services::lsp::{LspEffects, LspState};
-use crate::services::merchant::{MerchantEffects, MerchantState};
+use crate::services::escrow::EscrowService;
+use crate::services::gifts::GiftsService;
+use crate::services::lsp::LspService;
+use crate::services::merchant::MerchantService;
 use crate::store::Store;
 use crate::treasury::{ChainRpc, Treasury};
 
@@ -30,42 +34,10 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 /// Blocks the devchain mines on first start, so the faucet owns a mature coinbase.
 const DEVCHAIN_PREMINE: u32 = 101;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The configuration.
-    pub config: Arc<Config>,
-    /// The database.
-    pub store: Store,
-    /// The hub's Lightning node.
-    pub node: Arc<LightningNode>,
-    /// The clock every time-based rule reads.
-    pub clock: Clock,
-    /// Node events, after their effects committed.
-    pub events: broadcast::Sender<NodeEvent>,
-    /// The chain tip, for readiness.
-    pub chain_tip: ChainTip,
-    /// The demo network, on regtest with the devchain.
-    pub dev: Option<Arc<DemoNetwork>>,
-    /// Webhooks, emails and event streams.
-    pub notifier: Arc<Notifier>,
-    /// The operator token for `/admin`.
-    pub admin_token: Arc<str>,
-    /// Escrow's in-process state.
-    pub escrow: Arc<crate::services::escrow::EscrowState>,
-    /// The hub's public base URL, without a trailing slash (LNURLs and page links use it).
-    pub public_url: Arc<str>,
-    /// The LSP's configuration and worker signal.
-    pub lsp: Arc<LspState>,
-    /// The on-chain treasury (with a bitcoind RPC chain source, the devchain included).
-    pub treasury: Option<Arc<Treasury>>,
-    /// The merchant hub's signing and token keys.
-    pub merchant: Arc<MerchantState>,
-}
-
 /// A running hub.
 pub struct App {
     state: AppState,
+    demo: Option<Arc<DemoNetwork>>,
     http_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<()>,
@@ -99,115 +71,14 @@ impl App {
             alias,
             chain: chain_access.clone(),
         };
-        let hub = Arc::new(LightningNode::build(&node_settings(
+        let node = Arc::new(LightningNode::build(&node_settings(
             "hub",
             config.node_listen,
             Some(config.alias.clone()),
         ))?);
-        hub.start().await?;
-        let treasury = match &chain_access {
-            _ if !config.treasury => None,
-            ChainAccess::BitcoindRpc {
-                host,
-                port,
-                user,
-                password,
-            } => {
-                let rpc = ChainRpc::new(host, *port, user, password);
-                let treasury = Treasury::open(
-                    &config.data_dir,
-                    store.clone(),
-                    clock.clone(),
-                    config.network,
-                    rpc,
-                    config.lsp.onchain_confirmations,
-                )
-                .await
-                .context("opening the on-chain treasury")?;
-                Some(Arc::new(treasury))
-            }
-            _ => {
-                tracing::warn!("the on-chain treasury needs a bitcoind RPC chain source: on-chain payments are off");
-                None
-            }
-        };
+        node.start().await?;
+        let treasury = open_treasury(&config, &chain_access, &store, &clock).await?;
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
-        let lsp = Arc::new(LspState::new(config.lsp.clone(), clock.now_unix()));
-        let merchant =
-            Arc::new(MerchantState::load_or_create(&config.data_dir).context("merchant hub keys")?);
-        let hub_effects: Vec<Arc<dyn EventEffect>> = vec![
-            Arc::new(GiftEffects::new(clock.clone(), Arc::clone(&notifier))),
-            Arc::new(MerchantEffects::new(
-                Arc::clone(&hub),
-                clock.clone(),
-                Arc::clone(&notifier),
-                Arc::clone(&merchant),
-            )),
-            Arc::new(LspEffects::new(
-                Arc::clone(&hub),
-                clock.clone(),
-                Arc::clone(&lsp),
-                Arc::clone(&notifier),
-            )),
-        ];
-        let mut background = vec![spawn_event_loop(
-            Arc::clone(&hub),
-            store.clone(),
-            clock.clone(),
-            events.clone(),
-            hub_effects,
-            shutdown_rx.clone(),
-        )];
-
-        let dev = match devchain {
-            Some(chain) if config.demo_nodes => {
-                let [alice_listen, bob_listen] = config.demo_node_listen;
-                // Aliases let alice and bob accept announced channels (ldk-node refuses them otherwise).
-                let alice = Arc::new(LightningNode::build(&node_settings(
-                    "alice",
-                    alice_listen,
-                    Some("alice".into()),
-                ))?);
-                let bob = Arc::new(LightningNode::build(&node_settings(
-                    "bob",
-                    bob_listen,
-                    Some("bob".into()),
-                ))?);
-                for node in [&alice, &bob] {
-                    node.start().await?;
-                    background.push(spawn_event_loop(
-                        Arc::clone(node),
-                        store.clone(),
-                        clock.clone(),
-                        events.clone(),
-                        Vec::new(),
-                        shutdown_rx.clone(),
-                    ));
-                }
-                let network = Arc::new(DemoNetwork::new(chain, alice, bob));
-                let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub));
-                // Not in `background`: on shutdown it is simply cancelled (it is idempotent).
-                let mut shutdown = shutdown_rx.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        result = bootstrap_network.bootstrap(&bootstrap_hub) => {
-                            if let Err(e) = result {
-                                tracing::error!(error = %e, "demo network bootstrap failed");
-                            }
-                        }
-                        _ = shutdown.wait_for(|stop| *stop) => {}
-                    }
-                });
-                Some(network)
-            }
-            _ => None,
-        };
-
-        let admin_token = admin_token(&config)?;
-        background.extend(crate::notify::worker::spawn_workers(
-            Arc::clone(&notifier),
-            shutdown_rx.clone(),
-        )?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -216,8 +87,56 @@ impl App {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{http_addr}"));
+        let hub = HubContext {
+            payments: Payments::new(
+                store.clone(),
+                clock.clone(),
+                config.network,
+                Arc::clone(&node),
+                events.clone(),
+            ),
+            store: store.clone(),
+            node: Arc::clone(&node),
+            clock: clock.clone(),
+            notifier: Arc::clone(&notifier),
+            events: events.clone(),
+            network: config.network,
+            public_url: public_url.into(),
+            treasury: treasury.clone(),
+            blocks: BlockWatch::new(),
+        };
+        let escrow = EscrowService::new(hub.clone(), config.escrow.clone());
+        let gifts = GiftsService::new(hub.clone(), config.gifts.clone());
+        let lsp = LspService::new(hub.clone(), config.lsp.clone());
+        let merchant = MerchantService::new(hub.clone(), config.merchant.clone(), &config.data_dir)
+            .context("merchant hub keys")?;
+        let effects: Vec<Arc<dyn EventEffect>> =
+            vec![gifts.effects(), merchant.effects(), lsp.effects()];
+        let mut background = vec![spawn_event_loop(
+            Arc::clone(&node),
+            store.clone(),
+            clock.clone(),
+            events.clone(),
+            effects,
+            shutdown_rx.clone(),
+        )];
+        let demo = match devchain {
+            Some(chain) if config.demo_nodes => {
+                let (demo, loops) =
+                    start_demo_network(&config, chain, &node_settings, &hub, shutdown_rx.clone())
+                        .await?;
+                background.extend(loops);
+                Some(demo)
+            }
+            _ => None,
+        };
+
+        background.extend(crate::notify::worker::spawn_workers(
+            Arc::clone(&notifier),
+            shutdown_rx.clone(),
+        )?);
         if config.network == bitcoin::Network::Regtest {
-            crate::dev::arm_pause_points();
+            crate::pause::arm();
         }
         if let Some(treasury) = &treasury {
             background.push(
@@ -225,43 +144,40 @@ impl App {
                     .spawn_sync(std::time::Duration::from_secs(2), shutdown_rx.clone()),
             );
         }
-        let state = AppState {
-            merchant,
-            treasury,
-            lsp,
-            public_url: public_url.into(),
-            config: Arc::new(config.clone()),
-            store,
-            node: hub,
-            clock,
-            events,
-            chain_tip,
-            dev,
-            notifier,
-            admin_token: admin_token.into(),
-            escrow: Arc::default(),
-        };
-        // Before any request: a payout interrupted by the last stop is settled or sent first.
-        crate::services::gifts::payout::reconcile(&state)
+        // Before any request: what the last stop interrupted is settled or sent first.
+        gifts
+            .start()
             .await
             .context("reconciling gift payouts with the node")?;
-        crate::services::merchant::reconcile(&state)
-            .await
-            .context("reconciling merchant payments with the node")?;
-        background.extend(crate::services::merchant::spawn_workers(
-            &state,
-            &shutdown_rx,
-        ));
-        background.push(crate::services::lsp::engine::spawn_worker(
-            state.clone(),
-            shutdown_rx.clone(),
-        ));
-        background.push(crate::services::escrow::deadline_watch::spawn(
-            state.clone(),
-            config.escrow_deadline_warning_blocks,
-            shutdown_rx.clone(),
-        ));
-        let router = crate::http::router(state.clone());
+        background.extend(
+            merchant
+                .start(&shutdown_rx)
+                .await
+                .context("reconciling merchant payments with the node")?,
+        );
+        background.extend(lsp.start(shutdown_rx.clone()));
+        background.extend(escrow.start(shutdown_rx.clone()));
+        let state = AppState {
+            hub: hub.clone(),
+            operator: OperatorToken(admin_token(&config)?.into()),
+            readiness: Readiness {
+                chain_tip,
+                demo: demo.clone(),
+            },
+            escrow,
+            gifts,
+            lsp,
+            merchant,
+        };
+        let dev = demo.clone().map(|demo| DevState {
+            hub: hub.clone(),
+            demo,
+        });
+        let limits = HttpLimits {
+            body_limit_bytes: config.body_limit_bytes,
+            request_timeout_secs: config.request_timeout_secs,
+        };
+        let router = crate::api::router(state.clone(), dev, limits);
         let mut stop = shutdown_rx.clone();
         let server = tokio::spawn(async move {
             let graceful = async move {
@@ -280,6 +196,7 @@ impl App {
         tracing::info!(%http_addr, network = %config.network, "boltworks listening");
         Ok(App {
             state,
+            demo,
             http_addr,
             shutdown,
             server,
@@ -293,9 +210,14 @@ impl App {
         self.http_addr
     }
 
-    /// The shared state (for in-process tools such as the benchmark).
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The hub context (for in-process tools such as the benchmark).
+    pub fn hub(&self) -> &HubContext {
+        &self.state.hub
+    }
+
+    /// The operator token (for in-process tools such as the benchmark).
+    pub fn operator_token(&self) -> &str {
+        &self.state.operator.0
     }
 
     /// Stops HTTP (letting requests in flight finish), the event loops and delivery workers, the
@@ -313,9 +235,9 @@ impl App {
                 let _ = task.await;
             }
         }
-        let mut nodes = vec![Arc::clone(&self.state.node)];
-        if let Some(dev) = &self.state.dev {
-            nodes.extend([Arc::clone(&dev.alice), Arc::clone(&dev.bob)]);
+        let mut nodes = vec![Arc::clone(&self.state.hub.node)];
+        if let Some(demo) = &self.demo {
+            nodes.extend([Arc::clone(&demo.alice), Arc::clone(&demo.bob)]);
         }
         for node in nodes {
             if let Err(e) = node.stop().await {
@@ -325,9 +247,95 @@ impl App {
         if let Some(rpc) = self.rpc.as_mut() {
             rpc.shutdown();
         }
-        self.state.store.close().await;
+        self.state.hub.store.close().await;
         tracing::info!("boltworks stopped");
     }
+}
+
+/// Starts alice and bob with their event loops, and bootstraps the demo network in the
+/// background (funding, channels, gossip; `/ready` waits for it).
+async fn start_demo_network(
+    config: &Config,
+    chain: Devchain,
+    node_settings: &impl Fn(&str, SocketAddr, Option<String>) -> NodeSettings,
+    hub: &HubContext,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(Arc<DemoNetwork>, Vec<JoinHandle<()>>)> {
+    let [alice_listen, bob_listen] = config.demo_node_listen;
+    // Aliases let alice and bob accept announced channels (ldk-node refuses them otherwise).
+    let alice = Arc::new(LightningNode::build(&node_settings(
+        "alice",
+        alice_listen,
+        Some("alice".into()),
+    ))?);
+    let bob = Arc::new(LightningNode::build(&node_settings(
+        "bob",
+        bob_listen,
+        Some("bob".into()),
+    ))?);
+    let mut loops = Vec::new();
+    for node in [&alice, &bob] {
+        node.start().await?;
+        loops.push(spawn_event_loop(
+            Arc::clone(node),
+            hub.store.clone(),
+            hub.clock.clone(),
+            hub.events.clone(),
+            Vec::new(),
+            shutdown.clone(),
+        ));
+    }
+    let network = Arc::new(DemoNetwork::new(chain, alice, bob));
+    let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub.node));
+    // Not in the background tasks: on shutdown it is simply cancelled (it is idempotent).
+    let mut stop = shutdown;
+    tokio::spawn(async move {
+        tokio::select! {
+            result = bootstrap_network.bootstrap(&bootstrap_hub) => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "demo network bootstrap failed");
+                }
+            }
+            _ = stop.wait_for(|stop| *stop) => {}
+        }
+    });
+    Ok((network, loops))
+}
+
+/// The on-chain treasury, where this process runs it and the chain source is bitcoind RPC.
+async fn open_treasury(
+    config: &Config,
+    chain: &ChainAccess,
+    store: &Store,
+    clock: &Clock,
+) -> anyhow::Result<Option<Arc<Treasury>>> {
+    if !config.treasury {
+        return Ok(None);
+    }
+    let ChainAccess::BitcoindRpc {
+        host,
+        port,
+        user,
+        password,
+    } = chain
+    else {
+        tracing::warn!(
+            "the on-chain treasury needs a bitcoind RPC chain source: on-chain payments are off"
+        );
+        return Ok(None);
+    };
+    let rpc = ChainRpc::new(host, *port, user, password);
+    let treasury = Treasury::open(
+        &config.data_dir,
+        store.clone(),
+        clock.clone(),
+        config.network,
+        rpc,
+        config.lsp.onchain_confirmations,
+    )
+    .await
+    .context("opening the on-chain treasury")?;
+    Ok(Some(Arc::new(treasury)))
 }
 
 /// The configured operator token, or the one kept in the data directory (made on first start,

@@ -1,23 +1,31 @@
 //! boltworks: one Lightning node (embedded ldk-node) and the service APIs built on it.
 //!
-//! Layers, top to bottom: `http` (axum routers, one error type per wire format, OpenAPI),
-//! services, shared domain, `store` (SQLite or PostgreSQL through sqlx) and `node` (the
-//! Lightning adapter over ldk-node). `dev` holds the regtest-only pieces: the embedded devchain,
-//! the demo nodes alice and bob, and the `/dev` API. See ARCHITECTURE.md in the shared folder.
+//! Layers, top to bottom: `app` (start and shutdown) and `api` (the assembled router, the
+//! operator routes, OpenAPI); the pages (`web`), the regtest-only demo network and `/dev` API
+//! (`dev`) and the command-line clients (`cli`); the `services` (escrow, gifts, the LSP, the
+//! merchant hub), which never import each other; the `hub` context they receive; the shared
+//! domain (`ledger`, `notify`, `auth`, `treasury`) and the `http` toolbox; and at the bottom
+//! `store` (SQLite or PostgreSQL through sqlx) and `node` (the Lightning adapter over ldk-node,
+//! which speaks the hub's own types). Imports point down only. See ARCHITECTURE.md in the shared
+//! folder.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod http;
+pub mod hub;
 pub mod ledger;
 pub mod lnurl;
 pub mod money;
 pub mod node;
 pub mod notify;
+pub mod pause;
 pub mod services;
 pub mod store;
 pub mod treasury;

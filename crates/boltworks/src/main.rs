@@ -4,8 +4,8 @@
 use clap::{Parser, Subcommand};
 
 use boltworks::app::App;
+use boltworks::cli::dev::DevCommand;
 use boltworks::config::ServeArgs;
-use boltworks::dev::client::DevCommand;
 
 #[derive(Parser)]
 #[command(
@@ -42,7 +42,7 @@ enum Command {
         #[arg(long, env = "BOLTWORKS_DATA_DIR", default_value = "./data")]
         data_dir: std::path::PathBuf,
         #[command(subcommand)]
-        command: boltworks::notify::admin_client::AdminCommand,
+        command: boltworks::cli::admin::AdminCommand,
     },
     /// Measure: time from serve on an empty data dir to ready, and payment latency (use --release).
     Bench(boltworks::bench::BenchArgs),
@@ -80,15 +80,15 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(*args).await,
-            Command::Dev { url, command } => boltworks::dev::client::run(&url, command).await,
+            Command::Dev { url, command } => boltworks::cli::dev::run(&url, command).await,
             Command::Admin {
                 url,
                 token,
                 data_dir,
                 command,
             } => {
-                let token = boltworks::notify::admin_client::resolve_token(token, &data_dir)?;
-                boltworks::notify::admin_client::run(&url, &token, command).await
+                let token = boltworks::cli::admin::resolve_token(token, &data_dir)?;
+                boltworks::cli::admin::run(&url, &token, command).await
             }
             Command::Bench(args) => boltworks::bench::run(args).await,
         }

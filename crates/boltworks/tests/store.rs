@@ -7,7 +7,8 @@ mod common;
 use boltworks::clock::Clock;
 use boltworks::config::DatabaseConfig;
 use boltworks::money::Msat;
-use boltworks::node::payments::{self, Direction};
+use boltworks::node::payments;
+use boltworks::node::{PaymentDirection, PaymentHash, PaymentStatus};
 use boltworks::store::{Backend, Store};
 
 async fn exercise(database: DatabaseConfig, backend: Backend) {
@@ -20,33 +21,33 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
     store.close().await;
     let store = Store::connect(&database).await.expect("reconnect");
     let clock = Clock::adjustable();
-    let hash = "11".repeat(32);
+    let hash: PaymentHash = "11".repeat(32).parse().expect("hash");
 
-    assert!(payments::find(&store, "bob", &hash)
+    assert!(payments::find(&store, "bob", hash)
         .await
         .expect("find")
         .is_none());
-    payments::record_invoice(&store, &clock, "bob", &hash, Msat(5_000))
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(5_000))
         .await
         .expect("record");
-    payments::record_invoice(&store, &clock, "bob", &hash, Msat(9_999))
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(9_999))
         .await
         .expect("record twice");
-    let record = payments::find(&store, "bob", &hash)
+    let record = payments::find(&store, "bob", hash)
         .await
         .expect("find")
         .expect("row");
     assert_eq!(
+        (record.direction, record.status, record.amount_msat),
         (
-            record.direction.as_str(),
-            record.status.as_str(),
-            record.amount_msat
-        ),
-        ("inbound", "pending", Some(5_000))
+            PaymentDirection::Inbound,
+            PaymentStatus::Pending,
+            Some(Msat(5_000))
+        )
     );
 
     // Records are per node.
-    assert!(payments::find(&store, "alice", &hash)
+    assert!(payments::find(&store, "alice", hash)
         .await
         .expect("find")
         .is_none());
@@ -55,23 +56,23 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
         &store,
         &clock,
         "bob",
-        &hash,
-        Direction::Inbound,
-        "failed",
+        hash,
+        PaymentDirection::Inbound,
+        PaymentStatus::Failed,
         Some("failed back"),
     )
     .await
     .expect("mark");
-    let failed = payments::find(&store, "bob", &hash)
+    let failed = payments::find(&store, "bob", hash)
         .await
         .expect("find")
         .expect("row");
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status, PaymentStatus::Failed);
     assert_eq!(failed.failure_reason.as_deref(), Some("failed back"));
 
     // A succeeded payment is final: nothing moves it back.
     sqlx::query("UPDATE node_payments SET status = 'succeeded' WHERE payment_hash = $1")
-        .bind(&hash)
+        .bind(hash.to_string())
         .execute(store.pool())
         .await
         .expect("update");
@@ -79,34 +80,34 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
         &store,
         &clock,
         "bob",
-        &hash,
-        Direction::Inbound,
-        "failed",
+        hash,
+        PaymentDirection::Inbound,
+        PaymentStatus::Failed,
         None,
     )
     .await
     .expect("mark");
     assert_eq!(
-        payments::find(&store, "bob", &hash)
+        payments::find(&store, "bob", hash)
             .await
             .expect("find")
             .expect("row")
             .status,
-        "succeeded"
+        PaymentStatus::Succeeded
     );
 
     // Amounts at the BIGINT limit round-trip exactly.
-    let big = "22".repeat(32);
-    payments::record_invoice(&store, &clock, "alice", &big, Msat(i64::MAX as u64))
+    let big: PaymentHash = "22".repeat(32).parse().expect("hash");
+    payments::record_invoice(&store, &clock, "alice", big, Msat(i64::MAX as u64))
         .await
         .expect("record");
     assert_eq!(
-        payments::find(&store, "alice", &big)
+        payments::find(&store, "alice", big)
             .await
             .expect("find")
             .expect("row")
             .amount_msat,
-        Some(i64::MAX)
+        Some(Msat(i64::MAX as u64))
     );
 
     // Money columns refuse what is not a payment state.

@@ -6,13 +6,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ldk_node::Event;
 use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::payments::post;
 use super::{BenchHub, Latencies};
-use crate::node::events::NodeEvent;
+use crate::node::{CommittedEvent, Invoice, NodeEvent};
 
 /// Runs it and prints the figures.
 pub async fn run(
@@ -35,7 +34,7 @@ pub async fn run(
     let rate = super::post_rate(&create, &json!({"amount": 1000}), gifts).await?;
     println!("gifts created on {backend}: {rate}");
 
-    let mut events = hub.app.state().events.subscribe();
+    let mut events = hub.app.hub().events.subscribe();
     let mut latencies = Vec::with_capacity(redemptions);
     for _ in 0..redemptions {
         let gift = post(&client, &create, json!({"amount": 1000})).await?;
@@ -54,7 +53,7 @@ pub async fn run(
         )
         .await?;
         wait_for(&mut events, |e| {
-            matches!(e.event, Event::PaymentReceived { payment_hash, .. } if e.node == "hub" && hex::encode(payment_hash.0) == funded)
+            matches!(e.event, NodeEvent::PaymentReceived { payment_hash, .. } if e.node == "hub" && payment_hash.to_string() == funded)
         })
         .await?;
         let invoice = post(
@@ -73,7 +72,7 @@ pub async fn run(
         )
         .await?;
         wait_for(&mut events, |e| {
-            matches!(e.event, Event::PaymentSuccessful { payment_hash, .. } if e.node == "hub" && hex::encode(payment_hash.0) == payout)
+            matches!(e.event, NodeEvent::PaymentSucceeded { payment_hash, .. } if e.node == "hub" && payment_hash.to_string() == payout)
         })
         .await?;
         latencies.push(sent.elapsed());
@@ -88,13 +87,13 @@ pub async fn run(
 }
 
 fn hash_of(bolt11: &str) -> anyhow::Result<String> {
-    let invoice = crate::node::parse_invoice(bolt11).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(hex::encode(invoice.payment_hash().as_ref() as &[u8]))
+    let invoice = Invoice::parse(bolt11).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(invoice.payment_hash().to_string())
 }
 
 async fn wait_for(
-    events: &mut broadcast::Receiver<NodeEvent>,
-    wanted: impl Fn(&NodeEvent) -> bool,
+    events: &mut broadcast::Receiver<CommittedEvent>,
+    wanted: impl Fn(&CommittedEvent) -> bool,
 ) -> anyhow::Result<()> {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(60), events.recv())
@@ -103,7 +102,7 @@ async fn wait_for(
         if wanted(&event) {
             return Ok(());
         }
-        if let Event::PaymentFailed { reason, .. } = &event.event {
+        if let NodeEvent::PaymentFailed { reason, .. } = &event.event {
             if event.node == "hub" {
                 anyhow::bail!("a hub payment failed: {reason:?}");
             }

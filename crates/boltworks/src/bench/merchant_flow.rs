@@ -104,7 +104,7 @@ pub async fn run(count: usize, database_url: Option<String>) -> anyhow::Result<(
     let (status, books) = {
         let response = client
             .get(format!("{base}/admin/merchant/books"))
-            .bearer_auth(hub.app.state().admin_token.as_ref())
+            .bearer_auth(hub.app.operator_token())
             .send()
             .await?;
         (response.status(), response.json::<Value>().await?)

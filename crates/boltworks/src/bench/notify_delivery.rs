@@ -53,7 +53,7 @@ pub async fn run(
     );
     let hub = BenchHub::start(&extra).await?;
     let app = &hub.app;
-    let state = app.state();
+    let state = app.hub();
     let body = json!({"type": "bench", "data": {"padding": "x".repeat(200)}});
     let mut tx = state.store.pool().begin().await?;
     for _ in 0..events {

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::node::NodeEvent;
 use anyhow::Context;
-use ldk_node::Event;
 use serde_json::{json, Value};
 
 use super::BenchHub;
@@ -25,7 +25,7 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
         hub.to_ready.as_secs_f64()
     );
 
-    let mut events = app.state().events.subscribe();
+    let mut events = app.hub().events.subscribe();
     let mut latencies = Vec::with_capacity(args.payments);
     for _ in 0..args.payments {
         let invoice: Value = post(
@@ -54,16 +54,15 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
                 .await
                 .context("payment did not complete in 60 s")??;
             match &event.event {
-                Event::PaymentSuccessful { payment_hash, .. }
-                    if event.node == "alice" && hex::encode(payment_hash.0) == hash =>
+                NodeEvent::PaymentSucceeded { payment_hash, .. }
+                    if event.node == "alice" && payment_hash.to_string() == hash =>
                 {
                     break
                 }
-                Event::PaymentFailed {
+                NodeEvent::PaymentFailed {
                     payment_hash: Some(payment_hash),
                     reason,
-                    ..
-                } if event.node == "alice" && hex::encode(payment_hash.0) == hash => {
+                } if event.node == "alice" && payment_hash.to_string() == hash => {
                     anyhow::bail!("payment failed: {reason:?}")
                 }
                 _ => {}

@@ -96,11 +96,7 @@ impl DemoNetwork {
         self.fund(hub).await?;
         // One channel at a time (see `LightningNode::open_channel`).
         for peer in [&self.alice, &self.bob] {
-            if hub
-                .channels()
-                .iter()
-                .any(|c| c.counterparty_node_id == peer.node_id())
-            {
+            if hub.channels().iter().any(|c| c.peer == peer.node_id()) {
                 // After a restart the peer may listen on a new address: connect there (and keep
                 // trying in `wait_usable`) rather than wait for the persisted, stale one.
                 connect_or_log(hub, peer);
@@ -188,7 +184,7 @@ impl DemoNetwork {
         let usable_to = |peer: &LightningNode| {
             hub.channels()
                 .iter()
-                .any(|c| c.counterparty_node_id == peer.node_id() && c.is_usable)
+                .any(|c| c.peer == peer.node_id() && c.usable)
         };
         let deadline = Instant::now() + STEP_TIMEOUT;
         let mut last_try = Instant::now();
@@ -217,8 +213,8 @@ impl DemoNetwork {
     /// Whether the hub's channel to `peer` has its funding transaction in the mempool.
     fn funding_in_mempool(&self, hub: &LightningNode, peer: &LightningNode) -> bool {
         hub.channels().iter().any(|c| {
-            c.counterparty_node_id == peer.node_id()
-                && c.funding_txo
+            c.peer == peer.node_id()
+                && c.funding
                     .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
         })
     }

@@ -50,7 +50,7 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         summary: &'static str,
         route: axum::routing::MethodRouter<S>,
     ) -> Self {
-        let path = crate::config::ServiceBases::join(&self.base, path);
+        let path = super::join_path(&self.base, path);
         self.router = self.router.route(&path, route);
         self.docs.push(RouteDoc {
             method,
@@ -88,7 +88,7 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         summary: &'static str,
         handler: H,
     ) -> Self {
-        let full = crate::config::ServiceBases::join(&self.base, path);
+        let full = super::join_path(&self.base, path);
         self.router = self.router.route(&full, get(handler.clone()).post(handler));
         for method in ["get", "post"] {
             self.docs.push(RouteDoc {
@@ -133,6 +133,17 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
     pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
         self.router = f(self.router);
         self
+    }
+
+    /// Gives the routes their state: what is left is a router of any state `S2` (the assembled
+    /// application's), with the same documentation.
+    pub fn with_state<S2>(self, state: S) -> ApiRoutes<S2> {
+        ApiRoutes {
+            router: self.router.with_state(state),
+            docs: self.docs,
+            tag: self.tag,
+            base: self.base,
+        }
     }
 
     /// The documentation so far.

@@ -4,8 +4,6 @@
 //! names the business event it records (`reference`), and a reference is posted at most once,
 //! so replaying an event after a crash cannot count money twice.
 
-pub mod admin_api;
-
 use sqlx::{AnyConnection, Row};
 
 use crate::store::Store;

@@ -1,29 +1,44 @@
 //! The Lightning adapter: the hub's (and the demo nodes') ldk-node, behind the small surface
 //! services use: invoices, hold invoices, payments, on-chain funds, channels, node facts and
-//! events. Services never call ldk-node directly.
+//! events, all in the hub's own types (`ids`, `invoice`, `records`, `events`). Services never
+//! call ldk-node directly and never see one of its types.
 
 pub mod chain_tip;
+mod channels;
 mod error;
+pub mod event_loop;
 pub mod events;
+pub mod ids;
 pub mod invoice;
 pub mod payments;
+pub mod records;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Address, Network, Txid};
 use ldk_node::config::Config as LdkConfig;
+use ldk_node::lightning::ln::channelmanager::PaymentId;
 use ldk_node::lightning::ln::msgs::SocketAddress;
 use ldk_node::lightning::routing::router::RouteParametersConfig;
-use ldk_node::lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
-use ldk_node::lightning_types::payment::{PaymentHash, PaymentPreimage};
-use ldk_node::payment::PaymentDetails;
-use ldk_node::{ChannelDetails, Node, UserChannelId};
+use ldk_node::lightning_invoice::{Bolt11InvoiceDescription, Description};
+use ldk_node::lightning_types::payment::{PaymentHash as LdkPaymentHash, PaymentPreimage};
+use ldk_node::payment::{
+    PaymentDirection as LdkDirection, PaymentKind, PaymentStatus as LdkStatus,
+};
+use ldk_node::Node;
 
+pub use self::channels::ChannelInfo;
 pub use self::error::{NodeError, NodeErrorKind};
+pub use self::events::{CommittedEvent, NodeEvent, PaymentFailure};
+pub use self::ids::{PaymentHash, Preimage, UserChannelId};
+pub use self::invoice::{Invoice, InvoiceProblem, NotAnInvoice};
+pub use self::payments::{FeeLimit, OutcomeWatch, PaymentOutcome, Payments, SendError};
+pub use self::records::{
+    NodePayment, NodePaymentStatus, PaymentDirection, PaymentRecord, PaymentStatus,
+};
 use crate::money::{Msat, Sat};
 
 /// Where a node reads the chain from, resolved to an endpoint.
@@ -76,6 +91,7 @@ pub struct OnchainBalance {
 pub struct LightningNode {
     label: String,
     listen: SocketAddr,
+    alias: Option<String>,
     inner: Arc<Node>,
 }
 
@@ -126,6 +142,7 @@ impl LightningNode {
         Ok(Self {
             label: settings.label.clone(),
             listen: settings.listen,
+            alias: settings.alias.clone(),
             inner: Arc::new(inner),
         })
     }
@@ -158,8 +175,13 @@ impl LightningNode {
     }
 
     /// The underlying ldk-node, for the event loop.
-    pub(crate) fn ldk(&self) -> &Arc<Node> {
+    fn ldk(&self) -> &Arc<Node> {
         &self.inner
+    }
+
+    /// The gossip alias, if the node has one.
+    pub fn alias(&self) -> Option<&str> {
+        self.alias.as_deref()
     }
 
     /// The node's public key.
@@ -196,12 +218,13 @@ impl LightningNode {
         amount: Msat,
         description: &str,
         expiry_secs: u32,
-    ) -> Result<Bolt11Invoice, NodeError> {
+    ) -> Result<Invoice, NodeError> {
         let description = invoice_description(description)?;
-        Ok(self
-            .inner
-            .bolt11_payment()
-            .receive(amount.0, &description, expiry_secs)?)
+        Ok(Invoice(self.inner.bolt11_payment().receive(
+            amount.0,
+            &description,
+            expiry_secs,
+        )?))
     }
 
     /// A hold invoice for `payment_hash`: an arriving payment is held (a `PaymentClaimable`
@@ -211,46 +234,46 @@ impl LightningNode {
         amount: Msat,
         description: &str,
         expiry_secs: u32,
-        payment_hash: [u8; 32],
-    ) -> Result<Bolt11Invoice, NodeError> {
+        payment_hash: PaymentHash,
+    ) -> Result<Invoice, NodeError> {
         let description = invoice_description(description)?;
-        Ok(self.inner.bolt11_payment().receive_for_hash(
+        Ok(Invoice(self.inner.bolt11_payment().receive_for_hash(
             amount.0,
             &description,
             expiry_secs,
-            PaymentHash(payment_hash),
-        )?)
+            LdkPaymentHash(payment_hash.0),
+        )?))
     }
 
     /// Settles a held payment with its preimage. `claimable` is the amount the
     /// `PaymentClaimable` event reported.
     pub fn claim_held(
         &self,
-        payment_hash: [u8; 32],
+        payment_hash: PaymentHash,
         claimable: Msat,
-        preimage: [u8; 32],
+        preimage: Preimage,
     ) -> Result<(), NodeError> {
         Ok(self.inner.bolt11_payment().claim_for_hash(
-            PaymentHash(payment_hash),
+            LdkPaymentHash(payment_hash.0),
             claimable.0,
-            PaymentPreimage(preimage),
+            PaymentPreimage(preimage.0),
         )?)
     }
 
     /// Fails a held payment back to the payer.
-    pub fn fail_held(&self, payment_hash: [u8; 32]) -> Result<(), NodeError> {
+    pub fn fail_held(&self, payment_hash: PaymentHash) -> Result<(), NodeError> {
         Ok(self
             .inner
             .bolt11_payment()
-            .fail_for_hash(PaymentHash(payment_hash))?)
+            .fail_for_hash(LdkPaymentHash(payment_hash.0))?)
     }
 
     /// Sends a payment for `invoice`; `amount` is required for (and only allowed with) an
-    /// amountless invoice. `max_fee` caps the total routing fee. Use `payments::send` from
-    /// services: it records the payment before this side effect.
-    pub(crate) fn pay(
+    /// amountless invoice. `max_fee` caps the total routing fee. Only `Payments` calls it: it
+    /// records the payment before this side effect.
+    fn pay(
         &self,
-        invoice: &Bolt11Invoice,
+        invoice: &Invoice,
         amount: Option<Msat>,
         max_fee: Option<Msat>,
     ) -> Result<(), NodeError> {
@@ -260,18 +283,35 @@ impl LightningNode {
         };
         let bolt11 = self.inner.bolt11_payment();
         match amount {
-            Some(amount) => bolt11.send_using_amount(invoice, amount.0, Some(route))?,
-            None => bolt11.send(invoice, Some(route))?,
+            Some(amount) => bolt11.send_using_amount(&invoice.0, amount.0, Some(route))?,
+            None => bolt11.send(&invoice.0, Some(route))?,
         };
         Ok(())
     }
 
     /// The node's own record of a payment, by hash.
-    pub fn payment(&self, payment_hash: [u8; 32]) -> Option<PaymentDetails> {
-        self.inner
-            .payment(&ldk_node::lightning::ln::channelmanager::PaymentId(
-                payment_hash,
-            ))
+    pub fn payment(&self, payment_hash: PaymentHash) -> Option<NodePayment> {
+        let details = self.inner.payment(&PaymentId(payment_hash.0))?;
+        let preimage = match details.kind {
+            PaymentKind::Bolt11 { preimage, .. } | PaymentKind::Bolt11Jit { preimage, .. } => {
+                preimage.map(|p| Preimage(p.0))
+            }
+            _ => None,
+        };
+        Some(NodePayment {
+            direction: match details.direction {
+                LdkDirection::Inbound => PaymentDirection::Inbound,
+                LdkDirection::Outbound => PaymentDirection::Outbound,
+            },
+            status: match details.status {
+                LdkStatus::Pending => NodePaymentStatus::Pending,
+                LdkStatus::Succeeded => NodePaymentStatus::Succeeded,
+                LdkStatus::Failed => NodePaymentStatus::Failed,
+            },
+            amount: details.amount_msat.map(Msat),
+            fee_paid: details.fee_paid_msat.map(Msat),
+            preimage,
+        })
     }
 
     /// A fresh address of the node's on-chain wallet.
@@ -294,101 +334,6 @@ impl LightningNode {
             total: Sat(balances.total_onchain_balance_sats),
             spendable: Sat(balances.spendable_onchain_balance_sats),
         }
-    }
-
-    /// Connects to `peer` and opens a channel of `capacity` with `push` given to the peer.
-    /// An announced (`public`) channel is gossiped; a private one appears in invoice route hints.
-    ///
-    /// Syncs the wallet first: ldk-node's wallet learns that an earlier funding transaction spent
-    /// a coin only when it next reads the mempool, and would otherwise fund this channel from the
-    /// same coin (a double spend the chain refuses). The funding transaction itself is built when
-    /// the peer accepts, after this returns: open channels one at a time, waiting for each
-    /// funding transaction to be broadcast.
-    pub async fn open_channel(
-        &self,
-        peer: PublicKey,
-        address: SocketAddr,
-        capacity: Sat,
-        push: Msat,
-        public: bool,
-    ) -> Result<UserChannelId, NodeError> {
-        self.sync().await?;
-        let address = socket_address(address);
-        let push = (push.0 > 0).then_some(push.0);
-        let open = if public {
-            Node::open_announced_channel
-        } else {
-            Node::open_channel
-        };
-        Ok(open(&self.inner, peer, address, capacity.0, push, None)?)
-    }
-
-    /// Connects to a peer (persisting it for reconnection).
-    pub fn connect(&self, peer: PublicKey, address: SocketAddr) -> Result<(), NodeError> {
-        Ok(self.inner.connect(peer, socket_address(address), true)?)
-    }
-
-    /// Disconnects from a peer (channels stay; a persisted peer is reconnected later).
-    pub fn disconnect(&self, peer: PublicKey) -> Result<(), NodeError> {
-        Ok(self.inner.disconnect(peer)?)
-    }
-
-    /// Closes a channel cooperatively.
-    pub fn close_channel(&self, channel: &UserChannelId, peer: PublicKey) -> Result<(), NodeError> {
-        Ok(self.inner.close_channel(channel, peer)?)
-    }
-
-    /// Force-closes a channel: broadcasts the latest commitment transaction.
-    pub fn force_close_channel(
-        &self,
-        channel: &UserChannelId,
-        peer: PublicKey,
-        reason: &str,
-    ) -> Result<(), NodeError> {
-        Ok(self
-            .inner
-            .force_close_channel(channel, peer, Some(reason.to_string()))?)
-    }
-
-    /// Whether the node's gossip graph holds channel `short_channel_id` with the update for the
-    /// direction out of `from`, so it can route through `from` over it.
-    pub fn can_route_over(&self, short_channel_id: u64, from: PublicKey) -> bool {
-        let from = ldk_node::lightning::routing::gossip::NodeId::from_pubkey(&from);
-        self.inner
-            .network_graph()
-            .channel(short_channel_id)
-            .is_some_and(|c| {
-                if c.node_one == from {
-                    c.one_to_two.is_some()
-                } else {
-                    c.node_two == from && c.two_to_one.is_some()
-                }
-            })
-    }
-
-    /// The address a peer is known at (connected or persisted), if it has an IP address.
-    pub fn peer_address(&self, peer: PublicKey) -> Option<SocketAddr> {
-        self.inner
-            .list_peers()
-            .into_iter()
-            .find(|p| p.node_id == peer)
-            .and_then(|p| match p.address {
-                SocketAddress::TcpIpV4 { addr, port } => Some(SocketAddr::from((addr, port))),
-                SocketAddress::TcpIpV6 { addr, port } => Some(SocketAddr::from((addr, port))),
-                _ => None,
-            })
-    }
-
-    /// The channel ldk-node knows as `user_channel_id` (its decimal text), if it has it.
-    pub fn channel(&self, user_channel_id: &str) -> Option<ChannelDetails> {
-        self.channels()
-            .into_iter()
-            .find(|c| c.user_channel_id.0.to_string() == user_channel_id)
-    }
-
-    /// Every channel of the node.
-    pub fn channels(&self) -> Vec<ChannelDetails> {
-        self.inner.list_channels()
     }
 }
 
@@ -419,10 +364,4 @@ fn invoice_description(text: &str) -> Result<Bolt11InvoiceDescription, NodeError
     let description = Description::new(text.to_string())
         .map_err(|_| NodeError::invalid("description is longer than 639 bytes"))?;
     Ok(Bolt11InvoiceDescription::Direct(description))
-}
-
-/// Parses a BOLT11 string.
-pub fn parse_invoice(text: &str) -> Result<Bolt11Invoice, NodeError> {
-    Bolt11Invoice::from_str(text.trim())
-        .map_err(|e| NodeError::invalid(format!("invalid invoice: {e}")))
 }

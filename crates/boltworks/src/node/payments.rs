@@ -1,53 +1,23 @@
-//! Lightning payments as the hub records them: a row per node, payment hash and direction,
-//! written before the node acts (an outbound payment is `pending` before it is sent) and moved
-//! on only by what the node reports. A payment is `failed` only when the node says so.
+//! Lightning payments as the hub records them, behind one handle every service uses: a row per
+//! node, payment hash and direction, written before the node acts (an outbound payment is
+//! `pending` before it is sent) and moved on only by what the node reports. A payment is
+//! `failed` only when the node says so. `SendError::nothing_sent` is the one answer to "did
+//! anything reach the node?", and `OutcomeWatch` waits for the node's verdict.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use bitcoin::Network;
-use ldk_node::lightning_invoice::Bolt11Invoice;
-use sqlx::Row;
+use tokio::sync::broadcast;
 
-use super::invoice::{check_usable, InvoiceProblem};
+use super::events::{CommittedEvent, NodeEvent, PaymentFailure};
+use super::ids::PaymentHash;
+use super::invoice::{Invoice, InvoiceProblem};
+use super::records::{PaymentDirection, PaymentRecord, PaymentStatus};
 use super::{LightningNode, NodeError, NodeErrorKind};
 use crate::clock::Clock;
 use crate::money::Msat;
 use crate::store::Store;
-
-/// Which way a payment goes, seen from the node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// The node receives.
-    Inbound,
-    /// The node pays.
-    Outbound,
-}
-
-impl Direction {
-    fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
-
-/// A recorded payment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PaymentRecord {
-    /// `inbound` or `outbound`.
-    pub direction: String,
-    /// `pending`, `held`, `succeeded` or `failed`.
-    pub status: String,
-    /// The amount (invoice amount, then the amount actually received or sent).
-    pub amount_msat: Option<i64>,
-    /// Routing fee paid, for outbound payments.
-    pub fee_paid_msat: Option<i64>,
-    /// The preimage, once known.
-    pub preimage: Option<String>,
-    /// For a held payment: the block height by which it must be claimed or failed.
-    pub claim_deadline: Option<i64>,
-    /// Why it failed, as the node reported.
-    pub failure_reason: Option<String>,
-}
 
 /// Why a payment was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +31,28 @@ pub enum SendError {
     /// This hash is already pending or paid.
     #[error("a payment for this invoice is already pending or succeeded")]
     Duplicate,
-    /// The node refused; the payment is recorded as failed.
+    /// The node refused, or failed in a way that may or may not have sent (see `nothing_sent`).
     #[error(transparent)]
     Node(#[from] NodeError),
     /// The database failed; nothing was sent.
     #[error("database error: {0}")]
     Store(#[from] sqlx::Error),
+}
+
+impl SendError {
+    /// Whether nothing of ours reached the node, so the caller may fail the payment and give
+    /// its money back. Only a node error the node raises after it may have dispatched HTLCs
+    /// leaves the outcome open: the node's events decide it. (`Duplicate`: the node already
+    /// has a payment for this hash, not this call's to settle.)
+    pub fn nothing_sent(&self) -> bool {
+        match self {
+            SendError::Node(e) => refused_before_sending(e.kind),
+            SendError::Invoice(_)
+            | SendError::Amount(_)
+            | SendError::Duplicate
+            | SendError::Store(_) => true,
+        }
+    }
 }
 
 /// The routing-fee cap of a payment: `ppm` of the amount, or `base_msat`, whichever is more.
@@ -90,183 +76,256 @@ impl FeeLimit {
     }
 }
 
-/// Records a newly issued invoice as an inbound `pending` payment.
-pub async fn record_invoice(
-    store: &Store,
-    clock: &Clock,
-    node: &str,
-    payment_hash: &str,
-    amount: Msat,
-) -> Result<(), sqlx::Error> {
-    let now = clock.now_unix();
-    sqlx::query(
-        "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
-         VALUES ($1, $2, 'inbound', 'pending', $3, $4, $4)
-         ON CONFLICT (node, payment_hash, direction) DO NOTHING",
-    )
-    .bind(node)
-    .bind(payment_hash)
-    .bind(amount.to_db().unwrap_or(i64::MAX))
-    .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(())
+/// How a payment the hub waited for ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// The node sent it.
+    Succeeded {
+        /// The routing fee paid.
+        fee_paid: Option<Msat>,
+    },
+    /// The node failed it.
+    Failed {
+        /// Why, when the node says.
+        reason: Option<PaymentFailure>,
+    },
+    /// No verdict within the wait: it ends later, as the node says.
+    InFlight,
 }
 
-/// Pays `invoice` from `node`: checks it against the hub's network and clock, records the
-/// payment as `pending` (committed), then asks the node to send. Returns the payment hash.
-pub async fn send(
-    store: &Store,
-    clock: &Clock,
+/// The hub's payments on one node: records, sends, and waits for outcomes.
+#[derive(Clone)]
+pub struct Payments {
+    store: Store,
+    clock: Clock,
     network: Network,
-    node: &LightningNode,
-    invoice: &Bolt11Invoice,
-    amount: Option<Msat>,
-    max_fee: Option<Msat>,
-) -> Result<[u8; 32], SendError> {
-    check_usable(invoice, network, clock)?;
-    let amount = match (invoice.amount_milli_satoshis(), amount) {
-        (Some(_), Some(_)) => {
-            return Err(SendError::Amount(
-                "amount_msat must not be given for an invoice that has an amount".into(),
-            ))
-        }
-        (None, None) => {
-            return Err(SendError::Amount(
-                "amount_msat is required for an invoice without an amount".into(),
-            ))
-        }
-        (None, Some(Msat(0))) => {
-            return Err(SendError::Amount("amount_msat must be positive".into()))
-        }
-        (Some(invoice_amount), None) => (Msat(invoice_amount), None),
-        (None, Some(given)) => (given, Some(given)),
-    };
-    let hash_hex = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
-    if !record_outbound(store, clock, node.label(), &hash_hex, amount.0, &["failed"]).await? {
-        return Err(SendError::Duplicate);
-    }
-    dispatch(store, clock, node, invoice, amount.1, max_fee).await
+    node: Arc<LightningNode>,
+    events: broadcast::Sender<CommittedEvent>,
 }
 
-/// Sends again a payment the hub recorded as `pending` but the node has no record of: the hub
-/// stopped after recording it and before the node took it. Refused (`Duplicate`) when the node
-/// knows the payment, so a payment is never sent twice. Only for invoices with an amount.
-pub async fn resume_recorded(
-    store: &Store,
-    clock: &Clock,
-    network: Network,
-    node: &LightningNode,
-    invoice: &Bolt11Invoice,
-    max_fee: Option<Msat>,
-) -> Result<[u8; 32], SendError> {
-    let hash = *invoice.payment_hash().as_ref();
-    let hash_hex = hex::encode(hash);
-    let Some(amount) = invoice.amount_milli_satoshis() else {
-        return Err(SendError::Amount("the invoice has no amount".into()));
-    };
-    if node.payment(hash).is_some() {
-        return Err(SendError::Duplicate);
-    }
-    if let Err(problem) = check_usable(invoice, network, clock) {
-        mark(
+impl Payments {
+    /// The payments of `node`, recorded in `store`, judged on `clock` for `network`, with the
+    /// committed events of the event loop.
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        network: Network,
+        node: Arc<LightningNode>,
+        events: broadcast::Sender<CommittedEvent>,
+    ) -> Self {
+        Self {
             store,
             clock,
-            node.label(),
-            &hash_hex,
-            Direction::Outbound,
-            "failed",
-            Some(&problem.to_string()),
+            network,
+            node,
+            events,
+        }
+    }
+
+    /// Records a newly issued invoice of this node as an inbound `pending` payment.
+    pub async fn record_invoice(
+        &self,
+        payment_hash: PaymentHash,
+        amount: Msat,
+    ) -> Result<(), sqlx::Error> {
+        record_invoice(
+            &self.store,
+            &self.clock,
+            self.node.label(),
+            payment_hash,
+            amount,
         )
-        .await?;
-        return Err(problem.into());
+        .await
     }
-    if !record_outbound(
-        store,
-        clock,
-        node.label(),
-        &hash_hex,
-        Msat(amount),
-        &["pending", "failed"],
-    )
-    .await?
-    {
-        return Err(SendError::Duplicate);
+
+    /// Pays `invoice`: checks it against the hub's network and clock, records the payment as
+    /// `pending` (committed), then asks the node to send. `amount` is required for (and only
+    /// allowed with) an amountless invoice; `max_fee` caps the routing fee.
+    pub async fn send(
+        &self,
+        invoice: &Invoice,
+        amount: Option<Msat>,
+        max_fee: Option<Msat>,
+    ) -> Result<PaymentHash, SendError> {
+        invoice.check_usable(self.network, &self.clock)?;
+        let (recorded, given) = match (invoice.amount(), amount) {
+            (Some(_), Some(_)) => {
+                return Err(SendError::Amount(
+                    "amount_msat must not be given for an invoice that has an amount".into(),
+                ))
+            }
+            (None, None) => {
+                return Err(SendError::Amount(
+                    "amount_msat is required for an invoice without an amount".into(),
+                ))
+            }
+            (None, Some(Msat(0))) => {
+                return Err(SendError::Amount("amount_msat must be positive".into()))
+            }
+            (Some(invoice_amount), None) => (invoice_amount, None),
+            (None, Some(given)) => (given, Some(given)),
+        };
+        let hash = invoice.payment_hash();
+        if !self
+            .record_outbound(hash, recorded, &[PaymentStatus::Failed])
+            .await?
+        {
+            return Err(SendError::Duplicate);
+        }
+        self.dispatch(invoice, given, max_fee).await
     }
-    dispatch(store, clock, node, invoice, None, max_fee).await
-}
 
-/// Records an outbound payment as `pending` (committed), replacing a record only in one of the
-/// `replaceable` states. Returns whether it recorded.
-async fn record_outbound(
-    store: &Store,
-    clock: &Clock,
-    node: &str,
-    payment_hash: &str,
-    amount: Msat,
-    replaceable: &[&'static str],
-) -> Result<bool, sqlx::Error> {
-    let replaceable = replaceable
-        .iter()
-        .map(|status| format!("'{status}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let recorded = sqlx::query(&format!(
-        "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
-         VALUES ($1, $2, 'outbound', 'pending', $3, $4, $4)
-         ON CONFLICT (node, payment_hash, direction) DO UPDATE
-            SET status = 'pending', failure_reason = NULL, updated_at = excluded.updated_at
-            WHERE node_payments.status IN ({replaceable})"
-    ))
-    .bind(node)
-    .bind(payment_hash)
-    .bind(amount.to_db().unwrap_or(i64::MAX))
-    .bind(clock.now_unix())
-    .execute(store.pool())
-    .await?;
-    Ok(recorded.rows_affected() == 1)
-}
-
-/// Hands a recorded payment to the node. Only refusals the node makes before dispatching
-/// anything mark it failed.
-async fn dispatch(
-    store: &Store,
-    clock: &Clock,
-    node: &LightningNode,
-    invoice: &Bolt11Invoice,
-    amount: Option<Msat>,
-    max_fee: Option<Msat>,
-) -> Result<[u8; 32], SendError> {
-    let hash = *invoice.payment_hash().as_ref();
-    let hash_hex = hex::encode(hash);
-    match node.pay(invoice, amount, max_fee) {
-        Ok(()) => Ok(hash),
-        Err(e) if e.kind == NodeErrorKind::DuplicatePayment => Err(SendError::Duplicate),
-        Err(e) if refused_before_sending(e.kind) => {
-            // The node refused before dispatching anything: that is the node saying it failed.
+    /// Sends again a payment the hub recorded as `pending` but the node has no record of: the
+    /// hub stopped after recording it and before the node took it. Refused (`Duplicate`) when
+    /// the node knows the payment, so a payment is never sent twice. Only for invoices with an
+    /// amount.
+    pub async fn resume_recorded(
+        &self,
+        invoice: &Invoice,
+        max_fee: Option<Msat>,
+    ) -> Result<PaymentHash, SendError> {
+        let hash = invoice.payment_hash();
+        let Some(amount) = invoice.amount() else {
+            return Err(SendError::Amount("the invoice has no amount".into()));
+        };
+        if self.node.payment(hash).is_some() {
+            return Err(SendError::Duplicate);
+        }
+        if let Err(problem) = invoice.check_usable(self.network, &self.clock) {
             mark(
-                store,
-                clock,
-                node.label(),
-                &hash_hex,
-                Direction::Outbound,
-                "failed",
-                Some(&e.message),
+                &self.store,
+                &self.clock,
+                self.node.label(),
+                hash,
+                PaymentDirection::Outbound,
+                PaymentStatus::Failed,
+                Some(&problem.to_string()),
             )
             .await?;
-            Err(SendError::Node(e))
+            return Err(problem.into());
         }
-        Err(e) => {
-            // Anything else (a storage error, say) may come after the HTLCs left: the payment
-            // stays pending, and the node's events decide how it ends.
-            tracing::warn!(node = node.label(), payment_hash = %hash_hex, error = %e, "payment outcome unknown; left pending for the node to settle");
-            Err(SendError::Node(e))
+        let replaceable = [PaymentStatus::Pending, PaymentStatus::Failed];
+        if !self.record_outbound(hash, amount, &replaceable).await? {
+            return Err(SendError::Duplicate);
         }
+        self.dispatch(invoice, None, max_fee).await
+    }
+
+    /// Starts watching for payment outcomes. Take it before `send`, so a fast verdict is not
+    /// missed.
+    pub fn watch(&self) -> OutcomeWatch {
+        OutcomeWatch {
+            events: self.events.subscribe(),
+            node: self.node.label().to_string(),
+        }
+    }
+
+    /// Records an outbound payment as `pending` (committed), replacing a record only in one of
+    /// the `replaceable` states. Returns whether it recorded.
+    async fn record_outbound(
+        &self,
+        payment_hash: PaymentHash,
+        amount: Msat,
+        replaceable: &[PaymentStatus],
+    ) -> Result<bool, sqlx::Error> {
+        let replaceable = replaceable
+            .iter()
+            .map(|status| format!("'{status}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let recorded = sqlx::query(&format!(
+            "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
+             VALUES ($1, $2, 'outbound', 'pending', $3, $4, $4)
+             ON CONFLICT (node, payment_hash, direction) DO UPDATE
+                SET status = 'pending', failure_reason = NULL, updated_at = excluded.updated_at
+                WHERE node_payments.status IN ({replaceable})"
+        ))
+        .bind(self.node.label())
+        .bind(payment_hash.to_string())
+        .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
+        .bind(self.clock.now_unix())
+        .execute(self.store.pool())
+        .await?;
+        Ok(recorded.rows_affected() == 1)
+    }
+
+    /// Hands a recorded payment to the node. Only refusals the node makes before dispatching
+    /// anything mark it failed.
+    async fn dispatch(
+        &self,
+        invoice: &Invoice,
+        amount: Option<Msat>,
+        max_fee: Option<Msat>,
+    ) -> Result<PaymentHash, SendError> {
+        let hash = invoice.payment_hash();
+        match self.node.pay(invoice, amount, max_fee) {
+            Ok(()) => Ok(hash),
+            Err(e) if e.kind == NodeErrorKind::DuplicatePayment => Err(SendError::Duplicate),
+            Err(e) if refused_before_sending(e.kind) => {
+                // The node refused before dispatching anything: that is the node saying it failed.
+                mark(
+                    &self.store,
+                    &self.clock,
+                    self.node.label(),
+                    hash,
+                    PaymentDirection::Outbound,
+                    PaymentStatus::Failed,
+                    Some(&e.message),
+                )
+                .await?;
+                Err(SendError::Node(e))
+            }
+            Err(e) => {
+                // Anything else (a storage error, say) may come after the HTLCs left: the payment
+                // stays pending, and the node's events decide how it ends.
+                tracing::warn!(node = self.node.label(), payment_hash = %hash, error = %e, "payment outcome unknown; left pending for the node to settle");
+                Err(SendError::Node(e))
+            }
+        }
+    }
+}
+
+/// A subscription to the node's payment verdicts (see `Payments::watch`).
+pub struct OutcomeWatch {
+    events: broadcast::Receiver<CommittedEvent>,
+    node: String,
+}
+
+impl OutcomeWatch {
+    /// Waits up to `patience` for the node's verdict on `payment_hash`.
+    pub async fn outcome(
+        mut self,
+        payment_hash: PaymentHash,
+        patience: Duration,
+    ) -> PaymentOutcome {
+        let verdict = async {
+            loop {
+                match self.events.recv().await {
+                    Ok(e) if e.node == self.node => match e.event {
+                        NodeEvent::PaymentSucceeded {
+                            payment_hash: hash,
+                            fee_paid,
+                            ..
+                        } if hash == payment_hash => return PaymentOutcome::Succeeded { fee_paid },
+                        NodeEvent::PaymentFailed {
+                            payment_hash: Some(hash),
+                            reason,
+                        } if hash == payment_hash => return PaymentOutcome::Failed { reason },
+                        _ => {}
+                    },
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return PaymentOutcome::InFlight,
+                }
+            }
+        };
+        tokio::time::timeout(patience, verdict)
+            .await
+            .unwrap_or(PaymentOutcome::InFlight)
     }
 }
 
 /// Errors the node raises before it dispatches a payment.
-pub fn refused_before_sending(kind: NodeErrorKind) -> bool {
+fn refused_before_sending(kind: NodeErrorKind) -> bool {
     matches!(
         kind,
         NodeErrorKind::InvalidInput
@@ -276,14 +335,37 @@ pub fn refused_before_sending(kind: NodeErrorKind) -> bool {
     )
 }
 
+/// Records a newly issued invoice of `node` as an inbound `pending` payment.
+pub async fn record_invoice(
+    store: &Store,
+    clock: &Clock,
+    node: &str,
+    payment_hash: PaymentHash,
+    amount: Msat,
+) -> Result<(), sqlx::Error> {
+    let now = clock.now_unix();
+    sqlx::query(
+        "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
+         VALUES ($1, $2, 'inbound', 'pending', $3, $4, $4)
+         ON CONFLICT (node, payment_hash, direction) DO NOTHING",
+    )
+    .bind(node)
+    .bind(payment_hash.to_string())
+    .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
 /// Sets a payment's status unless it already succeeded.
 pub async fn mark(
     store: &Store,
     clock: &Clock,
     node: &str,
-    payment_hash: &str,
-    direction: Direction,
-    status: &str,
+    payment_hash: PaymentHash,
+    direction: PaymentDirection,
+    status: PaymentStatus,
     failure_reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -294,8 +376,8 @@ pub async fn mark(
     .bind(failure_reason)
     .bind(clock.now_unix())
     .bind(node)
-    .bind(payment_hash)
-    .bind(direction.as_str())
+    .bind(payment_hash.to_string())
+    .bind(direction)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -305,29 +387,17 @@ pub async fn mark(
 pub async fn find(
     store: &Store,
     node: &str,
-    payment_hash: &str,
+    payment_hash: PaymentHash,
 ) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT direction, status, amount_msat, fee_paid_msat, preimage, claim_deadline, failure_reason
          FROM node_payments WHERE node = $1 AND payment_hash = $2
          ORDER BY direction DESC LIMIT 1",
     )
     .bind(node)
-    .bind(payment_hash)
+    .bind(payment_hash.to_string())
     .fetch_optional(store.pool())
-    .await?;
-    row.map(|row| {
-        Ok(PaymentRecord {
-            direction: row.try_get("direction")?,
-            status: row.try_get("status")?,
-            amount_msat: row.try_get("amount_msat")?,
-            fee_paid_msat: row.try_get("fee_paid_msat")?,
-            preimage: row.try_get("preimage")?,
-            claim_deadline: row.try_get("claim_deadline")?,
-            failure_reason: row.try_get("failure_reason")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 #[cfg(test)]
@@ -343,5 +413,20 @@ mod tests {
         assert_eq!(limit.for_amount(Msat(100_000)), Msat(5_000));
         assert_eq!(limit.for_amount(Msat(500_000_000)), Msat(2_500_000));
         assert_eq!(limit.for_amount(Msat(u64::MAX)).0, u64::MAX / 200);
+    }
+
+    #[test]
+    fn only_a_node_error_after_dispatch_leaves_a_send_open() {
+        let node = |kind| {
+            SendError::Node(NodeError {
+                kind,
+                message: String::new(),
+            })
+        };
+        assert!(node(NodeErrorKind::InsufficientFunds).nothing_sent());
+        assert!(node(NodeErrorKind::PaymentFailed).nothing_sent());
+        assert!(!node(NodeErrorKind::Unavailable).nothing_sent());
+        assert!(SendError::Duplicate.nothing_sent());
+        assert!(SendError::Amount(String::new()).nothing_sent());
     }
 }

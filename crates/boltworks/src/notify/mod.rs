@@ -7,8 +7,7 @@
 //! twice at once: rows are claimed with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite
 //! serializes writers).
 
-pub mod admin_api;
-pub mod admin_client;
+mod config;
 pub mod email;
 pub mod guard;
 pub mod outbox;
@@ -16,35 +15,14 @@ pub mod stream;
 pub mod webhook;
 pub mod worker;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+pub use self::config::{NotifyArgs, NotifyConfig, RetryDelays};
+
 use crate::clock::Clock;
 use crate::store::Store;
-
-/// How notifications are delivered.
-#[derive(Debug, Clone)]
-pub struct NotifyConfig {
-    /// Allow webhook targets on loopback, private, link-local and similar addresses.
-    pub allow_private_targets: bool,
-    /// How long a webhook target may take to answer.
-    pub webhook_timeout_secs: u64,
-    /// Delays between attempts, in seconds; the last repeats.
-    pub retry_delays_secs: Vec<u64>,
-    /// How long after an event retries go on before it is marked failed.
-    pub retry_window_secs: u64,
-    /// SMTP server URL (`smtp://`, `smtp+starttls://` or `smtps://`, optionally with
-    /// `user:password@`); `None` writes emails to `mail_dir`.
-    pub smtp_url: Option<String>,
-    /// Sender address of emails.
-    pub smtp_from: String,
-    /// Where emails go without SMTP.
-    pub mail_dir: PathBuf,
-    /// Delivery workers in this process (0: this process only writes to the outbox).
-    pub workers: usize,
-}
 
 /// The shared notification machinery: configuration, database, clock, and the signals that
 /// wake workers and websocket streams after a commit.

@@ -3,18 +3,46 @@
 //!
 //! Queries are written once, in the SQL both dialects share, with `$1`-style placeholders (SQLite
 //! accepts them too); only the schema differs per dialect, in `migrations/{sqlite,postgres}`.
-//! Amounts are BIGINT (i64), times are unix seconds from the hub's `Clock`.
+//! Amounts are BIGINT (i64) read and bound as `Msat`/`Sat`, states are TEXT read and bound as
+//! their enums (`columns`); times are unix seconds from the hub's `Clock`.
 
+pub(crate) mod columns;
+mod constraint;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-use crate::config::DatabaseConfig;
+pub use self::columns::UnknownValue;
+pub use self::constraint::{is_unique_violation, OnUniqueViolation};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database the hub uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl DatabaseConfig {
+    /// The database of `--database-url`: `postgres://` or `postgresql://` URLs, or
+    /// `sqlite://PATH`; `None` for anything else.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(DatabaseConfig::Postgres(url.to_string()))
+        } else {
+            url.strip_prefix("sqlite://")
+                .map(|path| DatabaseConfig::Sqlite(PathBuf::from(path)))
+        }
+    }
+}
 
 /// Which database a `Store` talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

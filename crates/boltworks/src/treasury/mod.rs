@@ -14,7 +14,6 @@
 //! its address was given out for) and credited with each send (against the caller's account),
 //! in the transaction that commits the send.
 
-pub mod admin_api;
 mod chain_rpc;
 mod store;
 
@@ -693,4 +692,13 @@ fn build(
         }
         other => SendError::Wallet(other.to_string()),
     })
+}
+
+/// Parses an address of the treasury's network.
+pub fn parse_address(text: &str, treasury: &Treasury) -> Option<Address> {
+    use std::str::FromStr;
+    Address::from_str(text)
+        .ok()?
+        .require_network(treasury.network())
+        .ok()
 }

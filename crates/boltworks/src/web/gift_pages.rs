@@ -9,9 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{escape, qr_data_uri, Page};
-use crate::app::AppState;
-use crate::config::ServiceBases;
-use crate::http::{ApiRoutes, PathId};
+use crate::http::{join_path, ApiRoutes, PathId};
 use crate::services::gifts::api::GiftsInput;
 use crate::services::gifts::error::GiftsError;
 use crate::services::gifts::handlers::create_gift;
@@ -21,9 +19,11 @@ use crate::services::gifts::model::{
 };
 use crate::services::gifts::redeem::find_gift;
 use crate::services::gifts::store::Gift;
+use crate::services::gifts::GiftsService;
 
-/// The page routes under the gifts base path.
-pub fn routes(base: &str) -> ApiRoutes<AppState> {
+/// The page routes under the gifts service's base path, given the service as their state.
+pub fn routes<S: Clone + Send + Sync + 'static>(gifts: &GiftsService) -> ApiRoutes<S> {
+    let base = gifts.base();
     let mut routes = ApiRoutes::mounted_at("gifts-pages", base)
         .get("/", "Page: create a gift", create_page)
         .post(
@@ -42,16 +42,16 @@ pub fn routes(base: &str) -> ApiRoutes<AppState> {
             redeem_page,
         );
     if base != "/" {
-        let to = ServiceBases::join(base, "/");
+        let to = join_path(base, "/");
         routes = routes.get("", "Page: to the create page", move || async move {
             Redirect::permanent(&to)
         });
     }
-    routes
+    routes.with_state(gifts.clone())
 }
 
-fn path(state: &AppState, rest: &str) -> String {
-    ServiceBases::join(&state.config.bases.gifts, rest)
+fn path(state: &GiftsService, rest: &str) -> String {
+    join_path(state.base(), rest)
 }
 
 /// User-facing text for each refusal code (the pages' scripts use the same table).
@@ -82,7 +82,7 @@ fn message_for(code: &str) -> String {
 }
 
 fn create_form(
-    state: &AppState,
+    state: &GiftsService,
     error: Option<&str>,
     amount: &str,
     name: &str,
@@ -109,7 +109,7 @@ fn create_form(
     )
 }
 
-async fn create_page(State(state): State<AppState>) -> Page {
+async fn create_page(State(state): State<GiftsService>) -> Page {
     Page {
         status: StatusCode::OK,
         title: "Lightning gift".into(),
@@ -119,7 +119,7 @@ async fn create_page(State(state): State<AppState>) -> Page {
 }
 
 async fn create_submit(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     input: Result<GiftsInput, GiftsError>,
 ) -> Response {
     let created = match input {
@@ -177,7 +177,7 @@ fn not_found() -> Page {
     }
 }
 
-async fn load(state: &AppState, order_id: &str) -> Result<Gift, Page> {
+async fn load(state: &GiftsService, order_id: &str) -> Result<Gift, Page> {
     match find_gift(state, order_id).await {
         Ok(gift) => Ok(gift),
         Err(GiftsError::Internal(detail)) => {
@@ -207,7 +207,7 @@ fn sender_lines(gift: &Gift) -> String {
     html
 }
 
-async fn pay_page(State(state): State<AppState>, PathId(order_id): PathId) -> Page {
+async fn pay_page(State(state): State<GiftsService>, PathId(order_id): PathId) -> Page {
     let order_id = order_id.unwrap_or_default();
     let gift = match load(&state, &order_id).await {
         Ok(gift) => gift,
@@ -215,7 +215,7 @@ async fn pay_page(State(state): State<AppState>, PathId(order_id): PathId) -> Pa
     };
     let link = format!(
         "{}{}",
-        state.public_url,
+        state.hub().public_url,
         path(&state, &format!("/redeem/{}", gift.order_id))
     );
     let paid = gift.charge_status == "paid";
@@ -255,7 +255,7 @@ async fn pay_page(State(state): State<AppState>, PathId(order_id): PathId) -> Pa
     }
 }
 
-async fn redeem_page(State(state): State<AppState>, PathId(order_id): PathId) -> Page {
+async fn redeem_page(State(state): State<GiftsService>, PathId(order_id): PathId) -> Page {
     let order_id = order_id.unwrap_or_default();
     let gift = match load(&state, &order_id).await {
         Ok(gift) => gift,

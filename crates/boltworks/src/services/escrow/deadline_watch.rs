@@ -9,21 +9,21 @@ use tokio::task::JoinHandle;
 
 use super::notices::{self, Notice};
 use super::store;
-use crate::app::AppState;
+use super::EscrowService;
 
 /// How often the chain height is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts the watcher.
 pub fn spawn(
-    state: AppState,
+    state: EscrowService,
     warning_blocks: u32,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_height = None;
         loop {
-            let height = state.node.synced_height();
+            let height = state.hub.node.synced_height();
             if last_height != Some(height) {
                 match warn(&state, i64::from(height) + i64::from(warning_blocks)).await {
                     Ok(()) => last_height = Some(height),
@@ -38,12 +38,12 @@ pub fn spawn(
     })
 }
 
-async fn warn(state: &AppState, warn_at_height: i64) -> Result<(), super::error::EscrowError> {
-    let mut db = state.store.pool().begin().await?;
+async fn warn(state: &EscrowService, warn_at_height: i64) -> Result<(), super::error::EscrowError> {
+    let mut db = state.hub.store.pool().begin().await?;
     let due = store::claim_deadline_warnings(&mut db, warn_at_height).await?;
     for tx_id in &due {
         if let Some(tx) = store::fetch_tx(&mut db, *tx_id).await? {
-            notices::enqueue(&mut db, &state.clock, &tx, Notice::DeadlineNear).await?;
+            notices::enqueue(&mut db, &state.hub.clock, &tx, Notice::DeadlineNear).await?;
             tracing::warn!(
                 tx = tx.id,
                 settle_by_height = tx.settle_by_height,
@@ -53,7 +53,7 @@ async fn warn(state: &AppState, warn_at_height: i64) -> Result<(), super::error:
     }
     db.commit().await?;
     if !due.is_empty() {
-        state.notifier.outbox_committed();
+        state.hub.notifier.outbox_committed();
     }
     Ok(())
 }

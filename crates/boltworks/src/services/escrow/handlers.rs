@@ -14,9 +14,9 @@ use super::error::EscrowError;
 use super::model::{Action, Refusal, Role, Roles, Status};
 use super::notices::{self, Notice};
 use super::store::{self, EscrowTx, InvoiceFacts, NewTx};
-use crate::app::AppState;
+use super::EscrowService;
 use crate::auth;
-use crate::node::invoice::{check_usable, expires_at, InvoiceProblem};
+use crate::node::{Invoice, InvoiceProblem};
 
 /// A session lasts 14 days, as the documentation says.
 const SESSION_SECS: i64 = 14 * 24 * 3600;
@@ -33,12 +33,12 @@ const MAX_PASSWORD: usize = 1_000;
 
 type Answer = Result<Json<Value>, EscrowError>;
 
-async fn authenticate(state: &AppState, input: &EscrowInput) -> Result<i64, EscrowError> {
+async fn authenticate(state: &EscrowService, input: &EscrowInput) -> Result<i64, EscrowError> {
     let key = input.required_text("session_id")?;
     store::session_user(
-        &state.store,
+        &state.hub.store,
         &auth::session_key_hash(&key),
-        state.clock.now_unix(),
+        state.hub.clock.now_unix(),
     )
     .await?
     .ok_or_else(|| EscrowError::refused("invalid session"))
@@ -46,8 +46,12 @@ async fn authenticate(state: &AppState, input: &EscrowInput) -> Result<i64, Escr
 
 /// The transaction and the caller's roles in it (one account may be both seller and buyer, as
 /// the original documented for services); strangers learn nothing, not even existence.
-async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Roles), EscrowError> {
-    let tx = store::get_tx(&state.store, tx_id)
+async fn tx_for(
+    state: &EscrowService,
+    user: i64,
+    tx_id: i64,
+) -> Result<(EscrowTx, Roles), EscrowError> {
+    let tx = store::get_tx(&state.hub.store, tx_id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
     let roles = Roles {
@@ -63,7 +67,7 @@ async fn tx_for(state: &AppState, user: i64, tx_id: i64) -> Result<(EscrowTx, Ro
 /// Finishes a change made in `db`: reads the transaction as it now is, writes its notice to the
 /// outbox in the same database transaction, commits, and wakes the delivery workers.
 async fn announce(
-    state: &AppState,
+    state: &EscrowService,
     mut db: sqlx::Transaction<'_, sqlx::Any>,
     tx_id: i64,
     notice: Notice,
@@ -71,16 +75,22 @@ async fn announce(
     let tx = store::fetch_tx(&mut db, tx_id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
-    notices::enqueue(&mut db, &state.clock, &tx, notice).await?;
+    notices::enqueue(&mut db, &state.hub.clock, &tx, notice).await?;
     db.commit().await?;
-    state.notifier.outbox_committed();
+    state.hub.notifier.outbox_committed();
     Ok(tx)
 }
 
-async fn new_session(state: &AppState, user: i64) -> Answer {
+async fn new_session(state: &EscrowService, user: i64) -> Answer {
     let key = auth::new_session_key();
-    let expiry = state.clock.now_unix() + SESSION_SECS;
-    store::create_session(&state.store, &auth::session_key_hash(&key), user, expiry).await?;
+    let expiry = state.hub.clock.now_unix() + SESSION_SECS;
+    store::create_session(
+        &state.hub.store,
+        &auth::session_key_hash(&key),
+        user,
+        expiry,
+    )
+    .await?;
     Ok(Json(
         json!({"status": "success", "session": key, "id": user.to_string(), "expiry": expiry.to_string()}),
     ))
@@ -104,16 +114,16 @@ fn credentials(input: &EscrowInput) -> Result<(String, String), EscrowError> {
 
 /// Checks a password, counting failures against the email and the client address.
 async fn check_login(
-    state: &AppState,
+    state: &EscrowService,
     email: &str,
     address: SocketAddr,
     password: String,
     stored: Option<String>,
 ) -> Result<bool, EscrowError> {
-    let logins = &state.escrow.logins;
+    let logins = &state.logins;
     // The attempt counts before the (slow) password check, so parallel guesses cannot all slip
     // under the limit; a success gives it back.
-    if let Err(wait) = logins.reserve(&state.clock, email, address.ip()) {
+    if let Err(wait) = logins.reserve(&state.hub.clock, email, address.ip()) {
         return Err(EscrowError::refused(format!(
             "too many failed logins; try again in {} minutes",
             (wait + 59) / 60
@@ -137,14 +147,14 @@ async fn check_password(password: String, stored: String) -> Result<bool, Escrow
 
 /// Attaches `user` as buyer of `tx_id` when the transaction has none (the seller may be its own
 /// buyer: the original documented one account acting for a service's users).
-async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), EscrowError> {
-    let tx = store::get_tx(&state.store, tx_id)
+async fn attach_buyer(state: &EscrowService, user: i64, tx_id: i64) -> Result<(), EscrowError> {
+    let tx = store::get_tx(&state.hub.store, tx_id)
         .await?
         .ok_or_else(|| EscrowError::refused("transaction not found"))?;
     if tx.buyer_id == Some(user) {
         return Ok(());
     }
-    if !store::attach_buyer(&state.store, tx_id, user).await? {
+    if !store::attach_buyer(&state.hub.store, tx_id, user).await? {
         return Err(EscrowError::refused("this transaction already has a buyer"));
     }
     Ok(())
@@ -152,13 +162,13 @@ async fn attach_buyer(state: &AppState, user: i64, tx_id: i64) -> Result<(), Esc
 
 /// `setuser`: create a user (an existing email with the same password logs in).
 pub async fn setuser(
-    State(state): State<AppState>,
+    State(state): State<EscrowService>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     input: EscrowInput,
 ) -> Answer {
     let (email, password) = credentials(&input)?;
     let tx = input.optional_tx()?;
-    if let Some((id, stored)) = store::find_user(&state.store, &email).await? {
+    if let Some((id, stored)) = store::find_user(&state.hub.store, &email).await? {
         if !check_login(&state, &email, address, password, Some(stored)).await? {
             return Err(EscrowError::refused("user already exists"));
         }
@@ -171,7 +181,7 @@ pub async fn setuser(
         .await
         .map_err(|e| EscrowError::Internal(e.to_string()))?
         .map_err(|e| EscrowError::Internal(e.to_string()))?;
-    let id = store::create_user(&state.store, &email, &hash, state.clock.now_unix())
+    let id = store::create_user(&state.hub.store, &email, &hash, state.hub.clock.now_unix())
         .await?
         .ok_or_else(|| EscrowError::refused("user already exists"))?;
     if let Some(tx) = tx {
@@ -182,14 +192,14 @@ pub async fn setuser(
 
 /// `login`: a new session; with `tx`, also attach the caller as that transaction's buyer.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<EscrowService>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     input: EscrowInput,
 ) -> Answer {
     let (email, password) = credentials(&input)?;
     let tx = input.optional_tx()?;
     // Unknown email and wrong password answer alike (and count alike), so emails cannot be probed.
-    let user = store::find_user(&state.store, &email).await?;
+    let user = store::find_user(&state.hub.store, &email).await?;
     let stored = user.as_ref().map(|(_, stored)| stored.clone());
     if !check_login(&state, &email, address, password, stored).await? {
         return Err(EscrowError::refused("wrong password"));
@@ -204,12 +214,12 @@ pub async fn login(
 }
 
 /// `extend-session`: the session becomes a long-lived API key (expiry in 2038).
-pub async fn extend_session(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn extend_session(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let key = input.required_text("session_id")?;
     let user = store::extend_session(
-        &state.store,
+        &state.hub.store,
         &auth::session_key_hash(&key),
-        state.clock.now_unix(),
+        state.hub.clock.now_unix(),
         EXTENDED_EXPIRY,
     )
     .await?
@@ -220,7 +230,7 @@ pub async fn extend_session(State(state): State<AppState>, input: EscrowInput) -
 }
 
 /// `settx`: the seller creates a transaction; the hub makes its preimage.
-pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn settx(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let seller = authenticate(&state, &input).await?;
     let amount_sat = input.amount_sat()?;
     let buyer_email = input.required_text("buyer_email")?;
@@ -230,7 +240,7 @@ pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer 
     let mut preimage = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut preimage);
     let pmthash = hex::encode(sha256::Hash::hash(&preimage).to_byte_array());
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     let (goods, title, description, fee_payer) = (
         or_na("goods_or_services")?,
         or_na("title")?,
@@ -252,7 +262,7 @@ pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer 
     };
     let mut created = None;
     for _ in 0..5 {
-        let mut db = state.store.pool().begin().await?;
+        let mut db = state.hub.store.pool().begin().await?;
         // `None`: the next id was taken meanwhile; the transaction rolls back and we retry.
         if let Some(id) = store::create_tx(&mut db, &new).await? {
             created = Some(announce(&state, db, id, Notice::Created).await?);
@@ -268,41 +278,45 @@ pub async fn settx(State(state): State<AppState>, input: EscrowInput) -> Answer 
 }
 
 /// `getallusertxs`: the caller's transactions, as a bare array.
-pub async fn getallusertxs(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn getallusertxs(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
-    let txs = store::txs_of_user(&state.store, user).await?;
+    let txs = store::txs_of_user(&state.hub.store, user).await?;
     Ok(Json(Value::Array(
         txs.iter().map(EscrowTx::stored_object).collect(),
     )))
 }
 
 /// `gettx`: one transaction, bare.
-pub async fn gettx(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn gettx(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
     let (tx, _) = tx_for(&state, user, input.tx()?).await?;
     Ok(Json(tx.stored_object()))
 }
 
 /// `setinvoice`: the seller submits a BOLT11 invoice for `pmthash` and exactly the amount.
-pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn setinvoice(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
     let (tx, roles) = tx_for(&state, user, input.tx()?).await?;
     if !roles.seller {
         return Err(EscrowError::refused("only the seller can set the invoice"));
     }
     let text = input.required_text("invoice")?;
-    let invoice = crate::node::parse_invoice(&text).map_err(|e| EscrowError::refused(e.message))?;
-    check_usable(&invoice, state.config.network, &state.clock).map_err(|e| match e {
-        InvoiceProblem::WrongNetwork { .. } => EscrowError::refused(format!("wrong network: {e}")),
-        InvoiceProblem::Expired { .. } => {
-            EscrowError::refused(format!("the invoice has expired: {e}"))
-        }
-    })?;
-    if hex::encode(invoice.payment_hash().as_ref() as &[u8]) != tx.pmthash {
+    let invoice = Invoice::parse(&text).map_err(|e| EscrowError::refused(e.to_string()))?;
+    invoice
+        .check_usable(state.hub.network, &state.hub.clock)
+        .map_err(|e| match e {
+            InvoiceProblem::WrongNetwork { .. } => {
+                EscrowError::refused(format!("wrong network: {e}"))
+            }
+            InvoiceProblem::Expired { .. } => {
+                EscrowError::refused(format!("the invoice has expired: {e}"))
+            }
+        })?;
+    if invoice.payment_hash().to_string() != tx.pmthash {
         return Err(EscrowError::refused("wrong payment hash, try again"));
     }
     let expected_msat = tx.amount_sat.saturating_mul(1_000);
-    let amount_msat = invoice.amount_milli_satoshis().ok_or_else(|| {
+    let amount_msat = invoice.amount().map(|a| a.0).ok_or_else(|| {
         EscrowError::refused(format!(
             "the invoice has no amount; it must be for exactly {} sats",
             tx.amount_sat
@@ -324,12 +338,12 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
     let facts = InvoiceFacts {
         bolt11: text.trim(),
         amount_msat: expected_msat,
-        expires_at: expires_at(&invoice),
+        expires_at: invoice.expires_at(),
         min_final_cltv_expiry_delta: i64::try_from(invoice.min_final_cltv_expiry_delta())
             .unwrap_or(i64::MAX),
-        payee_node_id: invoice.recover_payee_pub_key().to_string(),
+        payee_node_id: invoice.payee().to_string(),
     };
-    let mut db = state.store.pool().begin().await?;
+    let mut db = state.hub.store.pool().begin().await?;
     if !store::set_invoice(&mut db, tx.id, user, &facts).await? {
         return Err(EscrowError::refused(
             "this transaction already has an invoice, or is too far along (received, settled, refunded or disputed) to take one",
@@ -341,7 +355,7 @@ pub async fn setinvoice(State(state): State<AppState>, input: EscrowInput) -> An
     ))
 }
 
-async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
+async fn step(state: &EscrowService, input: &EscrowInput, action: Action) -> Answer {
     let user = authenticate(state, input).await?;
     let (tx, roles) = tx_for(state, user, input.tx()?).await?;
     let status = Status::parse(&tx.status)
@@ -366,7 +380,7 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         }
     }
     // Conditional on the status just read: of two racing requests, one wins, the other is told.
-    let mut db = state.store.pool().begin().await?;
+    let mut db = state.hub.store.pool().begin().await?;
     if !store::transition(&mut db, tx.id, status.as_str(), action.target().as_str()).await? {
         return Err(EscrowError::refused(
             "the transaction changed meanwhile; read it again",
@@ -377,8 +391,8 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
         // chain height now plus the invoice's final CLTV delta (the earliest it can expire).
         let reported = input.optional_height("htlc_expiry_height")?;
         let delta = tx.min_final_cltv_expiry_delta.unwrap_or(0);
-        let settle_by =
-            reported.unwrap_or_else(|| i64::from(state.node.synced_height()).saturating_add(delta));
+        let settle_by = reported
+            .unwrap_or_else(|| i64::from(state.hub.node.synced_height()).saturating_add(delta));
         store::set_settle_by(&mut db, tx.id, settle_by).await?;
     }
     let notice = match action {
@@ -395,27 +409,27 @@ async fn step(state: &AppState, input: &EscrowInput, action: Action) -> Answer {
 }
 
 /// `buyerpaid` (buyer, optional).
-pub async fn buyerpaid(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn buyerpaid(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     step(&state, &input, Action::BuyerPaid).await
 }
 
 /// `confirmpayment` (seller).
-pub async fn confirmpayment(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn confirmpayment(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     step(&state, &input, Action::ConfirmPayment).await
 }
 
 /// `goodssent` (seller).
-pub async fn goodssent(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn goodssent(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     step(&state, &input, Action::GoodsSent).await
 }
 
 /// `goodsreceived` (buyer).
-pub async fn goodsreceived(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn goodsreceived(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     step(&state, &input, Action::GoodsReceived).await
 }
 
 /// `getpreimage` (seller, after `goods received`): the preimage, once the buyer confirmed.
-pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn getpreimage(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
     let tx_id = input.tx()?;
     let nice_try = || EscrowError::refused("nice try!");
@@ -423,8 +437,8 @@ pub async fn getpreimage(State(state): State<AppState>, input: EscrowInput) -> A
     if !roles.seller {
         return Err(nice_try());
     }
-    let mut db = state.store.pool().begin().await?;
-    let preimage = store::release_preimage(&mut db, tx_id, user, state.clock.now_unix())
+    let mut db = state.hub.store.pool().begin().await?;
+    let preimage = store::release_preimage(&mut db, tx_id, user, state.hub.clock.now_unix())
         .await?
         .ok_or_else(nice_try)?;
     let tx = announce(&state, db, tx_id, Notice::PreimageReleased).await?;
@@ -439,7 +453,7 @@ const MAX_REASON: usize = 2_000;
 
 /// `dispute` (extension): the seller or the buyer opens a dispute, which blocks `getpreimage`
 /// until an operator resolves it.
-pub async fn dispute(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn dispute(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
     let (tx, _) = tx_for(&state, user, input.tx()?).await?;
     let reason = input.required_text("reason")?;
@@ -448,8 +462,8 @@ pub async fn dispute(State(state): State<AppState>, input: EscrowInput) -> Answe
             "reason is longer than {MAX_REASON} characters"
         )));
     }
-    let mut db = state.store.pool().begin().await?;
-    if !store::open_dispute(&mut db, tx.id, user, &reason, state.clock.now_unix()).await? {
+    let mut db = state.hub.store.pool().begin().await?;
+    if !store::open_dispute(&mut db, tx.id, user, &reason, state.hub.clock.now_unix()).await? {
         return Err(EscrowError::refused(
             "a dispute is already open, or the transaction is settled",
         ));
@@ -463,14 +477,14 @@ pub async fn dispute(State(state): State<AppState>, input: EscrowInput) -> Answe
 
 /// `setwebhook` (extension): a URL told of every status change of the caller's transactions;
 /// an empty `url` removes it.
-pub async fn setwebhook(State(state): State<AppState>, input: EscrowInput) -> Answer {
+pub async fn setwebhook(State(state): State<EscrowService>, input: EscrowInput) -> Answer {
     let user = authenticate(&state, &input).await?;
     let url = input.text("url")?.filter(|u| !u.is_empty());
     if let Some(url) = &url {
         crate::notify::guard::check_url(url, true)
             .map_err(|e| EscrowError::refused(e.to_string()))?;
     }
-    store::set_webhook(&state.store, user, url.as_deref()).await?;
+    store::set_webhook(&state.hub.store, user, url.as_deref()).await?;
     Ok(Json(
         json!({"status": "success", "webhook": url.unwrap_or_default()}),
     ))
@@ -478,13 +492,14 @@ pub async fn setwebhook(State(state): State<AppState>, input: EscrowInput) -> An
 
 /// Resolves a transaction's open dispute for the operator. Returns the transaction.
 pub async fn resolve(
-    state: &AppState,
+    state: &EscrowService,
     tx_id: i64,
     resolution: store::Resolution,
     note: &str,
 ) -> Result<Option<EscrowTx>, EscrowError> {
-    let mut db = state.store.pool().begin().await?;
-    if !store::resolve_dispute(&mut db, tx_id, resolution, note, state.clock.now_unix()).await? {
+    let mut db = state.hub.store.pool().begin().await?;
+    if !store::resolve_dispute(&mut db, tx_id, resolution, note, state.hub.clock.now_unix()).await?
+    {
         return Ok(None);
     }
     let notice = match resolution {

@@ -4,30 +4,74 @@
 //! only after the buyer confirms receipt. Every path answers with and without a trailing slash,
 //! to GET and POST, as the original did.
 
-pub mod admin_api;
 mod api;
-pub mod deadline_watch;
+mod config;
+mod deadline_watch;
 mod error;
 mod handlers;
-pub mod login_throttle;
+mod login_throttle;
 pub mod model;
 mod notices;
 mod store;
 
-use axum::handler::Handler;
+use std::sync::Arc;
 
-/// Escrow's in-process state.
-#[derive(Default)]
-pub struct EscrowState {
-    /// Failed-login counts.
-    pub logins: login_throttle::LoginThrottle,
+use axum::handler::Handler;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use self::config::{EscrowArgs, EscrowConfig};
+pub use self::error::EscrowError;
+pub use self::store::{EscrowTx, Resolution};
+use crate::http::ApiRoutes;
+use crate::hub::HubContext;
+
+/// The escrow service: the hub context, its settings and its failed-login counts.
+#[derive(Clone)]
+pub struct EscrowService {
+    hub: HubContext,
+    config: Arc<EscrowConfig>,
+    logins: Arc<login_throttle::LoginThrottle>,
 }
 
-use crate::app::AppState;
-use crate::http::ApiRoutes;
+impl EscrowService {
+    /// The service on `hub` with `config`.
+    pub fn new(hub: HubContext, config: EscrowConfig) -> Self {
+        Self {
+            hub,
+            config: Arc::new(config),
+            logins: Arc::default(),
+        }
+    }
 
-/// The escrow routes under the configured base path (default `/escrow`).
-pub fn routes(base: &str) -> ApiRoutes<AppState> {
+    /// The escrow routes under the configured base path, given this service as their state.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
+        routes(&self.config.base).with_state(self.clone())
+    }
+
+    /// Starts the deadline watcher.
+    pub fn start(&self, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        vec![deadline_watch::spawn(
+            self.clone(),
+            self.config.deadline_warning_blocks,
+            shutdown,
+        )]
+    }
+
+    /// Resolves a transaction's open dispute for the operator: the transaction as it now is,
+    /// or `None` when it has no open dispute.
+    pub async fn resolve_dispute(
+        &self,
+        tx_id: i64,
+        resolution: Resolution,
+        note: &str,
+    ) -> Result<Option<EscrowTx>, EscrowError> {
+        handlers::resolve(self, tx_id, resolution, note).await
+    }
+}
+
+/// The escrow routes under `base` (default `/escrow`).
+fn routes(base: &str) -> ApiRoutes<EscrowService> {
     let routes = ApiRoutes::mounted_at("escrow", base);
     let routes = both_forms(
         routes,
@@ -116,12 +160,12 @@ pub fn routes(base: &str) -> ApiRoutes<AppState> {
 }
 
 /// Registers `path` with and without a trailing slash, for GET and POST.
-fn both_forms<H: Handler<T, AppState>, T: 'static>(
-    routes: ApiRoutes<AppState>,
+fn both_forms<H: Handler<T, EscrowService>, T: 'static>(
+    routes: ApiRoutes<EscrowService>,
     path: &str,
     summary: &'static str,
     handler: H,
-) -> ApiRoutes<AppState> {
+) -> ApiRoutes<EscrowService> {
     routes
         .get_and_post(path, summary, handler.clone())
         .get_and_post(&format!("{path}/"), summary, handler)

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::store::Store;
+use crate::store::{is_unique_violation, Store};
 
 /// An escrow transaction as stored.
 #[derive(Debug, Clone)]
@@ -200,11 +200,6 @@ async fn next_id_insert(
         };
     }
     query.fetch_one(&mut *conn).await?.try_get("id")
-}
-
-/// Whether an error is a unique-constraint violation.
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 /// Creates a user. `Ok(None)` if the email is taken.

@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use ldk_node::Event;
 use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::store::{self, Gift, WithdrawalKey};
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
-use crate::node::events::{EffectFuture, EventEffect};
+use crate::node::event_loop::{EffectFuture, EventEffect};
+use crate::node::NodeEvent;
 use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
 use crate::notify::Notifier;
 
@@ -38,35 +38,33 @@ impl GiftEffects {
 }
 
 impl EventEffect for GiftEffects {
-    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a> {
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a NodeEvent) -> EffectFuture<'a> {
         Box::pin(async move {
             let now = self.clock.now_unix();
             match event {
-                Event::PaymentReceived {
+                NodeEvent::PaymentReceived {
                     payment_hash,
-                    amount_msat,
-                    ..
-                } => record_funding(conn, &hex::encode(payment_hash.0), *amount_msat, now).await,
-                Event::PaymentSuccessful {
+                    amount,
+                } => record_funding(conn, &payment_hash.to_string(), amount.0, now).await,
+                NodeEvent::PaymentSucceeded {
                     payment_hash,
-                    fee_paid_msat,
+                    fee_paid,
                     ..
                 } => {
-                    let hash = hex::encode(payment_hash.0);
-                    let fee = fee_paid_msat.unwrap_or(0);
+                    let hash = payment_hash.to_string();
+                    let fee = fee_paid.map_or(0, |f| f.0);
                     record_payout_success(conn, &self.clock, WithdrawalKey::PaymentHash(&hash), fee)
                         .await
                         .map(|_| ())
                 }
-                Event::PaymentFailed {
+                NodeEvent::PaymentFailed {
                     payment_hash: Some(payment_hash),
                     reason,
-                    ..
                 } => {
                     let reason = reason
                         .map(|r| format!("payment failed: {r:?}"))
                         .unwrap_or_else(|| "payment failed".into());
-                    let hash = hex::encode(payment_hash.0);
+                    let hash = payment_hash.to_string();
                     store::mark_failed(conn, WithdrawalKey::PaymentHash(&hash), &reason, now)
                         .await
                         .map(|_| ())

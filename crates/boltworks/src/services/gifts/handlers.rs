@@ -11,17 +11,15 @@ use super::error::{GiftsError, LnurlError};
 use super::model::{self, Refusal, MAX_SENDER_MESSAGE, MAX_SENDER_NAME};
 use super::redeem::{self, Via};
 use super::store::{self, Gift};
+use super::GiftsService;
 use super::{lnurl_of, withdraw_url, INVOICE_EXPIRY_SECS};
-use crate::app::AppState;
 use crate::http::request_fields::QueryParams;
 use crate::http::PathId;
 use crate::money::Msat;
-use crate::node::invoice::expires_at;
-use crate::node::payments;
 
 /// `POST /create`: a new gift and the invoice that funds it.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     input: GiftsInput,
 ) -> Result<Json<Value>, GiftsError> {
     let gift = create_gift(&state, &input).await?;
@@ -29,7 +27,7 @@ pub async fn create(
 }
 
 /// Validates the fields and creates the gift (also used by the create page).
-pub async fn create_gift(state: &AppState, input: &GiftsInput) -> Result<Gift, GiftsError> {
+pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gift, GiftsError> {
     let amount_sat = model::gift_amount(input.get("amount", "amount"))?;
     let sender_name = model::sender_text(
         input.get("sender_name", "senderName"),
@@ -46,6 +44,7 @@ pub async fn create_gift(state: &AppState, input: &GiftsInput) -> Result<Gift, G
     let notify_url = model::notify_url(input.get("notify", "notify"));
     let amount = Msat(amount_sat * 1_000);
     let invoice = state
+        .hub
         .node
         .create_invoice(
             amount,
@@ -53,14 +52,14 @@ pub async fn create_gift(state: &AppState, input: &GiftsInput) -> Result<Gift, G
             INVOICE_EXPIRY_SECS,
         )
         .map_err(|e| GiftsError::Internal(format!("creating the gift invoice: {e}")))?;
-    let payment_hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
+    let payment_hash = invoice.payment_hash();
     let (now, nanos) = redeem::now_with_nanos(state);
     let gift = Gift {
         order_id: random_hex::<24>(),
         charge_id: uuid::Uuid::new_v4().to_string(),
-        payment_hash: payment_hash.clone(),
+        payment_hash: payment_hash.to_string(),
         payment_request: invoice.to_string(),
-        invoice_expires_at: expires_at(&invoice),
+        invoice_expires_at: invoice.expires_at(),
         amount_sat: i64::try_from(amount_sat).unwrap_or(i64::MAX),
         k1: random_hex::<32>(),
         notify_url,
@@ -72,15 +71,12 @@ pub async fn create_gift(state: &AppState, input: &GiftsInput) -> Result<Gift, G
         created_at: now,
         created_nanos: nanos,
     };
-    store::insert_gift(&state.store, &gift).await?;
-    payments::record_invoice(
-        &state.store,
-        &state.clock,
-        state.node.label(),
-        &payment_hash,
-        amount,
-    )
-    .await?;
+    store::insert_gift(&state.hub.store, &gift).await?;
+    state
+        .hub
+        .payments
+        .record_invoice(payment_hash, amount)
+        .await?;
     tracing::info!(order_id = %gift.order_id, amount_sat, "gift created");
     Ok(gift)
 }
@@ -100,12 +96,12 @@ fn canonical_uuid(text: &str) -> Option<String> {
 
 /// `GET /status/{charge_id}`: whether the gift invoice is paid.
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     PathId(charge_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
     let id =
         canonical_uuid(charge_id.as_deref().unwrap_or_default()).ok_or(Refusal::ChargeNotFound)?;
-    let status = store::charge_status(&state.store, &id)
+    let status = store::charge_status(&state.hub.store, &id)
         .await?
         .ok_or(Refusal::ChargeNotFound)?;
     Ok(Json(json!({"status": status})))
@@ -113,7 +109,7 @@ pub async fn status(
 
 /// `POST /redeem/{order_id}` with `invoice`: starts the payout.
 pub async fn redeem(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     PathId(order_id): PathId,
     input: GiftsInput,
 ) -> Result<Json<Value>, GiftsError> {
@@ -125,12 +121,12 @@ pub async fn redeem(
 
 /// `GET`/`POST /redeemStatus/{withdrawal_id}`.
 pub async fn redeem_status(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     PathId(withdrawal_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
     let id = canonical_uuid(withdrawal_id.as_deref().unwrap_or_default())
         .ok_or(Refusal::WithdrawalNotFound)?;
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     let withdrawal = store::withdrawal(&mut conn, &id)
         .await?
         .ok_or(Refusal::WithdrawalNotFound)?;
@@ -139,14 +135,14 @@ pub async fn redeem_status(
 
 /// `GET /gift/{order_id}`: the gift as stored, with its latest redemption.
 pub async fn gift(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     PathId(order_id): PathId,
 ) -> Result<Json<Value>, GiftsError> {
     let gift = match redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await {
         Err(GiftsError::Refused(refusal)) => return Err(GiftsError::NotFound(refusal)),
         other => other?,
     };
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     let withdrawal = match &gift.withdrawal_id {
         Some(id) => store::withdrawal(&mut conn, id).await?,
         None => None,
@@ -161,7 +157,7 @@ pub async fn gift(
 /// `GET /lnurl/{order_id}`: LUD-03. Without `pr`, the withdraw request; with `k1` and `pr`,
 /// the callback that starts the payout.
 pub async fn lnurl(
-    State(state): State<AppState>,
+    State(state): State<GiftsService>,
     PathId(order_id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, LnurlError> {

@@ -4,24 +4,80 @@
 //! LNURL-withdraw wallet. The hub owes each paid, unredeemed gift (a ledger liability); exactly
 //! one payout per gift can ever be in flight or succeed. CORS is open (`*`), as the original's.
 
-mod admin_api;
 pub mod api;
+mod config;
 mod effects;
 pub mod error;
 pub mod handlers;
 pub mod model;
-pub mod payout;
+mod payout;
 pub mod redeem;
 pub mod store;
 
-pub use self::effects::GiftEffects;
+use std::sync::Arc;
 
 use axum::http::Method;
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::app::AppState;
-use crate::config::ServiceBases;
-use crate::http::ApiRoutes;
+pub use self::config::{GiftsArgs, GiftsConfig};
+use self::effects::GiftEffects;
+use crate::http::{join_path, ApiRoutes};
+use crate::hub::HubContext;
+use crate::node::event_loop::EventEffect;
+
+/// The gifts service: the hub context and its settings.
+#[derive(Clone)]
+pub struct GiftsService {
+    hub: HubContext,
+    config: Arc<GiftsConfig>,
+}
+
+impl GiftsService {
+    /// The service on `hub` with `config`.
+    pub fn new(hub: HubContext, config: GiftsConfig) -> Self {
+        Self {
+            hub,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The hub context the service runs on.
+    pub fn hub(&self) -> &HubContext {
+        &self.hub
+    }
+
+    /// Where the service is mounted.
+    pub fn base(&self) -> &str {
+        &self.config.base
+    }
+
+    /// The gifts API under its base path, given this service as their state.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
+        routes(&self.config.base).with_state(self.clone())
+    }
+
+    /// What the hub's node events mean for gifts.
+    pub fn effects(&self) -> Arc<dyn EventEffect> {
+        Arc::new(GiftEffects::new(
+            self.hub.clock.clone(),
+            Arc::clone(&self.hub.notifier),
+        ))
+    }
+
+    /// Settles or sends, before any request, every payout the last stop interrupted.
+    pub async fn start(&self) -> Result<(), sqlx::Error> {
+        payout::reconcile(self).await
+    }
+
+    /// The ledger's gift liabilities against the value of paid, unredeemed gifts (msat).
+    pub async fn audit(&self) -> Result<(i64, i64), sqlx::Error> {
+        // Liabilities are credits (negative balances).
+        let owed =
+            -crate::ledger::balance_under(&self.hub.store, effects::LIABILITY_PREFIX).await?;
+        let unredeemed = store::unredeemed_msat(&self.hub.store).await?;
+        Ok((owed, unredeemed))
+    }
+}
 
 /// How long a gift invoice can be paid.
 pub const INVOICE_EXPIRY_SECS: u32 = 3_600;
@@ -32,22 +88,22 @@ pub fn is_order_id(text: &str) -> bool {
 }
 
 /// The LNURL-withdraw URL of a gift (also its callback).
-pub fn withdraw_url(state: &AppState, order_id: &str) -> String {
+pub fn withdraw_url(state: &GiftsService, order_id: &str) -> String {
     format!(
         "{}{}",
-        state.public_url,
-        ServiceBases::join(&state.config.bases.gifts, &format!("/lnurl/{order_id}"))
+        state.hub.public_url,
+        join_path(&state.config.base, &format!("/lnurl/{order_id}"))
     )
 }
 
 /// The bech32 LNURL of a gift (lowercase).
-pub fn lnurl_of(state: &AppState, order_id: &str) -> String {
+pub fn lnurl_of(state: &GiftsService, order_id: &str) -> String {
     // Our URLs are a few hundred characters at most, far inside bech32's 1,023.
     crate::lnurl::encode(&withdraw_url(state, order_id)).unwrap_or_default()
 }
 
-/// The gifts API under the configured base path (default `/gifts`), with its pages.
-pub fn routes(base: &str) -> ApiRoutes<AppState> {
+/// The gifts API under `base` (default `/gifts`).
+fn routes(base: &str) -> ApiRoutes<GiftsService> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -84,12 +140,6 @@ pub fn routes(base: &str) -> ApiRoutes<AppState> {
             handlers::lnurl,
         )
         .map_router(|router| router.layer(cors))
-        .merge(crate::web::gift_pages::routes(base))
-}
-
-/// The operator's gifts routes.
-pub fn admin_routes() -> ApiRoutes<AppState> {
-    admin_api::routes()
 }
 
 #[cfg(test)]

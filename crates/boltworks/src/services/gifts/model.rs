@@ -1,13 +1,12 @@
 //! The rules of a gift, without I/O: amount limits, the optional sender fields, which `notify`
 //! URLs are kept, the refusal codes, and the checks a payout invoice must pass.
 
+use bitcoin::secp256k1::PublicKey;
 use bitcoin::Network;
-use ldk_node::bitcoin::secp256k1::PublicKey;
-use ldk_node::lightning_invoice::Bolt11Invoice;
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::node::invoice::{check_usable, InvoiceProblem};
+use crate::node::{Invoice, InvoiceProblem};
 
 /// Smallest gift, in sats.
 pub const MIN_GIFT_SAT: u64 = 100;
@@ -161,7 +160,7 @@ pub fn payout_invoice(
     network: Network,
     clock: &Clock,
     hub: PublicKey,
-) -> Result<Bolt11Invoice, Refusal> {
+) -> Result<Invoice, Refusal> {
     let text = text.trim();
     let text = text
         .strip_prefix("lightning:")
@@ -170,8 +169,8 @@ pub fn payout_invoice(
     if text.is_empty() {
         return Err(Refusal::NoInvoice);
     }
-    let invoice = crate::node::parse_invoice(text).map_err(|_| Refusal::BadInvoice)?;
-    match check_usable(&invoice, network, clock) {
+    let invoice = Invoice::parse(text).map_err(|_| Refusal::BadInvoice)?;
+    match invoice.check_usable(network, clock) {
         Ok(()) => {}
         Err(InvoiceProblem::WrongNetwork { .. }) => return Err(Refusal::BadInvoiceNetwork),
         Err(InvoiceProblem::Expired { .. }) => return Err(Refusal::InvoiceExpired),
@@ -179,10 +178,10 @@ pub fn payout_invoice(
     let wanted = amount_sat
         .checked_mul(1_000)
         .ok_or(Refusal::BadInvoiceAmount)?;
-    if invoice.amount_milli_satoshis() != Some(wanted) {
+    if invoice.amount().map(|a| a.0) != Some(wanted) {
         return Err(Refusal::BadInvoiceAmount);
     }
-    if invoice.get_payee_pub_key() == hub {
+    if invoice.payee() == hub {
         return Err(Refusal::InvoicePaysThisHub);
     }
     Ok(invoice)

@@ -4,53 +4,41 @@
 //! fails the withdrawal here. At start, every withdrawal still in flight is reconciled with the
 //! node's own payment record, before the HTTP server takes requests.
 
-use ldk_node::lightning_invoice::Bolt11Invoice;
-use ldk_node::payment::{PaymentDirection, PaymentStatus};
-
 use super::effects::record_payout_success;
 use super::store::{self, Withdrawal, WithdrawalKey};
-use crate::app::AppState;
+use super::GiftsService;
 use crate::money::Msat;
-use crate::node::payments::{self, refused_before_sending, SendError};
+use crate::node::{Invoice, NodePaymentStatus, PaymentDirection, PaymentHash, SendError};
 
 /// Starts the payout of a claimed withdrawal in the background.
-pub fn spawn(state: AppState, withdrawal: Withdrawal, invoice: Bolt11Invoice) {
+pub fn spawn(state: GiftsService, withdrawal: Withdrawal, invoice: Invoice) {
     tokio::spawn(async move {
-        crate::dev::pause_point("gifts.payout.before_send").await;
+        crate::pause::pause_point("gifts.payout.before_send").await;
         let max_fee = fee_limit(&state, &invoice);
-        let result = payments::send(
-            &state.store,
-            &state.clock,
-            state.config.network,
-            &state.node,
-            &invoice,
-            None,
-            Some(max_fee),
-        )
-        .await;
+        let result = state.hub.payments.send(&invoice, None, Some(max_fee)).await;
         if result.is_ok() {
-            crate::dev::pause_point("gifts.payout.after_send").await;
+            crate::pause::pause_point("gifts.payout.after_send").await;
         }
         settle_send_result(&state, &withdrawal, result).await;
     });
 }
 
-fn fee_limit(state: &AppState, invoice: &Bolt11Invoice) -> Msat {
+fn fee_limit(state: &GiftsService, invoice: &Invoice) -> Msat {
     state
         .config
-        .gift_fee_limit
-        .for_amount(Msat(invoice.amount_milli_satoshis().unwrap_or(0)))
+        .fee_limit
+        .for_amount(invoice.amount().unwrap_or(Msat(0)))
 }
 
 /// Fails the withdrawal when nothing was sent; otherwise leaves it to the node's events.
 async fn settle_send_result(
-    state: &AppState,
+    state: &GiftsService,
     withdrawal: &Withdrawal,
-    result: Result<[u8; 32], SendError>,
+    result: Result<PaymentHash, SendError>,
 ) {
     let reason = match result {
         Ok(_) => return,
-        Err(SendError::Node(e)) if !refused_before_sending(e.kind) => {
+        Err(e) if !e.nothing_sent() => {
             tracing::warn!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout outcome unknown; the node's events will settle it");
             return;
         }
@@ -76,7 +64,7 @@ async fn settle_send_result(
 /// reached the node), with a doubling delay, until the node has it or the database is back.
 /// (Boxed: it and the send it retries refer to each other.)
 fn retry_unrecorded(
-    state: AppState,
+    state: GiftsService,
     withdrawal: Withdrawal,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     Box::pin(async move {
@@ -109,16 +97,14 @@ enum NodeRecord {
 /// Settles `withdrawal` as the node's outbound payment record says: succeeded or failed, or
 /// left alone while pending.
 async fn apply_node_record(
-    state: &AppState,
+    state: &GiftsService,
     withdrawal: &Withdrawal,
 ) -> Result<NodeRecord, sqlx::Error> {
-    let Some(hash) = hex::decode(&withdrawal.payment_hash)
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-    else {
+    let Ok(hash) = withdrawal.payment_hash.parse::<PaymentHash>() else {
         return Ok(NodeRecord::Applied);
     };
     let record = state
+        .hub
         .node
         .payment(hash)
         .filter(|p| p.direction == PaymentDirection::Outbound);
@@ -127,31 +113,31 @@ async fn apply_node_record(
     };
     let key = WithdrawalKey::Id(&withdrawal.withdrawal_id);
     match payment.status {
-        PaymentStatus::Succeeded => {
-            let mut tx = state.store.pool().begin().await?;
+        NodePaymentStatus::Succeeded => {
+            let mut tx = state.hub.store.pool().begin().await?;
             record_payout_success(
                 &mut tx,
-                &state.clock,
+                &state.hub.clock,
                 key,
-                payment.fee_paid_msat.unwrap_or(0),
+                payment.fee_paid.map_or(0, |f| f.0),
             )
             .await?;
             tx.commit().await?;
-            state.notifier.outbox_committed();
+            state.hub.notifier.outbox_committed();
         }
-        PaymentStatus::Failed => fail(state, withdrawal, "payment failed").await,
-        PaymentStatus::Pending => {
+        NodePaymentStatus::Failed => fail(state, withdrawal, "payment failed").await,
+        NodePaymentStatus::Pending => {
             tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout in flight at the node");
         }
     }
     Ok(NodeRecord::Applied)
 }
 
-async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
-    let now = state.clock.now_unix();
+async fn fail(state: &GiftsService, withdrawal: &Withdrawal, reason: &str) {
+    let now = state.hub.clock.now_unix();
     let result = async {
         // In a transaction: it commits before this returns (sqlx's autocommit RETURNING may not).
-        let mut tx = state.store.pool().begin().await?;
+        let mut tx = state.hub.store.pool().begin().await?;
         let failed = store::mark_failed(
             &mut tx,
             WithdrawalKey::Id(&withdrawal.withdrawal_id),
@@ -177,10 +163,10 @@ async fn fail(state: &AppState, withdrawal: &Withdrawal, reason: &str) {
 /// succeeded or failed as the node says, left alone while the node has it pending, and handed
 /// to the node when it never got there (the hub stopped in between). Never sends a payment the
 /// node already knows.
-pub async fn reconcile(state: &AppState) -> Result<(), sqlx::Error> {
+pub async fn reconcile(state: &GiftsService) -> Result<(), sqlx::Error> {
     let mut unsent = Vec::new();
-    let payer = state.node.node_id().to_string();
-    for withdrawal in store::live_withdrawals(&state.store, &payer).await? {
+    let payer = state.hub.node.node_id().to_string();
+    for withdrawal in store::live_withdrawals(&state.hub.store, &payer).await? {
         if let NodeRecord::Unknown = apply_node_record(state, &withdrawal).await? {
             unsent.push(withdrawal);
         }
@@ -198,28 +184,24 @@ const RECONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(6
 /// Sends the payouts the node never took, once a channel is usable again (right after a start
 /// the peers are not reconnected yet, and sending then would only fail for want of a route).
 /// The withdrawals were listed before the HTTP server started, so no redemption races this.
-async fn send_when_connected(state: AppState, unsent: Vec<Withdrawal>) {
+async fn send_when_connected(state: GiftsService, unsent: Vec<Withdrawal>) {
     let waited = tokio::time::Instant::now();
-    while !state.node.channels().iter().any(|c| c.is_usable)
+    while !state.hub.node.channels().iter().any(|c| c.usable)
         && waited.elapsed() < RECONNECT_PATIENCE
     {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     for withdrawal in unsent {
-        let Ok(invoice) = crate::node::parse_invoice(&withdrawal.payment_request) else {
+        let Ok(invoice) = Invoice::parse(&withdrawal.payment_request) else {
             fail(&state, &withdrawal, "stored invoice does not parse").await;
             continue;
         };
         tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout never reached the node; sending it now");
-        let result = payments::resume_recorded(
-            &state.store,
-            &state.clock,
-            state.config.network,
-            &state.node,
-            &invoice,
-            Some(fee_limit(&state, &invoice)),
-        )
-        .await;
+        let result = state
+            .hub
+            .payments
+            .resume_recorded(&invoice, Some(fee_limit(&state, &invoice)))
+            .await;
         settle_send_result(&state, &withdrawal, result).await;
     }
 }

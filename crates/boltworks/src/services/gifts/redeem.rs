@@ -6,8 +6,8 @@
 use super::error::GiftsError;
 use super::model::{self, Refusal};
 use super::store::{self, ClaimError, Gift, Withdrawal};
+use super::GiftsService;
 use super::{is_order_id, payout};
-use crate::app::AppState;
 
 /// How the gift is being redeemed.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +31,11 @@ pub fn check_redeemable(gift: &Gift) -> Result<(), Refusal> {
 }
 
 /// A paid gift by id, or the refusal for an unknown one.
-pub async fn find_gift(state: &AppState, order_id: &str) -> Result<Gift, GiftsError> {
+pub async fn find_gift(state: &GiftsService, order_id: &str) -> Result<Gift, GiftsError> {
     if !is_order_id(order_id) {
         return Err(Refusal::GiftNotFound.into());
     }
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     store::gift(&mut conn, order_id)
         .await?
         .ok_or(GiftsError::Refused(Refusal::GiftNotFound))
@@ -44,7 +44,7 @@ pub async fn find_gift(state: &AppState, order_id: &str) -> Result<Gift, GiftsEr
 /// Redeems `gift` to `invoice`; returns the withdrawal id. The payout runs asynchronously.
 #[tracing::instrument(skip_all, fields(order_id = %gift.order_id, ?via))]
 pub async fn redeem(
-    state: &AppState,
+    state: &GiftsService,
     gift: &Gift,
     invoice: Option<&str>,
     via: Via,
@@ -54,16 +54,16 @@ pub async fn redeem(
     let invoice = model::payout_invoice(
         invoice.ok_or(Refusal::NoInvoice)?,
         amount_sat,
-        state.config.network,
-        &state.clock,
-        state.node.node_id(),
+        state.hub.network,
+        &state.hub.clock,
+        state.hub.node.node_id(),
     )?;
     let (now, nanos) = now_with_nanos(state);
     let withdrawal = Withdrawal {
         withdrawal_id: uuid::Uuid::new_v4().to_string(),
         order_id: gift.order_id.clone(),
         payment_request: invoice.to_string(),
-        payment_hash: hex::encode(invoice.payment_hash().as_ref() as &[u8]),
+        payment_hash: invoice.payment_hash().to_string(),
         status: "initial".into(),
         error: None,
         fee_msat: None,
@@ -78,10 +78,10 @@ pub async fn redeem(
     // a committed claim still gets its payout (and the answer is simply not delivered).
     let task_state = state.clone();
     let claimed = tokio::spawn(async move {
-        let payer = task_state.node.node_id().to_string();
-        let label = task_state.node.label().to_string();
+        let payer = task_state.hub.node.node_id().to_string();
+        let label = task_state.hub.node.label().to_string();
         store::claim_for_payout(
-            &task_state.store,
+            &task_state.hub.store,
             &withdrawal,
             via_name,
             &payer,
@@ -110,10 +110,10 @@ pub async fn redeem(
 }
 
 /// The hub clock's now, with the system clock's nanoseconds (for `createdAt`).
-pub fn now_with_nanos(state: &AppState) -> (i64, i64) {
+pub fn now_with_nanos(state: &GiftsService) -> (i64, i64) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::from(d.subsec_nanos()))
         .unwrap_or(0);
-    (state.clock.now_unix(), nanos)
+    (state.hub.clock.now_unix(), nanos)
 }

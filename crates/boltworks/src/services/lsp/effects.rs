@@ -3,115 +3,87 @@
 //! channel becoming usable to OPEN, its close to CLOSED; a channel that closes before funding
 //! counts as a failed open attempt. Side effects (settling the HTLC, retrying) are the worker's.
 
-use std::sync::Arc;
-
-use ldk_node::Event;
 use sqlx::AnyConnection;
 
-use super::engine::LspState;
 use super::model::{retry_plan, OrderState};
-use super::{books, lightning_refund, order_webhook, store};
-use crate::clock::Clock;
+use super::{books, lightning_refund, order_webhook, store, LspService};
 use crate::ledger;
-use crate::node::events::{EffectFuture, EventEffect};
-use crate::node::LightningNode;
-use crate::notify::Notifier;
+use crate::node::event_loop::{EffectFuture, EventEffect};
+use crate::node::NodeEvent;
 
 /// The LSP's reaction to the hub's node events.
 pub struct LspEffects {
-    node: Arc<LightningNode>,
-    clock: Clock,
-    lsp: Arc<LspState>,
-    notifier: Arc<Notifier>,
+    lsp: LspService,
 }
 
 impl LspEffects {
-    /// The effect on the hub's `node`, with its clock, the worker it wakes and the notifier of
-    /// its webhooks.
-    pub fn new(
-        node: Arc<LightningNode>,
-        clock: Clock,
-        lsp: Arc<LspState>,
-        notifier: Arc<Notifier>,
-    ) -> Self {
-        Self {
-            node,
-            clock,
-            lsp,
-            notifier,
-        }
+    /// The effect of the LSP service `lsp` (its node, clock, settings, worker and notifier).
+    pub fn new(lsp: LspService) -> Self {
+        Self { lsp }
     }
 }
 
 impl EventEffect for LspEffects {
-    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a> {
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a NodeEvent) -> EffectFuture<'a> {
         Box::pin(async move {
-            let now = self.clock.now_unix();
+            let (hub, clock) = (&self.lsp.hub, &self.lsp.hub.clock);
+            let now = clock.now_unix();
             match event {
-                Event::PaymentClaimable {
+                NodeEvent::PaymentClaimable {
                     payment_hash,
-                    claimable_amount_msat,
+                    amount,
                     claim_deadline,
-                    ..
                 } => {
-                    let held = i64::try_from(*claimable_amount_msat).unwrap_or(i64::MAX);
+                    let held = i64::try_from(amount.0).unwrap_or(i64::MAX);
                     let deadline = claim_deadline.map(i64::from);
-                    let hash = hex::encode(payment_hash.0);
+                    let hash = payment_hash.to_string();
                     let grace =
                         i64::try_from(self.lsp.config.limits.order_expiry_secs).unwrap_or(i64::MAX);
                     let finalise_by = now.saturating_add(grace);
                     if let Some(order) =
                         store::record_held(conn, &hash, held, deadline, now, finalise_by).await?
                     {
-                        order_webhook::state_changed(conn, &self.clock, &order.id).await?;
+                        order_webhook::state_changed(conn, clock, &order.id).await?;
                         tracing::info!(order_id = %order.id, state = order.state, "channel order payment held");
                     }
                 }
-                Event::ChannelPending {
+                NodeEvent::ChannelPending {
                     channel_id,
                     user_channel_id,
-                    counterparty_node_id,
-                    funding_txo,
-                    ..
+                    peer,
+                    funding,
                 } => {
-                    let ucid = user_channel_id.0.to_string();
-                    let order = match store::order_of_channel(conn, &ucid).await? {
-                        Some(order) => Some(order),
-                        // The hub stopped between asking the node and recording its id: the
-                        // order whose attempt this outbound channel of its size is.
-                        None => match self
-                            .node
-                            .channels()
-                            .into_iter()
-                            .find(|c| c.user_channel_id == *user_channel_id && c.is_outbound)
-                        {
-                            Some(channel) => {
-                                let capacity =
-                                    i64::try_from(channel.channel_value_sats).unwrap_or(i64::MAX);
-                                let peer = counterparty_node_id.to_string();
-                                store::unrecorded_attempt(
-                                    conn,
-                                    &self.node.node_id().to_string(),
-                                    &peer,
-                                    capacity,
-                                )
-                                .await?
-                            }
-                            None => None,
-                        },
-                    };
+                    let ucid = user_channel_id.to_string();
+                    let order =
+                        match store::order_of_channel(conn, &ucid).await? {
+                            Some(order) => Some(order),
+                            // The hub stopped between asking the node and recording its id: the
+                            // order whose attempt this outbound channel of its size is.
+                            None => match hub.node.channels().into_iter().find(|c| {
+                                c.user_channel_id == *user_channel_id && c.outbound_opened
+                            }) {
+                                Some(channel) => {
+                                    let capacity =
+                                        i64::try_from(channel.capacity.0).unwrap_or(i64::MAX);
+                                    let peer = peer.to_string();
+                                    store::unrecorded_attempt(
+                                        conn,
+                                        &hub.node.node_id().to_string(),
+                                        &peer,
+                                        capacity,
+                                    )
+                                    .await?
+                                }
+                                None => None,
+                            },
+                        };
                     if let Some(order) = order {
+                        let funding_txo = funding;
                         let funding =
                             Some((funding_txo.txid.to_string(), i64::from(funding_txo.vout)));
-                        if let Some(htlc_state) = store::record_funding(
-                            conn,
-                            &order.id,
-                            &ucid,
-                            &channel_id.to_string(),
-                            funding,
-                            now,
-                        )
-                        .await?
+                        if let Some(htlc_state) =
+                            store::record_funding(conn, &order.id, &ucid, channel_id, funding, now)
+                                .await?
                         {
                             if order.onchain_paid_sat.is_some() || htlc_state == "settled" {
                                 // Paid on chain, or settled before the open (its deadline came
@@ -120,43 +92,41 @@ impl EventEffect for LspEffects {
                                 let total = order.total_sat.saturating_mul(1_000);
                                 books::delivered(conn, now, &order, &account, total).await?;
                             }
-                            order_webhook::state_changed(conn, &self.clock, &order.id).await?;
+                            order_webhook::state_changed(conn, clock, &order.id).await?;
                             tracing::info!(order_id = %order.id, funding = %funding_txo, "channel order funding broadcast");
                         }
                     }
                 }
-                Event::PaymentSuccessful {
+                NodeEvent::PaymentSucceeded {
                     payment_hash,
-                    fee_paid_msat,
+                    fee_paid,
                     ..
                 } => {
-                    let hash = hex::encode(payment_hash.0);
-                    lightning_refund::paid(conn, &self.clock, &hash, fee_paid_msat.unwrap_or(0))
-                        .await?;
+                    let hash = payment_hash.to_string();
+                    lightning_refund::paid(conn, clock, &hash, fee_paid.map_or(0, |f| f.0)).await?;
                 }
-                Event::PaymentFailed {
+                NodeEvent::PaymentFailed {
                     payment_hash: Some(payment_hash),
                     ..
                 } => {
-                    lightning_refund::failed(conn, &self.clock, &hex::encode(payment_hash.0))
-                        .await?;
+                    lightning_refund::failed(conn, clock, &payment_hash.to_string()).await?;
                 }
-                Event::ChannelReady {
+                NodeEvent::ChannelReady {
                     user_channel_id, ..
                 } => {
-                    let ucid = user_channel_id.0.to_string();
+                    let ucid = user_channel_id.to_string();
                     if let Some(id) = store::record_ready(conn, &ucid, now).await? {
-                        order_webhook::state_changed(conn, &self.clock, &id).await?;
+                        order_webhook::state_changed(conn, clock, &id).await?;
                     }
                 }
-                Event::ChannelClosed {
+                NodeEvent::ChannelClosed {
                     user_channel_id,
                     reason,
                     ..
                 } => {
-                    let ucid = user_channel_id.0.to_string();
+                    let ucid = user_channel_id.to_string();
                     if let Some(id) = store::record_closed(conn, &ucid, now).await? {
-                        order_webhook::state_changed(conn, &self.clock, &id).await?;
+                        order_webhook::state_changed(conn, clock, &id).await?;
                         return Ok(());
                     }
                     // Closed before funding: that attempt failed; the worker retries or gives up.
@@ -166,7 +136,7 @@ impl EventEffect for LspEffects {
                     if order.order_state() != Some(OrderState::UriSet) {
                         return Ok(());
                     }
-                    let why = reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
+                    let why = reason.clone().unwrap_or_default();
                     let (backoff, give_up) =
                         retry_plan(order.open_attempts, self.lsp.config.max_open_attempts);
                     let error = format!("CHANNEL_REJECTED_BY_DESTINATION: {why}");
@@ -181,7 +151,7 @@ impl EventEffect for LspEffects {
                     )
                     .await?
                     {
-                        order_webhook::state_changed(conn, &self.clock, &order.id).await?;
+                        order_webhook::state_changed(conn, clock, &order.id).await?;
                         tracing::warn!(order_id = %order.id, %error, give_up, "channel open failed");
                     }
                 }
@@ -193,6 +163,6 @@ impl EventEffect for LspEffects {
 
     fn committed(&self) {
         self.lsp.wake();
-        self.notifier.outbox_committed();
+        self.lsp.hub.notifier.outbox_committed();
     }
 }

@@ -5,19 +5,16 @@
 //! it in the ledger (`liabilities:lsp:<order>`), refundable on chain if the order is not
 //! delivered after all. An order paid on chain has any Lightning payment on top failed back.
 
-use ldk_node::payment::PaymentStatus;
-
 use super::model::OrderState;
 use super::store::{self, Order};
+use super::LspService;
 use super::{books, order_webhook};
-use crate::app::AppState;
 use crate::ledger;
 use crate::money::Msat;
+use crate::node::{NodePaymentStatus, PaymentHash, Preimage};
 
-fn hash_of(order: &Order) -> Option<[u8; 32]> {
-    hex::decode(&order.payment_hash)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+fn hash_of(order: &Order) -> Option<PaymentHash> {
+    order.payment_hash.parse().ok()
 }
 
 fn delivered(state: OrderState) -> bool {
@@ -27,9 +24,9 @@ fn delivered(state: OrderState) -> bool {
     )
 }
 
-fn near_deadline(state: &AppState, order: &Order) -> bool {
+fn near_deadline(state: &LspService, order: &Order) -> bool {
     order.claim_deadline.is_some_and(|deadline| {
-        i64::from(state.node.synced_height()) + i64::from(state.lsp.config.settle_margin_blocks)
+        i64::from(state.hub.node.synced_height()) + i64::from(state.config.settle_margin_blocks)
             >= deadline
     })
 }
@@ -37,7 +34,10 @@ fn near_deadline(state: &AppState, order: &Order) -> bool {
 /// Whether a channel may be opened for the order now: its held payment is still claimable at the
 /// node with time to spare. A payment the node already failed back (its deadline passed while
 /// the hub was down) ends the order as expired.
-pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<bool, sqlx::Error> {
+pub(super) async fn still_claimable(
+    state: &LspService,
+    order: &Order,
+) -> Result<bool, sqlx::Error> {
     if order.onchain_paid_sat.is_some() || order.htlc_state == "settled" {
         // Paid on chain (a Lightning payment on top is failed back by `resolve`), or settled
         // already: the money is the hub's, nothing can go back by itself any more.
@@ -47,8 +47,8 @@ pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<b
         return Ok(order.htlc_state == "settled");
     }
     let gone = hash_of(order)
-        .and_then(|hash| state.node.payment(hash))
-        .is_some_and(|p| p.status == PaymentStatus::Failed);
+        .and_then(|hash| state.hub.node.payment(hash))
+        .is_some_and(|p| p.status == NodePaymentStatus::Failed);
     if gone {
         record(state, order, "failed_back", true).await?;
         tracing::warn!(order_id = %order.id, "the held payment was failed back before the channel opened; order expired");
@@ -61,13 +61,13 @@ pub(super) async fn still_claimable(state: &AppState, order: &Order) -> Result<b
 /// Records the payment's outcome (and, for an order that will not open now, its expiry) in one
 /// transaction with its webhook.
 async fn record(
-    state: &AppState,
+    state: &LspService,
     order: &Order,
     outcome: &str,
     expire: bool,
 ) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
     let recorded = store::record_htlc(&mut tx, &order.id, outcome, now).await?;
     if let (Some(state_now), "settled") = (recorded, outcome) {
         let held = order.held_msat.unwrap_or(0);
@@ -86,15 +86,15 @@ async fn record(
             store::transition(&mut tx, &order.id, &waiting, OrderState::Expired, now).await?;
     }
     if changed {
-        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
+        order_webhook::state_changed(&mut tx, &state.hub.clock, &order.id).await?;
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
+    state.hub.notifier.outbox_committed();
     Ok(())
 }
 
 /// Settles or fails back a held payment once the order's fate allows.
-pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+pub(super) async fn resolve(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     let Some(hash) = hash_of(order) else {
         return Ok(());
     };
@@ -111,16 +111,13 @@ pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx:
         _ => return Ok(()),
     };
     let result = if settle {
-        let Some(preimage) = hex::decode(&order.preimage)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        else {
+        let Ok(preimage) = order.preimage.parse::<Preimage>() else {
             return Ok(());
         };
         let claimable = Msat(u64::try_from(order.held_msat.unwrap_or(0)).unwrap_or(0));
-        state.node.claim_held(hash, claimable, preimage)
+        state.hub.node.claim_held(hash, claimable, preimage)
     } else {
-        state.node.fail_held(hash)
+        state.hub.node.fail_held(hash)
     };
     let outcome = if settle { "settled" } else { "failed_back" };
     match result {
@@ -130,9 +127,13 @@ pub(super) async fn resolve(state: &AppState, order: &Order) -> Result<(), sqlx:
         }
         Err(e) => {
             // Resolved already (the hub stopped before recording it)? The node's record says.
-            match state.node.payment(hash).map(|p| p.status) {
-                Some(PaymentStatus::Succeeded) => record(state, order, "settled", false).await?,
-                Some(PaymentStatus::Failed) => record(state, order, "failed_back", expire).await?,
+            match state.hub.node.payment(hash).map(|p| p.status) {
+                Some(NodePaymentStatus::Succeeded) => {
+                    record(state, order, "settled", false).await?
+                }
+                Some(NodePaymentStatus::Failed) => {
+                    record(state, order, "failed_back", expire).await?
+                }
                 _ => {
                     tracing::warn!(order_id = %order.id, outcome, error = %e, "resolving a held payment failed; retrying")
                 }

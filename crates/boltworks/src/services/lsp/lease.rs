@@ -7,7 +7,8 @@ use bitcoin::secp256k1::PublicKey;
 use super::model::OrderState;
 use super::order_webhook;
 use super::store::{self, Order};
-use crate::app::AppState;
+use super::LspService;
+use crate::node::UserChannelId;
 
 /// How long a cooperative close may take before it is asked for again.
 pub(super) const CLOSE_RETRY_SECS: i64 = 60;
@@ -16,22 +17,21 @@ pub(super) const CLOSE_RETRY_SECS: i64 = 60;
 const COOPERATIVE_CLOSE_ATTEMPTS: i64 = 1_440;
 
 /// Closes the channel of an order whose lease is over.
-pub(super) async fn close_expired(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
+pub(super) async fn close_expired(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
     if !store::mark_closing(&mut tx, &order.id, now).await? {
         return Ok(());
     }
     if order.order_state() == Some(OrderState::Open) {
-        order_webhook::state_changed(&mut tx, &state.clock, &order.id).await?;
+        order_webhook::state_changed(&mut tx, &state.hub.clock, &order.id).await?;
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
+    state.hub.notifier.outbox_committed();
     let channel = order
         .user_channel_id
         .as_deref()
-        .and_then(|id| id.parse::<u128>().ok())
-        .map(ldk_node::UserChannelId);
+        .and_then(|id| id.parse::<UserChannelId>().ok());
     let peer = order
         .node_pubkey
         .as_deref()
@@ -42,13 +42,13 @@ pub(super) async fn close_expired(state: &AppState, order: &Order) -> Result<(),
     };
     let force = order.close_attempts >= COOPERATIVE_CLOSE_ATTEMPTS;
     let result = if force {
-        state.node.force_close_channel(
-            &channel,
+        state.hub.node.force_close_channel(
+            channel,
             peer,
             "lease over; the peer did not close cooperatively",
         )
     } else {
-        state.node.close_channel(&channel, peer)
+        state.hub.node.close_channel(channel, peer)
     };
     match result {
         Ok(()) => tracing::info!(order_id = %order.id, %peer, force, "lease over: channel closing"),

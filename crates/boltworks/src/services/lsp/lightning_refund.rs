@@ -5,18 +5,16 @@
 //! books it and makes it `paid_out`, failure gives the claim back (refundable again). A claim an
 //! earlier process made whose payment the node never got (it stopped in between) is given back.
 
-use ldk_node::payment::PaymentStatus;
 use sqlx::AnyConnection;
 
 use super::onchain::{refundable_sat, RefundOutcome, RefundRefusal};
 use super::order_webhook;
 use super::store::{self, Order};
-use crate::app::AppState;
+use super::LspService;
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
-use crate::node::payments::FeeLimit;
-use crate::node::payments::{self, refused_before_sending, SendError};
+use crate::node::{FeeLimit, Invoice, NodePaymentStatus, PaymentHash, SendError};
 
 /// The routing-fee cap of a Lightning refund: 0.5 % of it, at least 1 sat.
 const FEE_LIMIT: FeeLimit = FeeLimit {
@@ -29,7 +27,7 @@ const UNSENT_AFTER_SECS: i64 = 60;
 
 /// Refunds the order's refundable money by paying `text`, once.
 pub(super) async fn refund_by_invoice(
-    state: &AppState,
+    state: &LspService,
     order: &Order,
     text: &str,
 ) -> Result<Result<RefundOutcome, RefundRefusal>, sqlx::Error> {
@@ -41,23 +39,23 @@ pub(super) async fn refund_by_invoice(
         return Ok(Err(RefundRefusal::NothingToRefund));
     }
     let bad = |why: String| Ok(Err(RefundRefusal::BadInvoice(why)));
-    let invoice = match crate::node::parse_invoice(text.trim()) {
+    let invoice = match Invoice::parse(text) {
         Ok(invoice) => invoice,
         Err(e) => return bad(format!("lightning_invoice is not a BOLT11 invoice: {e}")),
     };
     let msat = amount.saturating_mul(1_000);
-    if invoice.amount_milli_satoshis() != Some(msat) {
+    if invoice.amount().map(|a| a.0) != Some(msat) {
         return bad(format!(
             "lightning_invoice must be for exactly the refundable {amount} sat"
         ));
     }
-    if invoice.get_payee_pub_key() == state.node.node_id() {
+    if invoice.payee() == state.hub.node.node_id() {
         return bad("lightning_invoice must not be the LSP's own".into());
     }
-    let hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
-    let now = state.clock.now_unix();
+    let hash = invoice.payment_hash().to_string();
+    let now = state.hub.clock.now_unix();
     let stored = i64::try_from(amount).unwrap_or(i64::MAX);
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     let owed = ledger::lsp_order_liability(&order.id);
     let claim = store::claim_refund(
         &mut tx,
@@ -73,19 +71,14 @@ pub(super) async fn refund_by_invoice(
     }
     tx.commit().await?;
     tracing::info!(order_id = %order.id, amount, %hash, "channel order Lightning refund claimed");
-    let result = payments::send(
-        &state.store,
-        &state.clock,
-        state.config.network,
-        &state.node,
-        &invoice,
-        None,
-        Some(FEE_LIMIT.for_amount(Msat(msat))),
-    )
-    .await;
+    let result = state
+        .hub
+        .payments
+        .send(&invoice, None, Some(FEE_LIMIT.for_amount(Msat(msat))))
+        .await;
     let refusal = match result {
         Ok(_) => return Ok(Ok(RefundOutcome::InFlight)),
-        Err(SendError::Node(e)) if !refused_before_sending(e.kind) => {
+        Err(e) if !e.nothing_sent() => {
             tracing::warn!(order_id = %order.id, error = %e, "Lightning refund outcome unknown; the node's events settle it");
             return Ok(Ok(RefundOutcome::InFlight));
         }
@@ -105,9 +98,9 @@ pub(super) async fn refund_by_invoice(
     Ok(Err(refusal))
 }
 
-async fn give_back(state: &AppState, order_id: &str) -> Result<(), sqlx::Error> {
-    let mut tx = state.store.pool().begin().await?;
-    store::release_refund(&mut tx, order_id, state.clock.now_unix()).await?;
+async fn give_back(state: &LspService, order_id: &str) -> Result<(), sqlx::Error> {
+    let mut tx = state.hub.store.pool().begin().await?;
+    store::release_refund(&mut tx, order_id, state.hub.clock.now_unix()).await?;
     tx.commit().await
 }
 
@@ -157,37 +150,34 @@ pub(super) async fn failed(
 
 /// An in-flight Lightning refund the worker looks at: the node's record settles it; a claim the
 /// node never got a minute after it was made is given back.
-pub(super) async fn resume(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+pub(super) async fn resume(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     let Some(hash) = order
         .refund_payment_hash
         .as_deref()
-        .and_then(|h| hex::decode(h).ok())
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|h| h.parse::<PaymentHash>().ok())
     else {
         return Ok(());
     };
-    let hash_hex = hex::encode(hash);
-    let mut tx = state.store.pool().begin().await?;
-    match state
-        .node
-        .payment(hash)
-        .map(|p| (p.status, p.fee_paid_msat))
-    {
-        Some((PaymentStatus::Succeeded, fee)) => {
-            paid(&mut tx, &state.clock, &hash_hex, fee.unwrap_or(0)).await?
+    let hash_hex = hash.to_string();
+    let mut tx = state.hub.store.pool().begin().await?;
+    match state.hub.node.payment(hash).map(|p| (p.status, p.fee_paid)) {
+        Some((NodePaymentStatus::Succeeded, fee)) => {
+            paid(&mut tx, &state.hub.clock, &hash_hex, fee.map_or(0, |f| f.0)).await?
         }
-        Some((PaymentStatus::Failed, _)) => failed(&mut tx, &state.clock, &hash_hex).await?,
-        Some((PaymentStatus::Pending, _)) => {}
+        Some((NodePaymentStatus::Failed, _)) => {
+            failed(&mut tx, &state.hub.clock, &hash_hex).await?
+        }
+        Some((NodePaymentStatus::Pending, _)) => {}
         // Claimed by an earlier process (this one's claims are given back by their requests)
         // and still unknown to the node a minute later: it never reached the node.
-        None if order.updated_at < state.lsp.started_at
-            && state.clock.now_unix() - order.updated_at > UNSENT_AFTER_SECS =>
+        None if order.updated_at < state.started_at
+            && state.hub.clock.now_unix() - order.updated_at > UNSENT_AFTER_SECS =>
         {
-            store::release_refund(&mut tx, &order.id, state.clock.now_unix()).await?;
+            store::release_refund(&mut tx, &order.id, state.hub.clock.now_unix()).await?;
         }
         None => {}
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
+    state.hub.notifier.outbox_committed();
     Ok(())
 }

@@ -10,26 +10,30 @@ use serde_json::{json, Value};
 use super::model::OrderState;
 use super::v1_api::{LnurlError, V1Error};
 use super::v1_handlers::{finalise, find};
-use crate::app::AppState;
-use crate::config::ServiceBases;
+use super::LspService;
+use crate::http::join_path;
 use crate::http::request_fields::QueryParams;
 
 /// The hub's node as `pubkey@host:port`.
-pub fn hub_uri(state: &AppState) -> String {
-    format!("{}@{}", state.node.node_id(), state.node.listen_address())
+pub fn hub_uri(state: &LspService) -> String {
+    format!(
+        "{}@{}",
+        state.hub.node.node_id(),
+        state.hub.node.listen_address()
+    )
 }
 
 /// The LUD-02 endpoint (mounted under the v0.0.1 base) that both APIs' LNURLs point at.
-pub fn lnurl_callback(state: &AppState) -> String {
+pub fn lnurl_callback(state: &LspService) -> String {
     format!(
         "{}{}",
-        state.public_url,
-        ServiceBases::join(&state.config.bases.lsp_v1, "/lnurl/channel")
+        state.hub.public_url,
+        join_path(&state.config.v1_base, "/lnurl/channel")
     )
 }
 
 /// An order's LNURL-channel: the bech32 of its channel-request URL.
-pub fn lnurl_channel(state: &AppState, order_id: &str) -> String {
+pub fn lnurl_channel(state: &LspService, order_id: &str) -> String {
     crate::lnurl::encode(&format!("{}?order_id={order_id}", lnurl_callback(state)))
         .unwrap_or_default()
 }
@@ -38,7 +42,7 @@ pub fn lnurl_channel(state: &AppState, order_id: &str) -> String {
 /// with `k1` and `remoteid` (or `remote_id`), the callback that queues the open (`cancel=1`
 /// aborts and changes nothing).
 pub async fn lnurl_channel_step(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, LnurlError> {
     let params = QueryParams::parse(query);

@@ -16,7 +16,7 @@ use super::model::OrderState;
 use super::onchain::{self, RefundOutcome, RefundRefusal};
 use super::store::{self, Order};
 use super::v1_api::parse_node_uri;
-use crate::app::AppState;
+use super::LspService;
 use crate::http::PathId;
 use crate::notify::guard::check_url;
 
@@ -28,24 +28,24 @@ const OPEN_WAIT: Duration = Duration::from_secs(25);
 /// next draft renamed it `UNAVAILABLE`).
 const REFUND_UNSUPPORTED: &str = "UNSUPPORTED";
 
-async fn find(state: &AppState, id: &str) -> Result<Order, Lsps1Error> {
+async fn find(state: &LspService, id: &str) -> Result<Order, Lsps1Error> {
     // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return Err(Lsps1Error::NotFound);
     }
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     store::order(&mut conn, id)
         .await?
         .ok_or(Lsps1Error::NotFound)
 }
 
-fn scid_of(state: &AppState, order: &Order) -> Option<u64> {
+fn scid_of(state: &LspService, order: &Order) -> Option<u64> {
     let ucid = order.user_channel_id.as_deref()?;
-    state.node.channel(ucid)?.short_channel_id
+    state.hub.node.channel(ucid.parse().ok()?)?.short_channel_id
 }
 
-async fn view(state: &AppState, order: &Order) -> Value {
+async fn view(state: &LspService, order: &Order) -> Value {
     let uri = hub_uri(state);
     let receipts = onchain::receipts(state, order).await;
     let ctx = ViewContext {
@@ -57,24 +57,24 @@ async fn view(state: &AppState, order: &Order) -> Value {
 }
 
 /// The features that work here: on-chain payments and refunds need the treasury.
-fn features(state: &AppState) -> Value {
+fn features(state: &LspService) -> Value {
     let mut features = vec![json!("lnurl_lud2"), json!("local_balance")];
-    if state.treasury.is_some() {
+    if state.hub.treasury.is_some() {
         features.push(json!("refunds"));
         features.push(json!({
             "name": "onchain_payments",
-            "min_satoshi": state.lsp.config.onchain_min_sat,
+            "min_satoshi": state.config.onchain_min_sat,
         }));
     }
     Value::Array(features)
 }
 
 /// `GET /lsp/channels`: the API's version, features and (a boltworks extension) its limits.
-pub async fn info(State(state): State<AppState>) -> Json<Value> {
-    let limits = &state.lsp.config.limits;
+pub async fn info(State(state): State<LspService>) -> Json<Value> {
+    let limits = &state.config.limits;
     Json(json!({
         "version": "0.0.2",
-        "website": format!("{}/docs", state.public_url),
+        "website": format!("{}/docs", state.hub.public_url),
         "features": features(&state),
         "limits": {
             "min_channel_satoshi": limits.min_channel_sat,
@@ -88,10 +88,10 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
 
 /// `POST /lsp/channels`: a quote with its hold invoice (201).
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
-    let limits = &state.lsp.config.limits;
+    let limits = &state.config.limits;
     let lsp_sat = body
         .whole("remote_balance")?
         .ok_or_else(|| Lsps1Error::bad("remote_balance is required"))?;
@@ -159,7 +159,7 @@ pub async fn create(
 
 /// `GET /lsp/channels/{id}`: the nested order.
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
     let order = find(&state, id.as_deref().unwrap_or_default()).await?;
@@ -206,7 +206,7 @@ fn fail_reason(error: &str) -> &'static str {
 /// once the funding transaction is broadcast (201) or the attempt failed (412). A failed attempt
 /// is retried in the background a bounded number of times (the order shows each outcome).
 pub async fn open(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     PathId(id): PathId,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
@@ -237,7 +237,7 @@ pub async fn open(
     }
     let address = address.map(|a| a.to_string());
     // Subscribed before the worker can act: the funding event wakes the wait below at once.
-    let mut events = state.events.subscribe();
+    let mut events = state.hub.events.subscribe();
     let taken = set_open_target(
         &state,
         &order.id,
@@ -288,7 +288,7 @@ pub async fn open(
 
 /// `GET /lsp/channels/{id}/lnurl`: the order's LNURL-channel (LUD-02; usable once paid).
 pub async fn lnurl(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
     let order = find(&state, id.as_deref().unwrap_or_default()).await?;
@@ -310,7 +310,7 @@ fn refunded_amounts(order: &Order) -> Value {
 /// is refunded by failing it back (`PAID_OUT`, paid to the payer); on-chain money the hub cannot
 /// deliver a channel for is `AVAILABLE` to refund on chain, then `IN_FLIGHT`, then `PAID_OUT`.
 pub async fn refund_status(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, Lsps1Error> {
     let order = find(&state, id.as_deref().unwrap_or_default()).await?;
@@ -369,7 +369,7 @@ pub async fn refund_status(
 /// (racing requests: one pays, the others are told it is refunded). Lightning payments go back
 /// by themselves, so an invoice is refused.
 pub async fn refund(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     PathId(id): PathId,
     body: Lsps1Body,
 ) -> Result<(StatusCode, Json<Value>), Lsps1Error> {
@@ -452,7 +452,7 @@ pub struct FlatQuery {
 
 /// `GET /lsp/channel?id=`: the seed's older flat order model.
 pub async fn flat(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     Query(query): Query<FlatQuery>,
 ) -> Result<Json<Value>, Lsps1Error> {
     let id = query

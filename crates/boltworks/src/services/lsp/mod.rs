@@ -8,8 +8,9 @@
 //! hub cannot deliver a channel for is refunded from it, once.
 
 mod books;
+mod config;
 mod effects;
-pub mod engine;
+mod engine;
 mod held_payment;
 mod lease;
 mod lightning_refund;
@@ -24,14 +25,65 @@ mod store;
 mod v1_api;
 mod v1_handlers;
 
-pub use self::effects::LspEffects;
-pub use self::engine::{LspConfig, LspState};
+use std::sync::Arc;
 
-use crate::app::AppState;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+pub use self::config::{LspArgs, LspConfig};
+use self::effects::LspEffects;
 use crate::http::ApiRoutes;
+use crate::hub::HubContext;
+use crate::node::event_loop::EventEffect;
+
+/// The LSP service: the hub context, its settings, and the signal that wakes its worker.
+#[derive(Clone)]
+pub struct LspService {
+    hub: HubContext,
+    config: Arc<LspConfig>,
+    /// When this process started, on the hub's clock: work claimed before it was left by an
+    /// earlier process.
+    started_at: i64,
+    wake: Arc<Notify>,
+}
+
+impl LspService {
+    /// The service on `hub` with `config`, for a process starting now.
+    pub fn new(hub: HubContext, config: LspConfig) -> Self {
+        let started_at = hub.clock.now_unix();
+        Self {
+            hub,
+            config: Arc::new(config),
+            started_at,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Both LSP APIs under their base paths, given this service as their state.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
+        v1_routes(&self.config.v1_base)
+            .merge(lsps1_routes(&self.config.lsps1_base))
+            .with_state(self.clone())
+    }
+
+    /// What the hub's node events mean for channel orders.
+    pub fn effects(&self) -> Arc<dyn EventEffect> {
+        Arc::new(LspEffects::new(self.clone()))
+    }
+
+    /// Starts the order worker.
+    pub fn start(&self, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        vec![engine::spawn_worker(self.clone(), shutdown)]
+    }
+
+    /// Wakes the worker now (it also runs every second, and when blocks arrive).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
 
 /// The v0.0.1 API under its base path (default `/lsp/v1`).
-pub fn v1_routes(base: &str) -> ApiRoutes<AppState> {
+fn v1_routes(base: &str) -> ApiRoutes<LspService> {
     ApiRoutes::mounted_at("lsp-v1", base)
         .get(
             "/node/info",
@@ -61,7 +113,7 @@ pub fn v1_routes(base: &str) -> ApiRoutes<AppState> {
 }
 
 /// The LSPS1 v0.0.2 API under its base path (default `/`: its paths begin `/lsp/channels`).
-pub fn lsps1_routes(base: &str) -> ApiRoutes<AppState> {
+fn lsps1_routes(base: &str) -> ApiRoutes<LspService> {
     ApiRoutes::mounted_at("lsps1", base)
         .get(
             "/lsp/channels",

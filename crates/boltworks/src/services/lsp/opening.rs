@@ -10,11 +10,11 @@ use bitcoin::secp256k1::PublicKey;
 
 use super::model::{retry_plan, FUNDING_RESERVE_SAT};
 use super::store::{self, Order};
+use super::LspService;
 use super::{held_payment, order_webhook};
-use crate::app::AppState;
 use crate::ledger;
 use crate::money::{Msat, Sat};
-use crate::node::NodeErrorKind;
+use crate::node::{NodeErrorKind, UserChannelId};
 use crate::treasury::{FeeFrom, SendError};
 
 /// How long the node may take from an open request to the funding broadcast.
@@ -33,17 +33,17 @@ fn capacity_of(order: &Order) -> u64 {
     .unwrap_or(0)
 }
 
-fn user_channel_id(text: &str) -> Option<ldk_node::UserChannelId> {
-    text.parse::<u128>().ok().map(ldk_node::UserChannelId)
+fn user_channel_id(text: &str) -> Option<UserChannelId> {
+    text.parse().ok()
 }
 
 /// Starts an attempt to open the order's channel.
-pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
+pub(super) async fn open(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     if !held_payment::still_claimable(state, order).await? {
         return Ok(());
     }
-    let now = state.clock.now_unix();
-    if !store::begin_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS, now).await? {
+    let now = state.hub.clock.now_unix();
+    if !store::begin_open(&state.hub.store, &order.id, now + OPEN_DEADLINE_SECS, now).await? {
         return Ok(());
     }
     let Some(peer) = peer_of(order) else {
@@ -53,14 +53,14 @@ pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Er
         .node_address
         .as_deref()
         .and_then(|a| a.parse().ok())
-        .or_else(|| state.node.peer_address(peer));
+        .or_else(|| state.hub.node.peer_address(peer));
     let Some(address) = address else {
         let why = "PEERING_FAILED: the node has no known address; connect to the LSP first";
         return open_failed(state, &order.id, None, why).await;
     };
     let short = capacity_of(order)
         .saturating_add(FUNDING_RESERVE_SAT)
-        .saturating_sub(state.node.onchain_balance().spendable.0);
+        .saturating_sub(state.hub.node.onchain_balance().spendable.0);
     if short > 0 {
         return top_up_first(state, order, short).await;
     }
@@ -70,16 +70,17 @@ pub(super) async fn open(state: &AppState, order: &Order) -> Result<(), sqlx::Er
             .saturating_mul(1_000),
     );
     let capacity = Sat(capacity_of(order));
-    crate::dev::pause_point("lsp.open.before_node").await;
+    crate::pause::pause_point("lsp.open.before_node").await;
     let result = state
+        .hub
         .node
         .open_channel(peer, address, capacity, push, order.announce_channel)
         .await;
-    crate::dev::pause_point("lsp.open.after_node").await;
+    crate::pause::pause_point("lsp.open.after_node").await;
     match result {
         Ok(channel) => {
-            let ucid = channel.0.to_string();
-            if store::record_open_started(&state.store, &order.id, &ucid, now).await? {
+            let ucid = channel.to_string();
+            if store::record_open_started(&state.hub.store, &order.id, &ucid, now).await? {
                 tracing::info!(order_id = %order.id, %peer, "channel open requested");
             } else {
                 // Its funding event was faster and matched it already.
@@ -105,17 +106,18 @@ const TOP_UP_RECHECK_SECS: i64 = 5;
 /// The node's wallet cannot fund the channel: the treasury sends it what is missing (once per
 /// attempt number), and the attempt is taken back until that confirms. Without a treasury, or
 /// with too little in it, the attempt fails as the LSP's refusal.
-async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let Some(treasury) = &state.treasury else {
+async fn top_up_first(state: &LspService, order: &Order, short: u64) -> Result<(), sqlx::Error> {
+    let now = state.hub.clock.now_unix();
+    let Some(treasury) = &state.hub.treasury else {
         let why = "REJECTED_BY_LSP: the LSP's wallet cannot fund this channel now";
         return open_failed(state, &order.id, None, why).await;
     };
-    let address = match state.node.new_onchain_address() {
+    let address = match state.hub.node.new_onchain_address() {
         Ok(address) => address,
         Err(e) => {
             tracing::warn!(order_id = %order.id, error = %e, "no node address for a top-up; retrying");
-            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await;
+            return store::postpone_open(&state.hub.store, &order.id, now + TOP_UP_RECHECK_SECS)
+                .await;
         }
     };
     // What is missing plus a reserve's worth, so the next open does not need another at once.
@@ -129,12 +131,14 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
             return open_failed(state, &order.id, None, why).await;
         }
         Ok(Some(_)) => {
-            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
+            return store::postpone_open(&state.hub.store, &order.id, now + TOP_UP_RECHECK_SECS)
+                .await
         }
         Ok(None) => {}
         Err(e) => {
             tracing::warn!(order_id = %order.id, error = %e, "looking up a top-up; retrying");
-            return store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await;
+            return store::postpone_open(&state.hub.store, &order.id, now + TOP_UP_RECHECK_SECS)
+                .await;
         }
     }
     match treasury
@@ -148,7 +152,7 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
     {
         Ok(sent) => {
             tracing::info!(order_id = %order.id, txid = %sent.txid, %amount, "node wallet topped up from the treasury; the open waits for it to confirm");
-            store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
+            store::postpone_open(&state.hub.store, &order.id, now + TOP_UP_RECHECK_SECS).await
         }
         Err(SendError::InsufficientFunds(detail)) => {
             let why = format!(
@@ -158,7 +162,7 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
         }
         Err(e) => {
             tracing::warn!(order_id = %order.id, error = %e, "topping up the node wallet failed; retrying");
-            store::postpone_open(&state.store, &order.id, now + TOP_UP_RECHECK_SECS).await
+            store::postpone_open(&state.hub.store, &order.id, now + TOP_UP_RECHECK_SECS).await
         }
     }
 }
@@ -166,23 +170,21 @@ async fn top_up_first(state: &AppState, order: &Order, short: u64) -> Result<(),
 /// An attempt not funded by its deadline: adopt the node's channel if the hub lost its id in a
 /// crash; drop an unfunded channel at the node (its close event records the failure); record the
 /// failure once the node has no channel for it.
-pub(super) async fn stalled(state: &AppState, order: &Order) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
+pub(super) async fn stalled(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
+    let now = state.hub.clock.now_unix();
     let peer = peer_of(order);
-    let channels = state.node.channels();
+    let channels = state.hub.node.channels();
     let Some(ucid) = order.user_channel_id.as_deref() else {
         // The hub stopped between asking the node and recording its answer.
         for channel in channels.iter().filter(|c| {
-            c.is_outbound
-                && Some(c.counterparty_node_id) == peer
-                && c.channel_value_sats == capacity_of(order)
+            c.outbound_opened && Some(c.peer) == peer && c.capacity.0 == capacity_of(order)
         }) {
-            let candidate = channel.user_channel_id.0.to_string();
-            if !store::channel_is_known(&state.store, &candidate).await?
-                && store::record_open_started(&state.store, &order.id, &candidate, now).await?
+            let candidate = channel.user_channel_id.to_string();
+            if !store::channel_is_known(&state.hub.store, &candidate).await?
+                && store::record_open_started(&state.hub.store, &order.id, &candidate, now).await?
             {
                 tracing::warn!(order_id = %order.id, user_channel_id = %candidate, "adopted the node's channel of an interrupted open");
-                store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await?;
+                store::extend_open(&state.hub.store, &order.id, now + OPEN_DEADLINE_SECS).await?;
                 return Ok(());
             }
         }
@@ -191,28 +193,30 @@ pub(super) async fn stalled(state: &AppState, order: &Order) -> Result<(), sqlx:
     };
     match channels
         .iter()
-        .find(|c| c.user_channel_id.0.to_string() == ucid)
+        .find(|c| c.user_channel_id.to_string() == ucid)
     {
         None => {
             let why = "PEERING_FAILED: the open did not complete in time";
             open_failed(state, &order.id, Some(ucid), why).await
         }
-        Some(channel) if channel.funding_txo.is_some() => {
+        Some(channel) if channel.funding.is_some() => {
             // Funded after all: its event moves the order on.
-            store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await
+            store::extend_open(&state.hub.store, &order.id, now + OPEN_DEADLINE_SECS).await
         }
         Some(channel) => {
             if let (Some(id), Some(peer)) = (user_channel_id(ucid), peer) {
-                let dropped = state
-                    .node
-                    .close_channel(&id, peer)
-                    .or_else(|_| state.node.force_close_channel(&id, peer, "open timed out"));
+                let dropped = state.hub.node.close_channel(id, peer).or_else(|_| {
+                    state
+                        .hub
+                        .node
+                        .force_close_channel(id, peer, "open timed out")
+                });
                 if let Err(e) = dropped {
                     tracing::warn!(order_id = %order.id, error = %e, "dropping a stalled open at the node");
                 }
             }
             tracing::warn!(order_id = %order.id, channel_id = %channel.channel_id, "channel open stalled; dropping it");
-            store::extend_open(&state.store, &order.id, now + OPEN_DEADLINE_SECS).await
+            store::extend_open(&state.hub.store, &order.id, now + OPEN_DEADLINE_SECS).await
         }
     }
 }
@@ -220,17 +224,17 @@ pub(super) async fn stalled(state: &AppState, order: &Order) -> Result<(), sqlx:
 /// Records that attempt `attempt` (the node's channel id, `None` if the node never took it)
 /// failed: retried after a doubling delay, or given up after the configured attempts.
 pub(super) async fn open_failed(
-    state: &AppState,
+    state: &LspService,
     order_id: &str,
     attempt: Option<&str>,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
     let Some(order) = store::order(&mut tx, order_id).await? else {
         return Ok(());
     };
-    let (backoff, give_up) = retry_plan(order.open_attempts, state.lsp.config.max_open_attempts);
+    let (backoff, give_up) = retry_plan(order.open_attempts, state.config.max_open_attempts);
     if store::record_open_failed(
         &mut tx,
         order_id,
@@ -242,14 +246,14 @@ pub(super) async fn open_failed(
     )
     .await?
     {
-        order_webhook::state_changed(&mut tx, &state.clock, order_id).await?;
+        order_webhook::state_changed(&mut tx, &state.hub.clock, order_id).await?;
         let attempts = order.open_attempts;
         tracing::warn!(%order_id, %reason, attempts, give_up, "channel open failed");
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
+    state.hub.notifier.outbox_committed();
     if give_up {
-        state.lsp.wake();
+        state.wake();
     }
     Ok(())
 }

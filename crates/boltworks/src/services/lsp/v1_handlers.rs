@@ -13,49 +13,47 @@ use super::model::OrderState;
 use super::onchain;
 use super::store::{self, Order};
 use super::v1_api::{self, parse_node_uri, OrderContext, V1Error, V1Input};
-use crate::app::AppState;
+use super::LspService;
 use crate::notify::guard::check_url;
 
 /// The one product: channel liquidity. Its id is stable per node (24 hex, as Mongo ids were).
-pub fn product_id(state: &AppState) -> String {
+pub fn product_id(state: &LspService) -> String {
     let digest =
-        sha256::Hash::hash(format!("channel-liquidity:{}", state.node.node_id()).as_bytes());
+        sha256::Hash::hash(format!("channel-liquidity:{}", state.hub.node.node_id()).as_bytes());
     hex::encode(&digest.to_byte_array()[..12])
 }
 
 /// Whole US dollars of `sat` at the configured price (display only), if one is configured.
-fn usd(state: &AppState, sat: u64) -> Option<u64> {
-    let price = state.lsp.config.usd_per_btc?;
+fn usd(state: &LspService, sat: u64) -> Option<u64> {
+    let price = state.config.usd_per_btc?;
     u64::try_from(u128::from(sat) * u128::from(price) / 100_000_000).ok()
 }
 
 /// `GET /node/info`.
-pub async fn node_info(State(state): State<AppState>) -> Json<Value> {
-    let limits = &state.lsp.config.limits;
+pub async fn node_info(State(state): State<LspService>) -> Json<Value> {
+    let limits = &state.config.limits;
     let channels: Vec<_> = state
+        .hub
         .node
         .channels()
         .into_iter()
-        .filter(|c| c.is_usable)
+        .filter(|c| c.usable)
         .collect();
-    let public: Vec<_> = channels.iter().filter(|c| c.is_announced).collect();
-    let local: u64 = public
-        .iter()
-        .map(|c| c.outbound_capacity_msat / 1_000)
-        .sum();
-    let remote: u64 = public.iter().map(|c| c.inbound_capacity_msat / 1_000).sum();
+    let public: Vec<_> = channels.iter().filter(|c| c.public).collect();
+    let local: u64 = public.iter().map(|c| c.outbound.0 / 1_000).sum();
+    let remote: u64 = public.iter().map(|c| c.inbound.0 / 1_000).sum();
     let states: Map<String, Value> = OrderState::ALL
         .iter()
         .map(|(name, s)| (name.to_string(), json!(s.number())))
         .collect();
-    let spendable = state.node.onchain_balance().spendable.0;
+    let spendable = state.hub.node.onchain_balance().spendable.0;
     let spending = limits.max_channel_sat.saturating_sub(100_000);
     Json(json!({
         "node_info": {
-            "alias": state.config.alias,
+            "alias": state.hub.node.alias(),
             "active_channels_count": channels.len(),
             "uris": [hub_uri(&state)],
-            "public_key": state.node.node_id().to_string(),
+            "public_key": state.hub.node.node_id().to_string(),
         },
         "capacity": {"local_balance": local, "remote_balance": remote},
         "services": [{
@@ -77,8 +75,8 @@ pub async fn node_info(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `POST /channel/buy`: a quote and its hold invoice. Validation in the original's order.
-pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<Value>, V1Error> {
-    let limits = &state.lsp.config.limits;
+pub async fn buy(State(state): State<LspService>, input: V1Input) -> Result<Json<Value>, V1Error> {
+    let limits = &state.config.limits;
     let weeks = input
         .whole(&["channel_expiry"])
         .filter(|w| (limits.min_expiry_weeks..=limits.max_expiry_weeks).contains(w))
@@ -137,19 +135,19 @@ pub async fn buy(State(state): State<AppState>, input: V1Input) -> Result<Json<V
     )))
 }
 
-pub(super) async fn find(state: &AppState, id: &str) -> Result<Option<Order>, sqlx::Error> {
+pub(super) async fn find(state: &LspService, id: &str) -> Result<Option<Order>, sqlx::Error> {
     // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return Ok(None);
     }
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     store::order(&mut conn, id).await
 }
 
 /// Sets the buyer's node; the shared step of `manual_finalise` and the LNURL callback.
 pub(super) async fn finalise(
-    state: &AppState,
+    state: &LspService,
     order_id: &str,
     node_uri: &str,
     announce: bool,
@@ -183,7 +181,7 @@ pub(super) async fn finalise(
 
 /// `POST /channel/manual_finalise`: where to open the paid order's channel.
 pub async fn manual_finalise(
-    State(state): State<AppState>,
+    State(state): State<LspService>,
     input: V1Input,
 ) -> Result<Json<Value>, V1Error> {
     let order_id = input
@@ -200,16 +198,19 @@ pub async fn manual_finalise(
     Ok(Json(json!({"order_id": order_id, "node_uri": pubkey})))
 }
 
-fn live_balances(state: &AppState, order: &Order) -> Option<(u64, u64)> {
-    let channel = state.node.channel(order.user_channel_id.as_deref()?)?;
-    Some((
-        channel.outbound_capacity_msat / 1_000,
-        channel.inbound_capacity_msat / 1_000,
-    ))
+fn live_balances(state: &LspService, order: &Order) -> Option<(u64, u64)> {
+    let channel = state
+        .hub
+        .node
+        .channel(order.user_channel_id.as_deref()?.parse().ok()?)?;
+    Some((channel.outbound.0 / 1_000, channel.inbound.0 / 1_000))
 }
 
 /// `GET /channel/order?order_id=ID[,ID...]`: one order, or several (fewer than 50) as an array.
-pub async fn order(State(state): State<AppState>, input: V1Input) -> Result<Json<Value>, V1Error> {
+pub async fn order(
+    State(state): State<LspService>,
+    input: V1Input,
+) -> Result<Json<Value>, V1Error> {
     let ids = input
         .text(&["order_id"])
         .filter(|s| !s.is_empty())

@@ -12,7 +12,7 @@ use super::api::PeachInput;
 use super::error::PeachError;
 use super::session::{issue_access_token, merchant_of_access_token, Session};
 use super::store::{self, RefreshUse, Setup};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::auth::{self, signing_key};
 use crate::http::PathId;
 
@@ -26,7 +26,7 @@ const MIN_PASSWORD: usize = 8;
 /// `POST /pss/api/v1/signup`: registers the merchant's keys; answers the user id and the PSS's
 /// signature over it (both shapes the digest found: nested and top-level `content`).
 pub async fn pss_signup(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
     let keys = match input.get("raw_public_key_list") {
@@ -50,31 +50,31 @@ pub async fn pss_signup(
     }
     let user_id = Alphanumeric.sample_string(&mut rand::thread_rng(), 24);
     store::insert_pss_user(
-        &state.store,
+        &state.hub.store,
         &user_id,
         &Value::from(keys.clone()).to_string(),
-        state.clock.now_unix(),
+        state.hub.clock.now_unix(),
     )
     .await?;
-    let signature = state.merchant.pss_key.sign(&[&user_id]);
+    let signature = state.keys.pss_key.sign(&[&user_id]);
     Ok(Json(
         json!({"user_id": {"content": user_id}, "content": user_id, "pss_signature": signature}),
     ))
 }
 
 /// `GET /pss/api/v1/pss/public_key`.
-pub async fn pss_public_key(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"content": state.merchant.pss_key.public_key_base64()}))
+pub async fn pss_public_key(State(state): State<MerchantService>) -> Json<Value> {
+    Json(json!({"content": state.keys.pss_key.public_key_base64()}))
 }
 
 /// `GET /api/v2/hub/pubkey`.
-pub async fn hub_public_key(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"pubkey": state.merchant.hub_key.public_key_base64()}))
+pub async fn hub_public_key(State(state): State<MerchantService>) -> Json<Value> {
+    Json(json!({"pubkey": state.keys.hub_key.public_key_base64()}))
 }
 
 /// `POST /api/v2/auth/signup`: `X-Pss-User-Id: <id>.<pss signature>` and email and password.
 pub async fn signup(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     headers: HeaderMap,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -85,11 +85,11 @@ pub async fn signup(
     let (user_id, signature) = header.split_once('.').unwrap_or((header, ""));
     // An empty signature was accepted by the original; a given one must be the PSS's.
     if !signature.is_empty()
-        && !signing_key::verify(&state.merchant.pss_key.public_key(), signature, &[user_id])
+        && !signing_key::verify(&state.keys.pss_key.public_key(), signature, &[user_id])
     {
         return Err(PeachError::bad_signature());
     }
-    if !store::pss_user_exists(&state.store, user_id).await? {
+    if !store::pss_user_exists(&state.hub.store, user_id).await? {
         return Err(PeachError::NotFound("user not found".into()));
     }
     let email = input.required_text("email")?.trim().to_ascii_lowercase();
@@ -103,7 +103,14 @@ pub async fn signup(
         )));
     }
     let hash = hash_password(password).await?;
-    if !store::insert_merchant(&state.store, user_id, &email, &hash, state.clock.now_unix()).await?
+    if !store::insert_merchant(
+        &state.hub.store,
+        user_id,
+        &email,
+        &hash,
+        state.hub.clock.now_unix(),
+    )
+    .await?
     {
         return Err(PeachError::Refused("user is already registered".into()));
     }
@@ -113,12 +120,12 @@ pub async fn signup(
 
 /// `POST /api/v2/auth/signin`: tokens for email and password.
 pub async fn signin(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
     let email = input.required_text("email")?.trim().to_ascii_lowercase();
     let password = input.required_text("password")?.to_string();
-    let merchant = store::merchant_by_email(&state.store, &email)
+    let merchant = store::merchant_by_email(&state.hub.store, &email)
         .await?
         .ok_or_else(|| PeachError::NotFound("user not found".into()))?;
     let stored = merchant.password_hash.clone();
@@ -130,7 +137,7 @@ pub async fn signin(
             "invalid email or password".into(),
         ));
     }
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     let tokens = new_tokens(&state, &mut tx, &merchant.merchant_id).await?;
     tx.commit().await?;
     Ok(Json(tokens))
@@ -138,7 +145,7 @@ pub async fn signin(
 
 /// `POST /api/v2/auth/validate`: the merchant of a valid access token.
 pub async fn validate(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
     let token = input
@@ -150,7 +157,7 @@ pub async fn validate(
 
 /// `POST /api/v2/auth/token/{refresh_token}`: new tokens; the refresh token is used up.
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     token: PathId,
 ) -> Result<Json<Value>, PeachError> {
     let token = token.as_str();
@@ -159,8 +166,8 @@ pub async fn refresh(
             "incorrect recovery token".into(),
         ));
     }
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
     let merchant_id = match store::use_refresh_token(&mut tx, &auth::session_key_hash(token), now)
         .await?
     {
@@ -178,7 +185,7 @@ pub async fn refresh(
 
 /// `POST /api/v2/user/pubkey/add`: the key (hex SEC) that verifies the merchant's signatures.
 pub async fn add_pubkey(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -189,10 +196,10 @@ pub async fn add_pubkey(
         ));
     }
     store::set_pubkey(
-        &state.store,
+        &state.hub.store,
         &session.merchant.merchant_id,
         key.trim(),
-        state.clock.now_unix(),
+        state.hub.clock.now_unix(),
     )
     .await?;
     Ok(Json(json!({})))
@@ -201,7 +208,7 @@ pub async fn add_pubkey(
 /// `POST /api/v2/merchant`: merchant setup (repeatable). The withdrawal address must be the
 /// merchant's, signed with its key over `merchant_id` + `bitcoin_address`.
 pub async fn setup(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -236,7 +243,7 @@ pub async fn setup(
         return Err(PeachError::bad_signature());
     }
     let preimage_url = input.text("get_r_preimage_url")?;
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     let values = Setup {
         pubkey,
         notification_url: checked[0],
@@ -245,17 +252,17 @@ pub async fn setup(
         preimage_url,
         bitcoin_address: address,
     };
-    store::setup(&state.store, merchant_id, &values, now).await?;
+    store::setup(&state.hub.store, merchant_id, &values, now).await?;
     Ok(Json(json!({"id": merchant_id, "timestamp": now})))
 }
 
 /// A fresh access token and refresh token, the refresh token stored (by hash) in `tx`.
 async fn new_tokens(
-    state: &AppState,
+    state: &MerchantService,
     tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
 ) -> Result<Value, PeachError> {
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     let mut bytes = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut bytes);
     let refresh_token = hex::encode(bytes);

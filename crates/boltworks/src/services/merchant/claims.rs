@@ -6,15 +6,14 @@
 
 use std::time::Duration;
 
-use ldk_node::payment::PaymentStatus;
-
 use super::store;
-use crate::app::AppState;
+use super::MerchantService;
 use crate::money::Msat;
+use crate::node::{NodePaymentStatus, Preimage};
 
 /// Starts the claimer.
 pub fn spawn(
-    state: AppState,
+    state: MerchantService,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -23,7 +22,7 @@ pub fn spawn(
                 tracing::warn!(error = %e, "claiming held merchant payments; retrying");
             }
             tokio::select! {
-                _ = state.merchant.claims.notified() => {}
+                _ = state.keys.claims.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
@@ -31,32 +30,27 @@ pub fn spawn(
     })
 }
 
-async fn claim_held(state: &AppState) -> Result<(), sqlx::Error> {
-    for held in store::held_invoices(&state.store).await? {
-        let (Some(hash), Some(preimage)) = (to_bytes(&held.payment_hash), to_bytes(&held.preimage))
+async fn claim_held(state: &MerchantService) -> Result<(), sqlx::Error> {
+    for held in store::held_invoices(&state.hub.store).await? {
+        let (Ok(hash), Ok(preimage)) =
+            (held.payment_hash.parse(), held.preimage.parse::<Preimage>())
         else {
             continue;
         };
-        match state.node.payment(hash).map(|p| p.status) {
+        match state.hub.node.payment(hash).map(|p| p.status) {
             // Claimed: its PaymentReceived credits the merchant.
-            Some(PaymentStatus::Succeeded) => {}
-            Some(PaymentStatus::Failed) => {
+            Some(NodePaymentStatus::Succeeded) => {}
+            Some(NodePaymentStatus::Failed) => {
                 tracing::info!(payment_hash = %held.payment_hash, "a held merchant payment was failed back; the invoice is unpaid again");
-                store::release_hold(&state.store, &held.payment_hash).await?;
+                store::release_hold(&state.hub.store, &held.payment_hash).await?;
             }
             _ => {
                 let amount = Msat(u64::try_from(held.held_msat).unwrap_or(0));
-                if let Err(e) = state.node.claim_held(hash, amount, preimage) {
+                if let Err(e) = state.hub.node.claim_held(hash, amount, preimage) {
                     tracing::warn!(payment_hash = %held.payment_hash, error = %e, "claiming a held merchant payment");
                 }
             }
         }
     }
     Ok(())
-}
-
-fn to_bytes(text: &str) -> Option<[u8; 32]> {
-    hex::decode(text)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
 }

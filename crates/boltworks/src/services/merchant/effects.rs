@@ -5,83 +5,65 @@
 //! the node settled charges the actual routing fee and returns the rest of the reserve; one the
 //! node failed returns everything.
 
-use std::sync::Arc;
-
-use ldk_node::Event;
 use sqlx::AnyConnection;
 
 use super::books::{self, merchant_account, payout_account, INCOME_MERCHANT_FEES};
 use super::notices::{self, Recipient};
 use super::store::{self, Hold, PaidBy};
-use super::MerchantState;
+use super::MerchantService;
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
-use crate::node::events::{EffectFuture, EventEffect};
-use crate::node::LightningNode;
-use crate::notify::Notifier;
+use crate::node::event_loop::{EffectFuture, EventEffect};
+use crate::node::{LightningNode, NodeEvent, PaymentHash};
 
 /// The merchant hub's reaction to the hub's node events.
 pub struct MerchantEffects {
-    node: Arc<LightningNode>,
-    clock: Clock,
-    notifier: Arc<Notifier>,
-    merchant: Arc<MerchantState>,
+    merchant: MerchantService,
 }
 
 impl MerchantEffects {
-    /// The effect on `node`'s events, with the clock it stamps changes with, the notifier it
-    /// wakes and the merchant state whose claimer it wakes.
-    pub fn new(
-        node: Arc<LightningNode>,
-        clock: Clock,
-        notifier: Arc<Notifier>,
-        merchant: Arc<MerchantState>,
-    ) -> Self {
-        Self {
-            node,
-            clock,
-            notifier,
-            merchant,
-        }
+    /// The effect of the merchant service (its node, clock, notifier and claimer).
+    pub fn new(merchant: MerchantService) -> Self {
+        Self { merchant }
     }
 }
 
 impl EventEffect for MerchantEffects {
-    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a Event) -> EffectFuture<'a> {
+    fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a NodeEvent) -> EffectFuture<'a> {
         Box::pin(async move {
-            let backend = self.notifier.store.backend();
+            let hub = &self.merchant.hub;
+            let backend = hub.store.backend();
             match event {
-                Event::PaymentClaimable {
+                NodeEvent::PaymentClaimable {
                     payment_hash,
-                    claimable_amount_msat,
+                    amount,
                     ..
-                } => held(conn, &self.node, payment_hash.0, *claimable_amount_msat).await,
-                Event::PaymentReceived {
+                } => held(conn, &hub.node, *payment_hash, amount.0).await,
+                NodeEvent::PaymentReceived {
                     payment_hash,
-                    amount_msat,
+                    amount,
+                } => {
+                    let hash = payment_hash.to_string();
+                    invoice_paid(conn, backend, &hub.clock, &hash, amount.0).await
+                }
+                NodeEvent::PaymentSucceeded {
+                    payment_hash,
+                    fee_paid,
                     ..
                 } => {
-                    let hash = hex::encode(payment_hash.0);
-                    invoice_paid(conn, backend, &self.clock, &hash, *amount_msat).await
+                    let hash = payment_hash.to_string();
+                    let fee = fee_paid.map_or(0, |f| f.0);
+                    payout_succeeded(conn, &hub.clock, &hash, fee).await
                 }
-                Event::PaymentSuccessful {
-                    payment_hash,
-                    fee_paid_msat,
-                    ..
-                } => {
-                    let hash = hex::encode(payment_hash.0);
-                    payout_succeeded(conn, &self.clock, &hash, fee_paid_msat.unwrap_or(0)).await
-                }
-                Event::PaymentFailed {
+                NodeEvent::PaymentFailed {
                     payment_hash: Some(payment_hash),
                     reason,
-                    ..
                 } => {
-                    let hash = hex::encode(payment_hash.0);
+                    let hash = payment_hash.to_string();
                     let reason = reason
                         .map(|r| format!("payment failed: {r:?}"))
                         .unwrap_or_else(|| "payment failed".into());
-                    payout_failed(conn, &self.clock, &hash, &reason).await
+                    payout_failed(conn, &hub.clock, &hash, &reason).await
                 }
                 _ => Ok(()),
             }
@@ -89,9 +71,9 @@ impl EventEffect for MerchantEffects {
     }
 
     fn committed(&self) {
-        self.merchant.claims.notify_one();
-        self.notifier.outbox_committed();
-        self.notifier.stream_committed();
+        self.merchant.keys.claims.notify_one();
+        self.merchant.hub.notifier.outbox_committed();
+        self.merchant.hub.notifier.stream_committed();
     }
 }
 
@@ -105,10 +87,10 @@ fn to_db(msat: u64) -> i64 {
 async fn held(
     conn: &mut AnyConnection,
     node: &LightningNode,
-    hash: [u8; 32],
+    hash: PaymentHash,
     held_msat: u64,
 ) -> Result<(), sqlx::Error> {
-    let payment_hash = hex::encode(hash);
+    let payment_hash = hash.to_string();
     let Some(invoice) = store::invoice(conn, &payment_hash).await? else {
         return Ok(());
     };

@@ -3,19 +3,17 @@
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use bitcoin::hashes::{sha256, Hash};
-use rand::RngCore;
 use serde_json::{json, Value};
 
 use super::api::{self, incoming_fee_sat, PeachInput};
 use super::error::PeachError;
 use super::session::Session;
 use super::store::{self, LightningInvoice};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::http::request_fields::QueryParams;
 use crate::http::PathId;
 use crate::money::Sat;
-use crate::node::payments;
+use crate::node::Preimage;
 
 /// Shortest invoice expiry allowed, seconds.
 pub const MIN_EXPIRY: i64 = 10;
@@ -26,7 +24,7 @@ const MAX_DESCRIPTION: usize = 639;
 
 /// `POST /api/v2/payment/lightning`.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -51,16 +49,16 @@ pub async fn create(
         .ok_or_else(|| PeachError::invalid("amount is too large"))?;
     // A hold invoice: the node claims a payment only once the hub has committed that the
     // invoice is not paid otherwise (see `claims`).
-    let mut preimage = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut preimage);
-    let hash = sha256::Hash::hash(&preimage).to_byte_array();
+    let preimage = Preimage::random();
+    let hash = preimage.payment_hash();
     let invoice = state
+        .hub
         .node
         .create_hold_invoice(amount, &description, expiry as u32, hash)
         .map_err(|e| PeachError::Internal(format!("creating an invoice: {e}")))?;
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     let record = LightningInvoice {
-        payment_hash: hex::encode(invoice.payment_hash().as_ref() as &[u8]),
+        payment_hash: invoice.payment_hash().to_string(),
         merchant_id: merchant_id.clone(),
         amount_sat: amount_sat as i64,
         fee_sat: incoming_fee_sat(amount_sat) as i64,
@@ -72,15 +70,8 @@ pub async fn create(
         settle_date: None,
         created_at: now,
     };
-    store::insert_invoice(&state.store, &record, &hex::encode(preimage)).await?;
-    payments::record_invoice(
-        &state.store,
-        &state.clock,
-        state.node.label(),
-        &record.payment_hash,
-        amount,
-    )
-    .await?;
+    store::insert_invoice(&state.hub.store, &record, &preimage.to_string()).await?;
+    state.hub.payments.record_invoice(hash, amount).await?;
     let fields = [
         record.payment_hash.as_str(),
         record.payment_request.as_str(),
@@ -92,18 +83,18 @@ pub async fn create(
         "creation_time": now,
         "expiry": expiry,
         "timestamp": input.integer("timestamp")?.unwrap_or(now),
-        "pss_signature": state.merchant.pss_key.sign(&fields),
-        "hub_signature": state.merchant.hub_key.sign(&fields),
+        "pss_signature": state.keys.pss_key.sign(&fields),
+        "hub_signature": state.keys.hub_key.sign(&fields),
     })))
 }
 
 /// `GET /api/v2/payment/lightning/{rhash}` and `GET /api/v2/payments/{rhash}`.
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     hash: PathId,
 ) -> Result<Json<Value>, PeachError> {
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.hub.store.pool().acquire().await?;
     let invoice = store::invoice(&mut conn, &hash.as_str().to_ascii_lowercase())
         .await?
         .filter(|i| i.merchant_id == session.merchant.merchant_id)
@@ -113,13 +104,18 @@ pub async fn status(
 
 /// `GET /api/v2/payments/lightning`: newest first; `limit` (1..1000, default 100) and `offset`.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, PeachError> {
     let (limit, offset) = page(&QueryParams::parse(query))?;
-    let invoices =
-        store::invoices_of(&state.store, &session.merchant.merchant_id, limit, offset).await?;
+    let invoices = store::invoices_of(
+        &state.hub.store,
+        &session.merchant.merchant_id,
+        limit,
+        offset,
+    )
+    .await?;
     let payments: Vec<Value> = invoices.iter().map(api::lightning_payment).collect();
     Ok(Json(json!({"payments": payments})))
 }

@@ -8,10 +8,10 @@
 //! ends only as the node (or the treasury) says.
 
 mod accounts;
-mod admin_api;
 pub mod api;
 pub mod books;
 mod claims;
+mod config;
 mod effects;
 pub mod error;
 mod invoices;
@@ -23,32 +23,80 @@ pub mod store;
 mod stream;
 mod withdrawals;
 
-pub use self::effects::MerchantEffects;
-
 use std::str::FromStr;
+use std::sync::Arc;
 
 use bitcoin::Address;
-use ldk_node::payment::{PaymentDirection, PaymentStatus};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
+pub use self::config::{MerchantArgs, MerchantConfig};
+use self::effects::MerchantEffects;
 use self::error::PeachError;
-use crate::app::AppState;
 use crate::auth::jwt::JwtKey;
 use crate::auth::signing_key::SigningKey;
 use crate::http::ApiRoutes;
-use crate::node::payments::FeeLimit;
+use crate::hub::HubContext;
+use crate::node::event_loop::EventEffect;
+use crate::node::{NodePaymentStatus, PaymentDirection, PaymentHash};
 use crate::treasury::Treasury;
 
-/// The merchant hub's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MerchantConfig {
-    /// Routing-fee reserve of an outgoing Lightning payment (the merchant pays the actual fee).
-    pub fee_limit: FeeLimit,
-    /// Seconds between withdrawal batches.
-    pub withdraw_interval_secs: i64,
+/// The merchant hub service: the hub context, its settings and its keys.
+#[derive(Clone)]
+pub struct MerchantService {
+    hub: HubContext,
+    config: Arc<MerchantConfig>,
+    keys: Arc<MerchantKeys>,
+}
+
+impl MerchantService {
+    /// The service on `hub` with `config`, its keys in `DATA_DIR/merchant/` (made on first
+    /// start).
+    pub fn new(
+        hub: HubContext,
+        config: MerchantConfig,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            hub,
+            config: Arc::new(config),
+            keys: Arc::new(MerchantKeys::load_or_create(data_dir)?),
+        })
+    }
+
+    /// The merchant API under its base path, given this service as their state.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
+        routes(&self.config.base).with_state(self.clone())
+    }
+
+    /// What the hub's node events mean for merchants.
+    pub fn effects(&self) -> Arc<dyn EventEffect> {
+        Arc::new(MerchantEffects::new(self.clone()))
+    }
+
+    /// Reconciles the payments the last stop left pending (before any request), then starts the
+    /// claimer of held invoice payments, the on-chain invoice worker and the withdrawal batcher.
+    pub async fn start(
+        &self,
+        shutdown: &watch::Receiver<bool>,
+    ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        reconcile(self).await?;
+        let interval = self.config.withdraw_interval_secs;
+        Ok(vec![
+            claims::spawn(self.clone(), shutdown.clone()),
+            onchain::spawn_worker(self.clone(), shutdown.clone()),
+            withdrawals::spawn_batcher(self.clone(), interval, shutdown.clone()),
+        ])
+    }
+
+    /// The hub's merchant books.
+    pub async fn books(&self) -> Result<books::MerchantBooks, sqlx::Error> {
+        books::merchant_books(&self.hub.store).await
+    }
 }
 
 /// The merchant API's keys, and the signal that wakes its claimer.
-pub struct MerchantState {
+pub struct MerchantKeys {
     /// Signs invoices and addresses as the hub.
     pub hub_key: SigningKey,
     /// Signs PSS user ids, invoices and addresses as the secure server.
@@ -59,7 +107,7 @@ pub struct MerchantState {
     pub claims: tokio::sync::Notify,
 }
 
-impl MerchantState {
+impl MerchantKeys {
     /// The keys in `DATA_DIR/merchant/`, made on first start.
     pub fn load_or_create(data_dir: &std::path::Path) -> anyhow::Result<Self> {
         let dir = data_dir.join("merchant");
@@ -73,22 +121,22 @@ impl MerchantState {
 }
 
 /// An address of the hub's network.
-pub(crate) fn parse_address(state: &AppState, text: &str) -> Option<Address> {
+pub(crate) fn parse_address(state: &MerchantService, text: &str) -> Option<Address> {
     Address::from_str(text.trim())
         .ok()?
-        .require_network(state.config.network)
+        .require_network(state.hub.network)
         .ok()
 }
 
 /// The treasury, which on-chain features need.
-pub(crate) fn treasury(state: &AppState) -> Result<&Treasury, PeachError> {
-    state.treasury.as_deref().ok_or_else(|| {
+pub(crate) fn treasury(state: &MerchantService) -> Result<&Treasury, PeachError> {
+    state.hub.treasury.as_deref().ok_or_else(|| {
         PeachError::Refused("on-chain payments are not available on this hub".into())
     })
 }
 
-/// The merchant API: `/pss/api/v1/...` and `/api/v2/...` under the configured base.
-pub fn routes(base: &str) -> ApiRoutes<AppState> {
+/// The merchant API: `/pss/api/v1/...` and `/api/v2/...` under `base`.
+fn routes(base: &str) -> ApiRoutes<MerchantService> {
     ApiRoutes::mounted_at("merchant", base)
         .post(
             "/pss/api/v1/signup",
@@ -232,62 +280,44 @@ pub fn routes(base: &str) -> ApiRoutes<AppState> {
         )
 }
 
-/// The operator's merchant routes.
-pub fn admin_routes() -> ApiRoutes<AppState> {
-    admin_api::routes()
-}
-
-/// Starts the claimer of held invoice payments, the on-chain invoice worker and the withdrawal
-/// batcher.
-pub fn spawn_workers(
-    state: &AppState,
-    shutdown: &tokio::sync::watch::Receiver<bool>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let interval = state.config.merchant.withdraw_interval_secs;
-    vec![
-        claims::spawn(state.clone(), shutdown.clone()),
-        onchain::spawn_worker(state.clone(), shutdown.clone()),
-        withdrawals::spawn_batcher(state.clone(), interval, shutdown.clone()),
-    ]
-}
-
 /// Brings every outgoing payment still pending in line with the node's (or the treasury's)
 /// record, before the HTTP server takes requests: settled or failed as the record says; left
 /// pending while the node has it in flight; failed, with the reserve returned, when it never
 /// reached the node (nothing was sent).
-pub async fn reconcile(state: &AppState) -> anyhow::Result<()> {
-    let payer = state.node.node_id().to_string();
-    for payment in store::pending_payments(&state.store, "lightning", &payer).await? {
+async fn reconcile(state: &MerchantService) -> anyhow::Result<()> {
+    let payer = state.hub.node.node_id().to_string();
+    for payment in store::pending_payments(&state.hub.store, "lightning", &payer).await? {
         let Some(hash) = payment
             .payment_hash
             .as_deref()
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|h| h.parse::<PaymentHash>().ok())
         else {
             continue;
         };
-        let hash_hex = hex::encode(hash);
+        let hash_hex = hash.to_string();
         let record = state
+            .hub
             .node
             .payment(hash)
             .filter(|p| p.direction == PaymentDirection::Outbound);
-        let mut tx = state.store.pool().begin().await?;
-        match record.map(|p| (p.status, p.fee_paid_msat)) {
-            Some((PaymentStatus::Succeeded, fee)) => {
-                effects::payout_succeeded(&mut tx, &state.clock, &hash_hex, fee.unwrap_or(0))
+        let mut tx = state.hub.store.pool().begin().await?;
+        match record.map(|p| (p.status, p.fee_paid)) {
+            Some((NodePaymentStatus::Succeeded, fee)) => {
+                let fee = fee.map_or(0, |f| f.0);
+                effects::payout_succeeded(&mut tx, &state.hub.clock, &hash_hex, fee).await?
+            }
+            Some((NodePaymentStatus::Failed, _)) => {
+                effects::payout_failed(&mut tx, &state.hub.clock, &hash_hex, "payment failed")
                     .await?
             }
-            Some((PaymentStatus::Failed, _)) => {
-                effects::payout_failed(&mut tx, &state.clock, &hash_hex, "payment failed").await?
-            }
-            Some((PaymentStatus::Pending, _)) => {
+            Some((NodePaymentStatus::Pending, _)) => {
                 tracing::info!(payment_id = %payment.payment_id, "merchant payment in flight at the node");
             }
             None => {
                 tracing::info!(payment_id = %payment.payment_id, "merchant payment never reached the node; failing it");
                 effects::payout_failed(
                     &mut tx,
-                    &state.clock,
+                    &state.hub.clock,
                     &hash_hex,
                     "not sent: the hub stopped before sending",
                 )
@@ -296,8 +326,8 @@ pub async fn reconcile(state: &AppState) -> anyhow::Result<()> {
         }
         tx.commit().await?;
     }
-    if state.treasury.is_some() {
-        for payment in store::pending_payments(&state.store, "on_chain", &payer).await? {
+    if state.hub.treasury.is_some() {
+        for payment in store::pending_payments(&state.hub.store, "on_chain", &payer).await? {
             outgoing::settle_onchain_payment(state, &payment).await?;
         }
     }

@@ -16,7 +16,7 @@ use super::error::PeachError;
 use super::notices::{self, Recipient};
 use super::session::Session;
 use super::store::{self, OnchainInvoice};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::http::request_fields::QueryParams;
 use crate::ledger::{self, Entry};
 use crate::money::Sat;
@@ -24,7 +24,7 @@ use crate::treasury::FeeFrom;
 
 /// `POST /api/v2/payment/on_chain`: a fixed-amount invoice.
 pub async fn create_fixed(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -35,7 +35,7 @@ pub async fn create_fixed(
 
 /// `POST /api/v2/payment/on_chain_open_amount`: an invoice for whatever is paid.
 pub async fn create_open(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -44,7 +44,7 @@ pub async fn create_open(
 }
 
 async fn create(
-    state: &AppState,
+    state: &MerchantService,
     session: &Session,
     input: &PeachInput,
     amount: Option<u64>,
@@ -62,7 +62,7 @@ async fn create(
         .await
         .map_err(|e| PeachError::Internal(format!("treasury address: {e}")))?
         .to_string();
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     let invoice = OnchainInvoice {
         invoice_id: invoice_id.clone(),
         merchant_id: merchant_id.clone(),
@@ -77,19 +77,19 @@ async fn create(
         refund_txid: None,
         created_at: now,
     };
-    store::insert_onchain_invoice(&state.store, &invoice).await?;
+    store::insert_onchain_invoice(&state.hub.store, &invoice).await?;
     let fields = [address.as_str(), merchant_id.as_str()];
     Ok(Json(json!({
         "btc_address": address,
-        "pss_signature": state.merchant.pss_key.sign(&fields),
-        "hub_signature": state.merchant.hub_key.sign(&fields),
+        "pss_signature": state.keys.pss_key.sign(&fields),
+        "hub_signature": state.keys.hub_key.sign(&fields),
         "payment_id": invoice_id,
     })))
 }
 
 /// `GET /api/v2/merchant/on_chain_address`: an open-amount address (the testnet client's call).
 pub async fn address(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
 ) -> Result<Json<Value>, PeachError> {
     let input = PeachInput::empty();
@@ -98,32 +98,36 @@ pub async fn address(
 
 /// `GET /api/v2/payments/on_chain`: newest first, `limit` and `offset`.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, PeachError> {
     let (limit, offset) = super::invoices::page(&QueryParams::parse(query))?;
-    let invoices =
-        store::onchain_invoices_of(&state.store, &session.merchant.merchant_id, limit, offset)
-            .await?;
+    let invoices = store::onchain_invoices_of(
+        &state.hub.store,
+        &session.merchant.merchant_id,
+        limit,
+        offset,
+    )
+    .await?;
     let payments: Vec<Value> = invoices.iter().map(api::onchain_payment).collect();
     Ok(Json(json!({"payments": payments})))
 }
 
 /// `GET /api/v2/merchant/balance/locked`: sats held for on-chain invoices not yet settled.
 pub async fn locked_balance(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
 ) -> Result<Json<Value>, PeachError> {
     let prefix = books::locked_prefix(&session.merchant.merchant_id);
-    let locked = -ledger::balance_under(&state.store, &prefix).await?;
+    let locked = -ledger::balance_under(&state.hub.store, &prefix).await?;
     Ok(Json(json!({"balance": (locked / 1_000).to_string()})))
 }
 
 /// `POST /api/v2/payment/on_chain/cancel`: cancels a partly paid invoice and refunds what it
 /// received to `refund_btc_address` (less the network fee), once.
 pub async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     input: PeachInput,
 ) -> Result<Json<Value>, PeachError> {
@@ -133,12 +137,12 @@ pub async fn cancel(
     let refund_address = super::parse_address(&state, refund_to)
         .ok_or_else(|| PeachError::invalid("invalid BTC address"))?;
     let merchant_id = &session.merchant.merchant_id;
-    let invoice = store::onchain_invoice_by_address(&state.store, merchant_id, address)
+    let invoice = store::onchain_invoice_by_address(&state.hub.store, merchant_id, address)
         .await?
         .ok_or_else(|| PeachError::NotFound("payment not found".into()))?;
     let key = format!("merchant-refund:{}", invoice.invoice_id);
     let account = onchain_invoice_account(merchant_id, &invoice.invoice_id);
-    let held = -ledger::account_balance(&state.store, &account).await? / 1_000;
+    let held = -ledger::account_balance(&state.hub.store, &account).await? / 1_000;
     match invoice.status.as_str() {
         "Canceled" if invoice.refund_txid.is_some() || held == 0 => {
             let txid = invoice.refund_txid.unwrap_or_default();
@@ -148,8 +152,8 @@ pub async fn cancel(
         // makes it the same one, if it was).
         "Canceled" => {}
         "Pending" => {
-            let now = state.clock.now_unix();
-            let mut tx = state.store.pool().begin().await?;
+            let now = state.hub.clock.now_unix();
+            let mut tx = state.hub.store.pool().begin().await?;
             if !store::end_onchain_invoice(
                 &mut tx,
                 &invoice.invoice_id,
@@ -176,14 +180,14 @@ pub async fn cancel(
     {
         Ok(sent) => {
             let txid = sent.txid.to_string();
-            store::set_refund_txid(&state.store, &invoice.invoice_id, &txid).await?;
+            store::set_refund_txid(&state.hub.store, &invoice.invoice_id, &txid).await?;
             tracing::info!(invoice_id = %invoice.invoice_id, %txid, held, "on-chain invoice cancelled and refunded");
             Ok(Json(json!({"refund_txtd": txid, "refund_txid": txid})))
         }
         Err(e) => {
             // Nothing was sent: the invoice is pending again, its money still locked.
             if treasury.sent(&key).await.ok().flatten().is_none() {
-                store::reopen_onchain_invoice(&state.store, &invoice.invoice_id).await?;
+                store::reopen_onchain_invoice(&state.hub.store, &invoice.invoice_id).await?;
             }
             Err(PeachError::Refused(format!(
                 "the refund could not be sent: {e}"
@@ -194,11 +198,11 @@ pub async fn cancel(
 
 /// Settles and notifies on-chain invoices as their receipts are booked, while the hub runs.
 pub fn spawn_worker(
-    state: AppState,
+    state: MerchantService,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let Some(treasury) = state.treasury.clone() else {
+        let Some(treasury) = state.hub.treasury.clone() else {
             return;
         };
         loop {
@@ -214,10 +218,10 @@ pub fn spawn_worker(
 }
 
 /// One pass over the pending invoices.
-pub async fn review(state: &AppState) -> Result<(), PeachError> {
-    for invoice in store::onchain_invoices_in(&state.store, "Pending").await? {
+pub async fn review(state: &MerchantService) -> Result<(), PeachError> {
+    for invoice in store::onchain_invoices_in(&state.hub.store, "Pending").await? {
         let account = onchain_invoice_account(&invoice.merchant_id, &invoice.invoice_id);
-        let held = -ledger::account_balance(&state.store, &account).await? / 1_000;
+        let held = -ledger::account_balance(&state.hub.store, &account).await? / 1_000;
         if held <= 0 {
             continue;
         }
@@ -225,8 +229,8 @@ pub async fn review(state: &AppState) -> Result<(), PeachError> {
         if complete {
             settle(state, &invoice, held).await?;
         } else if held > invoice.notified_partial_sat {
-            let now = state.clock.now_unix();
-            let mut tx = state.store.pool().begin().await?;
+            let now = state.hub.clock.now_unix();
+            let mut tx = state.hub.store.pool().begin().await?;
             if store::note_partial(&mut tx, &invoice.invoice_id, held, now).await? {
                 let to = recipient(&mut tx, &invoice).await?;
                 let to = Recipient {
@@ -235,8 +239,8 @@ pub async fn review(state: &AppState) -> Result<(), PeachError> {
                 };
                 notices::onchain_partial(
                     &mut tx,
-                    state.store.backend(),
-                    &state.clock,
+                    state.hub.store.backend(),
+                    &state.hub.clock,
                     &to,
                     &invoice,
                     held,
@@ -244,18 +248,22 @@ pub async fn review(state: &AppState) -> Result<(), PeachError> {
                 .await?;
             }
             tx.commit().await?;
-            state.notifier.outbox_committed();
-            state.notifier.stream_committed();
+            state.hub.notifier.outbox_committed();
+            state.hub.notifier.stream_committed();
         }
     }
     Ok(())
 }
 
-async fn settle(state: &AppState, invoice: &OnchainInvoice, held: i64) -> Result<(), PeachError> {
-    let now = state.clock.now_unix();
+async fn settle(
+    state: &MerchantService,
+    invoice: &OnchainInvoice,
+    held: i64,
+) -> Result<(), PeachError> {
+    let now = state.hub.clock.now_unix();
     let fee = incoming_fee_sat(invoice.amount_sat.unwrap_or(held) as u64) as i64;
     let fee = fee.min(held);
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     if !store::end_onchain_invoice(
         &mut tx,
         &invoice.invoice_id,
@@ -290,7 +298,7 @@ async fn settle(state: &AppState, invoice: &OnchainInvoice, held: i64) -> Result
     settled.fee_sat = Some(fee);
     settled.status = "Settled".into();
     let txids: Vec<String> = match (
-        state.treasury.as_ref(),
+        state.hub.treasury.as_ref(),
         settled.btc_address.parse::<bitcoin::Address<_>>(),
     ) {
         (Some(treasury), Ok(address)) => treasury
@@ -308,16 +316,16 @@ async fn settle(state: &AppState, invoice: &OnchainInvoice, held: i64) -> Result
     };
     notices::onchain_paid(
         &mut tx,
-        state.store.backend(),
-        &state.clock,
+        state.hub.store.backend(),
+        &state.hub.clock,
         &to,
         &settled,
         &txids,
     )
     .await?;
     tx.commit().await?;
-    state.notifier.outbox_committed();
-    state.notifier.stream_committed();
+    state.hub.notifier.outbox_committed();
+    state.hub.notifier.stream_committed();
     tracing::info!(invoice_id = %invoice.invoice_id, held, fee, "merchant on-chain invoice settled");
     Ok(())
 }

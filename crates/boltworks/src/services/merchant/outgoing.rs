@@ -9,8 +9,6 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use ldk_node::lightning_invoice::Bolt11Invoice;
-use ldk_node::Event;
 use rand::RngCore;
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
@@ -22,12 +20,12 @@ use super::error::PeachError;
 use super::notices::{self, Recipient};
 use super::session::Session;
 use super::store::{self, LightningInvoice, PaidBy, Payment};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::http::PathId;
 use crate::ledger::{self, Entry};
 use crate::money::{Msat, Sat};
-use crate::node::invoice::check_usable;
-use crate::node::payments::{self, refused_before_sending, SendError};
+use crate::node::{Invoice, NodeErrorKind, PaymentFailure, PaymentOutcome, SendError};
+use crate::store::is_unique_violation;
 use crate::treasury::FeeFrom;
 
 /// How long a Lightning payment request waits for the node's verdict before answering with
@@ -44,7 +42,7 @@ pub fn new_payment_id() -> String {
 
 /// `POST /api/v2/payment/internal`: `X-Signature` over `amount` + `destination`.
 pub async fn internal(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
     input: PeachInput,
@@ -56,7 +54,7 @@ pub async fn internal(
     if destination == session.merchant.merchant_id {
         return Err(PeachError::Refused("cannot pay to self".into()));
     }
-    if store::merchant_by_id(&state.store, destination)
+    if store::merchant_by_id(&state.hub.store, destination)
         .await?
         .is_none()
     {
@@ -88,11 +86,11 @@ struct Transfer<'a> {
 
 /// Moves the money in one transaction: the payer's balance must cover it; a converted invoice
 /// is settled (once) and the payee is credited net of the hub's fee.
-async fn pay_internally(state: &AppState, t: &Transfer<'_>) -> Result<(), PeachError> {
-    let now = state.clock.now_unix();
+async fn pay_internally(state: &MerchantService, t: &Transfer<'_>) -> Result<(), PeachError> {
+    let now = state.hub.clock.now_unix();
     let fee_msat = t.invoice.map_or(0, |i| i.fee_sat * 1_000);
     let credit = t.amount_msat - fee_msat;
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     if let Some(invoice) = t.invoice {
         if store::settle_invoice(&mut tx, &invoice.payment_hash, PaidBy::Internal, now)
             .await?
@@ -128,7 +126,7 @@ async fn pay_internally(state: &AppState, t: &Transfer<'_>) -> Result<(), PeachE
         destination: t.payee.to_string(),
         payment_hash: t.invoice.map(|i| i.payment_hash.clone()),
         status: "succeeded".into(),
-        payer_node: state.node.node_id().to_string(),
+        payer_node: state.hub.node.node_id().to_string(),
     };
     store::insert_payment(&mut tx, &record, Some(t.description), None, now).await?;
     if let Some(invoice) = t.invoice {
@@ -140,17 +138,24 @@ async fn pay_internally(state: &AppState, t: &Transfer<'_>) -> Result<(), PeachE
             merchant_id: t.payee,
             url: invoice.ntfn_url.as_deref().or(url.as_deref()),
         };
-        notices::lightning_paid(&mut tx, state.store.backend(), &state.clock, &to, &paid).await?;
+        notices::lightning_paid(
+            &mut tx,
+            state.hub.store.backend(),
+            &state.hub.clock,
+            &to,
+            &paid,
+        )
+        .await?;
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
-    state.notifier.stream_committed();
+    state.hub.notifier.outbox_committed();
+    state.hub.notifier.stream_committed();
     Ok(())
 }
 
 /// `POST /api/v2/payment/outgoing/lightning`: `X-Signature` over `amount` + `payment_request`.
 pub async fn lightning(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
     input: PeachInput,
@@ -158,12 +163,13 @@ pub async fn lightning(
     let request = input.required_text("payment_request")?.trim();
     let (amount_sat, amount_text) = input.amount("amount")?;
     session.check_signature(&headers, &[&amount_text, request])?;
-    let invoice = crate::node::parse_invoice(request)
+    let invoice = Invoice::parse(request)
         .map_err(|_| PeachError::invalid("payment_request is not a BOLT11 invoice"))?;
-    check_usable(&invoice, state.config.network, &state.clock)
+    invoice
+        .check_usable(state.hub.network, &state.hub.clock)
         .map_err(|problem| PeachError::invalid(problem.to_string()))?;
     let amount_msat = to_msat(amount_sat)?;
-    let amountless = match invoice.amount_milli_satoshis() {
+    let amountless = match invoice.amount().map(|a| a.0) {
         Some(asked) if i64::try_from(asked).ok() != Some(amount_msat) => {
             return Err(PeachError::invalid(format!(
                 "amount {amount_sat} does not match the invoice's {} msat",
@@ -175,16 +181,12 @@ pub async fn lightning(
     };
     let payer = session.merchant.merchant_id.as_str();
     let payment_id = new_payment_id();
-    if invoice.get_payee_pub_key() == state.node.node_id() {
+    if invoice.payee() == state.hub.node.node_id() {
         return pay_own_invoice(&state, payer, &payment_id, &invoice, amount_msat, &input).await;
     }
-    let fee_limit = state
-        .config
-        .merchant
-        .fee_limit
-        .for_amount(Msat(amount_msat as u64));
+    let fee_limit = state.config.fee_limit.for_amount(Msat(amount_msat as u64));
     let fee_limit_msat = fee_limit.to_db().unwrap_or(i64::MAX);
-    let hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
+    let hash = invoice.payment_hash().to_string();
     let record = Payment {
         payment_id: payment_id.clone(),
         merchant_id: payer.to_string(),
@@ -194,56 +196,32 @@ pub async fn lightning(
         destination: request.to_string(),
         payment_hash: Some(hash.clone()),
         status: "pending".into(),
-        payer_node: state.node.node_id().to_string(),
+        payer_node: state.hub.node.node_id().to_string(),
     };
     reserve(&state, &record, &input).await?;
-    crate::dev::pause_point("merchant.outgoing.before_send").await;
-    let mut events = state.events.subscribe();
-    let result = payments::send(
-        &state.store,
-        &state.clock,
-        state.config.network,
-        &state.node,
-        &invoice,
-        amountless.then_some(Msat(amount_msat as u64)),
-        Some(fee_limit),
-    )
-    .await;
-    if let Err(e) = result {
-        return Err(send_refused(&state, &hash, e).await);
-    }
-    crate::dev::pause_point("merchant.outgoing.after_send").await;
-    let outcome = tokio::time::timeout(OUTCOME_WAIT, async {
-        loop {
-            match events.recv().await {
-                Ok(e) if e.node == state.node.label() => match e.event {
-                    Event::PaymentSuccessful { payment_hash, .. }
-                        if hex::encode(payment_hash.0) == hash =>
-                    {
-                        return Ok(())
-                    }
-                    Event::PaymentFailed {
-                        payment_hash: Some(payment_hash),
-                        reason,
-                        ..
-                    } if hex::encode(payment_hash.0) == hash => return Err(reason),
-                    _ => {}
-                },
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-            }
-        }
-    })
-    .await;
-    match outcome {
-        Ok(Err(reason)) => Err(PeachError::Refused(match reason {
-            Some(ldk_node::lightning::events::PaymentFailureReason::RouteNotFound) => {
-                "wrong destination".into()
-            }
+    crate::pause::pause_point("merchant.outgoing.before_send").await;
+    let watch = state.hub.payments.watch();
+    let result = state
+        .hub
+        .payments
+        .send(
+            &invoice,
+            amountless.then_some(Msat(amount_msat as u64)),
+            Some(fee_limit),
+        )
+        .await;
+    let sent = match result {
+        Ok(sent) => sent,
+        Err(e) => return Err(send_refused(&state, &hash, e).await),
+    };
+    crate::pause::pause_point("merchant.outgoing.after_send").await;
+    match watch.outcome(sent, OUTCOME_WAIT).await {
+        PaymentOutcome::Failed { reason } => Err(PeachError::Refused(match reason {
+            Some(PaymentFailure::RouteNotFound) => "wrong destination".into(),
             other => format!("payment failed: {other:?}"),
         })),
         // Settled, or still in flight: the node's verdict ends it either way.
-        _ => Ok(Json(
+        PaymentOutcome::Succeeded { .. } | PaymentOutcome::InFlight => Ok(Json(
             json!({"payment_id": payment_id, "converted_to_internal": false}),
         )),
     }
@@ -252,15 +230,15 @@ pub async fn lightning(
 /// A Lightning payment to an invoice of the hub's own node: another merchant's is paid
 /// internally; anything else of ours cannot be paid from here.
 async fn pay_own_invoice(
-    state: &AppState,
+    state: &MerchantService,
     payer: &str,
     payment_id: &str,
-    invoice: &Bolt11Invoice,
+    invoice: &Invoice,
     amount_msat: i64,
     input: &PeachInput,
 ) -> Result<Json<Value>, PeachError> {
-    let hash = hex::encode(invoice.payment_hash().as_ref() as &[u8]);
-    let mut conn = state.store.pool().acquire().await?;
+    let hash = invoice.payment_hash().to_string();
+    let mut conn = state.hub.store.pool().acquire().await?;
     let target = store::invoice(&mut conn, &hash)
         .await?
         .ok_or_else(|| PeachError::Refused("wrong destination".into()))?;
@@ -284,15 +262,19 @@ async fn pay_own_invoice(
 }
 
 /// Takes the amount and its fee reserve from the balance and records the payment, committed.
-async fn reserve(state: &AppState, record: &Payment, input: &PeachInput) -> Result<(), PeachError> {
+async fn reserve(
+    state: &MerchantService,
+    record: &Payment,
+    input: &PeachInput,
+) -> Result<(), PeachError> {
     let reserved = record
         .amount_msat
         .checked_add(record.fee_limit_msat)
         .ok_or_else(PeachError::not_enough_funds)?;
     let description = super::invoices::description(input)?;
     let ntfn_url = super::invoices::webhook_override(input)?;
-    let now = state.clock.now_unix();
-    let mut tx = state.store.pool().begin().await?;
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
     if !store::take_balance(&mut tx, &record.merchant_id, reserved).await? {
         return Err(PeachError::not_enough_funds());
     }
@@ -324,22 +306,15 @@ async fn reserve(state: &AppState, record: &Payment, input: &PeachInput) -> Resu
 
 /// The node did not take the payment: when nothing was sent, the payment fails and its reserve
 /// returns; when the outcome is unknown it stays in flight for the node to settle.
-async fn send_refused(state: &AppState, hash: &str, error: SendError) -> PeachError {
-    let nothing_sent = match &error {
-        SendError::Node(e) => refused_before_sending(e.kind),
-        // The node knows this payment already (from another service): not ours to send.
-        SendError::Duplicate | SendError::Invoice(_) | SendError::Amount(_) => true,
-        // The record before dispatch failed: nothing reached the node.
-        SendError::Store(_) => true,
-    };
-    if !nothing_sent {
+async fn send_refused(state: &MerchantService, hash: &str, error: SendError) -> PeachError {
+    if !error.nothing_sent() {
         tracing::warn!(payment_hash = %hash, %error, "merchant payment outcome unknown; the node's events will settle it");
         return PeachError::Internal(format!("payment outcome unknown: {error}"));
     }
     let reason = error.to_string();
     let failed = async {
-        let mut tx = state.store.pool().begin().await?;
-        payout_failed(&mut tx, &state.clock, hash, &reason).await?;
+        let mut tx = state.hub.store.pool().begin().await?;
+        payout_failed(&mut tx, &state.hub.clock, hash, &reason).await?;
         tx.commit().await
     }
     .await;
@@ -347,7 +322,7 @@ async fn send_refused(state: &AppState, hash: &str, error: SendError) -> PeachEr
         tracing::error!(payment_hash = %hash, error = %e, "returning a refused payment's reserve; reconciled at the next start");
     }
     match error {
-        SendError::Node(e) if e.kind == crate::node::NodeErrorKind::InsufficientFunds => {
+        SendError::Node(e) if e.kind == NodeErrorKind::InsufficientFunds => {
             PeachError::Refused("the hub cannot send this payment now".into())
         }
         SendError::Duplicate => {
@@ -361,7 +336,7 @@ async fn send_refused(state: &AppState, hash: &str, error: SendError) -> PeachEr
 /// `POST /api/v2/payment/outgoing/on_chain`: `X-Signature` over `amount` + `destination`. The
 /// hub pays the network fee; the destination receives exactly `amount`.
 pub async fn onchain(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
     input: PeachInput,
@@ -389,7 +364,7 @@ pub async fn onchain(
         destination: destination.to_string(),
         payment_hash: None,
         status: "pending".into(),
-        payer_node: state.node.node_id().to_string(),
+        payer_node: state.hub.node.node_id().to_string(),
     };
     reserve(&state, &record, &input).await?;
     let key = onchain_send_key(&payment_id);
@@ -404,10 +379,10 @@ pub async fn onchain(
     {
         Ok(sent) => {
             store::set_payment_txid(
-                &state.store,
+                &state.hub.store,
                 &payment_id,
                 &sent.txid.to_string(),
-                state.clock.now_unix(),
+                state.hub.clock.now_unix(),
             )
             .await?;
             Ok(Json(
@@ -430,16 +405,19 @@ fn onchain_send_key(payment_id: &str) -> String {
 
 /// Ends a pending on-chain payment as the treasury's record says: sent (succeeded), or never
 /// sent (failed, the reserve returned).
-pub async fn settle_onchain_payment(state: &AppState, payment: &Payment) -> Result<(), PeachError> {
+pub async fn settle_onchain_payment(
+    state: &MerchantService,
+    payment: &Payment,
+) -> Result<(), PeachError> {
     let treasury = super::treasury(state)?;
-    let now = state.clock.now_unix();
+    let now = state.hub.clock.now_unix();
     if let Some((sent, _)) = treasury
         .sent(&onchain_send_key(&payment.payment_id))
         .await
         .map_err(|e| PeachError::Internal(e.to_string()))?
     {
         store::set_payment_txid(
-            &state.store,
+            &state.hub.store,
             &payment.payment_id,
             &sent.txid.to_string(),
             now,
@@ -447,7 +425,7 @@ pub async fn settle_onchain_payment(state: &AppState, payment: &Payment) -> Resu
         .await?;
         return Ok(());
     }
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     fail_onchain(&mut tx, now, payment).await?;
     tx.commit().await?;
     Ok(())
@@ -477,11 +455,11 @@ async fn fail_onchain(conn: &mut AnyConnection, now: i64, p: &Payment) -> Result
 
 /// `GET /api/v2/payment/outgoing/{payment_id}` (a boltworks addition): an outgoing payment.
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     id: PathId,
 ) -> Result<Json<Value>, PeachError> {
-    let row = store::payment_view(&state.store, id.as_str())
+    let row = store::payment_view(&state.hub.store, id.as_str())
         .await?
         .filter(|p| p["merchant_id"] == session.merchant.merchant_id.as_str())
         .ok_or_else(|| PeachError::NotFound("payment not found".into()))?;
@@ -493,8 +471,4 @@ fn to_msat(sat: u64) -> Result<i64, PeachError> {
         .to_msat()
         .and_then(Msat::to_db)
         .ok_or_else(|| PeachError::invalid("amount is too large"))
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

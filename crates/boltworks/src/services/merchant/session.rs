@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::error::PeachError;
 use super::store::{self, Merchant};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::auth::jwt::TokenError;
 use crate::auth::signing_key;
 
@@ -22,17 +22,17 @@ pub struct Session {
     pub merchant: Merchant,
 }
 
-impl FromRequestParts<AppState> for Session {
+impl FromRequestParts<MerchantService> for Session {
     type Rejection = PeachError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &MerchantService,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)
             .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))?;
         let merchant_id = merchant_of_access_token(state, token)?;
-        let merchant = store::merchant_by_id(&state.store, &merchant_id)
+        let merchant = store::merchant_by_id(&state.hub.store, &merchant_id)
             .await?
             .ok_or_else(|| PeachError::Unauthenticated("user not found".into()))?;
         Ok(Session { merchant })
@@ -49,11 +49,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The merchant id of a valid access token.
-pub fn merchant_of_access_token(state: &AppState, token: &str) -> Result<String, PeachError> {
+pub fn merchant_of_access_token(
+    state: &MerchantService,
+    token: &str,
+) -> Result<String, PeachError> {
     let claims = state
-        .merchant
+        .keys
         .jwt
-        .verify(token, state.clock.now_unix())
+        .verify(token, state.hub.clock.now_unix())
         .map_err(|e| match e {
             TokenError::Expired => PeachError::Unauthenticated("token is expired".into()),
             TokenError::Invalid => PeachError::Unauthenticated("token not found".into()),
@@ -69,13 +72,13 @@ pub fn merchant_of_access_token(state: &AppState, token: &str) -> Result<String,
 }
 
 /// A new access token for `merchant_id` and its expiry (unix seconds).
-pub fn issue_access_token(state: &AppState, merchant_id: &str) -> (String, i64) {
-    let expires_at = state.clock.now_unix() + ACCESS_TOKEN_SECS;
+pub fn issue_access_token(state: &MerchantService, merchant_id: &str) -> (String, i64) {
+    let expires_at = state.hub.clock.now_unix() + ACCESS_TOKEN_SECS;
     let mut claims = Map::new();
     claims.insert("merchant_id".into(), Value::from(merchant_id));
     claims.insert("exp".into(), Value::from(expires_at));
     claims.insert("typ".into(), Value::from("access"));
-    (state.merchant.jwt.issue(&claims), expires_at)
+    (state.keys.jwt.issue(&claims), expires_at)
 }
 
 impl Session {

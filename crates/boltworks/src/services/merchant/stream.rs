@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use super::error::PeachError;
 use super::notices::STREAM_SERVICE;
 use super::session::{bearer_token, merchant_of_access_token};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::http::request_fields::QueryParams;
 use crate::notify::stream::{self, Framing};
 
 /// Upgrades to the merchant's notification stream.
 pub async fn subscribe(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
@@ -46,7 +46,7 @@ pub async fn subscribe(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0)
         .max(0);
-    let notifier = state.notifier.clone();
+    let notifier = state.hub.notifier.clone();
     // A browser closes the socket unless the server picks one of the offered protocols.
     let ws = if from_protocols.is_some() {
         ws.protocols(["Bearer"])

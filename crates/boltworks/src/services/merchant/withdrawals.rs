@@ -15,7 +15,7 @@ use super::books::{merchant_account, MERCHANT_WITHDRAWALS};
 use super::error::PeachError;
 use super::session::Session;
 use super::store::{self, Withdrawal};
-use crate::app::AppState;
+use super::MerchantService;
 use crate::http::PathId;
 use crate::ledger::{self, Entry};
 use crate::money::Sat;
@@ -31,7 +31,7 @@ pub async fn balance(session: Session) -> Json<Value> {
 
 /// `POST /api/v2/merchant/withdraw`: queues the whole balance for the next batch.
 pub async fn withdraw(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
 ) -> Result<Json<Value>, PeachError> {
     super::treasury(&state)?;
@@ -41,8 +41,8 @@ pub async fn withdraw(
         .clone()
         .filter(|a| !a.is_empty())
         .ok_or_else(|| PeachError::invalid("no bitcoin_address set: run merchant setup first"))?;
-    let now_ms = state.clock.now_unix() * 1_000;
-    let mut tx = state.store.pool().begin().await?;
+    let now_ms = state.hub.clock.now_unix() * 1_000;
+    let mut tx = state.hub.store.pool().begin().await?;
     let taken =
         match store::take_whole_balance(&mut tx, &merchant.merchant_id, MIN_WITHDRAWAL_SAT * 1_000)
             .await?
@@ -91,11 +91,11 @@ pub async fn withdraw(
 
 /// `GET /api/v2/merchant/withdraw/{id}`.
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<MerchantService>,
     session: Session,
     id: PathId,
 ) -> Result<Json<Value>, PeachError> {
-    let withdrawal = store::withdrawal_by_id(&state.store, id.as_str())
+    let withdrawal = store::withdrawal_by_id(&state.hub.store, id.as_str())
         .await?
         .filter(|w| w.merchant_id == session.merchant.merchant_id)
         .ok_or_else(|| PeachError::NotFound("withdrawal not found".into()))?;
@@ -105,15 +105,15 @@ pub async fn status(
 /// Sends batches every `interval` of the hub's clock; at start, first finishes a batch a stop
 /// interrupted.
 pub fn spawn_batcher(
-    state: AppState,
+    state: MerchantService,
     interval_secs: i64,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let Some(_) = state.treasury else {
+        let Some(_) = state.hub.treasury else {
             return;
         };
-        match store::processing_batches(&state.store).await {
+        match store::processing_batches(&state.hub.store).await {
             Ok(batches) => {
                 for batch_id in batches {
                     send_batch(&state, &batch_id).await;
@@ -121,16 +121,16 @@ pub fn spawn_batcher(
             }
             Err(e) => tracing::error!(error = %e, "listing interrupted withdrawal batches"),
         }
-        let mut next = state.clock.now_unix() + interval_secs;
+        let mut next = state.hub.clock.now_unix() + interval_secs;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
-            if state.clock.now_unix() < next {
+            if state.hub.clock.now_unix() < next {
                 continue;
             }
-            next = state.clock.now_unix() + interval_secs;
+            next = state.hub.clock.now_unix() + interval_secs;
             if let Err(e) = run_batch(&state).await {
                 tracing::warn!(error = %e, "withdrawal batch failed; retried next interval");
             }
@@ -139,9 +139,9 @@ pub fn spawn_batcher(
 }
 
 /// Takes every pending withdrawal into a new batch and sends it.
-async fn run_batch(state: &AppState) -> Result<(), sqlx::Error> {
+async fn run_batch(state: &MerchantService) -> Result<(), sqlx::Error> {
     let batch_id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     let batched = store::start_batch(&mut tx, &batch_id).await?;
     tx.commit().await?;
     if batched > 0 {
@@ -151,11 +151,11 @@ async fn run_batch(state: &AppState) -> Result<(), sqlx::Error> {
 }
 
 /// Sends one batch: one output per withdrawal, the network fee paid by the treasury.
-async fn send_batch(state: &AppState, batch_id: &str) {
-    let Some(treasury) = state.treasury.as_ref() else {
+async fn send_batch(state: &MerchantService, batch_id: &str) {
+    let Some(treasury) = state.hub.treasury.as_ref() else {
         return;
     };
-    let withdrawals = match store::batch(&state.store, batch_id).await {
+    let withdrawals = match store::batch(&state.hub.store, batch_id).await {
         Ok(w) => w,
         Err(e) => {
             tracing::error!(%batch_id, error = %e, "reading a withdrawal batch");
@@ -177,9 +177,10 @@ async fn send_batch(state: &AppState, batch_id: &str) {
         .await
     {
         Ok(sent) => {
-            let now_ms = state.clock.now_unix() * 1_000;
+            let now_ms = state.hub.clock.now_unix() * 1_000;
             if let Err(e) =
-                store::finish_batch(&state.store, batch_id, &sent.txid.to_string(), now_ms).await
+                store::finish_batch(&state.hub.store, batch_id, &sent.txid.to_string(), now_ms)
+                    .await
             {
                 tracing::error!(%batch_id, error = %e, "recording a sent withdrawal batch; retried at the next start");
             }
@@ -188,7 +189,7 @@ async fn send_batch(state: &AppState, batch_id: &str) {
         Err(e) => {
             tracing::warn!(%batch_id, error = %e, "withdrawal batch not sent; back to pending");
             if treasury.sent(&key).await.ok().flatten().is_none() {
-                let _ = store::unbatch(&state.store, batch_id).await;
+                let _ = store::unbatch(&state.hub.store, batch_id).await;
             }
         }
     }

@@ -2,19 +2,17 @@
 //! releasing the preimage to the seller, or refunding the buyer (the preimage is destroyed).
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::handlers;
-use super::store::Resolution;
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
-use crate::notify::admin_api::authorize;
+use crate::services::escrow::{EscrowError, EscrowService, Resolution};
 
 /// The operator routes.
-pub fn routes() -> ApiRoutes<AppState> {
+pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin").post(
         "/admin/escrow/{tx}/resolve",
         "Resolve an escrow dispute: {\"resolution\": \"release\"|\"refund\", \"note\": \"...\"}",
@@ -31,12 +29,11 @@ struct ResolveRequest {
 }
 
 async fn resolve(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(escrow): State<EscrowService>,
     Path(tx): Path<i64>,
     HubJson(req): HubJson<ResolveRequest>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     let resolution = match req.resolution.as_str() {
         "release" => Resolution::Release,
         "refund" => Resolution::Refund,
@@ -51,11 +48,12 @@ async fn resolve(
             "note is longer than 2000 characters".into(),
         ));
     }
-    let resolved = handlers::resolve(&state, tx, resolution, &req.note)
+    let resolved = escrow
+        .resolve_dispute(tx, resolution, &req.note)
         .await
         .map_err(|e| match e {
-            super::error::EscrowError::Refused(message) => HubError::NotFound(message),
-            super::error::EscrowError::Internal(detail) => HubError::Internal(detail),
+            EscrowError::Refused(message) => HubError::NotFound(message),
+            EscrowError::Internal(detail) => HubError::Internal(detail),
         })?;
     let tx = resolved.ok_or_else(|| {
         HubError::Conflict(format!("escrow transaction {tx} has no open dispute"))

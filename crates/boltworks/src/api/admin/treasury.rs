@@ -1,27 +1,24 @@
 //! The operator's treasury routes (`Authorization: Bearer <admin token>`): the balance, a new
 //! address, what an address received, and a send to many outputs in one transaction.
 
-use std::str::FromStr;
-
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::Json;
-use bitcoin::Address;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{FeeFrom, SendError, Treasury};
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::hub::HubContext;
 use crate::ledger;
 use crate::money::Sat;
-use crate::notify::admin_api::authorize;
+use crate::treasury::{parse_address, FeeFrom, SendError, Treasury};
 
 /// At most this many outputs in one send.
 const MAX_OUTPUTS: usize = 1_000;
 
 /// The routes.
-pub fn routes() -> ApiRoutes<AppState> {
+pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin")
         .get(
             "/admin/treasury",
@@ -45,25 +42,13 @@ pub fn routes() -> ApiRoutes<AppState> {
         )
 }
 
-fn treasury(state: &AppState) -> Result<&Treasury, HubError> {
+fn treasury(state: &HubContext) -> Result<&Treasury, HubError> {
     state.treasury.as_deref().ok_or_else(|| {
         HubError::Unavailable("the treasury needs a bitcoind RPC chain source".into())
     })
 }
 
-/// Parses an address of the treasury's network.
-pub fn parse_address(text: &str, treasury: &Treasury) -> Option<Address> {
-    Address::from_str(text)
-        .ok()?
-        .require_network(treasury.network())
-        .ok()
-}
-
-async fn balance(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
+async fn balance(_: Operator, State(state): State<HubContext>) -> Result<Json<Value>, HubError> {
     let balance = treasury(&state)?.balance().await;
     // The books against the wallet: confirmed coins and our own change count; others' coins in
     // the mempool are booked once they confirm.
@@ -86,11 +71,10 @@ struct AddressRequest {
 }
 
 async fn new_address(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     HubJson(request): HubJson<AddressRequest>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     let purpose = request.purpose.unwrap_or_else(|| "operator".into());
     if purpose.is_empty() || purpose.len() > 200 || purpose.chars().any(char::is_control) {
         return Err(HubError::BadRequest(
@@ -110,11 +94,10 @@ struct ReceivedQuery {
 }
 
 async fn received(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     Query(query): Query<ReceivedQuery>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     let treasury = treasury(&state)?;
     let address = parse_address(&query.address, treasury)
         .ok_or_else(|| HubError::BadRequest("not an address of this network".into()))?;
@@ -144,11 +127,10 @@ struct OutputRequest {
 }
 
 async fn send(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     HubJson(request): HubJson<SendRequest>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     let treasury = treasury(&state)?;
     if request.key.is_empty()
         || request.key.len() > 200

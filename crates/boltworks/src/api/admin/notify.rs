@@ -2,17 +2,18 @@
 //! redeliver. They require the operator token (`Authorization: Bearer ...`).
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::outbox;
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
+use crate::hub::HubContext;
+use crate::notify::outbox;
 
 /// The operator routes.
-pub fn routes() -> ApiRoutes<AppState> {
+pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin")
         .get(
             "/admin/notifications",
@@ -36,29 +37,6 @@ pub fn routes() -> ApiRoutes<AppState> {
         )
 }
 
-/// Checks the operator token in constant time.
-pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), HubError> {
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let expected = state.admin_token.as_bytes();
-    let equal = given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if equal {
-        Ok(())
-    } else {
-        Err(HubError::Unauthorized(
-            "a valid operator token is required (Authorization: Bearer ...)".into(),
-        ))
-    }
-}
-
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
@@ -67,11 +45,10 @@ struct ListQuery {
 }
 
 async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     if let Some(status) = &query.status {
         if !["pending", "delivered", "failed"].contains(&status.as_str()) {
             return Err(HubError::BadRequest(
@@ -94,11 +71,10 @@ async fn list(
 }
 
 async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     let record = outbox::find(&state.store, &event_id)
         .await?
         .ok_or_else(|| HubError::NotFound(format!("no notification {event_id}")))?;
@@ -106,11 +82,10 @@ async fn show(
 }
 
 async fn redeliver(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     match outbox::redeliver(&state.store, &state.clock, &event_id).await? {
         outbox::Redelivery::Queued => {}
         outbox::Redelivery::InFlight => {
@@ -132,11 +107,10 @@ struct SecretQuery {
 }
 
 async fn webhook_secret(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(state): State<HubContext>,
     Query(query): Query<SecretQuery>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
     crate::notify::guard::check_url(&query.url, true)
         .map_err(|e| HubError::BadRequest(e.to_string()))?;
     let secret = outbox::target_secret(&state.store, &state.clock, &query.url).await?;

@@ -2,14 +2,13 @@
 //! themselves. They must be equal: the hub owes exactly the paid, unredeemed gifts.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::effects::LIABILITY_PREFIX;
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
-use crate::notify::admin_api::authorize;
+use crate::services::gifts::GiftsService;
 
 pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin").get(
@@ -19,11 +18,8 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
     )
 }
 
-async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
-    // Liabilities are credits (negative balances).
-    let owed = -crate::ledger::balance_under(&state.store, LIABILITY_PREFIX).await?;
-    let unredeemed = super::store::unredeemed_msat(&state.store).await?;
+async fn audit(_: Operator, State(gifts): State<GiftsService>) -> Result<Json<Value>, HubError> {
+    let (owed, unredeemed) = gifts.audit().await?;
     Ok(Json(json!({
         "liabilities_msat": owed,
         "unredeemed_msat": unredeemed,

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use super::DevState;
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::notify::outbox::{self, EmailEvent, EnqueueError, WebhookEvent};
 use crate::notify::stream;
@@ -17,7 +17,7 @@ use crate::notify::stream;
 const MAX_EMIT: u32 = 10_000;
 
 /// The routes.
-pub fn routes() -> ApiRoutes<AppState> {
+pub(super) fn routes() -> ApiRoutes<DevState> {
     ApiRoutes::new("dev")
         .post(
             "/dev/notify/emit",
@@ -50,7 +50,7 @@ fn one() -> u32 {
 }
 
 async fn emit(
-    State(state): State<AppState>,
+    State(state): State<DevState>,
     HubJson(req): HubJson<EmitRequest>,
 ) -> Result<Json<Value>, HubError> {
     if req.count == 0 || req.count > MAX_EMIT {
@@ -63,7 +63,7 @@ async fn emit(
             "give at least one of webhook, email, topic".into(),
         ));
     }
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.hub.store.pool().begin().await?;
     let (mut event_ids, mut stream_ids) = (Vec::new(), Vec::new());
     for n in 0..req.count {
         let body = json!({"type": req.event_type, "n": n, "data": req.data});
@@ -75,7 +75,7 @@ async fn emit(
                 body: &body,
             };
             event_ids.push(
-                outbox::enqueue_webhook(&mut tx, &state.clock, event)
+                outbox::enqueue_webhook(&mut tx, &state.hub.clock, event)
                     .await
                     .map_err(enqueue_error)?,
             );
@@ -90,7 +90,7 @@ async fn emit(
                 text: &text,
             };
             event_ids.push(
-                outbox::enqueue_email(&mut tx, &state.clock, event)
+                outbox::enqueue_email(&mut tx, &state.hub.clock, event)
                     .await
                     .map_err(enqueue_error)?,
             );
@@ -99,8 +99,8 @@ async fn emit(
             stream_ids.push(
                 stream::publish(
                     &mut tx,
-                    state.store.backend(),
-                    &state.clock,
+                    state.hub.store.backend(),
+                    &state.hub.clock,
                     "dev",
                     topic,
                     &req.event_type,
@@ -111,8 +111,8 @@ async fn emit(
         }
     }
     tx.commit().await?;
-    state.notifier.outbox_committed();
-    state.notifier.stream_committed();
+    state.hub.notifier.outbox_committed();
+    state.hub.notifier.stream_committed();
     Ok(Json(
         json!({"event_ids": event_ids, "stream_ids": stream_ids}),
     ))
@@ -131,12 +131,12 @@ struct SubscribeQuery {
 }
 
 async fn subscribe(
-    State(state): State<AppState>,
+    State(state): State<DevState>,
     Path(topic): Path<String>,
     Query(query): Query<SubscribeQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let notifier = state.notifier.clone();
+    let notifier = state.hub.notifier.clone();
     let last_id = query.last_id.unwrap_or(0).max(0);
     ws.on_upgrade(move |socket| {
         stream::serve(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
-use super::RouteDoc;
+use crate::http::RouteDoc;
 
 /// The document, shared with the handler that serves it.
 #[derive(Clone)]

@@ -76,7 +76,7 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),
     };
-    crate::dev::client::send_and_print(request.bearer_auth(token), base).await
+    super::send_and_print(request.bearer_auth(token), base).await
 }
 
 /// The operator token: given, or read from the data directory's `admin.token`.

@@ -2,16 +2,16 @@
 //! whether all entries sum to zero (they must).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
-use crate::notify::admin_api::authorize;
+use crate::hub::HubContext;
 
 /// The operator's ledger routes.
-pub fn routes() -> ApiRoutes<AppState> {
+pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin").get(
         "/admin/ledger",
         "Trial balance: every ledger account and the total (zero when balanced)",
@@ -20,11 +20,10 @@ pub fn routes() -> ApiRoutes<AppState> {
 }
 
 async fn trial_balance(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
+    State(hub): State<HubContext>,
 ) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
-    let accounts = super::balances(&state.store).await?;
+    let accounts = crate::ledger::balances(&hub.store).await?;
     let total: i128 = accounts.iter().map(|a| i128::from(a.balance_msat)).sum();
     Ok(Json(json!({
         "accounts": accounts,

@@ -144,19 +144,5 @@ pub async fn run(url: &str, command: DevCommand) -> anyhow::Result<()> {
             .post(format!("{base}{path}"))
             .json(&body.unwrap_or(Value::Null)),
     };
-    send_and_print(request, base).await
-}
-
-/// Sends a request of a command-line client, prints the JSON answer, and fails on a non-2xx.
-pub async fn send_and_print(request: reqwest::RequestBuilder, base: &str) -> anyhow::Result<()> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
-    let status = response.status();
-    let url = response.url().path().to_string();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    println!("{}", serde_json::to_string_pretty(&body)?);
-    anyhow::ensure!(status.is_success(), "{url} answered {status}");
-    Ok(())
+    super::send_and_print(request, base).await
 }

@@ -4,8 +4,9 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::HubError;
-use crate::app::AppState;
+use super::state::Readiness;
+use crate::http::HubError;
+use crate::hub::HubContext;
 
 /// `GET /health`: the process is up.
 pub async fn health() -> Json<Value> {
@@ -14,15 +15,17 @@ pub async fn health() -> Json<Value> {
 
 /// `GET /ready`: the database answers, the node runs synced to the chain tip, and (in dev mode)
 /// the demo channels are usable.
-pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, HubError> {
-    let database = state.store.is_reachable().await;
-    let node_running = state.node.is_running();
-    let node_height = state.node.synced_height();
-    let chain_height = state.chain_tip.height().await;
-    let synced = node_running
-        && state.node.has_synced()
-        && chain_height.is_some_and(|tip| node_height >= tip);
-    let demo_network = state.dev.as_ref().map(|dev| dev.is_ready());
+pub async fn ready(
+    State(hub): State<HubContext>,
+    State(readiness): State<Readiness>,
+) -> Result<Json<Value>, HubError> {
+    let database = hub.store.is_reachable().await;
+    let node_running = hub.node.is_running();
+    let node_height = hub.node.synced_height();
+    let chain_height = readiness.chain_tip.height().await;
+    let synced =
+        node_running && hub.node.has_synced() && chain_height.is_some_and(|tip| node_height >= tip);
+    let demo_network = readiness.demo.as_ref().map(|dev| dev.is_ready());
     let body = json!({
         "demo_network": demo_network,
         "database": database,

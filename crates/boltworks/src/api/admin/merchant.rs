@@ -3,13 +3,14 @@
 //! liabilities against what its node's channels and treasury hold.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use super::Operator;
+use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
-use crate::notify::admin_api::authorize;
+use crate::hub::HubContext;
+use crate::services::merchant::MerchantService;
 
 pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin").get(
@@ -19,18 +20,16 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
     )
 }
 
-async fn books(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, HubError> {
-    authorize(&state, &headers)?;
-    let merchant = super::books::merchant_books(&state.store).await?;
+async fn books(
+    _: Operator,
+    State(state): State<HubContext>,
+    State(merchants): State<MerchantService>,
+) -> Result<Json<Value>, HubError> {
+    let merchant = merchants.books().await?;
     let liabilities = -crate::ledger::balance_under(&state.store, "liabilities:").await?;
     let accounts = crate::ledger::balances(&state.store).await?;
     let total: i128 = accounts.iter().map(|a| i128::from(a.balance_msat)).sum();
-    let lightning_msat: u64 = state
-        .node
-        .channels()
-        .iter()
-        .map(|c| c.outbound_capacity_msat)
-        .sum();
+    let lightning_msat: u64 = state.node.channels().iter().map(|c| c.outbound.0).sum();
     let treasury_msat = match &state.treasury {
         Some(t) => {
             let b = t.balance().await;

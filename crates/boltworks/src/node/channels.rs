@@ -1,0 +1,166 @@
+//! A node's channels and peers: opening, closing, connecting, and what the hub needs to know of
+//! each channel, as `ChannelInfo`.
+
+use std::net::SocketAddr;
+
+use bitcoin::secp256k1::PublicKey;
+use bitcoin::OutPoint;
+use ldk_node::lightning::ln::msgs::SocketAddress;
+use ldk_node::{ChannelDetails, Node};
+
+use super::{socket_address, LightningNode, NodeError, UserChannelId};
+use crate::money::{Msat, Sat};
+
+/// A channel of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// ldk-node's id of the channel.
+    pub user_channel_id: UserChannelId,
+    /// The channel id (hex).
+    pub channel_id: String,
+    /// The peer.
+    pub peer: PublicKey,
+    /// The channel's size.
+    pub capacity: Sat,
+    /// What the node can send over it now.
+    pub outbound: Msat,
+    /// What the node can receive over it now.
+    pub inbound: Msat,
+    /// Ready and the peer connected: payments can use it.
+    pub usable: bool,
+    /// Announced to the network.
+    pub public: bool,
+    /// Opened by this node.
+    pub outbound_opened: bool,
+    /// Its short channel id, once confirmed.
+    pub short_channel_id: Option<u64>,
+    /// Its funding output, once the funding transaction is built.
+    pub funding: Option<OutPoint>,
+    /// Confirmations of the funding transaction.
+    pub confirmations: Option<u32>,
+}
+
+impl From<ChannelDetails> for ChannelInfo {
+    fn from(c: ChannelDetails) -> Self {
+        Self {
+            user_channel_id: UserChannelId(c.user_channel_id.0),
+            channel_id: c.channel_id.to_string(),
+            peer: c.counterparty_node_id,
+            capacity: Sat(c.channel_value_sats),
+            outbound: Msat(c.outbound_capacity_msat),
+            inbound: Msat(c.inbound_capacity_msat),
+            usable: c.is_usable,
+            public: c.is_announced,
+            outbound_opened: c.is_outbound,
+            short_channel_id: c.short_channel_id,
+            funding: c.funding_txo,
+            confirmations: c.confirmations,
+        }
+    }
+}
+
+impl LightningNode {
+    /// Connects to `peer` and opens a channel of `capacity` with `push` given to the peer.
+    /// An announced (`public`) channel is gossiped; a private one appears in invoice route hints.
+    ///
+    /// Syncs the wallet first: ldk-node's wallet learns that an earlier funding transaction spent
+    /// a coin only when it next reads the mempool, and would otherwise fund this channel from the
+    /// same coin (a double spend the chain refuses). The funding transaction itself is built when
+    /// the peer accepts, after this returns: open channels one at a time, waiting for each
+    /// funding transaction to be broadcast.
+    pub async fn open_channel(
+        &self,
+        peer: PublicKey,
+        address: SocketAddr,
+        capacity: Sat,
+        push: Msat,
+        public: bool,
+    ) -> Result<UserChannelId, NodeError> {
+        self.sync().await?;
+        let address = socket_address(address);
+        let push = (push.0 > 0).then_some(push.0);
+        let open = if public {
+            Node::open_announced_channel
+        } else {
+            Node::open_channel
+        };
+        let id = open(self.ldk(), peer, address, capacity.0, push, None)?;
+        Ok(UserChannelId(id.0))
+    }
+
+    /// Connects to a peer (persisting it for reconnection).
+    pub fn connect(&self, peer: PublicKey, address: SocketAddr) -> Result<(), NodeError> {
+        Ok(self.ldk().connect(peer, socket_address(address), true)?)
+    }
+
+    /// Disconnects from a peer (channels stay; a persisted peer is reconnected later).
+    pub fn disconnect(&self, peer: PublicKey) -> Result<(), NodeError> {
+        Ok(self.ldk().disconnect(peer)?)
+    }
+
+    /// Closes a channel cooperatively.
+    pub fn close_channel(&self, channel: UserChannelId, peer: PublicKey) -> Result<(), NodeError> {
+        Ok(self
+            .ldk()
+            .close_channel(&ldk_node::UserChannelId(channel.0), peer)?)
+    }
+
+    /// Force-closes a channel: broadcasts the latest commitment transaction.
+    pub fn force_close_channel(
+        &self,
+        channel: UserChannelId,
+        peer: PublicKey,
+        reason: &str,
+    ) -> Result<(), NodeError> {
+        Ok(self.ldk().force_close_channel(
+            &ldk_node::UserChannelId(channel.0),
+            peer,
+            Some(reason.to_string()),
+        )?)
+    }
+
+    /// Whether the node's gossip graph holds channel `short_channel_id` with the update for the
+    /// direction out of `from`, so it can route through `from` over it.
+    pub fn can_route_over(&self, short_channel_id: u64, from: PublicKey) -> bool {
+        let from = ldk_node::lightning::routing::gossip::NodeId::from_pubkey(&from);
+        self.ldk()
+            .network_graph()
+            .channel(short_channel_id)
+            .is_some_and(|c| {
+                if c.node_one == from {
+                    c.one_to_two.is_some()
+                } else {
+                    c.node_two == from && c.two_to_one.is_some()
+                }
+            })
+    }
+
+    /// The address a peer is known at (connected or persisted), if it has an IP address.
+    pub fn peer_address(&self, peer: PublicKey) -> Option<SocketAddr> {
+        self.ldk()
+            .list_peers()
+            .into_iter()
+            .find(|p| p.node_id == peer)
+            .and_then(|p| match p.address {
+                SocketAddress::TcpIpV4 { addr, port } => Some(SocketAddr::from((addr, port))),
+                SocketAddress::TcpIpV6 { addr, port } => Some(SocketAddr::from((addr, port))),
+                _ => None,
+            })
+    }
+
+    /// The channel ldk-node knows as `user_channel_id`, if it has it.
+    pub fn channel(&self, user_channel_id: UserChannelId) -> Option<ChannelInfo> {
+        self.channels()
+            .into_iter()
+            .find(|c| c.user_channel_id == user_channel_id)
+    }
+
+    /// Every channel of the node.
+    pub fn channels(&self) -> Vec<ChannelInfo> {
+        self.ldk()
+            .list_channels()
+            .into_iter()
+            .map(ChannelInfo::from)
+            .collect()
+    }
+}
