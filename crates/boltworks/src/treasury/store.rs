@@ -1,13 +1,22 @@
 //! The treasury's tables: its wallet state, the addresses it handed out and the sends it made.
 
-use sqlx::{Any, AnyConnection, Executor, Row};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, AnyConnection, Executor};
 
 use super::Sent;
 use crate::money::Sat;
-use crate::store::Store;
+use crate::store::{is_unique_violation, Store};
 
-/// The stored wallet: the seed's fingerprint and its changesets (JSON), oldest first.
-pub async fn load(store: &Store) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
+/// The stored wallet.
+pub struct StoredWallet {
+    /// The fingerprint of the seed it was made with.
+    pub fingerprint: String,
+    /// Its changesets (JSON), oldest first.
+    pub changesets: Vec<String>,
+}
+
+/// The stored wallet, if there is one.
+pub async fn load(store: &Store) -> Result<Option<StoredWallet>, sqlx::Error> {
     let fingerprint: Option<String> =
         sqlx::query_scalar("SELECT fingerprint FROM treasury_wallet WHERE id = 1")
             .fetch_optional(store.pool())
@@ -18,7 +27,10 @@ pub async fn load(store: &Store) -> Result<Option<(String, Vec<String>)>, sqlx::
     let changesets = sqlx::query_scalar("SELECT changeset FROM treasury_changesets ORDER BY id")
         .fetch_all(store.pool())
         .await?;
-    Ok(Some((fingerprint, changesets)))
+    Ok(Some(StoredWallet {
+        fingerprint,
+        changesets,
+    }))
 }
 
 /// Stores a new wallet with its first changeset.
@@ -81,13 +93,11 @@ pub async fn claim_address_index(
         };
         match claimed {
             Ok(index) => return Ok(index),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => last = Some(e),
+            Err(e) if is_unique_violation(&e) => last = Some(e),
             Err(e) => return Err(e),
         }
     }
-    Err(last
-        .map(sqlx::Error::Database)
-        .unwrap_or_else(|| sqlx::Error::Protocol("no address index could be claimed".into())))
+    Err(last.unwrap_or_else(|| sqlx::Error::Protocol("no address index could be claimed".into())))
 }
 
 /// Records the address of a claimed index.
@@ -110,34 +120,58 @@ pub async fn lock_sends(conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::
     Ok(())
 }
 
+/// A row of `treasury_sends`, as a send's caller sees it.
+#[derive(sqlx::FromRow)]
+struct SendRow {
+    txid: String,
+    fee_sat: Sat,
+    broadcast_at: Option<i64>,
+    /// `[{address, amount_sat}]`.
+    outputs: String,
+}
+
+/// One output of a stored send (the `outputs` column is a JSON array of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentOutput {
+    /// Where it pays.
+    pub address: String,
+    /// What it pays.
+    pub amount_sat: u64,
+}
+
+impl TryFrom<SendRow> for Sent {
+    type Error = sqlx::Error;
+
+    fn try_from(row: SendRow) -> Result<Self, Self::Error> {
+        let first_output = serde_json::from_str::<Vec<SentOutput>>(&row.outputs)
+            .ok()
+            .and_then(|outputs| outputs.first().map(|o| o.amount_sat))
+            .unwrap_or(0);
+        Ok(Sent {
+            txid: row
+                .txid
+                .parse()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            fee: row.fee_sat,
+            broadcast: row.broadcast_at.is_some(),
+            first_output: Sat(first_output),
+        })
+    }
+}
+
 /// The send made under `key`, if any.
 pub async fn send<'c, E: Executor<'c, Database = Any>>(
     executor: E,
     key: &str,
 ) -> Result<Option<Sent>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as::<_, SendRow>(
         "SELECT txid, fee_sat, broadcast_at, outputs FROM treasury_sends WHERE send_key = $1",
     )
     .bind(key)
     .fetch_optional(executor)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let txid: String = row.try_get("txid")?;
-    let fee: i64 = row.try_get("fee_sat")?;
-    let broadcast: Option<i64> = row.try_get("broadcast_at")?;
-    let outputs: String = row.try_get("outputs")?;
-    let first_output = serde_json::from_str::<serde_json::Value>(&outputs)
-        .ok()
-        .and_then(|o| o[0]["amount_sat"].as_u64())
-        .unwrap_or(0);
-    Ok(Some(Sent {
-        txid: txid.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        fee: Sat(u64::try_from(fee).unwrap_or(0)),
-        broadcast: broadcast.is_some(),
-        first_output: Sat(first_output),
-    }))
+    .await?
+    .map(Sent::try_from)
+    .transpose()
 }
 
 /// A send to record.
@@ -150,8 +184,8 @@ pub struct NewSend<'a> {
     pub raw_tx: &'a str,
     /// Its fee.
     pub fee: Sat,
-    /// `[{address, amount_sat}]`.
-    pub outputs: &'a serde_json::Value,
+    /// What it pays.
+    pub outputs: &'a [SentOutput],
     /// Now.
     pub now: i64,
 }
@@ -165,8 +199,8 @@ pub async fn insert_send(conn: &mut AnyConnection, send: &NewSend<'_>) -> Result
     .bind(send.key)
     .bind(send.txid)
     .bind(send.raw_tx)
-    .bind(i64::try_from(send.fee.0).unwrap_or(i64::MAX))
-    .bind(send.outputs.to_string())
+    .bind(send.fee)
+    .bind(serde_json::to_string(send.outputs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
     .bind(send.now)
     .execute(conn)
     .await?;
@@ -185,14 +219,20 @@ pub async fn mark_broadcast(store: &Store, key: &str, now: i64) -> Result<(), sq
     Ok(())
 }
 
-/// Sends not yet taken by the chain source: (key, signed transaction).
-pub async fn unbroadcast(store: &Store) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query("SELECT send_key, raw_tx FROM treasury_sends WHERE broadcast_at IS NULL")
+/// A send not yet taken by the chain source.
+#[derive(sqlx::FromRow)]
+pub struct Unbroadcast {
+    /// The caller's idempotency key.
+    pub send_key: String,
+    /// The signed transaction, hex.
+    pub raw_tx: String,
+}
+
+/// Sends not yet taken by the chain source.
+pub async fn unbroadcast(store: &Store) -> Result<Vec<Unbroadcast>, sqlx::Error> {
+    sqlx::query_as("SELECT send_key, raw_tx FROM treasury_sends WHERE broadcast_at IS NULL")
         .fetch_all(store.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("send_key")?, r.try_get("raw_tx")?)))
-        .collect()
+        .await
 }
 
 /// The ledger account receipts at address `index` are credited to.

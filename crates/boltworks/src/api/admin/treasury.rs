@@ -3,16 +3,15 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::hub::HubContext;
 use crate::ledger;
-use crate::money::Sat;
-use crate::treasury::{parse_address, FeeFrom, SendError, Treasury};
+use crate::money::{Msat, Sat};
+use crate::treasury::{parse_address, FeeFrom, Receipt, SendError, Treasury};
 
 /// At most this many outputs in one send.
 const MAX_OUTPUTS: usize = 1_000;
@@ -42,26 +41,86 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
         )
 }
 
+/// The treasury's balance against the books.
+#[derive(Serialize)]
+struct BalanceReply {
+    confirmed_sat: u64,
+    pending_sat: u64,
+    /// What the ledger's `assets:treasury` holds.
+    ledger_msat: i64,
+    /// Whether the ledger matches the confirmed coins and our own change.
+    books_match: bool,
+}
+
+/// A new address.
+#[derive(Serialize)]
+struct AddressReply {
+    address: String,
+}
+
+/// What an address received.
+#[derive(Serialize)]
+struct ReceivedReply {
+    /// The address as asked.
+    address: String,
+    received: Vec<ReceiptReply>,
+}
+
+/// One output an address received.
+#[derive(Serialize)]
+struct ReceiptReply {
+    txid: String,
+    vout: u32,
+    amount_sat: u64,
+    confirmations: u32,
+}
+
+impl From<&Receipt> for ReceiptReply {
+    fn from(receipt: &Receipt) -> Self {
+        Self {
+            txid: receipt.txid.to_string(),
+            vout: receipt.vout,
+            amount_sat: receipt.amount.0,
+            confirmations: receipt.confirmations,
+        }
+    }
+}
+
+/// A committed send.
+#[derive(Serialize)]
+struct SendReply {
+    txid: String,
+    fee_sat: u64,
+    broadcast: bool,
+}
+
 fn treasury(state: &HubContext) -> Result<&Treasury, HubError> {
     state.treasury.as_deref().ok_or_else(|| {
         HubError::Unavailable("the treasury needs a bitcoind RPC chain source".into())
     })
 }
 
-async fn balance(_: Operator, State(state): State<HubContext>) -> Result<Json<Value>, HubError> {
+#[tracing::instrument(skip_all)]
+async fn balance(
+    _: Operator,
+    State(state): State<HubContext>,
+) -> Result<Json<BalanceReply>, HubError> {
     let balance = treasury(&state)?.balance().await;
     // The books against the wallet: confirmed coins and our own change count; others' coins in
     // the mempool are booked once they confirm.
     let booked_msat = ledger::account_balance(&state.store, ledger::ASSETS_TREASURY).await?;
-    let held_msat = i64::try_from(balance.confirmed.0.saturating_add(balance.own_pending.0))
-        .unwrap_or(i64::MAX / 1_000)
-        .saturating_mul(1_000);
-    Ok(Json(json!({
-        "confirmed_sat": balance.confirmed.0,
-        "pending_sat": balance.pending.0,
-        "ledger_msat": booked_msat,
-        "books_match": booked_msat == held_msat,
-    })))
+    let held_msat = balance
+        .confirmed
+        .0
+        .checked_add(balance.own_pending.0)
+        .and_then(|sat| Sat(sat).to_msat())
+        .and_then(Msat::to_db);
+    Ok(Json(BalanceReply {
+        confirmed_sat: balance.confirmed.0,
+        pending_sat: balance.pending.0,
+        ledger_msat: booked_msat,
+        books_match: held_msat == Some(booked_msat),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -70,11 +129,12 @@ struct AddressRequest {
     purpose: Option<String>,
 }
 
+#[tracing::instrument(skip_all, fields(purpose = ?request.purpose))]
 async fn new_address(
     _: Operator,
     State(state): State<HubContext>,
     HubJson(request): HubJson<AddressRequest>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<AddressReply>, HubError> {
     let purpose = request.purpose.unwrap_or_else(|| "operator".into());
     if purpose.is_empty() || purpose.len() > 200 || purpose.chars().any(char::is_control) {
         return Err(HubError::BadRequest(
@@ -85,7 +145,9 @@ async fn new_address(
         .new_address(&purpose, ledger::EQUITY_TREASURY_DEPOSITS)
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
-    Ok(Json(json!({"address": address.to_string()})))
+    Ok(Json(AddressReply {
+        address: address.to_string(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -93,23 +155,25 @@ struct ReceivedQuery {
     address: String,
 }
 
+#[tracing::instrument(skip_all, fields(address = %query.address))]
 async fn received(
     _: Operator,
     State(state): State<HubContext>,
     Query(query): Query<ReceivedQuery>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<ReceivedReply>, HubError> {
     let treasury = treasury(&state)?;
     let address = parse_address(&query.address, treasury)
         .ok_or_else(|| HubError::BadRequest("not an address of this network".into()))?;
-    let receipts: Vec<Value> = treasury
+    let received = treasury
         .received(&address)
         .await
         .iter()
-        .map(|r| json!({"txid": r.txid.to_string(), "vout": r.vout, "amount_sat": r.amount.0, "confirmations": r.confirmations}))
+        .map(ReceiptReply::from)
         .collect();
-    Ok(Json(
-        json!({"address": query.address, "received": receipts}),
-    ))
+    Ok(Json(ReceivedReply {
+        address: query.address,
+        received,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -126,11 +190,12 @@ struct OutputRequest {
     amount_sat: u64,
 }
 
+#[tracing::instrument(skip_all, fields(key = %request.key, outputs = request.outputs.len()))]
 async fn send(
     _: Operator,
     State(state): State<HubContext>,
     HubJson(request): HubJson<SendRequest>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<SendReply>, HubError> {
     let treasury = treasury(&state)?;
     if request.key.is_empty()
         || request.key.len() > 200
@@ -171,9 +236,9 @@ async fn send(
             other => HubError::Internal(other.to_string()),
         })?;
     tracing::info!(key = %request.key, txid = %sent.txid, "operator treasury send");
-    Ok(Json(json!({
-        "txid": sent.txid.to_string(),
-        "fee_sat": sent.fee.0,
-        "broadcast": sent.broadcast,
-    })))
+    Ok(Json(SendReply {
+        txid: sent.txid.to_string(),
+        fee_sat: sent.fee.0,
+        broadcast: sent.broadcast,
+    }))
 }
