@@ -2,14 +2,16 @@
 
 use clap::Subcommand;
 
+use crate::notify::outbox::DeliveryStatus;
+
 /// Operator commands.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// List notifications (newest first).
     Notifications {
         /// Only this status: pending, delivered or failed.
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = parse_status)]
+        status: Option<DeliveryStatus>,
         /// How many.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -44,6 +46,12 @@ pub enum AdminCommand {
     },
 }
 
+/// A notification status, as the list route takes it.
+fn parse_status(text: &str) -> Result<DeliveryStatus, String> {
+    text.parse()
+        .map_err(|_| "status must be pending, delivered or failed".to_string())
+}
+
 /// Runs one command against the hub at `url` with the operator `token`, printing the answer.
 pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Result<()> {
     let base = url.trim_end_matches('/');
@@ -52,7 +60,7 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
         AdminCommand::Notifications { status, limit } => {
             let mut query = vec![("limit", limit.to_string())];
             if let Some(status) = status {
-                query.push(("status", status.clone()));
+                query.push(("status", status.to_string()));
             }
             client
                 .get(format!("{base}/admin/notifications"))

@@ -7,7 +7,7 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::{Claimed, Outcome};
+use super::outbox::{Claimed, EmailPayload, Outcome};
 
 /// Where emails go.
 pub enum Mailer {
@@ -49,10 +49,9 @@ impl Mailer {
 
     /// Sends one email.
     pub async fn deliver(&self, from: &str, row: &Claimed) -> Outcome {
-        let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
-        let subject = payload["subject"].as_str().unwrap_or_default();
-        let text = payload["text"].as_str().unwrap_or_default();
-        let message = match build(from, &row.target, subject, text, &row.event_id) {
+        let payload: EmailPayload = serde_json::from_str(&row.payload).unwrap_or_default();
+        let subject = payload.subject.as_str();
+        let message = match build(from, &row.target, subject, &payload.text, &row.event_id) {
             Ok(message) => message,
             Err(e) => return Outcome::Permanent(format!("cannot build the email: {e}")),
         };

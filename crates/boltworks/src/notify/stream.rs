@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
-use serde_json::{json, Value};
-use sqlx::{AnyConnection, Row};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::AnyConnection;
 
 use super::Notifier;
 use crate::clock::Clock;
@@ -43,7 +44,7 @@ pub async fn publish(
             .execute(&mut *tx)
             .await?;
     }
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO notify_stream (service, topic, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(service)
@@ -52,8 +53,28 @@ pub async fn publish(
     .bind(data.to_string())
     .bind(clock.now_unix())
     .fetch_one(&mut *tx)
-    .await?;
-    row.try_get("id")
+    .await
+}
+
+/// A published event, as subscribers read it.
+#[derive(sqlx::FromRow)]
+struct StreamRow {
+    id: i64,
+    event_type: String,
+    payload: String,
+    created_at: i64,
+}
+
+/// boltworks' own frame of an event (`Framing::Envelope`).
+#[derive(Serialize)]
+struct Envelope<'a> {
+    id: i64,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    service: &'a str,
+    topic: &'a str,
+    created_at: i64,
+    data: Value,
 }
 
 /// How events are framed for a subscriber.
@@ -77,7 +98,7 @@ pub async fn serve(
 ) {
     let mut committed = notifier.stream_signal();
     loop {
-        let rows = match sqlx::query(
+        let rows: Vec<StreamRow> = match sqlx::query_as(
             "SELECT id, event_type, payload, created_at FROM notify_stream
              WHERE service = $1 AND topic = $2 AND id > $3 ORDER BY id LIMIT $4",
         )
@@ -97,29 +118,33 @@ pub async fn serve(
         };
         let fetched = rows.len();
         for row in rows {
-            let (Ok(id), Ok(event_type), Ok(payload), Ok(created_at)) = (
-                row.try_get::<i64, _>("id"),
-                row.try_get::<String, _>("event_type"),
-                row.try_get::<String, _>("payload"),
-                row.try_get::<i64, _>("created_at"),
-            ) else {
-                return;
-            };
-            let data: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+            let id = row.id;
+            let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
             let message = match (framing, data) {
                 (Framing::DataWithId, Value::Object(mut object)) => {
-                    object.insert("id".into(), json!(id));
-                    Value::Object(object)
+                    object.insert("id".into(), Value::from(id));
+                    Value::Object(object).to_string()
                 }
                 (_, data) => {
-                    json!({"id": id, "type": event_type, "service": service, "topic": topic, "created_at": created_at, "data": data})
+                    let envelope = Envelope {
+                        id,
+                        event_type: &row.event_type,
+                        service: &service,
+                        topic: &topic,
+                        created_at: row.created_at,
+                        data,
+                    };
+                    match serde_json::to_string(&envelope) {
+                        Ok(text) => text,
+                        Err(e) => {
+                            tracing::warn!(error = %e, id, "websocket stream: unencodable event");
+                            return;
+                        }
+                    }
                 }
             };
-            match tokio::time::timeout(
-                SEND_TIMEOUT,
-                socket.send(Message::Text(message.to_string().into())),
-            )
-            .await
+            match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(message.into())))
+                .await
             {
                 Ok(Ok(())) => last_id = id,
                 Ok(Err(_)) => return,

@@ -8,7 +8,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::email::Mailer;
 use super::guard::webhook_client;
-use super::outbox::{self, Claimed, Outcome};
+use super::outbox::{self, Channel, Claimed, Outcome};
 use super::Notifier;
 
 /// Rows one worker claims at a time (delivered concurrently).
@@ -99,6 +99,7 @@ async fn run_once(
     Ok(count)
 }
 
+#[tracing::instrument(skip_all, fields(event_id = %row.event_id, attempt = row.attempt, channel = %row.channel))]
 async fn deliver_one(
     notifier: &Notifier,
     mailer: &Mailer,
@@ -114,8 +115,8 @@ async fn deliver_one(
             .saturating_sub(LEASE_MARGIN_SECS),
     );
     let attempt = async {
-        Ok::<_, sqlx::Error>(match row.channel.as_str() {
-            "webhook" => {
+        Ok::<_, sqlx::Error>(match row.channel {
+            Channel::Webhook => {
                 let secret =
                     outbox::target_secret(&notifier.store, &notifier.clock, &row.target).await?;
                 super::webhook::deliver(
@@ -126,7 +127,7 @@ async fn deliver_one(
                 )
                 .await
             }
-            _ => {
+            Channel::Email => {
                 let started = std::time::Instant::now();
                 let outcome = mailer.deliver(&notifier.config.smtp_from, &row).await;
                 (

@@ -3,14 +3,13 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
 use crate::hub::HubContext;
-use crate::notify::outbox;
+use crate::notify::outbox::{self, DeliveryStatus, NotificationRecord};
 
 /// The operator routes.
 pub(super) fn routes() -> ApiRoutes<AppState> {
@@ -37,6 +36,28 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
         )
 }
 
+/// A page of notifications, newest first.
+#[derive(Serialize)]
+struct NotificationPage {
+    notifications: Vec<NotificationRecord>,
+    /// The cursor of the next page (`?before=`), when this one is full; `null` otherwise.
+    next_before: Option<i64>,
+}
+
+/// A notification queued again.
+#[derive(Serialize)]
+struct Redelivered {
+    event_id: String,
+    status: DeliveryStatus,
+}
+
+/// A webhook target's signing secret.
+#[derive(Serialize)]
+struct WebhookSecret {
+    url: String,
+    secret: String,
+}
+
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
@@ -44,48 +65,53 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
+#[tracing::instrument(skip_all, fields(status = ?query.status, before = ?query.before))]
 async fn list(
     _: Operator,
     State(state): State<HubContext>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, HubError> {
-    if let Some(status) = &query.status {
-        if !["pending", "delivered", "failed"].contains(&status.as_str()) {
-            return Err(HubError::BadRequest(
-                "status must be pending, delivered or failed".into(),
-            ));
-        }
-    }
+) -> Result<Json<NotificationPage>, HubError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<DeliveryStatus>)
+        .transpose()
+        .map_err(|_| HubError::BadRequest("status must be pending, delivered or failed".into()))?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(HubError::BadRequest(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let rows = outbox::list(&state.store, query.status.as_deref(), query.before, limit).await?;
-    let next = (rows.len() as i64 == limit)
+    let rows = outbox::list(&state.store, status, query.before, limit).await?;
+    let next_before = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|(id, _)| *id))
         .flatten();
-    let items: Vec<_> = rows.into_iter().map(|(_, record)| record).collect();
-    Ok(Json(json!({"notifications": items, "next_before": next})))
+    let notifications = rows.into_iter().map(|(_, record)| record).collect();
+    Ok(Json(NotificationPage {
+        notifications,
+        next_before,
+    }))
 }
 
+#[tracing::instrument(skip_all, fields(%event_id))]
 async fn show(
     _: Operator,
     State(state): State<HubContext>,
     Path(event_id): Path<String>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<NotificationRecord>, HubError> {
     let record = outbox::find(&state.store, &event_id)
         .await?
         .ok_or_else(|| HubError::NotFound(format!("no notification {event_id}")))?;
-    Ok(Json(json!(record)))
+    Ok(Json(record))
 }
 
+#[tracing::instrument(skip_all, fields(%event_id))]
 async fn redeliver(
     _: Operator,
     State(state): State<HubContext>,
     Path(event_id): Path<String>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<Redelivered>, HubError> {
     match outbox::redeliver(&state.store, &state.clock, &event_id).await? {
         outbox::Redelivery::Queued => {}
         outbox::Redelivery::InFlight => {
@@ -98,7 +124,10 @@ async fn redeliver(
         }
     }
     state.notifier.outbox_committed();
-    Ok(Json(json!({"event_id": event_id, "status": "pending"})))
+    Ok(Json(Redelivered {
+        event_id,
+        status: DeliveryStatus::Pending,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -106,13 +135,17 @@ struct SecretQuery {
     url: String,
 }
 
+#[tracing::instrument(skip_all, fields(url = %query.url))]
 async fn webhook_secret(
     _: Operator,
     State(state): State<HubContext>,
     Query(query): Query<SecretQuery>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<WebhookSecret>, HubError> {
     crate::notify::guard::check_url(&query.url, true)
         .map_err(|e| HubError::BadRequest(e.to_string()))?;
     let secret = outbox::target_secret(&state.store, &state.clock, &query.url).await?;
-    Ok(Json(json!({"url": query.url, "secret": secret})))
+    Ok(Json(WebhookSecret {
+        url: query.url,
+        secret,
+    }))
 }
