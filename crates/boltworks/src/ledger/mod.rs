@@ -4,7 +4,7 @@
 //! names the business event it records (`reference`), and a reference is posted at most once,
 //! so replaying an event after a crash cannot count money twice.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::store::Store;
 
@@ -143,7 +143,7 @@ pub async fn post_or_log(
 }
 
 /// An account and its balance.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct AccountBalance {
     /// Account name.
     pub account: String,
@@ -153,20 +153,12 @@ pub struct AccountBalance {
 
 /// Every account with its balance, by name.
 pub async fn balances(store: &Store) -> Result<Vec<AccountBalance>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT account, CAST(SUM(amount_msat) AS BIGINT) AS balance
+    sqlx::query_as(
+        "SELECT account, CAST(SUM(amount_msat) AS BIGINT) AS balance_msat
          FROM ledger_entries GROUP BY account ORDER BY account",
     )
     .fetch_all(store.pool())
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(AccountBalance {
-                account: row.try_get("account")?,
-                balance_msat: row.try_get("balance")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The balance of one account (msat; 0 for an account with no entries).
