@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{escape, qr_data_uri, Page};
 use crate::http::{join_path, ApiRoutes, PathId};
-use crate::services::gifts::api::GiftsInput;
-use crate::services::gifts::error::GiftsError;
-use crate::services::gifts::handlers::create_gift;
+use crate::services::gifts::api::{GiftsError, GiftsInput};
+use crate::services::gifts::create::create_gift;
 use crate::services::gifts::lnurl_of;
 use crate::services::gifts::model::{
-    MAX_GIFT_SAT, MAX_SENDER_MESSAGE, MAX_SENDER_NAME, MIN_GIFT_SAT,
+    check_redeemable, ChargeStatus, Refusal, MAX_GIFT_SAT, MAX_SENDER_MESSAGE, MAX_SENDER_NAME,
+    MIN_GIFT_SAT,
 };
 use crate::services::gifts::redeem::find_gift;
 use crate::services::gifts::store::Gift;
@@ -109,6 +109,7 @@ fn create_form(
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn create_page(State(state): State<GiftsService>) -> Page {
     Page {
         status: StatusCode::OK,
@@ -118,6 +119,7 @@ async fn create_page(State(state): State<GiftsService>) -> Page {
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn create_submit(
     State(state): State<GiftsService>,
     input: Result<GiftsInput, GiftsError>,
@@ -207,9 +209,9 @@ fn sender_lines(gift: &Gift) -> String {
     html
 }
 
-async fn pay_page(State(state): State<GiftsService>, PathId(order_id): PathId) -> Page {
-    let order_id = order_id.unwrap_or_default();
-    let gift = match load(&state, &order_id).await {
+#[tracing::instrument(skip_all, fields(order_id = order_id.as_str()))]
+async fn pay_page(State(state): State<GiftsService>, order_id: PathId) -> Page {
+    let gift = match load(&state, order_id.as_str()).await {
         Ok(gift) => gift,
         Err(page) => return page,
     };
@@ -218,7 +220,7 @@ async fn pay_page(State(state): State<GiftsService>, PathId(order_id): PathId) -
         state.hub().public_url,
         path(&state, &format!("/redeem/{}", gift.order_id))
     );
-    let paid = gift.charge_status == "paid";
+    let paid = gift.charge_status == ChargeStatus::Paid;
     let qr = qr_data_uri(&format!(
         "lightning:{}",
         gift.payment_request.to_uppercase()
@@ -233,7 +235,7 @@ async fn pay_page(State(state): State<GiftsService>, PathId(order_id): PathId) -
          <p class=\"note\" id=\"status\">Waiting for payment…</p></div>\
          <div id=\"paid\"{paid_hidden}><p class=\"note ok\">Paid! Share this link with the receiver:</p>\
          <p><a id=\"gift-link\" class=\"mono\" href=\"{link}\">{link}</a></p></div></div>",
-        amount = gift.amount_sat,
+        amount = gift.amount_sat.0,
         sender = sender_lines(&gift),
         status_url = escape(&path(&state, &format!("/status/{}", gift.charge_id))),
         unpaid_hidden = if paid { " hidden" } else { "" },
@@ -249,25 +251,26 @@ async fn pay_page(State(state): State<GiftsService>, PathId(order_id): PathId) -
         if(document.getElementById('paid').hidden){poll();}";
     Page {
         status: StatusCode::OK,
-        title: format!("Gift of {} sats", gift.amount_sat),
+        title: format!("Gift of {} sats", gift.amount_sat.0),
         body,
         script: Some(script.into()),
     }
 }
 
-async fn redeem_page(State(state): State<GiftsService>, PathId(order_id): PathId) -> Page {
-    let order_id = order_id.unwrap_or_default();
-    let gift = match load(&state, &order_id).await {
+#[tracing::instrument(skip_all, fields(order_id = order_id.as_str()))]
+async fn redeem_page(State(state): State<GiftsService>, order_id: PathId) -> Page {
+    let gift = match load(&state, order_id.as_str()).await {
         Ok(gift) => gift,
         Err(page) => return page,
     };
-    let (status_text, status_class) = match (gift.charge_status.as_str(), gift.spent.as_str()) {
-        ("paid", "true") => (message_for("GIFT_SPENT"), "note ok"),
-        ("paid", "pending") => (message_for("GIFT_REDEEM_PENDING"), "note"),
-        ("paid", _) => ("Scan the QR code with your Lightning wallet, or paste an invoice for exactly this amount.".to_string(), "note"),
-        _ => (message_for("GIFT_INVOICE_UNPAID"), "note error"),
+    let redeemable = check_redeemable(gift.charge_status, gift.spent);
+    let (status_text, status_class) = match redeemable {
+        Ok(()) => ("Scan the QR code with your Lightning wallet, or paste an invoice for exactly this amount.".to_string(), "note"),
+        Err(refusal @ Refusal::GiftSpent) => (message_for(refusal.code()), "note ok"),
+        Err(refusal @ Refusal::GiftRedeemPending) => (message_for(refusal.code()), "note"),
+        Err(refusal) => (message_for(refusal.code()), "note error"),
     };
-    let redeemable = gift.charge_status == "paid" && gift.spent == "false";
+    let redeemable = redeemable.is_ok();
     let lnurl = lnurl_of(&state, &gift.order_id).to_uppercase();
     let qr = qr_data_uri(&lnurl).unwrap_or_default();
     let hidden = if redeemable { "" } else { " hidden" };
@@ -281,7 +284,7 @@ async fn redeem_page(State(state): State<GiftsService>, PathId(order_id): PathId
          <form id=\"redeem-form\"><label for=\"invoice\">Or paste an invoice for exactly {amount} sats</label>\
          <textarea id=\"invoice\" name=\"invoice\" rows=\"4\" required></textarea>\
          <button id=\"redeem-button\" type=\"submit\">Redeem</button></form></div></div>",
-        amount = gift.amount_sat,
+        amount = gift.amount_sat.0,
         sender = sender_lines(&gift),
         gift_url = escape(&path(&state, &format!("/gift/{}", gift.order_id))),
         redeem_url = escape(&path(&state, &format!("/redeem/{}", gift.order_id))),
@@ -307,7 +310,7 @@ async fn redeem_page(State(state): State<GiftsService>, PathId(order_id): PathId
         poll();";
     Page {
         status: StatusCode::OK,
-        title: format!("A gift of {} sats", gift.amount_sat),
+        title: format!("A gift of {} sats", gift.amount_sat.0),
         body,
         script: Some(script.into()),
     }

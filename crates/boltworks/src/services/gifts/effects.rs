@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use sqlx::AnyConnection;
 
+use super::api::GiftRedeemedWebhook;
+use super::model::WithdrawalStatus;
 use super::store::{self, Gift, WithdrawalKey};
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
+use crate::money::Msat;
 use crate::node::event_loop::{EffectFuture, EventEffect};
 use crate::node::NodeEvent;
 use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
@@ -38,6 +40,11 @@ impl GiftEffects {
 }
 
 impl EventEffect for GiftEffects {
+    #[tracing::instrument(
+        name = "gift_effects",
+        skip_all,
+        fields(payment_hash = event.payment_hash().map(tracing::field::display))
+    )]
     fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a NodeEvent) -> EffectFuture<'a> {
         Box::pin(async move {
             let now = self.clock.now_unix();
@@ -45,14 +52,14 @@ impl EventEffect for GiftEffects {
                 NodeEvent::PaymentReceived {
                     payment_hash,
                     amount,
-                } => record_funding(conn, &payment_hash.to_string(), amount.0, now).await,
+                } => record_funding(conn, &payment_hash.to_string(), *amount, now).await,
                 NodeEvent::PaymentSucceeded {
                     payment_hash,
                     fee_paid,
                     ..
                 } => {
                     let hash = payment_hash.to_string();
-                    let fee = fee_paid.map_or(0, |f| f.0);
+                    let fee = fee_paid.unwrap_or(Msat(0));
                     record_payout_success(conn, &self.clock, WithdrawalKey::PaymentHash(&hash), fee)
                         .await
                         .map(|_| ())
@@ -79,22 +86,25 @@ impl EventEffect for GiftEffects {
     }
 }
 
-fn db_msat(msat: u64) -> i64 {
-    i64::try_from(msat).unwrap_or(i64::MAX)
+/// An amount as the ledger's signed BIGINT; one that does not fit is an error, never clamped.
+fn ledger_msat(amount: Option<Msat>) -> Result<i64, sqlx::Error> {
+    amount
+        .and_then(Msat::to_db)
+        .ok_or_else(|| sqlx::Error::Encode("gift amount out of the ledger's range".into()))
 }
 
 /// A gift invoice was paid: the gift exists, and the hub owes its value.
 async fn record_funding(
     conn: &mut AnyConnection,
     payment_hash: &str,
-    received_msat: u64,
+    received_msat: Msat,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let received = db_msat(received_msat);
-    let Some(gift) = store::mark_funded(conn, payment_hash, received, now).await? else {
+    let Some(gift) = store::mark_funded(conn, payment_hash, received_msat, now).await? else {
         return Ok(());
     };
-    let owed = gift.amount_msat();
+    let received = ledger_msat(Some(received_msat))?;
+    let owed = ledger_msat(gift.amount_msat())?;
     let entries = [
         Entry::debit(ledger::ASSETS_LIGHTNING, received),
         Entry::credit(liability_account(&gift.order_id), owed),
@@ -109,7 +119,7 @@ async fn record_funding(
         &entries,
     )
     .await?;
-    tracing::info!(order_id = %gift.order_id, amount_sat = gift.amount_sat, "gift funded");
+    tracing::info!(order_id = %gift.order_id, amount_sat = gift.amount_sat.0, "gift funded");
     Ok(())
 }
 
@@ -119,17 +129,13 @@ pub(super) async fn record_payout_success(
     conn: &mut AnyConnection,
     clock: &Clock,
     key: WithdrawalKey<'_>,
-    fee_msat: u64,
+    fee_msat: Msat,
 ) -> Result<bool, sqlx::Error> {
     let now = clock.now_unix();
-    let fee = db_msat(fee_msat);
-    let Some((withdrawal, gift)) = store::mark_confirmed(conn, key, fee, now).await? else {
+    let Some((withdrawal, gift)) = store::mark_confirmed(conn, key, fee_msat, now).await? else {
         if let WithdrawalKey::PaymentHash(hash) = key {
-            if store::withdrawal_status_by_hash(conn, hash)
-                .await?
-                .as_deref()
-                == Some("error")
-            {
+            let status = store::withdrawal_status_by_hash(conn, hash).await?;
+            if status == Some(WithdrawalStatus::Error) {
                 // Must not happen: a payout recorded as failed was paid after all. The gift may
                 // have been paid out twice; the operator has to look.
                 tracing::error!(payment_hash = %hash, "a gift payout marked failed succeeded");
@@ -137,20 +143,24 @@ pub(super) async fn record_payout_success(
         }
         return Ok(false);
     };
-    let owed = gift.amount_msat();
+    let owed = ledger_msat(gift.amount_msat())?;
+    let fee = ledger_msat(Some(fee_msat))?;
+    let paid = owed
+        .checked_add(fee)
+        .ok_or_else(|| sqlx::Error::Encode("gift payout out of the ledger's range".into()))?;
     let entries = [
         Entry::debit(liability_account(&gift.order_id), owed),
         Entry::debit(ledger::EXPENSES_ROUTING_FEES, fee),
-        Entry::credit(ledger::ASSETS_LIGHTNING, owed.saturating_add(fee)),
+        Entry::credit(ledger::ASSETS_LIGHTNING, paid),
     ];
     let reference = format!("gift.payout:{}", withdrawal.withdrawal_id);
     ledger::post_or_log(conn, now, "gift.payout", &reference, &entries).await?;
     queue_notify(conn, clock, &gift).await?;
-    tracing::info!(order_id = %gift.order_id, withdrawal_id = %withdrawal.withdrawal_id, fee_msat, "gift redeemed");
+    tracing::info!(order_id = %gift.order_id, withdrawal_id = %withdrawal.withdrawal_id, fee_msat = fee_msat.0, "gift redeemed");
     Ok(true)
 }
 
-/// The original's redemption webhook, with the `orderId` key it gained later.
+/// Queues the original's redemption webhook (`api::GiftRedeemedWebhook`).
 async fn queue_notify(
     conn: &mut AnyConnection,
     clock: &Clock,
@@ -159,7 +169,8 @@ async fn queue_notify(
     let Some(url) = &gift.notify_url else {
         return Ok(());
     };
-    let body = json!({"id": gift.order_id, "orderId": gift.order_id, "amount": gift.amount_sat, "spent": true});
+    let body = serde_json::to_value(GiftRedeemedWebhook::new(gift))
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let event = WebhookEvent {
         service: "gifts",
         event_type: "gift.redeemed",

@@ -1,90 +1,30 @@
 //! The gifts API handlers: thin, each reads its input, calls the rules and the store, and
-//! answers in the original's shape.
+//! answers with its typed reply (`api`).
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use rand::RngCore;
-use serde_json::{json, Value};
 
-use super::api::{self, GiftsInput};
-use super::error::{GiftsError, LnurlError};
-use super::model::{self, Refusal, MAX_SENDER_MESSAGE, MAX_SENDER_NAME};
-use super::redeem::{self, Via};
-use super::store::{self, Gift};
+use super::api::{
+    ChargeStatusReply, Created, GiftView, GiftsError, GiftsInput, LnurlOk, LnurlReply,
+    RedeemStatus, Redeemed, WithdrawRequest, INTERNAL_ERROR,
+};
+use super::create::create_gift;
+use super::model::{self, Refusal, Via};
+use super::redeem;
+use super::store;
 use super::GiftsService;
-use super::{lnurl_of, withdraw_url, INVOICE_EXPIRY_SECS};
+use super::{lnurl_of, withdraw_url};
 use crate::http::request_fields::QueryParams;
-use crate::http::PathId;
-use crate::money::Msat;
+use crate::http::{LnurlError, PathId};
 
 /// `POST /create`: a new gift and the invoice that funds it.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<GiftsService>,
     input: GiftsInput,
-) -> Result<Json<Value>, GiftsError> {
+) -> Result<Json<Created>, GiftsError> {
     let gift = create_gift(&state, &input).await?;
-    Ok(Json(api::created(&gift, &lnurl_of(&state, &gift.order_id))))
-}
-
-/// Validates the fields and creates the gift (also used by the create page).
-pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gift, GiftsError> {
-    let amount_sat = model::gift_amount(input.get("amount", "amount"))?;
-    let sender_name = model::sender_text(
-        input.get("sender_name", "senderName"),
-        MAX_SENDER_NAME,
-        Refusal::SenderNameNotString,
-        Refusal::SenderNameBadLength,
-    )?;
-    let sender_message = model::sender_text(
-        input.get("sender_message", "senderMessage"),
-        MAX_SENDER_MESSAGE,
-        Refusal::SenderMessageNotString,
-        Refusal::SenderMessageBadLength,
-    )?;
-    let notify_url = model::notify_url(input.get("notify", "notify"));
-    let amount = Msat(amount_sat * 1_000);
-    let invoice = state
-        .hub
-        .node
-        .create_invoice(
-            amount,
-            &format!("Lightning gift for {amount_sat} sats"),
-            INVOICE_EXPIRY_SECS,
-        )
-        .map_err(|e| GiftsError::Internal(format!("creating the gift invoice: {e}")))?;
-    let payment_hash = invoice.payment_hash();
-    let (now, nanos) = redeem::now_with_nanos(state);
-    let gift = Gift {
-        order_id: random_hex::<24>(),
-        charge_id: uuid::Uuid::new_v4().to_string(),
-        payment_hash: payment_hash.to_string(),
-        payment_request: invoice.to_string(),
-        invoice_expires_at: invoice.expires_at(),
-        amount_sat: i64::try_from(amount_sat).unwrap_or(i64::MAX),
-        k1: random_hex::<32>(),
-        notify_url,
-        sender_name,
-        sender_message,
-        charge_status: "unpaid".into(),
-        spent: "false".into(),
-        withdrawal_id: None,
-        created_at: now,
-        created_nanos: nanos,
-    };
-    store::insert_gift(&state.hub.store, &gift).await?;
-    state
-        .hub
-        .payments
-        .record_invoice(payment_hash, amount)
-        .await?;
-    tracing::info!(order_id = %gift.order_id, amount_sat, "gift created");
-    Ok(gift)
-}
-
-fn random_hex<const N: usize>() -> String {
-    let mut bytes = [0u8; N];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    Ok(Json(Created::new(&gift, &lnurl_of(&state, &gift.order_id))))
 }
 
 /// A UUID in its canonical lowercase hyphenated form, or `None`.
@@ -95,50 +35,52 @@ fn canonical_uuid(text: &str) -> Option<String> {
 }
 
 /// `GET /status/{charge_id}`: whether the gift invoice is paid.
+#[tracing::instrument(skip_all, fields(charge_id = charge_id.as_str()))]
 pub async fn status(
     State(state): State<GiftsService>,
-    PathId(charge_id): PathId,
-) -> Result<Json<Value>, GiftsError> {
-    let id =
-        canonical_uuid(charge_id.as_deref().unwrap_or_default()).ok_or(Refusal::ChargeNotFound)?;
+    charge_id: PathId,
+) -> Result<Json<ChargeStatusReply>, GiftsError> {
+    let id = canonical_uuid(charge_id.as_str()).ok_or(Refusal::ChargeNotFound)?;
     let status = store::charge_status(&state.hub.store, &id)
         .await?
         .ok_or(Refusal::ChargeNotFound)?;
-    Ok(Json(json!({"status": status})))
+    Ok(Json(ChargeStatusReply { status }))
 }
 
 /// `POST /redeem/{order_id}` with `invoice`: starts the payout.
+#[tracing::instrument(skip_all, fields(order_id = order_id.as_str()))]
 pub async fn redeem(
     State(state): State<GiftsService>,
-    PathId(order_id): PathId,
+    order_id: PathId,
     input: GiftsInput,
-) -> Result<Json<Value>, GiftsError> {
-    let gift = redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await?;
+) -> Result<Json<Redeemed>, GiftsError> {
+    let gift = redeem::find_gift(&state, order_id.as_str()).await?;
     let invoice = input.text("invoice", "invoice");
     let id = redeem::redeem(&state, &gift, invoice, Via::Redeem).await?;
-    Ok(Json(json!({"withdrawal_id": id, "withdrawalId": id})))
+    Ok(Json(Redeemed::new(id)))
 }
 
 /// `GET`/`POST /redeemStatus/{withdrawal_id}`.
+#[tracing::instrument(skip_all, fields(withdrawal_id = withdrawal_id.as_str()))]
 pub async fn redeem_status(
     State(state): State<GiftsService>,
-    PathId(withdrawal_id): PathId,
-) -> Result<Json<Value>, GiftsError> {
-    let id = canonical_uuid(withdrawal_id.as_deref().unwrap_or_default())
-        .ok_or(Refusal::WithdrawalNotFound)?;
+    withdrawal_id: PathId,
+) -> Result<Json<RedeemStatus>, GiftsError> {
+    let id = canonical_uuid(withdrawal_id.as_str()).ok_or(Refusal::WithdrawalNotFound)?;
     let mut conn = state.hub.store.pool().acquire().await?;
     let withdrawal = store::withdrawal(&mut conn, &id)
         .await?
         .ok_or(Refusal::WithdrawalNotFound)?;
-    Ok(Json(api::redeem_status(&withdrawal)))
+    Ok(Json(RedeemStatus::new(&withdrawal)))
 }
 
 /// `GET /gift/{order_id}`: the gift as stored, with its latest redemption.
+#[tracing::instrument(skip_all, fields(order_id = order_id.as_str()))]
 pub async fn gift(
     State(state): State<GiftsService>,
-    PathId(order_id): PathId,
-) -> Result<Json<Value>, GiftsError> {
-    let gift = match redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await {
+    order_id: PathId,
+) -> Result<Json<GiftView>, GiftsError> {
+    let gift = match redeem::find_gift(&state, order_id.as_str()).await {
         Err(GiftsError::Refused(refusal)) => return Err(GiftsError::NotFound(refusal)),
         other => other?,
     };
@@ -147,7 +89,7 @@ pub async fn gift(
         Some(id) => store::withdrawal(&mut conn, id).await?,
         None => None,
     };
-    Ok(Json(api::gift_view(
+    Ok(Json(GiftView::new(
         &gift,
         withdrawal.as_ref(),
         &lnurl_of(&state, &gift.order_id),
@@ -156,38 +98,29 @@ pub async fn gift(
 
 /// `GET /lnurl/{order_id}`: LUD-03. Without `pr`, the withdraw request; with `k1` and `pr`,
 /// the callback that starts the payout.
+#[tracing::instrument(skip_all, fields(order_id = order_id.as_str()))]
 pub async fn lnurl(
     State(state): State<GiftsService>,
-    PathId(order_id): PathId,
+    order_id: PathId,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, LnurlError> {
+) -> Result<Json<LnurlReply>, LnurlError> {
     let params = QueryParams::parse(query);
-    let param = |name: &str| params.get(name);
-    let gift = redeem::find_gift(&state, order_id.as_deref().unwrap_or_default()).await?;
-    let Some(pr) = param("pr") else {
-        redeem::check_redeemable(&gift).map_err(LnurlError::Refused)?;
-        let msat = gift.amount_msat();
-        return Ok(Json(json!({
-            "status": "OK",
-            "tag": "withdrawRequest",
-            "callback": withdraw_url(&state, &gift.order_id),
-            "k1": gift.k1,
-            "minWithdrawable": msat,
-            "maxWithdrawable": msat,
-            "defaultDescription": format!("lightning.gifts redeem {}", gift.order_id),
-        })));
+    let gift = redeem::find_gift(&state, order_id.as_str()).await?;
+    let Some(pr) = params.get("pr") else {
+        model::check_redeemable(gift.charge_status, gift.spent)?;
+        let amount = gift.amount_msat().ok_or_else(|| {
+            LnurlError::internal(
+                format!("{} overflows msat", gift.amount_sat),
+                INTERNAL_ERROR,
+            )
+        })?;
+        let callback = withdraw_url(&state, &gift.order_id);
+        let request = WithdrawRequest::new(&gift.order_id, amount, callback, gift.k1.clone());
+        return Ok(Json(LnurlReply::Request(request)));
     };
-    let k1_matches = param("k1").is_some_and(|k1| {
-        k1.len() == gift.k1.len()
-            && k1
-                .bytes()
-                .zip(gift.k1.bytes())
-                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                == 0
-    });
-    if !k1_matches {
-        return Err(LnurlError::Refused(Refusal::BadK1));
+    if !model::k1_matches(params.get("k1"), &gift.k1) {
+        return Err(Refusal::BadK1.into());
     }
     redeem::redeem(&state, &gift, Some(pr), Via::Lnurl).await?;
-    Ok(Json(json!({"status": "OK"})))
+    Ok(Json(LnurlReply::Started(LnurlOk::new())))
 }

@@ -3,11 +3,16 @@
 //! id or LNURL redeems it once, to an invoice of exactly its amount or through any
 //! LNURL-withdraw wallet. The hub owes each paid, unredeemed gift (a ledger liability); exactly
 //! one payout per gift can ever be in flight or succeed. CORS is open (`*`), as the original's.
+//!
+//! Layout: `api` (the wire: input, replies, error), `model` (the rules, the states and
+//! `Refusal`, no I/O), `store` (the tables), `create` and `redeem` (the two commands, shared by
+//! `handlers` and the pages), `payout` (the payout task and the start-up reconciliation) and
+//! `effects` (what node events mean for gifts).
 
 pub mod api;
 mod config;
+pub mod create;
 mod effects;
-pub mod error;
 pub mod handlers;
 pub mod model;
 mod payout;

@@ -1,5 +1,6 @@
-//! The rules of a gift, without I/O: amount limits, the optional sender fields, which `notify`
-//! URLs are kept, the refusal codes, and the checks a payout invoice must pass.
+//! The rules of a gift, without I/O: its states (stored as their text), amount limits, the
+//! optional sender fields, which `notify` URLs are kept, the refusal codes, when a gift can be
+//! redeemed, the LNURL `k1` check, and the checks a payout invoice must pass.
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::Network;
@@ -7,6 +8,52 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::node::{Invoice, InvoiceProblem};
+use crate::store::columns::stored_enum;
+
+stored_enum! {
+    /// Whether the gift's own invoice (its "charge") is paid; the wire's words too.
+    pub enum ChargeStatus {
+        /// Not paid yet.
+        Unpaid = "unpaid",
+        /// Paid: the gift exists and the hub owes its value.
+        Paid = "paid",
+    }
+}
+
+stored_enum! {
+    /// Whether the gift was redeemed. Stored as text; the wire says `false`, `"pending"` or
+    /// `true` (see `api`).
+    pub enum Spent {
+        /// Redeemable (once paid).
+        No = "false",
+        /// A payout is in flight.
+        Pending = "pending",
+        /// Paid out.
+        Yes = "true",
+    }
+}
+
+stored_enum! {
+    /// Where a redemption attempt stands; the wire's words too.
+    pub enum WithdrawalStatus {
+        /// Claimed, the payout in flight (or not yet handed to the node).
+        Initial = "initial",
+        /// Paid out.
+        Confirmed = "confirmed",
+        /// The payout failed; the gift is redeemable again.
+        Error = "error",
+    }
+}
+
+stored_enum! {
+    /// How the gift is being redeemed.
+    pub enum Via {
+        /// `POST /redeem/{order_id}`.
+        Redeem = "redeem",
+        /// The LNURL-withdraw callback.
+        Lnurl = "lnurl",
+    }
+}
 
 /// Smallest gift, in sats.
 pub const MIN_GIFT_SAT: u64 = 100;
@@ -103,6 +150,12 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// A gift's amount from a JSON value or a form string: a whole number of sats from 100 to
 /// 500,000. `5000.0` counts as whole (as JavaScript's `Number.isInteger` has it).
 pub fn gift_amount(value: Option<&Value>) -> Result<u64, Refusal> {
@@ -187,13 +240,27 @@ pub fn payout_invoice(
     Ok(invoice)
 }
 
-/// A gift's `spent` value on the wire: `false`, `"pending"` or `true`.
-pub fn spent_json(spent: &str) -> Value {
-    match spent {
-        "true" => Value::Bool(true),
-        "pending" => Value::String("pending".into()),
-        _ => Value::Bool(false),
+/// Refuses a gift that cannot be redeemed now, with the code for its state: unpaid first,
+/// then a payout in flight, then spent.
+pub fn check_redeemable(charge: ChargeStatus, spent: Spent) -> Result<(), Refusal> {
+    match (charge, spent) {
+        (ChargeStatus::Unpaid, _) => Err(Refusal::GiftInvoiceUnpaid),
+        (ChargeStatus::Paid, Spent::Pending) => Err(Refusal::GiftRedeemPending),
+        (ChargeStatus::Paid, Spent::Yes) => Err(Refusal::GiftSpent),
+        (ChargeStatus::Paid, Spent::No) => Ok(()),
     }
+}
+
+/// Whether the LNURL callback's `k1` is the gift's, compared in constant time.
+pub fn k1_matches(given: Option<&str>, k1: &str) -> bool {
+    given.is_some_and(|given| {
+        given.len() == k1.len()
+            && given
+                .bytes()
+                .zip(k1.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    })
 }
 
 #[cfg(test)]
@@ -249,6 +316,40 @@ mod tests {
             Err(Refusal::SenderNameBadLength)
         );
         assert_eq!(name(json!(5)), Err(Refusal::SenderNameNotString));
+    }
+
+    #[test]
+    fn redeemable_only_when_paid_and_unspent() {
+        use ChargeStatus::{Paid, Unpaid};
+        assert_eq!(check_redeemable(Paid, Spent::No), Ok(()));
+        assert_eq!(
+            check_redeemable(Paid, Spent::Pending),
+            Err(Refusal::GiftRedeemPending)
+        );
+        assert_eq!(check_redeemable(Paid, Spent::Yes), Err(Refusal::GiftSpent));
+        for spent in Spent::ALL {
+            assert_eq!(
+                check_redeemable(Unpaid, *spent),
+                Err(Refusal::GiftInvoiceUnpaid)
+            );
+        }
+    }
+
+    #[test]
+    fn states_keep_their_stored_text() {
+        let spent: Vec<_> = Spent::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(spent, ["false", "pending", "true"]);
+        assert_eq!("paid".parse(), Ok(ChargeStatus::Paid));
+        assert_eq!(WithdrawalStatus::Error.as_str(), "error");
+        assert_eq!(Via::Lnurl.as_str(), "lnurl");
+    }
+
+    #[test]
+    fn k1_must_match_exactly() {
+        assert!(k1_matches(Some("ab12"), "ab12"));
+        assert!(!k1_matches(Some("ab13"), "ab12"));
+        assert!(!k1_matches(Some("ab1"), "ab12"));
+        assert!(!k1_matches(None, "ab12"));
     }
 
     #[test]

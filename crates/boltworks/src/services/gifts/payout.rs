@@ -4,6 +4,9 @@
 //! fails the withdrawal here. At start, every withdrawal still in flight is reconciled with the
 //! node's own payment record, before the HTTP server takes requests.
 
+use tracing::field::Empty;
+use tracing::Instrument;
+
 use super::effects::record_payout_success;
 use super::store::{self, Withdrawal, WithdrawalKey};
 use super::GiftsService;
@@ -12,15 +15,23 @@ use crate::node::{Invoice, NodePaymentStatus, PaymentDirection, PaymentHash, Sen
 
 /// Starts the payout of a claimed withdrawal in the background.
 pub fn spawn(state: GiftsService, withdrawal: Withdrawal, invoice: Invoice) {
-    tokio::spawn(async move {
-        crate::pause::pause_point("gifts.payout.before_send").await;
-        let max_fee = fee_limit(&state, &invoice);
-        let result = state.hub.payments.send(&invoice, None, Some(max_fee)).await;
-        if result.is_ok() {
-            crate::pause::pause_point("gifts.payout.after_send").await;
-        }
-        settle_send_result(&state, &withdrawal, result).await;
-    });
+    tokio::spawn(pay_out(state, withdrawal, invoice));
+}
+
+/// The payout task: hands the invoice to the node, then settles what the node refused.
+#[tracing::instrument(skip_all, fields(
+    order_id = %withdrawal.order_id,
+    withdrawal_id = %withdrawal.withdrawal_id,
+    payment_hash = %withdrawal.payment_hash,
+))]
+async fn pay_out(state: GiftsService, withdrawal: Withdrawal, invoice: Invoice) {
+    crate::pause::pause_point("gifts.payout.before_send").await;
+    let max_fee = fee_limit(&state, &invoice);
+    let result = state.hub.payments.send(&invoice, None, Some(max_fee)).await;
+    if result.is_ok() {
+        crate::pause::pause_point("gifts.payout.after_send").await;
+    }
+    settle_send_result(&state, &withdrawal, result).await;
 }
 
 fn fee_limit(state: &GiftsService, invoice: &Invoice) -> Msat {
@@ -39,19 +50,19 @@ async fn settle_send_result(
     let reason = match result {
         Ok(_) => return,
         Err(e) if !e.nothing_sent() => {
-            tracing::warn!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout outcome unknown; the node's events will settle it");
+            tracing::warn!(error = %e, "gift payout outcome unknown; the node's events will settle it");
             return;
         }
         Err(SendError::Store(e)) => {
             // Nothing reached the node: try again while the hub runs (and at the next start).
-            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout not recorded; retrying");
-            tokio::spawn(retry_unrecorded(state.clone(), withdrawal.clone()));
+            tracing::error!(error = %e, "gift payout not recorded; retrying");
+            tokio::spawn(retry_unrecorded(state.clone(), withdrawal.clone()).in_current_span());
             return;
         }
         Err(SendError::Duplicate) => {
             // The node knows this payment already: it may be in flight. Its record decides.
             if let Err(e) = apply_node_record(state, withdrawal).await {
-                tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "settling a gift payout from the node's record");
+                tracing::error!(error = %e, "settling a gift payout from the node's record");
             }
             return;
         }
@@ -78,9 +89,7 @@ fn retry_unrecorded(
                     send_when_connected(state, vec![withdrawal]).await;
                     return;
                 }
-                Err(e) => {
-                    tracing::warn!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "gift payout retry: database still failing")
-                }
+                Err(e) => tracing::warn!(error = %e, "gift payout retry: database still failing"),
             }
         }
     })
@@ -115,19 +124,14 @@ async fn apply_node_record(
     match payment.status {
         NodePaymentStatus::Succeeded => {
             let mut tx = state.hub.store.pool().begin().await?;
-            record_payout_success(
-                &mut tx,
-                &state.hub.clock,
-                key,
-                payment.fee_paid.map_or(0, |f| f.0),
-            )
-            .await?;
+            let fee = payment.fee_paid.unwrap_or(Msat(0));
+            record_payout_success(&mut tx, &state.hub.clock, key, fee).await?;
             tx.commit().await?;
             state.hub.notifier.outbox_committed();
         }
         NodePaymentStatus::Failed => fail(state, withdrawal, "payment failed").await,
         NodePaymentStatus::Pending => {
-            tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout in flight at the node");
+            tracing::info!("gift payout in flight at the node");
         }
     }
     Ok(NodeRecord::Applied)
@@ -151,10 +155,10 @@ async fn fail(state: &GiftsService, withdrawal: &Withdrawal, reason: &str) {
     .await;
     match result {
         Ok(_) => {
-            tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, %reason, "gift payout failed; the gift is redeemable again")
+            tracing::info!(%reason, "gift payout failed; the gift is redeemable again")
         }
         Err(e) => {
-            tracing::error!(withdrawal_id = %withdrawal.withdrawal_id, error = %e, "recording a failed gift payout")
+            tracing::error!(error = %e, "recording a failed gift payout")
         }
     }
 }
@@ -163,18 +167,35 @@ async fn fail(state: &GiftsService, withdrawal: &Withdrawal, reason: &str) {
 /// succeeded or failed as the node says, left alone while the node has it pending, and handed
 /// to the node when it never got there (the hub stopped in between). Never sends a payment the
 /// node already knows.
+#[tracing::instrument(skip_all, fields(live = Empty, unsent = Empty))]
 pub async fn reconcile(state: &GiftsService) -> Result<(), sqlx::Error> {
     let mut unsent = Vec::new();
     let payer = state.hub.node.node_id().to_string();
-    for withdrawal in store::live_withdrawals(&state.hub.store, &payer).await? {
-        if let NodeRecord::Unknown = apply_node_record(state, &withdrawal).await? {
+    let live = store::live_withdrawals(&state.hub.store, &payer).await?;
+    tracing::Span::current().record("live", live.len());
+    for withdrawal in live {
+        if let NodeRecord::Unknown = reconcile_one(state, &withdrawal).await? {
             unsent.push(withdrawal);
         }
     }
+    tracing::Span::current().record("unsent", unsent.len());
     if !unsent.is_empty() {
-        tokio::spawn(send_when_connected(state.clone(), unsent));
+        tokio::spawn(send_when_connected(state.clone(), unsent).in_current_span());
     }
     Ok(())
+}
+
+/// One live withdrawal at start: what the node's record says of it.
+#[tracing::instrument(skip_all, fields(
+    order_id = %withdrawal.order_id,
+    withdrawal_id = %withdrawal.withdrawal_id,
+    payment_hash = %withdrawal.payment_hash,
+))]
+async fn reconcile_one(
+    state: &GiftsService,
+    withdrawal: &Withdrawal,
+) -> Result<NodeRecord, sqlx::Error> {
+    apply_node_record(state, withdrawal).await
 }
 
 /// How long a payout interrupted before sending waits, after a start, for the node's channels
@@ -192,16 +213,26 @@ async fn send_when_connected(state: GiftsService, unsent: Vec<Withdrawal>) {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     for withdrawal in unsent {
-        let Ok(invoice) = Invoice::parse(&withdrawal.payment_request) else {
-            fail(&state, &withdrawal, "stored invoice does not parse").await;
-            continue;
-        };
-        tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift payout never reached the node; sending it now");
-        let result = state
-            .hub
-            .payments
-            .resume_recorded(&invoice, Some(fee_limit(&state, &invoice)))
-            .await;
-        settle_send_result(&state, &withdrawal, result).await;
+        resume(&state, &withdrawal).await;
     }
+}
+
+/// Sends one payout the node never took.
+#[tracing::instrument(skip_all, fields(
+    order_id = %withdrawal.order_id,
+    withdrawal_id = %withdrawal.withdrawal_id,
+    payment_hash = %withdrawal.payment_hash,
+))]
+async fn resume(state: &GiftsService, withdrawal: &Withdrawal) {
+    let Ok(invoice) = Invoice::parse(&withdrawal.payment_request) else {
+        fail(state, withdrawal, "stored invoice does not parse").await;
+        return;
+    };
+    tracing::info!("gift payout never reached the node; sending it now");
+    let result = state
+        .hub
+        .payments
+        .resume_recorded(&invoice, Some(fee_limit(state, &invoice)))
+        .await;
+    settle_send_result(state, withdrawal, result).await;
 }

@@ -3,34 +3,16 @@
 //! this network and not be expired; then one conditional update claims the gift and the
 //! payout starts in the background.
 
-use super::error::GiftsError;
-use super::model::{self, Refusal};
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use super::api::GiftsError;
+use super::model::{self, Refusal, Via, WithdrawalStatus};
 use super::store::{self, ClaimError, Gift, Withdrawal};
 use super::GiftsService;
 use super::{is_order_id, payout};
 
-/// How the gift is being redeemed.
-#[derive(Debug, Clone, Copy)]
-pub enum Via {
-    /// `POST /redeem/{order_id}`.
-    Redeem,
-    /// The LNURL-withdraw callback.
-    Lnurl,
-}
-
-/// Refuses a gift that cannot be redeemed now, with the code for its state.
-pub fn check_redeemable(gift: &Gift) -> Result<(), Refusal> {
-    if gift.charge_status != "paid" {
-        return Err(Refusal::GiftInvoiceUnpaid);
-    }
-    match gift.spent.as_str() {
-        "pending" => Err(Refusal::GiftRedeemPending),
-        "true" => Err(Refusal::GiftSpent),
-        _ => Ok(()),
-    }
-}
-
-/// A paid gift by id, or the refusal for an unknown one.
+/// A gift by id, or the refusal for an unknown one.
 pub async fn find_gift(state: &GiftsService, order_id: &str) -> Result<Gift, GiftsError> {
     if !is_order_id(order_id) {
         return Err(Refusal::GiftNotFound.into());
@@ -42,18 +24,20 @@ pub async fn find_gift(state: &GiftsService, order_id: &str) -> Result<Gift, Gif
 }
 
 /// Redeems `gift` to `invoice`; returns the withdrawal id. The payout runs asynchronously.
-#[tracing::instrument(skip_all, fields(order_id = %gift.order_id, ?via))]
+#[tracing::instrument(
+    skip_all,
+    fields(order_id = %gift.order_id, %via, withdrawal_id = Empty, payment_hash = Empty)
+)]
 pub async fn redeem(
     state: &GiftsService,
     gift: &Gift,
     invoice: Option<&str>,
     via: Via,
 ) -> Result<String, GiftsError> {
-    check_redeemable(gift)?;
-    let amount_sat = u64::try_from(gift.amount_sat).unwrap_or(0);
+    model::check_redeemable(gift.charge_status, gift.spent)?;
     let invoice = model::payout_invoice(
         invoice.ok_or(Refusal::NoInvoice)?,
-        amount_sat,
+        gift.amount_sat.0,
         state.hub.network,
         &state.hub.clock,
         state.hub.node.node_id(),
@@ -64,42 +48,38 @@ pub async fn redeem(
         order_id: gift.order_id.clone(),
         payment_request: invoice.to_string(),
         payment_hash: invoice.payment_hash().to_string(),
-        status: "initial".into(),
+        via,
+        status: WithdrawalStatus::Initial,
         error: None,
         fee_msat: None,
         created_at: now,
         created_nanos: nanos,
     };
-    let via_name = match via {
-        Via::Redeem => "redeem",
-        Via::Lnurl => "lnurl",
-    };
+    let span = tracing::Span::current();
+    span.record("withdrawal_id", withdrawal.withdrawal_id.as_str());
+    span.record("payment_hash", withdrawal.payment_hash.as_str());
     // Claim and start the payout in a task of their own: if the caller goes away mid-request,
     // a committed claim still gets its payout (and the answer is simply not delivered).
     let task_state = state.clone();
-    let claimed = tokio::spawn(async move {
-        let payer = task_state.hub.node.node_id().to_string();
-        let label = task_state.hub.node.label().to_string();
-        store::claim_for_payout(
-            &task_state.hub.store,
-            &withdrawal,
-            via_name,
-            &payer,
-            &label,
-            now,
-        )
-        .await?;
-        tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, "gift redemption started");
-        let id = withdrawal.withdrawal_id.clone();
-        payout::spawn(task_state, withdrawal, invoice);
-        Ok::<_, ClaimError>(id)
-    })
+    let claimed = tokio::spawn(
+        async move {
+            let payer = task_state.hub.node.node_id().to_string();
+            let label = task_state.hub.node.label().to_string();
+            store::claim_for_payout(&task_state.hub.store, &withdrawal, &payer, &label, now)
+                .await?;
+            tracing::info!("gift redemption started");
+            let id = withdrawal.withdrawal_id.clone();
+            payout::spawn(task_state, withdrawal, invoice);
+            Ok::<_, ClaimError>(id)
+        }
+        .in_current_span(),
+    )
     .await
     .map_err(|e| GiftsError::Internal(format!("redemption task: {e}")))?;
     match claimed {
         Ok(id) => Ok(id),
         Err(ClaimError::NotRedeemable(Some(current))) => {
-            check_redeemable(&current)?;
+            model::check_redeemable(current.charge_status, current.spent)?;
             // Redeemable again already (a payout failed in between): ask the caller to retry.
             Err(Refusal::GiftRedeemPending.into())
         }
