@@ -52,7 +52,7 @@ async fn resolve(
         .resolve_dispute(tx, resolution, &req.note)
         .await
         .map_err(|e| match e {
-            EscrowError::Refused(message) => HubError::NotFound(message),
+            EscrowError::Refused(refusal) => HubError::NotFound(refusal.to_string()),
             EscrowError::Internal(detail) => HubError::Internal(detail),
         })?;
     let tx = resolved.ok_or_else(|| {

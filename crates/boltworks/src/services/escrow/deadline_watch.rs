@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use sqlx::AnyConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::api::EscrowError;
 use super::notices::{self, Notice};
 use super::store;
 use super::EscrowService;
@@ -38,22 +40,35 @@ pub fn spawn(
     })
 }
 
-async fn warn(state: &EscrowService, warn_at_height: i64) -> Result<(), super::error::EscrowError> {
+/// One step: claims every transaction whose deadline is within reach of `warn_at_height` and
+/// warns its parties, all in one database transaction.
+#[tracing::instrument(skip_all, fields(warn_at_height = warn_at_height))]
+async fn warn(state: &EscrowService, warn_at_height: i64) -> Result<(), EscrowError> {
     let mut db = state.hub.store.pool().begin().await?;
     let due = store::claim_deadline_warnings(&mut db, warn_at_height).await?;
     for tx_id in &due {
-        if let Some(tx) = store::fetch_tx(&mut db, *tx_id).await? {
-            notices::enqueue(&mut db, &state.hub.clock, &tx, Notice::DeadlineNear).await?;
-            tracing::warn!(
-                tx = tx.id,
-                settle_by_height = tx.settle_by_height,
-                "escrow deadline near; both parties warned"
-            );
-        }
+        warn_parties(state, &mut db, *tx_id).await?;
     }
     db.commit().await?;
     if !due.is_empty() {
         state.hub.notifier.outbox_committed();
+    }
+    Ok(())
+}
+
+/// Writes the deadline notice of one transaction to the outbox.
+#[tracing::instrument(skip_all, fields(tx = tx_id))]
+async fn warn_parties(
+    state: &EscrowService,
+    db: &mut AnyConnection,
+    tx_id: i64,
+) -> Result<(), EscrowError> {
+    if let Some(tx) = store::get_tx(&mut *db, tx_id).await? {
+        notices::enqueue(db, &state.hub.clock, &tx, Notice::DeadlineNear).await?;
+        tracing::warn!(
+            settle_by_height = tx.settle_by_height,
+            "escrow deadline near; both parties warned"
+        );
     }
     Ok(())
 }

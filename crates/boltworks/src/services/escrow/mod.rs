@@ -3,11 +3,15 @@
 //! node, the buyer's payment waits there as a held HTLC, and the preimage reaches the seller
 //! only after the buyer confirms receipt. Every path answers with and without a trailing slash,
 //! to GET and POST, as the original did.
+//!
+//! Inside: `api` (the wire: request reader, error shape, reply types), `model` (the rules and
+//! every refusal), `store` (the SQL by aggregate), `handlers` (one file per job), `notices`
+//! (emails and webhooks through the outbox), `deadline_watch` (the settle-by warnings) and
+//! `login_throttle` (failed-login limits).
 
-mod api;
+pub mod api;
 mod config;
 mod deadline_watch;
-mod error;
 mod handlers;
 mod login_throttle;
 pub mod model;
@@ -20,9 +24,10 @@ use axum::handler::Handler;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use self::api::EscrowError;
 pub use self::config::{EscrowArgs, EscrowConfig};
-pub use self::error::EscrowError;
-pub use self::store::{EscrowTx, Resolution};
+pub use self::model::Resolution;
+pub use self::store::EscrowTx;
 use crate::http::ApiRoutes;
 use crate::hub::HubContext;
 

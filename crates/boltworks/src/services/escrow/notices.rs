@@ -5,10 +5,10 @@
 //! status change to the webhook each party set with `setwebhook`. An email address that is not
 //! one (the original allowed fake buyer emails) is skipped, not an error.
 
-use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::error::EscrowError;
+use super::api::{EscrowError, StoredTx, TxEvent};
+use super::model::{Action, Resolution};
 use super::store::{self, EscrowTx};
 use crate::clock::Clock;
 use crate::notify::outbox::{
@@ -44,6 +44,24 @@ pub enum Notice {
 }
 
 impl Notice {
+    /// What taking `action` announces.
+    pub fn after(action: Action) -> Self {
+        match action {
+            Action::BuyerPaid => Notice::BuyerPaid,
+            Action::ConfirmPayment => Notice::PaymentConfirmed,
+            Action::GoodsSent => Notice::GoodsSent,
+            Action::GoodsReceived => Notice::GoodsReceived,
+        }
+    }
+
+    /// What an operator's `resolution` announces.
+    pub fn resolved(resolution: Resolution) -> Self {
+        match resolution {
+            Resolution::Release => Notice::Released,
+            Resolution::Refund => Notice::Refunded,
+        }
+    }
+
     fn event_type(self) -> &'static str {
         match self {
             Notice::Created => "escrow.created",
@@ -75,7 +93,7 @@ impl Notice {
     fn text(self, tx: &EscrowTx) -> (String, String) {
         let what = format!(
             "escrow transaction {} (\"{}\", {} sats)",
-            tx.id, tx.title, tx.amount_sat
+            tx.id, tx.title, tx.amount_sat.0
         );
         let (subject, body) = match self {
             Notice::Created => ("You are invited to", "A seller opened this transaction with you as the buyer. Log in with its id to take part."),
@@ -94,7 +112,10 @@ impl Notice {
         if self == Notice::InvoiceAdded {
             text.push_str(&format!(
                 "\n\n{}",
-                tx.invoice.as_deref().unwrap_or_default()
+                tx.invoice
+                    .as_ref()
+                    .map(|invoice| invoice.bolt11.as_str())
+                    .unwrap_or_default()
             ));
         }
         (format!("{subject} {what}"), text)
@@ -137,7 +158,12 @@ pub async fn enqueue(
         };
         skip_invalid(tx, enqueue_email(conn, clock, event).await)?;
     }
-    let body = json!({"event": notice.event_type(), "transaction": tx.stored_object()});
+    let body = TxEvent {
+        event: notice.event_type(),
+        transaction: StoredTx::from(tx),
+    };
+    let body = serde_json::to_value(body)
+        .map_err(|e| EscrowError::Internal(format!("webhook body: {e}")))?;
     for url in store::webhook_urls(conn, tx).await? {
         let event = WebhookEvent {
             service: "escrow",

@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 
 use super::error::EscrowError;
 use crate::http::request_fields;
+use crate::money::Sat;
+use crate::services::escrow::model::{Refusal, MAX_SAT};
 
 /// Longest accepted text field (titles, descriptions, emails, invoices...).
 const MAX_TEXT: usize = 10_000;
@@ -27,21 +29,19 @@ impl<S: Send + Sync> FromRequest<S> for EscrowInput {
         }
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|_| EscrowError::refused("request body is too large or unreadable"))?;
+            .map_err(|_| Refusal::BodyUnreadable)?;
         if !body.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice::<Value>(&body) {
                 Ok(Value::Object(object)) => fields.extend(object),
-                Ok(_) => return Err(EscrowError::refused("request body must be a JSON object")),
-                Err(e) => return Err(EscrowError::refused(format!("malformed JSON body: {e}"))),
+                Ok(_) => return Err(Refusal::BodyNotObject.into()),
+                Err(e) => return Err(Refusal::MalformedBody(e.to_string()).into()),
             }
         }
         if fields
             .iter()
             .any(|(k, v)| k.contains('\0') || request_fields::has_nul(v))
         {
-            return Err(EscrowError::refused(
-                "request fields must not contain NUL characters",
-            ));
+            return Err(Refusal::NulInField.into());
         }
         Ok(EscrowInput(fields))
     }
@@ -49,27 +49,33 @@ impl<S: Send + Sync> FromRequest<S> for EscrowInput {
 
 impl EscrowInput {
     /// A text field, if present. Refuses other JSON types and overlong strings.
-    pub fn text(&self, name: &str) -> Result<Option<String>, EscrowError> {
+    pub fn text(&self, name: &'static str) -> Result<Option<String>, Refusal> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.len() > MAX_TEXT => Err(EscrowError::refused(format!(
-                "{name} is longer than {MAX_TEXT} characters"
-            ))),
+            Some(Value::String(s)) if s.len() > MAX_TEXT => Err(Refusal::TooLong {
+                field: name,
+                max: MAX_TEXT,
+            }),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(EscrowError::refused(format!("{name} must be a string"))),
+            Some(_) => Err(Refusal::NotText(name)),
         }
     }
 
     /// A required text field.
-    pub fn required_text(&self, name: &str) -> Result<String, EscrowError> {
+    pub fn required_text(&self, name: &'static str) -> Result<String, Refusal> {
         self.text(name)?
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| EscrowError::refused(format!("{name} is required")))
+            .ok_or(Refusal::Missing(name))
+    }
+
+    /// A text field, or `n/a` when absent (as the original defaulted its descriptive fields).
+    pub fn text_or_na(&self, name: &'static str) -> Result<String, Refusal> {
+        Ok(self.text(name)?.unwrap_or_else(|| "n/a".into()))
     }
 
     /// A non-negative integer given as a JSON integer or a string of digits.
-    fn integer(&self, name: &str) -> Result<Option<u64>, EscrowError> {
-        let bad = || EscrowError::refused(format!("{name} must be a non-negative integer"));
+    fn integer(&self, name: &'static str) -> Result<Option<u64>, Refusal> {
+        let bad = || Refusal::NotInteger(name);
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(bad),
@@ -83,46 +89,36 @@ impl EscrowInput {
     }
 
     /// An optional block height.
-    pub fn optional_height(&self, name: &str) -> Result<Option<i64>, EscrowError> {
+    pub fn optional_height(&self, name: &'static str) -> Result<Option<i64>, Refusal> {
         match self.integer(name)? {
             None => Ok(None),
-            Some(h) if h > 0 && h < 10_000_000 => Ok(Some(h as i64)),
-            Some(_) => Err(EscrowError::refused(format!(
-                "{name} must be a block height"
-            ))),
+            Some(h) if h > 0 && h < 10_000_000 => i64::try_from(h)
+                .map(Some)
+                .map_err(|_| Refusal::NotHeight(name)),
+            Some(_) => Err(Refusal::NotHeight(name)),
         }
     }
 
     /// The transaction id (`tx`), required.
-    pub fn tx(&self) -> Result<i64, EscrowError> {
-        let id = self
-            .integer("tx")?
-            .ok_or_else(|| EscrowError::refused("tx is required"))?;
-        i64::try_from(id).map_err(|_| EscrowError::refused("transaction not found"))
+    pub fn tx(&self) -> Result<i64, Refusal> {
+        self.optional_tx()?.ok_or(Refusal::Missing("tx"))
     }
 
     /// The transaction id (`tx`), if given.
-    pub fn optional_tx(&self) -> Result<Option<i64>, EscrowError> {
+    pub fn optional_tx(&self) -> Result<Option<i64>, Refusal> {
         match self.integer("tx")? {
             None => Ok(None),
-            Some(id) => i64::try_from(id)
-                .map(Some)
-                .map_err(|_| EscrowError::refused("transaction not found")),
+            Some(id) => i64::try_from(id).map(Some).map_err(|_| Refusal::TxNotFound),
         }
     }
 
     /// The amount in sats: required, positive, at most 21 million BTC.
-    pub fn amount_sat(&self) -> Result<i64, EscrowError> {
-        const MAX_SAT: u64 = 21_000_000 * 100_000_000;
+    pub fn amount(&self) -> Result<Sat, Refusal> {
         match self.integer("amount")? {
-            None => Err(EscrowError::refused(
-                "amount is required (a positive integer of sats)",
-            )),
-            Some(0) => Err(EscrowError::refused("amount must be positive")),
-            Some(n) if n > MAX_SAT => Err(EscrowError::refused(
-                "amount is more than 21 million bitcoin",
-            )),
-            Some(n) => i64::try_from(n).map_err(|_| EscrowError::refused("amount is too large")),
+            None => Err(Refusal::AmountMissing),
+            Some(0) => Err(Refusal::AmountZero),
+            Some(n) if n > MAX_SAT => Err(Refusal::AmountOverSupply),
+            Some(n) => Ok(Sat(n)),
         }
     }
 }

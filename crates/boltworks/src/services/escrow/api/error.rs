@@ -5,23 +5,29 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+
+use super::ReplyStatus;
+use crate::services::escrow::model::Refusal;
 
 /// An escrow error answer.
 #[derive(Debug, thiserror::Error)]
 pub enum EscrowError {
     /// A refusal the caller can act on (HTTP 200, as the original).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// A failure of ours; details are logged, not returned.
     #[error("internal error")]
     Internal(String),
 }
 
-impl EscrowError {
-    pub(crate) fn refused(message: impl Into<String>) -> Self {
-        EscrowError::Refused(message.into())
-    }
+/// The body of every error answer.
+#[derive(Debug, Serialize)]
+pub struct ErrorReply {
+    /// Always `error`.
+    pub status: ReplyStatus,
+    /// What went wrong.
+    pub message: String,
 }
 
 impl IntoResponse for EscrowError {
@@ -33,11 +39,17 @@ impl IntoResponse for EscrowError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (
-            status,
-            Json(json!({"status": "error", "message": self.to_string()})),
-        )
-            .into_response()
+        let body = ErrorReply {
+            status: ReplyStatus::Error,
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<Refusal> for EscrowError {
+    fn from(refusal: Refusal) -> Self {
+        EscrowError::Refused(refusal)
     }
 }
 
