@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::money::{Msat, Sat};
 use crate::node::{FeeLimit, Invoice, NodePaymentStatus, PaymentHash, SendError};
+use crate::store::OnUniqueViolation;
 
 /// The routing-fee cap of a Lightning refund: 0.5 % of it, at least 1 sat.
 const FEE_LIMIT: FeeLimit = FeeLimit {
@@ -66,11 +67,14 @@ pub(super) async fn refund_by_invoice(
         payment_hash: Some(&hash),
         amount: Sat(amount),
     };
-    if store::claim_refund(&mut tx, &order.id, &owed, claim, now)
-        .await?
-        .is_none()
-    {
-        return Ok(Err(Refusal::AlreadyRefunded));
+    // Another order's refund by this same invoice holds its payment hash (a unique column).
+    let claimed = store::claim_refund(&mut tx, &order.id, &owed, claim, now)
+        .await
+        .on_unique_violation(|| Refusal::BadRefundInvoice(ALREADY_PAID.into()))?;
+    match claimed {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(Err(Refusal::AlreadyRefunded)),
+        Err(refusal) => return Ok(Err(refusal)),
     }
     tx.commit().await?;
     tracing::info!(order_id = %order.id, amount, %hash, "channel order Lightning refund claimed");
