@@ -1,32 +1,14 @@
-//! The order engine shared by both LSP APIs: making a quote (fee, hold invoice), setting where a
-//! paid order's channel goes, and the worker that moves orders along: it expires orders with no
-//! node by their deadline, opens channels one at a time (`opening`), settles or fails back held
-//! payments (`held_payment`) and closes channels whose lease is over (`lease`).
+//! The order engine shared by both LSP APIs: making a quote (fee, hold invoice, treasury
+//! address) and setting where a paid order's channel goes. The worker that moves orders along is
+//! `worker`.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
-use super::model::{fee_sat, OrderState, FUNDING_RESERVE_SAT};
-use super::store::{self, Order};
+use super::model::{fee_sat, OrderApi, Refusal, FUNDING_RESERVE_SAT};
+use super::order_webhook;
+use super::store::{self, NewOrder, OpenTarget, Order, OrderTerms};
 use super::LspService;
-use super::{held_payment, lease, onchain, opening, order_webhook};
 use crate::ledger;
-use crate::money::Msat;
-use crate::node::Preimage;
-
-/// Why a quote could not be made.
-#[derive(Debug)]
-pub enum QuoteError {
-    /// The fee does not fit in our integers (absurd inputs).
-    Overflow,
-    /// The hub's on-chain funds cannot fund this channel now.
-    Unavailable,
-    /// A failure of ours.
-    Internal(String),
-}
+use crate::money::{Sat, MAX_STORED};
+use crate::node::{NodeError, Preimage};
 
 /// What a buyer asks for, in either API.
 #[derive(Debug, Clone)]
@@ -43,22 +25,73 @@ pub struct OrderRequest {
     pub webhook_url: Option<String>,
 }
 
-/// Makes and stores an order for `request.lsp_sat` of inbound liquidity plus
+/// A failure of ours while making an order (logged; each API answers its internal error).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateFailure {
+    /// The node could not make the hold invoice.
+    #[error("hold invoice: {0}")]
+    Invoice(NodeError),
+    /// The treasury could not give the order an address.
+    #[error("treasury address: {0}")]
+    Address(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+/// An amount as stored (a BIGINT), or the refusal of amounts too large.
+fn stored(sat: u64) -> Result<Sat, Refusal> {
+    (sat <= MAX_STORED)
+        .then_some(Sat(sat))
+        .ok_or(Refusal::AmountsTooLarge)
+}
+
+/// The terms of an order for `lsp_sat` plus `client_sat` over `weeks` at `fee`, payable until
+/// `expires_at`, as stored.
+fn order_terms(
+    lsp_sat: u64,
+    client_sat: u64,
+    weeks: u64,
+    fee: u64,
+    expires_at: i64,
+) -> Result<OrderTerms, Refusal> {
+    let total = fee
+        .checked_add(client_sat)
+        .ok_or(Refusal::AmountsTooLarge)?;
+    Ok(OrderTerms {
+        lsp_balance_sat: stored(lsp_sat)?,
+        client_balance_sat: stored(client_sat)?,
+        expiry_weeks: i64::try_from(weeks).map_err(|_| Refusal::AmountsTooLarge)?,
+        fee_sat: stored(fee)?,
+        total_sat: stored(total)?,
+        order_expires_at: expires_at,
+    })
+}
+
+/// Makes and stores an order (`id`, for `api`) for `request.lsp_sat` of inbound liquidity plus
 /// `request.client_sat` pushed to the buyer, leased for `request.weeks`, payable by a hold
 /// invoice for the total.
 pub async fn create_order(
     state: &LspService,
-    api: &str,
+    api: OrderApi,
     id: String,
     request: OrderRequest,
-) -> Result<Order, QuoteError> {
+) -> Result<Result<Order, Refusal>, CreateFailure> {
     let (lsp_sat, client_sat, weeks) = (request.lsp_sat, request.client_sat, request.weeks);
     let limits = &state.config.limits;
-    let fee = fee_sat(lsp_sat, weeks, limits.daily_rate).ok_or(QuoteError::Overflow)?;
-    let total = fee.checked_add(client_sat).ok_or(QuoteError::Overflow)?;
-    let capacity = lsp_sat
-        .checked_add(client_sat)
-        .ok_or(QuoteError::Overflow)?;
+    let now = state.hub.clock.now_unix();
+    let expires_at =
+        now.saturating_add(i64::try_from(limits.order_expiry_secs).unwrap_or(i64::MAX));
+    let Some(capacity) = lsp_sat.checked_add(client_sat) else {
+        return Ok(Err(Refusal::AmountsTooLarge));
+    };
+    let terms = fee_sat(lsp_sat, weeks, limits.daily_rate)
+        .ok_or(Refusal::AmountsTooLarge)
+        .and_then(|fee| order_terms(lsp_sat, client_sat, weeks, fee, expires_at));
+    let terms = match terms {
+        Ok(terms) => terms,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     // The node's wallet funds the channel, topped up from the treasury when short.
     let treasury = match &state.hub.treasury {
         Some(treasury) => treasury.balance().await.confirmed.0,
@@ -72,85 +105,45 @@ pub async fn create_order(
         .0
         .saturating_add(treasury);
     if available < capacity.saturating_add(FUNDING_RESERVE_SAT) {
-        return Err(QuoteError::Unavailable);
+        return Ok(Err(Refusal::CannotFundNow));
     }
+    let Some(total_msat) = terms.total_sat.to_msat() else {
+        return Ok(Err(Refusal::AmountsTooLarge));
+    };
     let preimage = Preimage::random();
     let hash = preimage.payment_hash();
-    let total_msat = total.checked_mul(1_000).ok_or(QuoteError::Overflow)?;
     let expiry = u32::try_from(limits.order_expiry_secs).unwrap_or(u32::MAX);
     let invoice = state
         .hub
         .node
-        .create_hold_invoice(
-            Msat(total_msat),
-            &format!("Channel order {id}"),
-            expiry,
-            hash,
-        )
-        .map_err(|e| QuoteError::Internal(format!("hold invoice: {e}")))?;
+        .create_hold_invoice(total_msat, &format!("Channel order {id}"), expiry, hash)
+        .map_err(CreateFailure::Invoice)?;
     let btc_address = match &state.hub.treasury {
-        Some(treasury) if total >= state.config.onchain_min_sat => Some(
+        Some(treasury) if terms.total_sat.0 >= state.config.onchain_min_sat => Some(
             treasury
                 .new_address(&format!("lsp:{id}"), &ledger::lsp_order_liability(&id))
                 .await
-                .map_err(|e| QuoteError::Internal(format!("treasury address: {e}")))?
+                .map_err(|e| CreateFailure::Address(e.to_string()))?
                 .to_string(),
         ),
         _ => None,
     };
-    let now = state.hub.clock.now_unix();
-    let as_i64 = |n: u64| i64::try_from(n).map_err(|_| QuoteError::Overflow);
-    let order = Order {
+    let new = NewOrder {
         id,
-        api: api.to_string(),
+        api,
         hub_node_id: state.hub.node.node_id().to_string(),
-        lsp_balance_sat: as_i64(lsp_sat)?,
-        client_balance_sat: as_i64(client_sat)?,
-        expiry_weeks: as_i64(weeks)?,
-        fee_sat: as_i64(fee)?,
-        total_sat: as_i64(total)?,
-        order_expires_at: now.saturating_add(as_i64(limits.order_expiry_secs)?),
-        state: OrderState::Created.number(),
+        terms,
         payment_hash: hash.to_string(),
         preimage: preimage.to_string(),
         payment_request: invoice.to_string(),
-        htlc_state: "none".into(),
         btc_address,
-        onchain_paid_sat: None,
-        refund_state: None,
-        refund_to: None,
-        refund_payment_hash: None,
-        refund_amount_sat: None,
-        refund_count: 0,
-        refund_txid: None,
-        refunded_at: None,
-        held_msat: None,
-        claim_deadline: None,
-        node_pubkey: None,
-        node_address: None,
-        announce_channel: false,
-        open_attempts: 0,
-        open_requested_at: None,
-        open_error: None,
-        user_channel_id: None,
-        channel_id: None,
-        funding_txid: None,
-        funding_vout: None,
-        opened_at: None,
-        channel_expires_at: None,
-        closed_at: None,
-        close_attempts: 0,
-        created_at: now,
-        created_at_ms: now.saturating_mul(1_000),
-        updated_at: now,
         request_echo: request.request_echo,
         webhook_url: request.webhook_url,
     };
-    store::insert(&state.hub.store, &order)
-        .await
-        .map_err(|e| QuoteError::Internal(format!("database: {e}")))?;
+    let order = store::insert(&state.hub.store, &new, now).await?;
+    let fee = order.terms.fee_sat.0;
     tracing::info!(order_id = %order.id, lsp_sat, client_sat, fee, "channel order created");
-    Ok(order)
+    Ok(Ok(order))
 }
 
 /// Sets where a paid order's channel goes, and wakes the worker to open it. While the order is
@@ -160,80 +153,19 @@ pub async fn create_order(
 pub async fn set_open_target(
     state: &LspService,
     order_id: &str,
-    pubkey: &str,
-    address: Option<&str>,
-    announce: bool,
+    target: &OpenTarget,
     requeue: bool,
 ) -> Result<bool, sqlx::Error> {
     let now = state.hub.clock.now_unix();
     let mut tx = state.hub.store.pool().begin().await?;
-    if !store::set_target(&mut tx, order_id, pubkey, address, announce, requeue, now).await? {
+    if !store::set_target(&mut tx, order_id, target, requeue, now).await? {
         return Ok(false);
     }
     order_webhook::state_changed(&mut tx, &state.hub.clock, order_id).await?;
     tx.commit().await?;
     state.hub.notifier.outbox_committed();
     state.wake();
+    let (pubkey, announce) = (&target.pubkey, target.announce);
     tracing::info!(%order_id, %pubkey, announce, "channel order target set");
     Ok(true)
-}
-
-/// Runs the worker until shutdown.
-pub fn spawn_worker(state: LspService, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let wake = Arc::clone(&state.wake);
-        let mut blocks = state.hub.blocks.subscribe();
-        loop {
-            if let Err(e) = step(&state).await {
-                tracing::warn!(error = %e, "LSP worker step failed; retrying");
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                // Deadlines counted in blocks are looked at as blocks arrive.
-                _ = blocks.changed() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.wait_for(|stop| *stop) => break,
-            }
-        }
-    })
-}
-
-async fn step(state: &LspService) -> Result<(), sqlx::Error> {
-    let now = state.hub.clock.now_unix();
-    // This process serves its own node's orders only.
-    let node = state.hub.node.node_id().to_string();
-    for order in store::expired_unfinalised(&state.hub.store, &node, now).await? {
-        let mut tx = state.hub.store.pool().begin().await?;
-        let from = [OrderState::Created, OrderState::Paid];
-        if store::transition(&mut tx, &order.id, &from, OrderState::Expired, now).await? {
-            order_webhook::state_changed(&mut tx, &state.hub.clock, &order.id).await?;
-            tracing::info!(order_id = %order.id, was = order.state, "channel order expired");
-        }
-        tx.commit().await?;
-        state.hub.notifier.outbox_committed();
-    }
-    onchain::count_payments(state, now).await?;
-    onchain::resume_refunds(state).await?;
-    for order in store::stalled_opens(&state.hub.store, &node, now).await? {
-        opening::stalled(state, &order).await?;
-    }
-    if !store::open_in_progress(&state.hub.store, &node).await? {
-        if let Some(order) = store::due_for_opening(&state.hub.store, &node, now)
-            .await?
-            .into_iter()
-            .next()
-        {
-            opening::open(state, &order).await?;
-        }
-    }
-    for order in store::held_to_resolve(&state.hub.store, &node, now).await? {
-        held_payment::resolve(state, &order).await?;
-    }
-    if state.config.close_expired {
-        let retry_before = now - lease::CLOSE_RETRY_SECS;
-        for order in store::leases_to_close(&state.hub.store, &node, now, retry_before).await? {
-            lease::close_expired(state, &order).await?;
-        }
-    }
-    Ok(())
 }

@@ -17,22 +17,25 @@ pub(super) const CLOSE_RETRY_SECS: i64 = 60;
 const COOPERATIVE_CLOSE_ATTEMPTS: i64 = 1_440;
 
 /// Closes the channel of an order whose lease is over.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, user_channel_id = order.channel.user_channel_id.as_deref()))]
 pub(super) async fn close_expired(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     let now = state.hub.clock.now_unix();
     let mut tx = state.hub.store.pool().begin().await?;
     if !store::mark_closing(&mut tx, &order.id, now).await? {
         return Ok(());
     }
-    if order.order_state() == Some(OrderState::Open) {
+    if order.state == OrderState::Open {
         order_webhook::state_changed(&mut tx, &state.hub.clock, &order.id).await?;
     }
     tx.commit().await?;
     state.hub.notifier.outbox_committed();
     let channel = order
+        .channel
         .user_channel_id
         .as_deref()
         .and_then(|id| id.parse::<UserChannelId>().ok());
     let peer = order
+        .channel
         .node_pubkey
         .as_deref()
         .and_then(|k| k.parse::<PublicKey>().ok());
@@ -40,7 +43,7 @@ pub(super) async fn close_expired(state: &LspService, order: &Order) -> Result<(
         tracing::error!(order_id = %order.id, "a leased channel without its id or peer; not closed");
         return Ok(());
     };
-    let force = order.close_attempts >= COOPERATIVE_CLOSE_ATTEMPTS;
+    let force = order.channel.close_attempts >= COOPERATIVE_CLOSE_ATTEMPTS;
     let result = if force {
         state.hub.node.force_close_channel(
             channel,

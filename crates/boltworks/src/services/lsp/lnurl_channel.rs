@@ -1,18 +1,18 @@
 //! LNURL-channel (LUD-02) for both LSP APIs: the LNURL of an order, and the endpoint behind it
 //! (served under the v0.0.1 base, `/lnurl/channel`), whose first step returns the channel
 //! request of a paid order and whose callback sets the buyer's node as `manual_finalise` does.
-//! Errors are LUD-01's `{"status":"ERROR","reason":...}` with HTTP 200.
+//! Errors are LUD-01's `{"status":"ERROR","reason":...}` with HTTP 200 (`crate::http::LnurlError`).
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use tracing::field::Empty;
 
 use super::model::OrderState;
-use super::v1_api::{LnurlError, V1Error};
+use super::v1_api::{ChannelRequest, LnurlChannelAnswer, LnurlOk, V1Error};
 use super::v1_handlers::{finalise, find};
 use super::LspService;
-use crate::http::join_path;
 use crate::http::request_fields::QueryParams;
+use crate::http::{join_path, LnurlError};
 
 /// The hub's node as `pubkey@host:port`.
 pub fn hub_uri(state: &LspService) -> String {
@@ -41,45 +41,39 @@ pub fn lnurl_channel(state: &LspService, order_id: &str) -> String {
 /// `GET /lnurl/channel`: with `order_id`, LUD-02's channel request (the order must be paid);
 /// with `k1` and `remoteid` (or `remote_id`), the callback that queues the open (`cancel=1`
 /// aborts and changes nothing).
+#[tracing::instrument(skip_all, fields(order_id = Empty))]
 pub async fn lnurl_channel_step(
     State(state): State<LspService>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, LnurlError> {
+) -> Result<Json<LnurlChannelAnswer>, LnurlError> {
     let params = QueryParams::parse(query);
     let param = |name: &str| params.get(name);
-    let internal = |e: sqlx::Error| {
-        tracing::error!(error = %e, "LNURL-channel");
-        LnurlError("Failed to finish process".into())
-    };
     if let Some(k1) = param("k1") {
+        tracing::Span::current().record("order_id", k1);
         if param("cancel") == Some("1") {
-            return Ok(Json(json!({"status": "OK"})));
+            return Ok(Json(LnurlChannelAnswer::Done(LnurlOk::OK)));
         }
         let remote = param("remoteid")
             .or_else(|| param("remote_id"))
-            .ok_or_else(|| LnurlError("Invalid request".into()))?;
+            .ok_or_else(|| LnurlError::refused("Invalid request"))?;
         let private = matches!(param("private"), Some("1") | Some("true"));
         return match finalise(&state, k1, remote, !private).await {
-            Ok(_) => Ok(Json(json!({"status": "OK"}))),
-            Err(V1Error::Refused(text)) => Err(LnurlError(text.into())),
+            Ok(_) => Ok(Json(LnurlChannelAnswer::Done(LnurlOk::OK))),
+            Err(V1Error::Refused(text)) => Err(LnurlError::refused(text)),
             Err(V1Error::Internal(detail)) => {
-                tracing::error!(%detail, "LNURL-channel callback");
-                Err(LnurlError("Failed to setup channel".into()))
+                Err(LnurlError::internal(detail, "Failed to setup channel"))
             }
         };
     }
-    let order_id = param("order_id").ok_or_else(|| LnurlError("Invalid request".into()))?;
+    let order_id = param("order_id").ok_or_else(|| LnurlError::refused("Invalid request"))?;
+    tracing::Span::current().record("order_id", order_id);
     let order = find(&state, order_id)
         .await
-        .map_err(internal)?
-        .ok_or_else(|| LnurlError("Order not found".into()))?;
-    if order.order_state() != Some(OrderState::Paid) {
-        return Err(LnurlError("Order not in the right state".into()));
+        .map_err(|e| LnurlError::internal(e, "Failed to finish process"))?
+        .ok_or_else(|| LnurlError::refused("Order not found"))?;
+    if order.state != OrderState::Paid {
+        return Err(LnurlError::refused("Order not in the right state"));
     }
-    Ok(Json(json!({
-        "uri": hub_uri(&state),
-        "callback": lnurl_callback(&state),
-        "k1": order.id,
-        "tag": "channelRequest",
-    })))
+    let request = ChannelRequest::new(hub_uri(&state), lnurl_callback(&state), order.id);
+    Ok(Json(LnurlChannelAnswer::Request(request)))
 }

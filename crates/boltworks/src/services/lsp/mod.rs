@@ -1,6 +1,7 @@
-//! The LSP: selling inbound channels on the hub's node. One order engine (`engine`, `store`,
-//! `effects`) behind two APIs: LSP v0.0.1 (Blocktank v1, `/lsp/v1`) and LSPS1 v0.0.2
-//! (`/lsp/channels...`). An order is paid by a hold invoice: the buyer's HTLC is held until the
+//! The LSP: selling inbound channels on the hub's node. One order engine (`model`, `engine`,
+//! `store`, `effects`, `worker`) behind two APIs: LSP v0.0.1 (Blocktank v1, `/lsp/v1`:
+//! `v1_api`, `v1_handlers`, `lnurl_channel`) and LSPS1 v0.0.2 (`/lsp/channels...`: `lsps1_api`,
+//! `lsps1_handlers`). An order is paid by a hold invoice: the buyer's HTLC is held until the
 //! channel's funding transaction is broadcast, and failed back (a refund) if the order expires or
 //! gives up. Every state change can be POSTed to the order's webhook (`order_webhook`).
 //!
@@ -19,11 +20,13 @@ mod lsps1_api;
 mod lsps1_handlers;
 pub mod model;
 mod onchain;
+mod onchain_refund;
 mod opening;
 mod order_webhook;
 mod store;
 mod v1_api;
 mod v1_handlers;
+mod worker;
 
 use std::sync::Arc;
 
@@ -73,7 +76,7 @@ impl LspService {
 
     /// Starts the order worker.
     pub fn start(&self, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-        vec![engine::spawn_worker(self.clone(), shutdown)]
+        vec![worker::spawn_worker(self.clone(), shutdown)]
     }
 
     /// Wakes the worker now (it also runs every second, and when blocks arrive).

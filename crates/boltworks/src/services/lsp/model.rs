@@ -1,7 +1,14 @@
-//! The order engine's rules, without I/O: the order states (the v0.0.1 numbers), the fee
-//! formula (Blocktank's, in integer arithmetic), and the limits both APIs advertise.
+//! The order engine's rules, without I/O: the order states (the v0.0.1 numbers) and the states of
+//! an order's payment and refund, what those states mean (paid, refunded, delivered, ready for
+//! `/open`), the fee formula (Blocktank's, in integer arithmetic), the retry plan of opening, the
+//! limits both APIs advertise, and the refusals the engine makes (`Refusal`), which each API
+//! words in its own format.
+
+use super::store::Order;
+use crate::store::columns::stored_enum;
 
 /// An order's state, numbered as the v0.0.1 API numbers it (LSPS1 derives its enums from it).
+/// Stored as its number (`lsp_orders.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderState {
     /// Awaiting payment.
@@ -53,6 +60,161 @@ impl OrderState {
     pub fn number(self) -> i64 {
         self as i64
     }
+
+    /// The v0.0.1 name (`CREATED`, `URI_SET`, ...).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, state)| *state == self)
+            .map_or("", |(name, _)| name)
+    }
+
+    /// Whether the channel's funding was broadcast: the order is delivered (the channel may have
+    /// closed since).
+    pub fn is_delivered(self) -> bool {
+        matches!(
+            self,
+            OrderState::Opening | OrderState::Open | OrderState::Closing | OrderState::Closed
+        )
+    }
+
+    /// Whether the order is still to be delivered: unpaid, paid, or queued for opening.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            OrderState::Created | OrderState::Paid | OrderState::UriSet
+        )
+    }
+}
+
+/// A stored state number that names no order state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order state {0}")]
+pub struct UnknownOrderState(pub i64);
+
+impl TryFrom<i64> for OrderState {
+    type Error = UnknownOrderState;
+
+    fn try_from(number: i64) -> Result<Self, Self::Error> {
+        Self::from_number(number).ok_or(UnknownOrderState(number))
+    }
+}
+
+stored_enum! {
+    /// Where the order's hold-invoice payment (the buyer's HTLC) stands (`htlc_state`).
+    pub enum HtlcState {
+        /// Nothing arrived.
+        None = "none",
+        /// Held, until the channel's funding is broadcast or the order fails.
+        Held = "held",
+        /// Claimed: the money is the hub's.
+        Settled = "settled",
+        /// Failed back: the money went back to the payer.
+        FailedBack = "failed_back",
+    }
+}
+
+impl HtlcState {
+    /// Whether the buyer's Lightning payment arrived and was not given back.
+    pub fn received(self) -> bool {
+        matches!(self, HtlcState::Held | HtlcState::Settled)
+    }
+}
+
+stored_enum! {
+    /// Where an on-chain (or Lightning-invoice) refund of the order stands (`refund_state`).
+    pub enum RefundState {
+        /// Claimed and committed, being sent.
+        InFlight = "in_flight",
+        /// Sent.
+        PaidOut = "paid_out",
+    }
+}
+
+stored_enum! {
+    /// The API that created an order (`api`).
+    pub enum OrderApi {
+        /// LSP v0.0.1 (Blocktank v1).
+        V1 = "v1",
+        /// LSPS1 v0.0.2.
+        Lsps1 = "lsps1",
+    }
+}
+
+/// Whether the buyer's money went back: the held HTLC failed back (for an order not paid on
+/// chain), or a refund was sent.
+pub(super) fn refunded(order: &Order) -> bool {
+    (order.payment.htlc_state == HtlcState::FailedBack && order.payment.onchain_paid_sat.is_none())
+        || order.refund.refund_state == Some(RefundState::PaidOut)
+        || order.state == OrderState::Refunded
+}
+
+/// Whether the order counts as paid: paid on chain, or its Lightning payment arrived for an order
+/// past `CREATED` (one that expired meanwhile does not count), and not refunded.
+pub(super) fn paid(order: &Order) -> bool {
+    !refunded(order)
+        && (order.payment.onchain_paid_sat.is_some()
+            || (order.payment.htlc_state.received() && order.state != OrderState::Created))
+}
+
+/// Sats received for the order so far: the held (or settled) Lightning payment and what arrived
+/// at its address (`onchain_sat`).
+pub(super) fn amount_paid_sat(order: &Order, onchain_sat: u64) -> u64 {
+    let lightning = match order.payment.held_msat {
+        Some(held) if order.payment.htlc_state.received() => held.0 / 1_000,
+        _ => 0,
+    };
+    lightning.saturating_add(onchain_sat)
+}
+
+/// Why an order cannot take a request to open its channel now (LSPS1's `/open`), if it cannot.
+pub(super) fn open_refusal(order: &Order) -> Option<Refusal> {
+    let in_progress = order.state == OrderState::UriSet && order.channel.user_channel_id.is_some();
+    match order.state {
+        state if state.is_delivered() => Some(Refusal::AlreadyOpen),
+        _ if in_progress => Some(Refusal::BeingOpened),
+        OrderState::GiveUp => Some(Refusal::GaveUp(order.channel.open_error.clone())),
+        OrderState::Expired => Some(Refusal::Expired),
+        _ if !paid(order) => Some(Refusal::NotPaid),
+        _ => None,
+    }
+}
+
+/// A refusal of the order engine. Each API answers it in its own format (v0.0.1 with the
+/// original's texts, LSPS1 with a `fail_reason` or a 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The amounts asked for do not fit the hub's integers (absurd inputs).
+    AmountsTooLarge,
+    /// The hub's on-chain funds cannot fund a channel of this size now.
+    CannotFundNow,
+    /// The order's channel is open (or was).
+    AlreadyOpen,
+    /// The order's channel is being opened.
+    BeingOpened,
+    /// The order gave up opening: the last attempt's error, if recorded.
+    GaveUp(Option<String>),
+    /// The order expired.
+    Expired,
+    /// The order is not paid (yet).
+    NotPaid,
+    /// Refunds on chain need the hub's treasury, which this hub does not run.
+    RefundsUnsupported,
+    /// Nothing is refundable: the order is still to be delivered, or the hub holds nothing for it.
+    NothingToRefund,
+    /// Nothing is refundable because the payment went back by itself (its held HTLC was failed
+    /// back).
+    PaidBack,
+    /// A refund was already claimed (by a rival request, or before).
+    AlreadyRefunded,
+    /// The refund address is not one of this network.
+    BadRefundAddress,
+    /// The invoice cannot be a refund: the reason.
+    BadRefundInvoice(String),
+    /// The node refused to pay the refund invoice (nothing was sent): the reason.
+    RefundPaymentRefused(String),
+    /// The refund cannot be sent on chain (it would not pay its own fee): the reason.
+    RefundTooSmall(String),
 }
 
 /// A daily rate as an exact decimal fraction: `numerator / 10^scale`.
@@ -103,11 +265,22 @@ pub fn fee_sat(lsp_balance_sat: u64, weeks: u64, rate: DailyRate) -> Option<u64>
     Some(u64::try_from(rounded).ok()?.max(MIN_FEE_SAT))
 }
 
-/// After a failed open attempt (`attempts` made so far): the delay before the next one, in
-/// seconds (5 s doubling, at most 640 s), and whether to give up instead.
-pub fn retry_plan(attempts: i64, max_attempts: u32) -> (i64, bool) {
-    let backoff = 5i64 << attempts.clamp(0, 7);
-    (backoff, attempts >= i64::from(max_attempts))
+/// What follows a failed open attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// The delay before the next attempt, in seconds.
+    pub backoff_secs: i64,
+    /// Give up instead.
+    pub give_up: bool,
+}
+
+/// After a failed open attempt (`attempts` made so far): the delay before the next one (5 s
+/// doubling, at most 640 s), and whether to give up instead.
+pub fn retry_plan(attempts: i64, max_attempts: u32) -> RetryPlan {
+    RetryPlan {
+        backoff_secs: 5i64 << attempts.clamp(0, 7),
+        give_up: attempts >= i64::from(max_attempts),
+    }
 }
 
 /// The LSP's product limits, advertised by both info endpoints.
@@ -158,6 +331,13 @@ mod tests {
         assert!(DailyRate::parse("1.5").is_none());
         assert!(DailyRate::parse("-0.1").is_none());
         assert!(DailyRate::parse("0.1e3").is_none());
+    }
+
+    #[test]
+    fn stored_numbers_decode_into_states_or_fail() {
+        assert_eq!(OrderState::try_from(200), Ok(OrderState::UriSet));
+        assert_eq!(OrderState::try_from(7), Err(UnknownOrderState(7)));
+        assert_eq!(OrderState::GiveUp.name(), "GIVE_UP");
     }
 
     #[test]

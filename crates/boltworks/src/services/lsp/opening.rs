@@ -13,7 +13,7 @@ use super::store::{self, Order};
 use super::LspService;
 use super::{held_payment, order_webhook};
 use crate::ledger;
-use crate::money::{Msat, Sat};
+use crate::money::Sat;
 use crate::node::{NodeErrorKind, UserChannelId};
 use crate::treasury::{FeeFrom, SendError};
 
@@ -21,16 +21,15 @@ use crate::treasury::{FeeFrom, SendError};
 const OPEN_DEADLINE_SECS: i64 = 60;
 
 fn peer_of(order: &Order) -> Option<PublicKey> {
-    order.node_pubkey.as_deref().and_then(|k| k.parse().ok())
+    order
+        .channel
+        .node_pubkey
+        .as_deref()
+        .and_then(|k| k.parse().ok())
 }
 
 fn capacity_of(order: &Order) -> u64 {
-    u64::try_from(
-        order
-            .lsp_balance_sat
-            .saturating_add(order.client_balance_sat),
-    )
-    .unwrap_or(0)
+    order.terms.capacity().map_or(0, |c| c.0)
 }
 
 fn user_channel_id(text: &str) -> Option<UserChannelId> {
@@ -38,6 +37,7 @@ fn user_channel_id(text: &str) -> Option<UserChannelId> {
 }
 
 /// Starts an attempt to open the order's channel.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, attempt = order.channel.open_attempts + 1))]
 pub(super) async fn open(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     if !held_payment::still_claimable(state, order).await? {
         return Ok(());
@@ -50,6 +50,7 @@ pub(super) async fn open(state: &LspService, order: &Order) -> Result<(), sqlx::
         return open_failed(state, &order.id, None, "PEERING_FAILED: no node to open to").await;
     };
     let address = order
+        .channel
         .node_address
         .as_deref()
         .and_then(|a| a.parse().ok())
@@ -64,17 +65,22 @@ pub(super) async fn open(state: &LspService, order: &Order) -> Result<(), sqlx::
     if short > 0 {
         return top_up_first(state, order, short).await;
     }
-    let push = Msat(
-        u64::try_from(order.client_balance_sat)
-            .unwrap_or(0)
-            .saturating_mul(1_000),
-    );
+    let Some(push) = order.terms.client_balance_sat.to_msat() else {
+        let why = "REJECTED_BY_LSP: the balance to push does not fit in millisatoshis";
+        return open_failed(state, &order.id, None, why).await;
+    };
     let capacity = Sat(capacity_of(order));
     crate::pause::pause_point("lsp.open.before_node").await;
     let result = state
         .hub
         .node
-        .open_channel(peer, address, capacity, push, order.announce_channel)
+        .open_channel(
+            peer,
+            address,
+            capacity,
+            push,
+            order.channel.announce_channel,
+        )
         .await;
     crate::pause::pause_point("lsp.open.after_node").await;
     match result {
@@ -122,7 +128,7 @@ async fn top_up_first(state: &LspService, order: &Order, short: u64) -> Result<(
     };
     // What is missing plus a reserve's worth, so the next open does not need another at once.
     let amount = Sat(short.saturating_add(FUNDING_RESERVE_SAT));
-    let key = format!("node-top-up:{}:{}", order.id, order.open_attempts);
+    let key = format!("node-top-up:{}:{}", order.id, order.channel.open_attempts);
     match treasury.sent(&key).await {
         // This attempt's top-up confirmed and the wallet is still short (another open used
         // it): the attempt fails, and the next one (another number) tops up again.
@@ -170,11 +176,12 @@ async fn top_up_first(state: &LspService, order: &Order, short: u64) -> Result<(
 /// An attempt not funded by its deadline: adopt the node's channel if the hub lost its id in a
 /// crash; drop an unfunded channel at the node (its close event records the failure); record the
 /// failure once the node has no channel for it.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, user_channel_id = order.channel.user_channel_id.as_deref()))]
 pub(super) async fn stalled(state: &LspService, order: &Order) -> Result<(), sqlx::Error> {
     let now = state.hub.clock.now_unix();
     let peer = peer_of(order);
     let channels = state.hub.node.channels();
-    let Some(ucid) = order.user_channel_id.as_deref() else {
+    let Some(ucid) = order.channel.user_channel_id.as_deref() else {
         // The hub stopped between asking the node and recording its answer.
         for channel in channels.iter().filter(|c| {
             c.outbound_opened && Some(c.peer) == peer && c.capacity.0 == capacity_of(order)
@@ -234,20 +241,11 @@ pub(super) async fn open_failed(
     let Some(order) = store::order(&mut tx, order_id).await? else {
         return Ok(());
     };
-    let (backoff, give_up) = retry_plan(order.open_attempts, state.config.max_open_attempts);
-    if store::record_open_failed(
-        &mut tx,
-        order_id,
-        attempt,
-        reason,
-        now + backoff,
-        give_up,
-        now,
-    )
-    .await?
-    {
+    let plan = retry_plan(order.channel.open_attempts, state.config.max_open_attempts);
+    let give_up = plan.give_up;
+    if store::record_open_failed(&mut tx, order_id, attempt, reason, plan, now).await? {
         order_webhook::state_changed(&mut tx, &state.hub.clock, order_id).await?;
-        let attempts = order.open_attempts;
+        let attempts = order.channel.open_attempts;
         tracing::warn!(%order_id, %reason, attempts, give_up, "channel open failed");
     }
     tx.commit().await?;

@@ -1,18 +1,24 @@
 //! LSP v0.0.1 handlers: `/node/info`, `/channel/buy`, `/channel/manual_finalise` and
 //! `/channel/order` (LNURL-channel is in `lnurl_channel`).
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::Json;
 use bitcoin::hashes::{sha256, Hash};
 use rand::RngCore;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use tracing::field::Empty;
 
-use super::engine::{create_order, set_open_target, OrderRequest, QuoteError};
+use super::engine::{create_order, set_open_target, OrderRequest};
 use super::lnurl_channel::{hub_uri, lnurl_callback, lnurl_channel};
-use super::model::OrderState;
+use super::model::{OrderApi, OrderState, Refusal};
 use super::onchain;
-use super::store::{self, Order};
-use super::v1_api::{self, parse_node_uri, OrderContext, V1Error, V1Input};
+use super::store::{self, OpenTarget, Order};
+use super::v1_api::{
+    parse_node_uri, Capacity, ChannelService, Finalised, NodeInfo, NodeSummary, OrderAnswer,
+    OrderContext, OrderView, Quote, V1Error, V1Input,
+};
 use super::LspService;
 use crate::notify::guard::check_url;
 
@@ -30,7 +36,8 @@ fn usd(state: &LspService, sat: u64) -> Option<u64> {
 }
 
 /// `GET /node/info`.
-pub async fn node_info(State(state): State<LspService>) -> Json<Value> {
+#[tracing::instrument(skip_all)]
+pub async fn node_info(State(state): State<LspService>) -> Json<NodeInfo> {
     let limits = &state.config.limits;
     let channels: Vec<_> = state
         .hub
@@ -42,40 +49,44 @@ pub async fn node_info(State(state): State<LspService>) -> Json<Value> {
     let public: Vec<_> = channels.iter().filter(|c| c.public).collect();
     let local: u64 = public.iter().map(|c| c.outbound.0 / 1_000).sum();
     let remote: u64 = public.iter().map(|c| c.inbound.0 / 1_000).sum();
-    let states: Map<String, Value> = OrderState::ALL
+    let order_states: BTreeMap<&'static str, i64> = OrderState::ALL
         .iter()
-        .map(|(name, s)| (name.to_string(), json!(s.number())))
+        .map(|(name, s)| (*name, s.number()))
         .collect();
     let spendable = state.hub.node.onchain_balance().spendable.0;
     let spending = limits.max_channel_sat.saturating_sub(100_000);
-    Json(json!({
-        "node_info": {
-            "alias": state.hub.node.alias(),
-            "active_channels_count": channels.len(),
-            "uris": [hub_uri(&state)],
-            "public_key": state.hub.node.node_id().to_string(),
+    Json(NodeInfo {
+        node_info: NodeSummary {
+            alias: state.hub.node.alias().map(str::to_string),
+            active_channels_count: channels.len(),
+            uris: vec![hub_uri(&state)],
+            public_key: state.hub.node.node_id().to_string(),
         },
-        "capacity": {"local_balance": local, "remote_balance": remote},
-        "services": [{
-            "available": spendable > limits.min_channel_sat,
-            "description": "Channel Liquidity",
-            "product_id": product_id(&state),
-            "min_channel_size": limits.min_channel_sat,
-            "max_channel_size": limits.max_channel_sat,
-            "min_chan_expiry": limits.min_expiry_weeks,
-            "max_chan_expiry": limits.max_expiry_weeks,
-            "max_node_usd_capacity": Value::Null,
-            "order_states": states,
-            "max_chan_receiving": limits.max_channel_sat.to_string(),
-            "max_chan_receiving_usd": usd(&state, limits.max_channel_sat).map(|d| d.to_string()),
-            "max_chan_spending": spending.to_string(),
-            "max_chan_spending_usd": usd(&state, spending),
+        capacity: Capacity {
+            local_balance: local,
+            remote_balance: remote,
+        },
+        services: vec![ChannelService {
+            available: spendable > limits.min_channel_sat,
+            description: "Channel Liquidity",
+            product_id: product_id(&state),
+            min_channel_size: limits.min_channel_sat,
+            max_channel_size: limits.max_channel_sat,
+            min_chan_expiry: limits.min_expiry_weeks,
+            max_chan_expiry: limits.max_expiry_weeks,
+            max_node_usd_capacity: None,
+            order_states,
+            max_chan_receiving: limits.max_channel_sat.to_string(),
+            max_chan_receiving_usd: usd(&state, limits.max_channel_sat).map(|d| d.to_string()),
+            max_chan_spending: spending.to_string(),
+            max_chan_spending_usd: usd(&state, spending),
         }],
-    }))
+    })
 }
 
 /// `POST /channel/buy`: a quote and its hold invoice. Validation in the original's order.
-pub async fn buy(State(state): State<LspService>, input: V1Input) -> Result<Json<Value>, V1Error> {
+#[tracing::instrument(skip_all, fields(order_id = Empty))]
+pub async fn buy(State(state): State<LspService>, input: V1Input) -> Result<Json<Quote>, V1Error> {
     let limits = &state.config.limits;
     let weeks = input
         .whole(&["channel_expiry"])
@@ -115,6 +126,8 @@ pub async fn buy(State(state): State<LspService>, input: V1Input) -> Result<Json
     };
     let mut id = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut id);
+    let id = hex::encode(id);
+    tracing::Span::current().record("order_id", id.as_str());
     let request = OrderRequest {
         lsp_sat: local,
         client_sat: remote,
@@ -122,21 +135,22 @@ pub async fn buy(State(state): State<LspService>, input: V1Input) -> Result<Json
         request_echo: None,
         webhook_url,
     };
-    let order = create_order(&state, "v1", hex::encode(id), request)
+    let order = create_order(&state, OrderApi::V1, id, request)
         .await
-        .map_err(|e| match e {
-            QuoteError::Overflow => V1Error::Refused("Requested channel capacity is too large"),
-            QuoteError::Unavailable => V1Error::Refused("Service is not available at this time."),
-            QuoteError::Internal(detail) => V1Error::Internal(detail),
+        .map_err(V1Error::internal)?
+        .map_err(|refusal| match refusal {
+            Refusal::AmountsTooLarge => V1Error::Refused("Requested channel capacity is too large"),
+            Refusal::CannotFundNow => V1Error::Refused("Service is not available at this time."),
+            // Quoting refuses nothing else.
+            other => V1Error::Internal(format!("unexpected refusal of a quote: {other:?}")),
         })?;
-    Ok(Json(v1_api::quote(
-        &order,
-        &lnurl_channel(&state, &order.id),
-    )))
+    let lnurl = lnurl_channel(&state, &order.id);
+    Ok(Json(Quote::of(&order, lnurl)))
 }
 
+/// The order `id`, if it is one (ids that cannot be one never reach the database).
 pub(super) async fn find(state: &LspService, id: &str) -> Result<Option<Order>, sqlx::Error> {
-    // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
+    // Order ids are hex or UUIDs: anything else is no order.
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return Ok(None);
@@ -145,7 +159,8 @@ pub(super) async fn find(state: &LspService, id: &str) -> Result<Option<Order>, 
     store::order(&mut conn, id).await
 }
 
-/// Sets the buyer's node; the shared step of `manual_finalise` and the LNURL callback.
+/// Sets the buyer's node; the shared step of `manual_finalise` and the LNURL callback. The
+/// buyer's node id.
 pub(super) async fn finalise(
     state: &LspService,
     order_id: &str,
@@ -155,35 +170,28 @@ pub(super) async fn finalise(
     let order = find(state, order_id)
         .await?
         .ok_or(V1Error::Refused("Failed to find order"))?;
-    if !matches!(
-        order.order_state(),
-        Some(OrderState::Paid | OrderState::UriSet)
-    ) {
+    if !matches!(order.state, OrderState::Paid | OrderState::UriSet) {
         return Err(V1Error::Refused("Order not paid or already claimed"));
     }
     let (pubkey, address) =
         parse_node_uri(node_uri).ok_or(V1Error::Refused("Node URI not valid"))?;
-    let address = address.map(|a| a.to_string());
-    if !set_open_target(
-        state,
-        &order.id,
-        &pubkey,
-        address.as_deref(),
+    let target = OpenTarget {
+        pubkey,
+        address: address.map(|a| a.to_string()),
         announce,
-        true,
-    )
-    .await?
-    {
+    };
+    if !set_open_target(state, &order.id, &target, true).await? {
         return Err(V1Error::Refused("Order not paid or already claimed"));
     }
-    Ok(pubkey)
+    Ok(target.pubkey)
 }
 
 /// `POST /channel/manual_finalise`: where to open the paid order's channel.
+#[tracing::instrument(skip_all, fields(order_id = input.text(&["order_id"])))]
 pub async fn manual_finalise(
     State(state): State<LspService>,
     input: V1Input,
-) -> Result<Json<Value>, V1Error> {
+) -> Result<Json<Finalised>, V1Error> {
     let order_id = input
         .text(&["order_id"])
         .ok_or(V1Error::Refused("Failed to find order"))?;
@@ -195,22 +203,24 @@ pub async fn manual_finalise(
         .flag(&["private"])
         .ok_or(V1Error::Refused("Invalid params"))?;
     let pubkey = finalise(&state, order_id, node_uri, !private).await?;
-    Ok(Json(json!({"order_id": order_id, "node_uri": pubkey})))
+    Ok(Json(Finalised {
+        order_id: order_id.to_string(),
+        node_uri: pubkey,
+    }))
 }
 
 fn live_balances(state: &LspService, order: &Order) -> Option<(u64, u64)> {
-    let channel = state
-        .hub
-        .node
-        .channel(order.user_channel_id.as_deref()?.parse().ok()?)?;
+    let ucid = order.channel.user_channel_id.as_deref()?;
+    let channel = state.hub.node.channel(ucid.parse().ok()?)?;
     Some((channel.outbound.0 / 1_000, channel.inbound.0 / 1_000))
 }
 
 /// `GET /channel/order?order_id=ID[,ID...]`: one order, or several (fewer than 50) as an array.
+#[tracing::instrument(skip_all, fields(order_id = input.text(&["order_id"])))]
 pub async fn order(
     State(state): State<LspService>,
     input: V1Input,
-) -> Result<Json<Value>, V1Error> {
+) -> Result<Json<OrderAnswer>, V1Error> {
     let ids = input
         .text(&["order_id"])
         .filter(|s| !s.is_empty())
@@ -233,12 +243,12 @@ pub async fn order(
                 live_balances: live_balances(&state, &order),
                 receipts: &receipts,
             };
-            views.push(v1_api::order_view(&order, &ctx));
+            views.push(OrderView::of(&order, &ctx));
         }
     }
-    match (ids.len(), views.len()) {
-        (_, 0) => Err(V1Error::Refused("Order not found")),
-        (1, _) => Ok(Json(views.remove(0))),
-        _ => Ok(Json(Value::Array(views))),
+    match views.len() {
+        0 => Err(V1Error::Refused("Order not found")),
+        _ if ids.len() == 1 => Ok(Json(OrderAnswer::One(Box::new(views.remove(0))))),
+        _ => Ok(Json(OrderAnswer::Several(views))),
     }
 }

@@ -1,0 +1,47 @@
+//! The v0.0.1 error answer: a refusal is HTTP 200 `{"error": "<the original's text>"}`, a failure
+//! of ours HTTP 500 with the plain text `LSP server error!`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// An error answer of the v0.0.1 API.
+#[derive(Debug)]
+pub enum V1Error {
+    /// A refusal, with the original's text (HTTP 200).
+    Refused(&'static str),
+    /// A failure of ours (HTTP 500).
+    Internal(String),
+}
+
+/// The body of a refusal.
+#[derive(Debug, serde::Serialize)]
+pub struct RefusalBody {
+    /// The original's text.
+    pub error: &'static str,
+}
+
+impl V1Error {
+    /// A failure of ours, with its detail (logged only).
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        V1Error::Internal(detail.to_string())
+    }
+}
+
+impl IntoResponse for V1Error {
+    fn into_response(self) -> Response {
+        match self {
+            V1Error::Refused(error) => Json(RefusalBody { error }).into_response(),
+            V1Error::Internal(detail) => {
+                tracing::error!(%detail, "LSP v0.0.1 internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "LSP server error!").into_response()
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for V1Error {
+    fn from(e: sqlx::Error) -> Self {
+        V1Error::Internal(format!("database: {e}"))
+    }
+}
