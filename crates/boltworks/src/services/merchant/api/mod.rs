@@ -28,3 +28,6 @@ pub use self::outgoing::{
     LightningPaymentSent, OnchainPaymentSent, OutgoingPayment, PaymentIdReply,
 };
 pub use self::withdrawals::{iso_time, Balance, WithdrawalQueued, WithdrawalView};
+
+#[cfg(test)]
+mod wire_tests;

@@ -261,3 +261,131 @@ impl Refusal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RefusalKind::*;
+
+    #[test]
+    fn every_refusal_has_the_original_message_and_kind() {
+        let cases = [
+            (Refusal::BodyTooLarge, "request body too large", Invalid),
+            (Refusal::NotText("email"), "email must be a string", Invalid),
+            (Refusal::Required("amount"), "amount is required", Invalid),
+            (
+                Refusal::NotWholeNumber("expiry"),
+                "expiry must be a whole number",
+                Invalid,
+            ),
+            (
+                Refusal::AmountOverSupply("amount"),
+                "amount is more than 21 million bitcoin",
+                Invalid,
+            ),
+            (
+                Refusal::ExpiryTooBig(4_000),
+                "expiry is too big, maximum allowed is 3600, got: 4000",
+                Invalid,
+            ),
+            (
+                Refusal::DescriptionTooLong,
+                "description is longer than 639 characters",
+                Invalid,
+            ),
+            (
+                Refusal::NotHttpUrl("ntfn_url"),
+                "ntfn_url must be an http(s) URL",
+                Invalid,
+            ),
+            (
+                Refusal::BadPublicKeyList,
+                "raw_public_key_list must list 1 to 16 base64 public keys",
+                Invalid,
+            ),
+            (
+                Refusal::PublicKeyNotHex("pub_key"),
+                "pub_key must be a hex secp256k1 public key",
+                Invalid,
+            ),
+            (Refusal::BadSignature, "invalid signature", Invalid),
+            (Refusal::UserNotFound, "user not found", NotFound),
+            (Refusal::MerchantGone, "user not found", Unauthenticated),
+            (Refusal::BadEmail, "not valid email address", Invalid),
+            (
+                Refusal::BadPasswordLength,
+                "password must be 8 to 1024 characters",
+                Invalid,
+            ),
+            (
+                Refusal::AlreadyRegistered,
+                "user is already registered",
+                FailedPrecondition,
+            ),
+            (
+                Refusal::WrongPassword,
+                "invalid email or password",
+                Unauthenticated,
+            ),
+            (Refusal::TokenExpired, "token is expired", Unauthenticated),
+            (Refusal::TokenUsed, "token already used", Unauthenticated),
+            (
+                Refusal::BadRefreshToken,
+                "incorrect recovery token",
+                Unauthenticated,
+            ),
+            (
+                Refusal::OtherMerchant,
+                "token does not belong to this merchant",
+                Unauthenticated,
+            ),
+            (
+                Refusal::SelfPayment,
+                "cannot pay to self",
+                FailedPrecondition,
+            ),
+            (
+                Refusal::MerchantNotFound,
+                "merchant does not exist",
+                NotFound,
+            ),
+            (
+                Refusal::NotEnoughFunds,
+                "not enough funds to complete payment",
+                FailedPrecondition,
+            ),
+            (
+                Refusal::AmountMismatch {
+                    amount_sat: 5,
+                    asked_msat: 6_000,
+                },
+                "amount 5 does not match the invoice's 6000 msat",
+                Invalid,
+            ),
+            (
+                Refusal::PaymentFailed(None),
+                "payment failed: None",
+                FailedPrecondition,
+            ),
+            (
+                Refusal::BelowDust,
+                "amount must be at least 330 satoshis (the dust limit)",
+                Invalid,
+            ),
+            (
+                Refusal::WithdrawalNotFound,
+                "withdrawal not found",
+                NotFound,
+            ),
+            (
+                Refusal::BelowWithdrawalMinimum { balance_sat: 20 },
+                "amount to withdraw: 20 is less than minimum allowed: 1000",
+                FailedPrecondition,
+            ),
+        ];
+        for (refusal, message, kind) in cases {
+            assert_eq!(refusal.to_string(), message);
+            assert_eq!(refusal.kind(), kind, "{message}");
+        }
+    }
+}
