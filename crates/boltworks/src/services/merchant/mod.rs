@@ -6,6 +6,15 @@
 //! signed by the merchant. Balances are ledger accounts; money is taken (with the routing-fee
 //! reserve) in the transaction that records a payment, before anything is sent, and a payment
 //! ends only as the node (or the treasury) says.
+//!
+//! Where things are: `api` (the wire: request extractor, error envelope, every reply as a
+//! type), `model` (the rules and every `Refusal`, no I/O), `store` (the SQL, by aggregate),
+//! `handlers` (one file per resource, thin), `session` (who calls). The jobs that move money:
+//! `transfer` (internal payments), `payouts` (the books of outgoing payments),
+//! `lightning_payout` and `onchain_payout` (sending them), `onchain_review` (settling on-chain
+//! invoices), `onchain_refund` (cancelling them), `withdrawals` (queue and batcher), `claims`
+//! (held Lightning payments), `effects` (node events), `reconcile` (at start), `notices`
+//! (webhooks and frames), `books` (the ledger accounts).
 
 pub mod api;
 pub mod books;

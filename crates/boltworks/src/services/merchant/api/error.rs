@@ -30,8 +30,8 @@ pub struct ErrorBody<'a> {
     pub code: i32,
     /// The message again.
     pub message: &'a str,
-    /// Always empty.
-    pub details: [(); 0],
+    /// Always empty (grpc-gateway's `google.protobuf.Any` details).
+    pub details: &'a [serde_json::Value],
 }
 
 /// The HTTP status and gRPC code of a kind of refusal.
@@ -64,7 +64,7 @@ impl IntoResponse for PeachError {
             error: &message,
             code,
             message: &message,
-            details: [],
+            details: &[],
         };
         (status, Json(body)).into_response()
     }
@@ -92,7 +92,7 @@ mod tests {
             error: "x",
             code: 3,
             message: "x",
-            details: [],
+            details: &[],
         };
         let json = serde_json::to_value(&body).expect("json");
         assert_eq!(
