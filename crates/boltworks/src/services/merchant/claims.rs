@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use super::store;
+use super::store::{self, HeldInvoice};
 use super::MerchantService;
 use crate::money::Msat;
-use crate::node::{NodePaymentStatus, Preimage};
+use crate::node::{NodePaymentStatus, PaymentHash, Preimage};
 
 /// Starts the claimer.
 pub fn spawn(
@@ -30,25 +30,40 @@ pub fn spawn(
     })
 }
 
+/// One pass over the held invoices.
+#[tracing::instrument(name = "merchant_claims", skip_all)]
 async fn claim_held(state: &MerchantService) -> Result<(), sqlx::Error> {
-    for held in store::held_invoices(&state.hub.store).await? {
-        let (Ok(hash), Ok(preimage)) =
-            (held.payment_hash.parse(), held.preimage.parse::<Preimage>())
-        else {
+    for held in store::invoices::held(&state.hub.store).await? {
+        let (Ok(hash), Ok(preimage)) = (
+            held.payment_hash.parse::<PaymentHash>(),
+            held.preimage.parse::<Preimage>(),
+        ) else {
             continue;
         };
-        match state.hub.node.payment(hash).map(|p| p.status) {
-            // Claimed: its PaymentReceived credits the merchant.
-            Some(NodePaymentStatus::Succeeded) => {}
-            Some(NodePaymentStatus::Failed) => {
-                tracing::info!(payment_hash = %held.payment_hash, "a held merchant payment was failed back; the invoice is unpaid again");
-                store::release_hold(&state.hub.store, &held.payment_hash).await?;
-            }
-            _ => {
-                let amount = Msat(u64::try_from(held.held_msat).unwrap_or(0));
-                if let Err(e) = state.hub.node.claim_held(hash, amount, preimage) {
-                    tracing::warn!(payment_hash = %held.payment_hash, error = %e, "claiming a held merchant payment");
-                }
+        claim(state, &held, hash, preimage).await?;
+    }
+    Ok(())
+}
+
+/// Claims one held payment, or releases its invoice if the node failed it back.
+#[tracing::instrument(name = "merchant_claim", skip_all, fields(payment_hash = %held.payment_hash))]
+async fn claim(
+    state: &MerchantService,
+    held: &HeldInvoice,
+    hash: PaymentHash,
+    preimage: Preimage,
+) -> Result<(), sqlx::Error> {
+    match state.hub.node.payment(hash).map(|p| p.status) {
+        // Claimed: its PaymentReceived credits the merchant.
+        Some(NodePaymentStatus::Succeeded) => {}
+        Some(NodePaymentStatus::Failed) => {
+            tracing::info!("a held merchant payment was failed back; the invoice is unpaid again");
+            store::invoices::release_hold(&state.hub.store, &held.payment_hash).await?;
+        }
+        _ => {
+            let amount = held.held_msat.unwrap_or(Msat(0));
+            if let Err(e) = state.hub.node.claim_held(hash, amount, preimage) {
+                tracing::warn!(error = %e, "claiming a held merchant payment");
             }
         }
     }

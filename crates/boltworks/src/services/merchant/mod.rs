@@ -6,39 +6,52 @@
 //! signed by the merchant. Balances are ledger accounts; money is taken (with the routing-fee
 //! reserve) in the transaction that records a payment, before anything is sent, and a payment
 //! ends only as the node (or the treasury) says.
+//!
+//! Where things are: `api` (the wire: request extractor, error envelope, every reply as a
+//! type), `model` (the rules and every `Refusal`, no I/O), `store` (the SQL, by aggregate),
+//! `handlers` (one file per resource, thin), `session` (who calls). The jobs that move money:
+//! `transfer` (internal payments), `payouts` (the books of outgoing payments),
+//! `lightning_payout` and `onchain_payout` (sending them), `onchain_review` (settling on-chain
+//! invoices), `onchain_refund` (cancelling them), `withdrawals` (queue and batcher), `claims`
+//! (held Lightning payments), `effects` (node events), `reconcile` (at start), `notices`
+//! (webhooks and frames), `books` (the ledger accounts).
 
-mod accounts;
 pub mod api;
 pub mod books;
 mod claims;
 mod config;
 mod effects;
-pub mod error;
-mod invoices;
+mod handlers;
+mod lightning_payout;
+pub mod model;
 mod notices;
-mod onchain;
-mod outgoing;
+mod onchain_payout;
+mod onchain_refund;
+mod onchain_review;
+mod payouts;
+mod reconcile;
 mod session;
 pub mod store;
-mod stream;
+mod transfer;
 mod withdrawals;
 
 use std::str::FromStr;
 use std::sync::Arc;
 
 use bitcoin::Address;
+use rand::RngCore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::config::{MerchantArgs, MerchantConfig};
 use self::effects::MerchantEffects;
-use self::error::PeachError;
+use self::handlers::{accounts, invoices, onchain, payments, setup, stream};
+use self::model::Refusal;
 use crate::auth::jwt::JwtKey;
 use crate::auth::signing_key::SigningKey;
 use crate::http::ApiRoutes;
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
-use crate::node::{NodePaymentStatus, PaymentDirection, PaymentHash};
 use crate::treasury::Treasury;
 
 /// The merchant hub service: the hub context, its settings and its keys.
@@ -80,11 +93,11 @@ impl MerchantService {
         &self,
         shutdown: &watch::Receiver<bool>,
     ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-        reconcile(self).await?;
+        reconcile::reconcile(self).await?;
         let interval = self.config.withdraw_interval_secs;
         Ok(vec![
             claims::spawn(self.clone(), shutdown.clone()),
-            onchain::spawn_worker(self.clone(), shutdown.clone()),
+            onchain_review::spawn(self.clone(), shutdown.clone()),
             withdrawals::spawn_batcher(self.clone(), interval, shutdown.clone()),
         ])
     }
@@ -92,6 +105,22 @@ impl MerchantService {
     /// The hub's merchant books.
     pub async fn books(&self) -> Result<books::MerchantBooks, sqlx::Error> {
         books::merchant_books(&self.hub.store).await
+    }
+
+    /// An address of the hub's network.
+    pub(crate) fn parse_address(&self, text: &str) -> Option<Address> {
+        Address::from_str(text.trim())
+            .ok()?
+            .require_network(self.hub.network)
+            .ok()
+    }
+
+    /// The treasury, which on-chain features need.
+    pub(crate) fn treasury(&self) -> Result<&Treasury, Refusal> {
+        self.hub
+            .treasury
+            .as_deref()
+            .ok_or(Refusal::OnchainUnavailable)
     }
 }
 
@@ -120,19 +149,11 @@ impl MerchantKeys {
     }
 }
 
-/// An address of the hub's network.
-pub(crate) fn parse_address(state: &MerchantService, text: &str) -> Option<Address> {
-    Address::from_str(text.trim())
-        .ok()?
-        .require_network(state.hub.network)
-        .ok()
-}
-
-/// The treasury, which on-chain features need.
-pub(crate) fn treasury(state: &MerchantService) -> Result<&Treasury, PeachError> {
-    state.hub.treasury.as_deref().ok_or_else(|| {
-        PeachError::Refused("on-chain payments are not available on this hub".into())
-    })
+/// A fresh payment or invoice id: 48 hex characters.
+pub(crate) fn new_payment_id() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// The merchant API: `/pss/api/v1/...` and `/api/v2/...` under `base`.
@@ -176,12 +197,12 @@ fn routes(base: &str) -> ApiRoutes<MerchantService> {
         .post(
             "/api/v2/user/pubkey/add",
             "The key that verifies the merchant's signatures (hex)",
-            accounts::add_pubkey,
+            setup::add_pubkey,
         )
         .post(
             "/api/v2/merchant",
             "Merchant setup: key, webhooks, withdrawal address (signed)",
-            accounts::setup,
+            setup::setup,
         )
         .post(
             "/api/v2/payment/lightning",
@@ -241,95 +262,41 @@ fn routes(base: &str) -> ApiRoutes<MerchantService> {
         .post(
             "/api/v2/payment/internal",
             "Pay another merchant (X-Signature over amount + destination)",
-            outgoing::internal,
+            payments::internal,
         )
         .post(
             "/api/v2/payment/outgoing/lightning",
             "Pay an invoice (X-Signature over amount + payment_request)",
-            outgoing::lightning,
+            payments::lightning,
         )
         .post(
             "/api/v2/payment/outgoing/on_chain",
             "Pay an address (X-Signature over amount + destination)",
-            outgoing::onchain,
+            payments::onchain,
         )
         .get(
             "/api/v2/payment/outgoing/{payment_id}",
             "An outgoing payment's status (boltworks)",
-            outgoing::status,
+            payments::status,
         )
         .get(
             "/api/v2/merchant/balance",
             "The spendable balance",
-            withdrawals::balance,
+            handlers::withdrawals::balance,
         )
         .post(
             "/api/v2/merchant/withdraw",
             "Withdraw the whole balance in the next batch",
-            withdrawals::withdraw,
+            handlers::withdrawals::withdraw,
         )
         .get(
             "/api/v2/merchant/withdraw/{id}",
             "A withdrawal's status",
-            withdrawals::status,
+            handlers::withdrawals::status,
         )
         .get(
             "/api/v2/user/messages/subscribe",
             "Websocket of the merchant's notifications",
             stream::subscribe,
         )
-}
-
-/// Brings every outgoing payment still pending in line with the node's (or the treasury's)
-/// record, before the HTTP server takes requests: settled or failed as the record says; left
-/// pending while the node has it in flight; failed, with the reserve returned, when it never
-/// reached the node (nothing was sent).
-async fn reconcile(state: &MerchantService) -> anyhow::Result<()> {
-    let payer = state.hub.node.node_id().to_string();
-    for payment in store::pending_payments(&state.hub.store, "lightning", &payer).await? {
-        let Some(hash) = payment
-            .payment_hash
-            .as_deref()
-            .and_then(|h| h.parse::<PaymentHash>().ok())
-        else {
-            continue;
-        };
-        let hash_hex = hash.to_string();
-        let record = state
-            .hub
-            .node
-            .payment(hash)
-            .filter(|p| p.direction == PaymentDirection::Outbound);
-        let mut tx = state.hub.store.pool().begin().await?;
-        match record.map(|p| (p.status, p.fee_paid)) {
-            Some((NodePaymentStatus::Succeeded, fee)) => {
-                let fee = fee.map_or(0, |f| f.0);
-                effects::payout_succeeded(&mut tx, &state.hub.clock, &hash_hex, fee).await?
-            }
-            Some((NodePaymentStatus::Failed, _)) => {
-                effects::payout_failed(&mut tx, &state.hub.clock, &hash_hex, "payment failed")
-                    .await?
-            }
-            Some((NodePaymentStatus::Pending, _)) => {
-                tracing::info!(payment_id = %payment.payment_id, "merchant payment in flight at the node");
-            }
-            None => {
-                tracing::info!(payment_id = %payment.payment_id, "merchant payment never reached the node; failing it");
-                effects::payout_failed(
-                    &mut tx,
-                    &state.hub.clock,
-                    &hash_hex,
-                    "not sent: the hub stopped before sending",
-                )
-                .await?
-            }
-        }
-        tx.commit().await?;
-    }
-    if state.hub.treasury.is_some() {
-        for payment in store::pending_payments(&state.hub.store, "on_chain", &payer).await? {
-            outgoing::settle_onchain_payment(state, &payment).await?;
-        }
-    }
-    Ok(())
 }

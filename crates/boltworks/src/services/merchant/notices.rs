@@ -1,13 +1,18 @@
 //! What merchants are told, written in the transaction of the change that causes it: webhooks
-//! through the outbox (the seed's bodies; the outbox adds boltworks' signature header) and
-//! websocket frames on the merchant's stream (`{"result": ...}`, as grpc-gateway streams them).
+//! through the outbox (the seed's bodies, `api::notices`; the outbox adds boltworks' signature
+//! header) and websocket frames on the merchant's stream.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::api;
+use super::api::{
+    Frame, LightningNotice, LightningPayment, OnchainNotice, OnchainPaidWebhook, PartialNotice,
+    PartialPayment,
+};
 use super::store::{LightningInvoice, OnchainInvoice};
 use crate::clock::Clock;
+use crate::money::Sat;
 use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
 use crate::notify::stream;
 use crate::store::Backend;
@@ -23,24 +28,31 @@ pub struct Recipient<'a> {
     pub url: Option<&'a str>,
 }
 
+/// The outbox's JSON of a wire body.
+fn json(body: &impl Serialize) -> Result<Value, sqlx::Error> {
+    serde_json::to_value(body).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 async fn send(
     conn: &mut AnyConnection,
     backend: Backend,
     clock: &Clock,
     to: &Recipient<'_>,
     event_type: &str,
-    webhook: &Value,
-    frame: &Value,
+    webhook: &impl Serialize,
+    frame: &impl Serialize,
 ) -> Result<(), sqlx::Error> {
     if let Some(url) = to.url.filter(|u| !u.is_empty()) {
+        let body = json(webhook)?;
         let event = WebhookEvent {
             service: STREAM_SERVICE,
             event_type,
             url,
-            body: webhook,
+            body: &body,
         };
         enqueue_webhook_unless_invalid(conn, clock, event).await?;
     }
+    let frame = json(frame)?;
     stream::publish(
         conn,
         backend,
@@ -48,7 +60,7 @@ async fn send(
         STREAM_SERVICE,
         to.merchant_id,
         event_type,
-        frame,
+        &frame,
     )
     .await?;
     Ok(())
@@ -62,8 +74,10 @@ pub async fn lightning_paid(
     to: &Recipient<'_>,
     invoice: &LightningInvoice,
 ) -> Result<(), sqlx::Error> {
-    let webhook = api::lightning_payment(invoice);
-    let frame = api::lightning_payment_frame(invoice);
+    let webhook = LightningPayment::from(invoice);
+    let frame = Frame {
+        result: LightningNotice::of(invoice),
+    };
     send(conn, backend, clock, to, "lightning", &webhook, &frame).await
 }
 
@@ -76,27 +90,10 @@ pub async fn onchain_paid(
     invoice: &OnchainInvoice,
     txids: &[String],
 ) -> Result<(), sqlx::Error> {
-    let amount = invoice.paid_sat;
-    let fee = invoice.fee_sat.unwrap_or(0);
-    let mut webhook = json!({
-        "amount": amount,
-        "description": invoice.description,
-        "fee": fee,
-        "amount_without_fee": amount - fee,
-        "type": "success",
-        "bitcoin_address": invoice.btc_address,
-    });
-    if invoice.amount_sat.is_none() {
-        webhook["payment_id"] = json!(invoice.invoice_id);
-        webhook["tx"] = json!(txids);
-    }
-    let frame = json!({"result": {"ntfn_type": "on_chain", "on_chain_payment_status": {
-        "amount": amount.to_string(),
-        "description": invoice.description,
-        "fee": fee.to_string(),
-        "amount_without_fee": (amount - fee).to_string(),
-        "bitcoin_address": invoice.btc_address,
-    }}});
+    let webhook = OnchainPaidWebhook::of(invoice, txids);
+    let frame = Frame {
+        result: OnchainNotice::of(invoice),
+    };
     send(conn, backend, clock, to, "on_chain", &webhook, &frame).await
 }
 
@@ -107,18 +104,13 @@ pub async fn onchain_partial(
     clock: &Clock,
     to: &Recipient<'_>,
     invoice: &OnchainInvoice,
-    paid_sat: i64,
+    paid: Sat,
 ) -> Result<(), sqlx::Error> {
-    let partial = json!({
-        "payment_id": invoice.invoice_id,
-        "btc_address": invoice.btc_address,
-        "already_paid_amount": paid_sat.to_string(),
-        "merchant_id": invoice.merchant_id,
-        "status": "Pending",
-        "created_at": invoice.created_at.to_string(),
-    });
-    let payment =
-        json!({"payment_id": invoice.invoice_id, "payment_type": "PARTIAL", "partial": partial});
-    let frame = json!({"result": {"payment": payment}});
+    let payment = PartialPayment::of(invoice, paid);
+    let frame = Frame {
+        result: PartialNotice {
+            payment: payment.clone(),
+        },
+    };
     send(conn, backend, clock, to, "partial", &payment, &frame).await
 }

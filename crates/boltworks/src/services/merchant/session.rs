@@ -7,14 +7,12 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
-use super::error::PeachError;
+use super::api::PeachError;
+use super::model::{self, Refusal, ACCESS_TOKEN_SECS};
 use super::store::{self, Merchant};
 use super::MerchantService;
 use crate::auth::jwt::TokenError;
 use crate::auth::signing_key;
-
-/// Access tokens live one hour.
-pub const ACCESS_TOKEN_SECS: i64 = 3_600;
 
 /// The merchant an access token names.
 pub struct Session {
@@ -29,12 +27,11 @@ impl FromRequestParts<MerchantService> for Session {
         parts: &mut Parts,
         state: &MerchantService,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers)
-            .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))?;
+        let token = bearer_token(&parts.headers).ok_or(Refusal::TokenNotFound)?;
         let merchant_id = merchant_of_access_token(state, token)?;
-        let merchant = store::merchant_by_id(&state.hub.store, &merchant_id)
+        let merchant = store::merchants::by_id(&state.hub.store, &merchant_id)
             .await?
-            .ok_or_else(|| PeachError::Unauthenticated("user not found".into()))?;
+            .ok_or(Refusal::MerchantGone)?;
         Ok(Session { merchant })
     }
 }
@@ -49,26 +46,23 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The merchant id of a valid access token.
-pub fn merchant_of_access_token(
-    state: &MerchantService,
-    token: &str,
-) -> Result<String, PeachError> {
+pub fn merchant_of_access_token(state: &MerchantService, token: &str) -> Result<String, Refusal> {
     let claims = state
         .keys
         .jwt
         .verify(token, state.hub.clock.now_unix())
         .map_err(|e| match e {
-            TokenError::Expired => PeachError::Unauthenticated("token is expired".into()),
-            TokenError::Invalid => PeachError::Unauthenticated("token not found".into()),
+            TokenError::Expired => Refusal::TokenExpired,
+            TokenError::Invalid => Refusal::TokenNotFound,
         })?;
     if claims.get("typ").and_then(Value::as_str) != Some("access") {
-        return Err(PeachError::Unauthenticated("token not found".into()));
+        return Err(Refusal::TokenNotFound);
     }
     claims
         .get("merchant_id")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))
+        .ok_or(Refusal::TokenNotFound)
 }
 
 /// A new access token for `merchant_id` and its expiry (unix seconds).
@@ -82,32 +76,32 @@ pub fn issue_access_token(state: &MerchantService, merchant_id: &str) -> (String
 }
 
 impl Session {
+    /// The caller's merchant id.
+    pub fn merchant_id(&self) -> &str {
+        &self.merchant.merchant_id
+    }
+
     /// Refuses a request that names another merchant in its `merchant_id` field.
-    pub fn check_named(&self, named: Option<&str>) -> Result<(), PeachError> {
-        match named {
-            Some(id) if !id.is_empty() && id != self.merchant.merchant_id => Err(
-                PeachError::Unauthenticated("token does not belong to this merchant".into()),
-            ),
-            _ => Ok(()),
-        }
+    pub fn check_named(&self, named: Option<&str>) -> Result<(), Refusal> {
+        model::named_merchant(&self.merchant.merchant_id, named)
     }
 
     /// Checks `X-Signature` over `fields` with the merchant's registered key.
-    pub fn check_signature(&self, headers: &HeaderMap, fields: &[&str]) -> Result<(), PeachError> {
+    pub fn check_signature(&self, headers: &HeaderMap, fields: &[&str]) -> Result<(), Refusal> {
         let signature = headers
             .get("x-signature")
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(PeachError::bad_signature)?;
+            .ok_or(Refusal::BadSignature)?;
         let key = self
             .merchant
             .pubkey
             .as_deref()
             .and_then(signing_key::public_key_from_hex)
-            .ok_or_else(PeachError::bad_signature)?;
+            .ok_or(Refusal::BadSignature)?;
         if signing_key::verify(&key, signature, fields) {
             Ok(())
         } else {
-            Err(PeachError::bad_signature())
+            Err(Refusal::BadSignature)
         }
     }
 }

@@ -1,105 +1,56 @@
-//! Balances and withdrawals. A withdrawal takes the whole balance (at least 1,000 sat) into
-//! the pending-withdrawals account at once; a worker sends every pending withdrawal in one
+//! Withdrawals. A withdrawal takes the whole balance (at least 1,000 sat) into the
+//! pending-withdrawals account at once; the batcher sends every pending withdrawal in one
 //! treasury transaction per interval (10 minutes by default, on the hub's clock, so the dev
-//! clock moves it). The batch is marked `Processing` and committed before it is sent, under a
-//! key of its own, so a restart sends it again at most once.
+//! clock moves it). A batch is marked `Processing` and committed before it is sent, under a key
+//! of its own, so a restart sends it again at most once.
 
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::Json;
-use serde_json::{json, Value};
-
-use super::api;
-use super::books::{merchant_account, MERCHANT_WITHDRAWALS};
-use super::error::PeachError;
-use super::session::Session;
-use super::store::{self, Withdrawal};
+use super::api::PeachError;
+use super::books::{ledger_msat, merchant_account, MERCHANT_WITHDRAWALS};
+use super::model::{self, Refusal};
+use super::store::{self, Merchant, Withdrawal, WithdrawalStatus};
 use super::MerchantService;
-use crate::http::PathId;
 use crate::ledger::{self, Entry};
-use crate::money::Sat;
 use crate::treasury::FeeFrom;
 
-/// Smallest withdrawal, sats.
-pub const MIN_WITHDRAWAL_SAT: i64 = 1_000;
-
-/// `GET /api/v2/merchant/balance`: spendable whole sats, as a string.
-pub async fn balance(session: Session) -> Json<Value> {
-    Json(json!({"balance": (session.merchant.balance_msat / 1_000).to_string()}))
-}
-
-/// `POST /api/v2/merchant/withdraw`: queues the whole balance for the next batch.
-pub async fn withdraw(
-    State(state): State<MerchantService>,
-    session: Session,
-) -> Result<Json<Value>, PeachError> {
-    super::treasury(&state)?;
-    let merchant = &session.merchant;
-    let address = merchant
-        .bitcoin_address
-        .clone()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| PeachError::invalid("no bitcoin_address set: run merchant setup first"))?;
+/// Takes the whole sats of `merchant`'s balance into a new pending withdrawal to `address`.
+pub async fn queue(
+    state: &MerchantService,
+    merchant: &Merchant,
+    address: String,
+) -> Result<Withdrawal, PeachError> {
+    let merchant_id = &merchant.merchant_id;
     let now_ms = state.hub.clock.now_unix() * 1_000;
     let mut tx = state.hub.store.pool().begin().await?;
-    let taken =
-        match store::take_whole_balance(&mut tx, &merchant.merchant_id, MIN_WITHDRAWAL_SAT * 1_000)
-            .await?
-        {
-            Ok(taken) => taken,
-            Err(balance) => {
-                return Err(PeachError::Refused(format!(
-                    "amount to withdraw: {} is less than minimum allowed: {MIN_WITHDRAWAL_SAT}",
-                    balance.max(0) / 1_000
-                )))
-            }
-        };
+    let balance = store::merchants::lock_balance(&mut tx, merchant_id).await?;
+    let taken = model::withdrawable(balance)?;
+    if !store::merchants::take_balance(&mut tx, merchant_id, taken).await? {
+        let balance_sat = model::whole_sats(balance).0;
+        return Err(Refusal::BelowWithdrawalMinimum { balance_sat }.into());
+    }
     let withdrawal = Withdrawal {
         withdrawal_id: uuid::Uuid::new_v4().to_string(),
-        merchant_id: merchant.merchant_id.clone(),
-        amount_sat: taken / 1_000,
+        merchant_id: merchant_id.clone(),
+        amount_sat: model::whole_sats(taken),
         btc_address: address,
-        status: "Pending".into(),
+        status: WithdrawalStatus::Pending,
         batch_id: None,
         txid: None,
         created_at_ms: now_ms,
         withdrawn_at_ms: None,
     };
-    store::insert_withdrawal(&mut tx, &withdrawal).await?;
+    store::withdrawals::insert(&mut tx, &withdrawal).await?;
     let entries = [
-        Entry::debit(merchant_account(&merchant.merchant_id), taken),
-        Entry::credit(MERCHANT_WITHDRAWALS, taken),
+        Entry::debit(merchant_account(merchant_id), ledger_msat(taken)?),
+        Entry::credit(MERCHANT_WITHDRAWALS, ledger_msat(taken)?),
     ];
     let reference = format!("merchant.withdrawal:{}", withdrawal.withdrawal_id);
-    ledger::post(
-        &mut tx,
-        now_ms / 1_000,
-        "merchant.withdrawal",
-        &reference,
-        &entries,
-    )
-    .await?;
+    let now = now_ms / 1_000;
+    ledger::post(&mut tx, now, "merchant.withdrawal", &reference, &entries).await?;
     tx.commit().await?;
-    tracing::info!(merchant_id = %merchant.merchant_id, withdrawal_id = %withdrawal.withdrawal_id, amount_sat = withdrawal.amount_sat, "withdrawal queued");
-    Ok(Json(json!({
-        "id": withdrawal.withdrawal_id,
-        "tx": "",
-        "amount": withdrawal.amount_sat.to_string(),
-    })))
-}
-
-/// `GET /api/v2/merchant/withdraw/{id}`.
-pub async fn status(
-    State(state): State<MerchantService>,
-    session: Session,
-    id: PathId,
-) -> Result<Json<Value>, PeachError> {
-    let withdrawal = store::withdrawal_by_id(&state.hub.store, id.as_str())
-        .await?
-        .filter(|w| w.merchant_id == session.merchant.merchant_id)
-        .ok_or_else(|| PeachError::NotFound("withdrawal not found".into()))?;
-    Ok(Json(api::withdrawal(&withdrawal)))
+    tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, amount_sat = withdrawal.amount_sat.0, "withdrawal queued");
+    Ok(withdrawal)
 }
 
 /// Sends batches every `interval` of the hub's clock; at start, first finishes a batch a stop
@@ -110,10 +61,10 @@ pub fn spawn_batcher(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let Some(_) = state.hub.treasury else {
+        if state.hub.treasury.is_none() {
             return;
-        };
-        match store::processing_batches(&state.hub.store).await {
+        }
+        match store::withdrawals::processing_batches(&state.hub.store).await {
             Ok(batches) => {
                 for batch_id in batches {
                     send_batch(&state, &batch_id).await;
@@ -139,10 +90,11 @@ pub fn spawn_batcher(
 }
 
 /// Takes every pending withdrawal into a new batch and sends it.
+#[tracing::instrument(name = "merchant_withdrawal_batch", skip_all)]
 async fn run_batch(state: &MerchantService) -> Result<(), sqlx::Error> {
     let batch_id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.hub.store.pool().begin().await?;
-    let batched = store::start_batch(&mut tx, &batch_id).await?;
+    let batched = store::withdrawals::start_batch(&mut tx, &batch_id).await?;
     tx.commit().await?;
     if batched > 0 {
         send_batch(state, &batch_id).await;
@@ -151,21 +103,22 @@ async fn run_batch(state: &MerchantService) -> Result<(), sqlx::Error> {
 }
 
 /// Sends one batch: one output per withdrawal, the network fee paid by the treasury.
+#[tracing::instrument(name = "merchant_withdrawal_send", skip_all, fields(%batch_id))]
 async fn send_batch(state: &MerchantService, batch_id: &str) {
     let Some(treasury) = state.hub.treasury.as_ref() else {
         return;
     };
-    let withdrawals = match store::batch(&state.hub.store, batch_id).await {
+    let withdrawals = match store::withdrawals::batch(&state.hub.store, batch_id).await {
         Ok(w) => w,
         Err(e) => {
-            tracing::error!(%batch_id, error = %e, "reading a withdrawal batch");
+            tracing::error!(error = %e, "reading a withdrawal batch");
             return;
         }
     };
     let mut outputs = Vec::new();
     for w in &withdrawals {
-        match super::parse_address(state, &w.btc_address) {
-            Some(address) => outputs.push((address, Sat(w.amount_sat as u64))),
+        match state.parse_address(&w.btc_address) {
+            Some(address) => outputs.push((address, w.amount_sat)),
             None => {
                 tracing::error!(withdrawal_id = %w.withdrawal_id, "withdrawal address no longer parses")
             }
@@ -178,18 +131,20 @@ async fn send_batch(state: &MerchantService, batch_id: &str) {
     {
         Ok(sent) => {
             let now_ms = state.hub.clock.now_unix() * 1_000;
+            let txid = sent.txid.to_string();
             if let Err(e) =
-                store::finish_batch(&state.hub.store, batch_id, &sent.txid.to_string(), now_ms)
-                    .await
+                store::withdrawals::finish_batch(&state.hub.store, batch_id, &txid, now_ms).await
             {
-                tracing::error!(%batch_id, error = %e, "recording a sent withdrawal batch; retried at the next start");
+                tracing::error!(error = %e, "recording a sent withdrawal batch; retried at the next start");
             }
-            tracing::info!(%batch_id, txid = %sent.txid, withdrawals = withdrawals.len(), "withdrawal batch sent");
+            tracing::info!(%txid, withdrawals = withdrawals.len(), "withdrawal batch sent");
         }
         Err(e) => {
-            tracing::warn!(%batch_id, error = %e, "withdrawal batch not sent; back to pending");
+            tracing::warn!(error = %e, "withdrawal batch not sent; back to pending");
             if treasury.sent(&key).await.ok().flatten().is_none() {
-                let _ = store::unbatch(&state.hub.store, batch_id).await;
+                if let Err(e) = store::withdrawals::unbatch(&state.hub.store, batch_id).await {
+                    tracing::error!(error = %e, "putting a withdrawal batch back to pending");
+                }
             }
         }
     }

@@ -8,15 +8,19 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use tracing::field::Empty as Unset;
+use tracing::Span;
 
-use super::error::PeachError;
-use super::notices::STREAM_SERVICE;
-use super::session::{bearer_token, merchant_of_access_token};
-use super::MerchantService;
 use crate::http::request_fields::QueryParams;
 use crate::notify::stream::{self, Framing};
+use crate::services::merchant::api::PeachError;
+use crate::services::merchant::model::Refusal;
+use crate::services::merchant::notices::STREAM_SERVICE;
+use crate::services::merchant::session::{bearer_token, merchant_of_access_token};
+use crate::services::merchant::MerchantService;
 
 /// Upgrades to the merchant's notification stream.
+#[tracing::instrument(name = "merchant_subscribe", skip_all, fields(merchant_id = Unset))]
 pub async fn subscribe(
     State(state): State<MerchantService>,
     headers: HeaderMap,
@@ -39,8 +43,9 @@ pub async fn subscribe(
         .map(String::as_str)
         .or_else(|| bearer_token(&headers))
         .or_else(|| query.get("token"))
-        .ok_or_else(|| PeachError::Unauthenticated("token not found".into()))?;
+        .ok_or(Refusal::TokenNotFound)?;
     let merchant_id = merchant_of_access_token(&state, token)?;
+    Span::current().record("merchant_id", merchant_id.as_str());
     let last_id = query
         .get("last_id")
         .and_then(|v| v.parse::<i64>().ok())

@@ -1,0 +1,72 @@
+//! Sending a recorded on-chain payment through the treasury, under a key of its own, so it is
+//! sent at most once; and ending a pending one as the treasury's record says.
+
+use bitcoin::Address;
+
+use super::api::PeachError;
+use super::books::payout_account;
+use super::model::Refusal;
+use super::payouts;
+use super::store::{self, NewPayment};
+use super::MerchantService;
+use crate::money::{Msat, Sat};
+use crate::treasury::{FeeFrom, Treasury};
+
+/// The treasury key of an on-chain payment.
+fn send_key(payment_id: &str) -> String {
+    format!("merchant-payment:{payment_id}")
+}
+
+/// Sends the reserved `payment` of `amount` to `address`, the hub paying the network fee: its
+/// transaction, or (the payment ended as the treasury's record says) a refusal.
+pub async fn send(
+    state: &MerchantService,
+    treasury: &Treasury,
+    payment: &NewPayment<'_>,
+    address: Address,
+    amount: Sat,
+) -> Result<String, PeachError> {
+    let payment_id = payment.payment_id;
+    let outputs = [(address, amount)];
+    let account = payout_account(payment_id);
+    match treasury
+        .send(&send_key(payment_id), &outputs, FeeFrom::Treasury, &account)
+        .await
+    {
+        Ok(sent) => {
+            let txid = sent.txid.to_string();
+            let now = state.hub.clock.now_unix();
+            store::payments::set_txid(&state.hub.store, payment_id, &txid, now).await?;
+            Ok(txid)
+        }
+        Err(e) => {
+            settle(state, payment_id, payment.merchant_id, payment.amount).await?;
+            Err(Refusal::OnchainNotSent(e.to_string()).into())
+        }
+    }
+}
+
+/// Ends a pending on-chain payment as the treasury's record says: sent (succeeded), or never
+/// sent (failed, its amount returned).
+pub async fn settle(
+    state: &MerchantService,
+    payment_id: &str,
+    merchant_id: &str,
+    amount: Msat,
+) -> Result<(), PeachError> {
+    let treasury = state.treasury()?;
+    let now = state.hub.clock.now_unix();
+    if let Some((sent, _)) = treasury
+        .sent(&send_key(payment_id))
+        .await
+        .map_err(|e| PeachError::Internal(e.to_string()))?
+    {
+        let txid = sent.txid.to_string();
+        store::payments::set_txid(&state.hub.store, payment_id, &txid, now).await?;
+        return Ok(());
+    }
+    let mut tx = state.hub.store.pool().begin().await?;
+    payouts::onchain_failed(&mut tx, now, payment_id, merchant_id, amount).await?;
+    tx.commit().await?;
+    Ok(())
+}
