@@ -2,14 +2,15 @@
 //! behave the same on SQLite and PostgreSQL. PostgreSQL must be running (scripts/test.sh starts
 //! it); each test gets a fresh database.
 
-mod common;
-
 use boltworks::clock::Clock;
 use boltworks::config::DatabaseConfig;
 use boltworks::money::Msat;
 use boltworks::node::payments;
 use boltworks::node::{PaymentDirection, PaymentHash, PaymentStatus};
 use boltworks::store::{Backend, Store};
+
+use crate::harness::postgres::fresh_database_url;
+use crate::harness::{ServeOptions, TestStack};
 
 async fn exercise(database: DatabaseConfig, backend: Backend) {
     let store = Store::connect(&database)
@@ -132,21 +133,20 @@ async fn store_on_sqlite() {
 
 #[tokio::test]
 async fn store_on_postgres() {
-    let url = common::fresh_postgres_url().await;
+    let url = fresh_database_url().await;
     exercise(DatabaseConfig::Postgres(url), Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_hub_runs_on_postgres() {
-    let url = common::fresh_postgres_url().await;
-    let stack = common::TestStack::start(common::StackOptions {
-        demo_nodes: true,
-        database_url: Some(url),
-        ..Default::default()
-    })
-    .await;
-    let invoice = stack.hub.invoice("bob", 21_000).await;
-    let hash = stack.hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    stack.hub.wait_payment("bob", &hash, "succeeded").await;
+    let stack = TestStack::builder().demo_nodes().postgres().build().await;
+    let invoice = stack.hub.dev.invoice("bob", 21_000).await;
+    let hash = stack
+        .hub
+        .dev
+        .pay("alice", &invoice.bolt11)
+        .await
+        .expect("pay");
+    stack.hub.dev.wait_payment("bob", &hash, "succeeded").await;
     stack.stop().await;
 }

@@ -2,21 +2,21 @@
 //! invoices claimed and failed back, cooperative and force closes, and a reorg of a funding
 //! block. Each test has its own stack, so they run in parallel without interfering.
 
-mod common;
-
 use bitcoin::hashes::{sha256, Hash};
-use common::{eventually, preimage_and_hash, TestStack};
+
+use crate::harness::invoices::preimage_and_hash;
+use crate::harness::{eventually, ServeOptions, TestStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alice_pays_bob_through_the_hub() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    let invoice = hub.invoice("bob", 100_000).await;
-    let hash = hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    let invoice = hub.dev.invoice("bob", 100_000).await;
+    let hash = hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
     assert_eq!(hash, invoice.payment_hash);
 
-    let sent = hub.wait_payment("alice", &hash, "succeeded").await;
-    let received = hub.wait_payment("bob", &hash, "succeeded").await;
+    let sent = hub.dev.wait_payment("alice", &hash, "succeeded").await;
+    let received = hub.dev.wait_payment("bob", &hash, "succeeded").await;
     let preimage = hex::decode(sent.preimage.expect("preimage")).expect("hex");
     assert_eq!(
         hex::encode(sha256::Hash::hash(&preimage).to_byte_array()),
@@ -25,12 +25,13 @@ async fn alice_pays_bob_through_the_hub() {
     assert_eq!(received.amount_msat, Some(100_000));
 
     // The hub forwarded it: alice's channel to the hub moved by the amount plus the hub's fee.
-    let (status, body) = hub.get(&format!("/dev/alice/payments/{hash}")).await;
+    let (status, body) = hub.dev.payment_answer("alice", &hash).await;
     assert!(status.is_success());
     assert!(body["fee_paid_msat"].as_u64().expect("fee") > 0, "{body}");
 
     // Paying the same invoice again is refused, and nothing is sent twice.
     let again = hub
+        .dev
         .pay("alice", &invoice.bolt11)
         .await
         .expect_err("duplicate");
@@ -40,54 +41,56 @@ async fn alice_pays_bob_through_the_hub() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hold_invoice_is_held_then_claimed() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (preimage, hash) = preimage_and_hash();
-    let invoice = hub.hold_invoice("bob", 250_000, &hash).await;
+    let invoice = hub.dev.hold_invoice("bob", 250_000, &hash).await;
     assert_eq!(invoice.payment_hash, hash);
-    hub.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
 
-    let held = hub.wait_payment("bob", &hash, "held").await;
+    let held = hub.dev.wait_payment("bob", &hash, "held").await;
     assert_eq!(held.amount_msat, Some(250_000));
     assert_eq!(
-        hub.payment("alice", &hash).await.expect("alice").status,
+        hub.dev.payment("alice", &hash).await.expect("alice").status,
         "pending"
     );
 
     // A wrong preimage is refused before it reaches the node.
     let (wrong, _) = preimage_and_hash();
     let refused = hub
+        .dev
         .claim("bob", &hash, &wrong)
         .await
         .expect_err("wrong preimage");
     assert_eq!(refused.status, 400);
 
-    hub.claim("bob", &hash, &preimage).await.expect("claim");
-    let paid = hub.wait_payment("alice", &hash, "succeeded").await;
+    hub.dev.claim("bob", &hash, &preimage).await.expect("claim");
+    let paid = hub.dev.wait_payment("alice", &hash, "succeeded").await;
     assert_eq!(paid.preimage.as_deref(), Some(preimage.as_str()));
-    hub.wait_payment("bob", &hash, "succeeded").await;
+    hub.dev.wait_payment("bob", &hash, "succeeded").await;
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_held_payment_failed_back_fails_for_the_payer() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (preimage, hash) = preimage_and_hash();
-    let invoice = hub.hold_invoice("bob", 120_000, &hash).await;
-    hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    hub.wait_payment("bob", &hash, "held").await;
+    let invoice = hub.dev.hold_invoice("bob", 120_000, &hash).await;
+    hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.wait_payment("bob", &hash, "held").await;
 
-    hub.fail("bob", &hash).await.expect("fail back");
-    let failed = hub.wait_payment("alice", &hash, "failed").await;
+    hub.dev.fail("bob", &hash).await.expect("fail back");
+    let failed = hub.dev.wait_payment("alice", &hash, "failed").await;
     assert!(failed.failure_reason.is_some());
     assert_eq!(
-        hub.payment("bob", &hash).await.expect("bob").status,
+        hub.dev.payment("bob", &hash).await.expect("bob").status,
         "failed"
     );
 
     // Once failed back, it can no longer be claimed.
     let late = hub
+        .dev
         .claim("bob", &hash, &preimage)
         .await
         .expect_err("too late");
@@ -98,17 +101,19 @@ async fn a_held_payment_failed_back_fails_for_the_payer() {
 /// Opens a channel from alice to the hub and waits until it is usable. Returns its id.
 async fn open_alice_channel(stack: &TestStack, capacity_sat: u64) -> String {
     let hub = &stack.hub;
-    let id = hub.open_channel("alice", "hub", capacity_sat, 0).await;
+    let id = hub.dev.open_channel("alice", "hub", capacity_sat, 0).await;
     eventually("funding broadcast", || async {
-        hub.channel("alice", &id)
+        hub.dev
+            .channel("alice", &id)
             .await
             .and_then(|c| c.funding_txid)
             .map(|_| ())
     })
     .await;
-    hub.mine(6).await;
+    hub.dev.mine(6).await;
     eventually("channel ready", || async {
-        hub.channel("alice", &id)
+        hub.dev
+            .channel("alice", &id)
             .await
             .filter(|c| c.ready)
             .map(|_| ())
@@ -119,19 +124,19 @@ async fn open_alice_channel(stack: &TestStack, capacity_sat: u64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cooperative_close_returns_funds_on_chain() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let id = open_alice_channel(&stack, 300_000).await;
-    let before = hub.nodes().await.alice.onchain_sat;
+    let before = hub.dev.nodes().await.alice.onchain_sat;
 
-    hub.close_channel("alice", &id, false).await;
+    hub.dev.close_channel("alice", &id, false).await;
     eventually("channel gone", || async {
-        hub.channel("alice", &id).await.is_none().then_some(())
+        hub.dev.channel("alice", &id).await.is_none().then_some(())
     })
     .await;
-    hub.mine(1).await;
+    hub.dev.mine(1).await;
     let after = eventually("closing funds on-chain", || async {
-        let now = hub.nodes().await.alice.onchain_sat;
+        let now = hub.dev.nodes().await.alice.onchain_sat;
         (now > before + 290_000).then_some(now)
     })
     .await;
@@ -144,29 +149,29 @@ async fn a_cooperative_close_returns_funds_on_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_force_close_is_swept_after_its_csv_delay() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let id = open_alice_channel(&stack, 300_000).await;
-    let before = hub.nodes().await.alice.onchain_sat;
+    let before = hub.dev.nodes().await.alice.onchain_sat;
 
-    hub.close_channel("alice", &id, true).await;
+    hub.dev.close_channel("alice", &id, true).await;
     eventually("channel gone", || async {
-        hub.channel("alice", &id).await.is_none().then_some(())
+        hub.dev.channel("alice", &id).await.is_none().then_some(())
     })
     .await;
-    hub.mine(10).await;
+    hub.dev.mine(10).await;
     // The commitment confirmed, but alice's own output is locked by the hub's to_self_delay.
-    let locked = hub.nodes().await.alice.onchain_sat;
+    let locked = hub.dev.nodes().await.alice.onchain_sat;
     assert!(
         locked < before + 250_000,
         "swept before the CSV delay: {before} -> {locked}"
     );
 
     // LDK's default to_self_delay is 144 blocks; past it the sweeper spends the output.
-    hub.mine(140).await;
+    hub.dev.mine(140).await;
     let swept = eventually("sweep of the delayed output", || async {
-        hub.mine(1).await;
-        let now = hub.nodes().await.alice.onchain_sat;
+        hub.dev.mine(1).await;
+        let now = hub.dev.nodes().await.alice.onchain_sat;
         (now > before + 250_000).then_some(now)
     })
     .await;
@@ -176,36 +181,35 @@ async fn a_force_close_is_swept_after_its_csv_delay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reorg_of_a_confirmed_funding_block_is_survived() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    let id = hub.open_channel("alice", "hub", 300_000, 0).await;
+    let id = hub.dev.open_channel("alice", "hub", 300_000, 0).await;
     eventually("funding broadcast", || async {
-        hub.channel("alice", &id)
+        hub.dev
+            .channel("alice", &id)
             .await
             .and_then(|c| c.funding_txid)
             .map(|_| ())
     })
     .await;
-    let tip = hub.mine(2).await;
-    let confirmed = hub.channel("alice", &id).await.expect("channel");
+    let tip = hub.dev.mine(2).await;
+    let confirmed = hub.dev.channel("alice", &id).await.expect("channel");
     assert_eq!(confirmed.confirmations, Some(2));
 
     // Invalidate the block that confirmed the funding transaction: it returns to the mempool.
-    let (status, body) = hub
-        .post("/dev/invalidate", serde_json::json!({"height": tip - 1}))
-        .await;
+    let (status, body) = hub.dev.invalidate(tip - 1).await;
     assert!(status.is_success(), "{body}");
-    hub.mine(1).await;
-    hub.mine(6).await;
+    hub.dev.mine(1).await;
+    hub.dev.mine(6).await;
     let ready = eventually("channel ready after the reorg", || async {
-        hub.channel("alice", &id).await.filter(|c| c.ready)
+        hub.dev.channel("alice", &id).await.filter(|c| c.ready)
     })
     .await;
     assert!(ready.confirmations.unwrap_or(0) >= 6);
 
     // The hub still routes.
-    let invoice = hub.invoice("bob", 40_000).await;
-    let hash = hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    hub.wait_payment("alice", &hash, "succeeded").await;
+    let invoice = hub.dev.invoice("bob", 40_000).await;
+    let hash = hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.wait_payment("alice", &hash, "succeeded").await;
     stack.stop().await;
 }

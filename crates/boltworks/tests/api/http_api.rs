@@ -2,16 +2,15 @@
 //! is served, and it parses as OpenAPI 3), the docs page, the error shape for bad input, the
 //! body limit, and the dev clock as seen by a hub rule (invoice expiry).
 
-mod common;
-
-use common::TestStack;
 use serde_json::{json, Value};
+
+use crate::harness::{ServeOptions, TestStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn openapi_lists_every_route_and_every_listed_route_is_served() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    let (status, spec) = hub.get("/openapi.json").await;
+    let (status, spec) = hub.openapi().await;
     assert!(status.is_success());
     assert!(spec["openapi"].as_str().expect("version").starts_with("3."));
     // A real OpenAPI 3 parser accepts it, and sees the same operations.
@@ -53,7 +52,6 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             paths.keys()
         );
     }
-    let http = reqwest::Client::new();
     for (path, operations) in paths {
         let concrete = path
             .replace("{node}", "alice")
@@ -62,16 +60,11 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             assert!(operations[method]["summary"]
                 .as_str()
                 .is_some_and(|s| !s.is_empty()));
-            let request = match method.as_str() {
-                "get" => http.get(format!("{}{concrete}", hub.base)),
-                "post" => http
-                    .post(format!("{}{concrete}", hub.base))
-                    .json(&json!({})),
+            let (status, body) = match method.as_str() {
+                "get" => hub.get(&concrete).await,
+                "post" => hub.post(&concrete, &json!({})).await,
                 other => panic!("unexpected method {other}"),
             };
-            let response = request.send().await.expect("request");
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
             assert_ne!(status, 405, "{method} {path} is listed but not served");
             assert_ne!(
                 body["error"]["message"], "no such route",
@@ -84,8 +77,8 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
 
-    let page = http
-        .get(format!("{}/docs", hub.base))
+    let page = reqwest::Client::new()
+        .get(hub.url("/docs"))
         .send()
         .await
         .expect("docs");
@@ -99,11 +92,11 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn health_and_readiness_report_their_checks() {
-    let stack = TestStack::with_demo_nodes().await;
-    let (status, health) = stack.hub.get("/health").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let (status, health) = stack.hub.health().await;
     assert!(status.is_success());
     assert_eq!(health["status"], "ok");
-    let (status, ready) = stack.hub.get("/ready").await;
+    let (status, ready) = stack.hub.ready().await;
     assert!(status.is_success(), "{ready}");
     assert_eq!(ready["checks"]["database"], true);
     assert_eq!(ready["checks"]["synced"], true);
@@ -117,7 +110,7 @@ async fn health_and_readiness_report_their_checks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let cases = [
         (
@@ -195,7 +188,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
         ("/dev/clock/advance", json!({"secs": -1}), 400, "secs"),
     ];
     for (path, body, status, needle) in cases {
-        let (got, answer) = hub.post(path, body.clone()).await;
+        let (got, answer) = hub.post(path, &body).await;
         assert_eq!(got.as_u16(), status, "{path} {body}: {answer}");
         let message = answer["error"]["message"].as_str().unwrap_or_default();
         assert!(
@@ -207,7 +200,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
 
     let http = reqwest::Client::new();
     let malformed = http
-        .post(format!("{}/dev/mine", hub.base))
+        .post(hub.url("/dev/mine"))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -221,7 +214,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
     // over the hard cap (4 MiB) from its Content-Length alone, before the body is read (so this
     // speaks raw HTTP and reads the status line).
     let over_limit = json!({"blocks": 1, "padding": "x".repeat(1_100_000)});
-    let (status, answer) = hub.post("/dev/mine", over_limit).await;
+    let (status, answer) = hub.post("/dev/mine", &over_limit).await;
     assert_eq!(status, 413, "{answer}");
     assert_eq!(answer["error"]["code"], "payload_too_large");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -238,22 +231,17 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn advancing_the_dev_clock_expires_invoices_for_the_hub() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    let short = hub
-        .post(
-            "/dev/bob/invoice",
-            json!({"amount_msat": 10_000, "expiry_secs": 600}),
-        )
-        .await
-        .1;
-    let bolt11 = short["bolt11"].as_str().expect("bolt11").to_string();
+    let short = hub.dev.invoice_expiring("bob", 10_000, 600, None).await;
+    let bolt11 = short.bolt11.clone();
 
-    let (status, clock) = hub.post("/dev/clock/advance", json!({"secs": 3_600})).await;
+    let (status, clock) = hub.dev.advance_clock(3_600).await;
     assert!(status.is_success());
     assert_eq!(clock["offset_secs"], 3_600);
 
     let refused = hub
+        .dev
         .pay("alice", &bolt11)
         .await
         .expect_err("expired by the hub's clock");
@@ -264,24 +252,13 @@ async fn advancing_the_dev_clock_expires_invoices_for_the_hub() {
         refused.message()
     );
     assert!(
-        hub.payment("alice", short["payment_hash"].as_str().expect("hash"))
-            .await
-            .is_err(),
+        hub.dev.payment("alice", &short.payment_hash).await.is_err(),
         "nothing was recorded or sent"
     );
 
     // An invoice made after the advance, with a longer expiry, still pays.
-    let fresh = hub
-        .post(
-            "/dev/bob/invoice",
-            json!({"amount_msat": 10_000, "expiry_secs": 86_400}),
-        )
-        .await
-        .1;
-    let hash = hub
-        .pay("alice", fresh["bolt11"].as_str().expect("bolt11"))
-        .await
-        .expect("pay");
-    hub.wait_payment("alice", &hash, "succeeded").await;
+    let fresh = hub.dev.invoice_expiring("bob", 10_000, 86_400, None).await;
+    let hash = hub.dev.pay("alice", &fresh.bolt11).await.expect("pay");
+    hub.dev.wait_payment("alice", &hash, "succeeded").await;
     stack.stop().await;
 }
