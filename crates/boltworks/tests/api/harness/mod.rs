@@ -4,6 +4,7 @@
 //! ([`wait`]); a webhook receiver, an SMTP sink, fresh PostgreSQL databases, LNURL decoding,
 //! and invoices the test makes itself.
 
+pub mod browser;
 pub mod clients;
 pub mod invoices;
 pub mod lnurl;

@@ -1,11 +1,11 @@
 //! The real `boltworks` binary as a child process, for what only a process shows: a SIGKILL
 //! at a dev pause point (no shutdown code runs), SIGTERM and SIGINT, several hubs on one
-//! database. Each start takes fresh ports; the child's output goes to `DATA.log` beside its
-//! data directory.
+//! database. Each start takes fresh ports; the child's output (stdout, its tracing log, and
+//! stderr) goes to `DATA.log` beside its data directory.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::clients::Hub;
@@ -42,6 +42,7 @@ pub struct ProcessBuilder {
     pause_at: Option<String>,
     pause_marker: Option<PathBuf>,
     log_filter: String,
+    keep_stdout: bool,
     readiness: Readiness,
 }
 
@@ -67,6 +68,13 @@ impl ProcessBuilder {
     /// The child's `RUST_LOG` (default `info,ldk_node=warn`).
     pub fn log_filter(mut self, filter: &str) -> Self {
         self.log_filter = filter.to_string();
+        self
+    }
+
+    /// Drops the child's stdout (its tracing log): `DATA.log` keeps stderr alone, what the
+    /// binary prints when it fails (a panic, a start-up error).
+    pub fn discard_stdout(mut self) -> Self {
+        self.keep_stdout = false;
         self
     }
 
@@ -113,7 +121,11 @@ impl ProcessBuilder {
             .arg("serve")
             .args(self.flags.render(&self.data, &listen, &NodePorts::fresh()))
             .env("RUST_LOG", &self.log_filter)
-            .stdout(log.try_clone().expect("log"))
+            .stdout(if self.keep_stdout {
+                Stdio::from(log.try_clone().expect("log"))
+            } else {
+                Stdio::null()
+            })
             .stderr(log);
         if let Some(point) = &self.pause_at {
             command.env("BOLTWORKS_DEV_PAUSE_AT", point);
@@ -167,6 +179,7 @@ impl HubProcess {
             pause_at: None,
             pause_marker: None,
             log_filter: "info,ldk_node=warn".into(),
+            keep_stdout: true,
             readiness: Readiness::Ready,
         }
     }

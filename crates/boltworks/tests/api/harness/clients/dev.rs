@@ -37,7 +37,6 @@ pub struct NodeView {
 /// One channel in `/dev/nodes`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChannelView {
-    pub peer: String,
     pub capacity_sat: u64,
     pub local_msat: u64,
     pub remote_msat: u64,

@@ -2,44 +2,43 @@
 //! before or after the node took the payment) ends, after a restart, in the state the node's
 //! own payment record says, and bob is paid exactly once.
 
-mod common;
-
-use common::gift_client::{
-    assert_bob_gained, assert_books_balance, bob_local_msat, funded_gift, wait_spent,
-};
-use common::hub_process::{scene, wait_for_pause, HubProcess};
-use common::preimage_and_hash;
 use serde_json::json;
+
+use crate::harness::clients::gifts::{assert_bob_gained, assert_books_balance, funded_gift};
+use crate::harness::invoices::preimage_and_hash;
+use crate::harness::process::Scene;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_before_the_node_took_the_payout_it_is_sent_once_after_restart() {
-    let scene = scene("gifts_crash", "before_send");
-    let first =
-        HubProcess::start(&scene.data, Some("gifts.payout.before_send"), &scene.marker).await;
+    let scene = Scene::new("gifts_crash", "before_send");
+    let first = scene
+        .hub()
+        .pause_at("gifts.payout.before_send")
+        .start()
+        .await;
     let gift = funded_gift(&first.hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
-    let bob_before = bob_local_msat(&first.hub).await;
-    let invoice = first.hub.invoice("bob", 1_000_000).await;
+    let bob_before = first.hub.dev.local_msat("bob").await;
+    let invoice = first.hub.dev.invoice("bob", 1_000_000).await;
     let (status, answer) = first
         .hub
-        .post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": invoice.bolt11}),
-        )
+        .gifts
+        .redeem_invoice(&order_id, &invoice.bolt11)
         .await;
     assert_eq!(status, 200, "{answer}");
-    wait_for_pause(&scene.marker).await;
-    let view = first.hub.get(&format!("/gifts/gift/{order_id}")).await.1;
+    scene.wait_for_pause().await;
+    let view = first.hub.gifts.gift(&order_id).await.1;
     assert_eq!(view["spent"], "pending");
     first.kill();
 
-    let second = HubProcess::start(&scene.data, None, &scene.marker).await;
+    let second = scene.hub_after_kill().start().await;
     let paid = second
         .hub
+        .dev
         .wait_payment("bob", &invoice.payment_hash, "succeeded")
         .await;
     assert_eq!(paid.amount_msat, Some(1_000_000));
-    let view = wait_spent(&second.hub, &order_id, json!(true)).await;
+    let view = second.hub.gifts.wait_spent(&order_id, json!(true)).await;
     assert_eq!(view["withdrawalInfo"]["status"], "confirmed");
     assert_bob_gained(&second.hub, bob_before, 1_000_000).await;
     assert_eq!(assert_books_balance(&second.hub).await, 0);
@@ -47,45 +46,41 @@ async fn killed_before_the_node_took_the_payout_it_is_sent_once_after_restart() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_while_the_payout_is_in_flight_it_stays_pending_until_the_node_settles_it() {
-    let scene = scene("gifts_crash", "after_send");
-    let first =
-        HubProcess::start(&scene.data, Some("gifts.payout.after_send"), &scene.marker).await;
+    let scene = Scene::new("gifts_crash", "after_send");
+    let first = scene
+        .hub()
+        .pause_at("gifts.payout.after_send")
+        .start()
+        .await;
     let gift = funded_gift(&first.hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
-    let bob_before = bob_local_msat(&first.hub).await;
+    let bob_before = first.hub.dev.local_msat("bob").await;
     let (preimage, hash) = preimage_and_hash();
-    let invoice = first.hub.hold_invoice("bob", 1_000_000, &hash).await;
+    let invoice = first.hub.dev.hold_invoice("bob", 1_000_000, &hash).await;
     let (status, answer) = first
         .hub
-        .post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": invoice.bolt11}),
-        )
+        .gifts
+        .redeem_invoice(&order_id, &invoice.bolt11)
         .await;
     assert_eq!(status, 200, "{answer}");
     let withdrawal = answer["withdrawal_id"].as_str().expect("id").to_string();
-    wait_for_pause(&scene.marker).await;
-    first.hub.wait_payment("bob", &hash, "held").await;
+    scene.wait_for_pause().await;
+    first.hub.dev.wait_payment("bob", &hash, "held").await;
     first.kill();
 
-    let second = HubProcess::start(&scene.data, None, &scene.marker).await;
+    let second = scene.hub_after_kill().start().await;
     // The node has the payment in flight: so does the gift, and nothing is sent again.
-    let (_, status) = second
-        .hub
-        .get(&format!("/gifts/redeemStatus/{withdrawal}"))
-        .await;
+    let (_, status) = second.hub.gifts.redeem_status(&withdrawal).await;
     assert_eq!(status["status"], "initial", "{status}");
-    assert_eq!(
-        second.hub.get(&format!("/gifts/gift/{order_id}")).await.1["spent"],
-        "pending"
-    );
-    second.hub.wait_payment("bob", &hash, "held").await;
+    assert_eq!(second.hub.gifts.gift(&order_id).await.1["spent"], "pending");
+    second.hub.dev.wait_payment("bob", &hash, "held").await;
     second
         .hub
+        .dev
         .claim("bob", &hash, &preimage)
         .await
         .expect("bob claims");
-    wait_spent(&second.hub, &order_id, json!(true)).await;
+    second.hub.gifts.wait_spent(&order_id, json!(true)).await;
     assert_bob_gained(&second.hub, bob_before, 1_000_000).await;
     assert_eq!(assert_books_balance(&second.hub).await, 0);
 }

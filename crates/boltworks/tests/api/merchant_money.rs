@@ -4,17 +4,17 @@
 //! chain; withdrawals of three merchants leave in one batched transaction when the dev clock
 //! passes the interval.
 
-mod common;
-
-use common::merchant_client::{assert_books_exact, assert_signed, published_keys, Merchant};
-use common::webhook_receiver::Receiver;
-use common::{eventually, HubClient, StackOptions, TestStack};
 use serde_json::{json, Value};
 
-async fn paid_by_alice(hub: &HubClient, merchant: &Merchant, amount: u64) {
-    let invoice = merchant.invoice(hub, amount).await;
+use crate::harness::clients::merchant::{assert_books_exact, assert_signed, Merchant};
+use crate::harness::webhook::Receiver;
+use crate::harness::{eventually, Hub, ServeOptions, TestStack};
+
+async fn paid_by_alice(hub: &Hub, merchant: &Merchant, amount: u64) {
+    let invoice = merchant.invoice(amount).await;
     let before = merchant.balance().await;
     let hash = hub
+        .dev
         .pay(
             "alice",
             invoice["payment_request"].as_str().expect("bolt11"),
@@ -22,7 +22,7 @@ async fn paid_by_alice(hub: &HubClient, merchant: &Merchant, amount: u64) {
         .await
         .expect("alice pays");
     // Settled at alice too, so the next payment does not share the channel's in-flight limit.
-    hub.wait_payment("alice", &hash, "succeeded").await;
+    hub.dev.wait_payment("alice", &hash, "succeeded").await;
     let credited = amount - (amount / 100).max(1);
     eventually("the merchant to be credited", || async {
         (merchant.balance().await == before + credited).then_some(())
@@ -31,7 +31,7 @@ async fn paid_by_alice(hub: &HubClient, merchant: &Merchant, amount: u64) {
 }
 
 async fn locked(merchant: &Merchant) -> u64 {
-    let (_, answer) = merchant.get("/api/v2/merchant/balance/locked").await;
+    let (_, answer) = merchant.locked_balance().await;
     answer["balance"]
         .as_str()
         .expect("string")
@@ -41,17 +41,12 @@ async fn locked(merchant: &Merchant) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_payments_never_spend_more_than_the_balance() {
-    fifty_racing_payments(TestStack::with_demo_nodes().await).await;
+    fifty_racing_payments(TestStack::builder().demo_nodes().build().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_payments_never_spend_more_than_the_balance_on_postgres() {
-    let stack = TestStack::start(StackOptions {
-        demo_nodes: true,
-        database_url: Some(common::fresh_postgres_url().await),
-        ..Default::default()
-    })
-    .await;
+    let stack = TestStack::builder().demo_nodes().postgres().build().await;
     fifty_racing_payments(stack).await;
 }
 
@@ -59,8 +54,8 @@ async fn fifty_racing_payments_never_spend_more_than_the_balance_on_postgres() {
 /// 50 racing requests of the payer.
 async fn fifty_racing_payments(stack: TestStack) {
     let hub = &stack.hub;
-    let payer = Merchant::sign_up(hub, "payer", None).await;
-    let payee = Merchant::sign_up(hub, "payee", None).await;
+    let payer = Merchant::sign_up(&hub.merchant, "payer", None).await;
+    let payee = Merchant::sign_up(&hub.merchant, "payee", None).await;
     // Five times 20_202 sats less the 1% fee: 100_000 sats, ten payments of 10_000 (a
     // Lightning one also reserves its routing-fee limit, so fewer of those fit). (HTLCs in
     // flight may carry at most a tenth of the 1M-sat demo channel, so each is small.)
@@ -94,7 +89,7 @@ async fn fifty_racing_payments(stack: TestStack) {
     assert_eq!(start, 100_000);
     let mut bob_invoices = Vec::new();
     for _ in 0..20 {
-        bob_invoices.push(hub.invoice("bob", 10_000_000).await.bolt11);
+        bob_invoices.push(hub.dev.invoice("bob", 10_000_000).await.bolt11);
     }
     let payer = std::sync::Arc::new(payer);
     let mut tasks = Vec::new();
@@ -104,12 +99,7 @@ async fn fifty_racing_payments(stack: TestStack) {
         let bolt11 = bob_invoices.get(i % 25).cloned();
         tasks.push(tokio::spawn(async move {
             match (i % 5, bolt11) {
-                (4, _) => (
-                    "withdraw",
-                    payer
-                        .post("/api/v2/merchant/withdraw", json!({}), None)
-                        .await,
-                ),
+                (4, _) => ("withdraw", payer.withdraw().await),
                 (0 | 1, Some(bolt11)) if i < 40 => {
                     ("lightning", payer.pay_invoice(&bolt11, 10_000).await)
                 }
@@ -139,7 +129,7 @@ async fn fifty_racing_payments(stack: TestStack) {
     }
     assert!(spent <= start, "spent {spent} of {start}");
     let books = eventually("every payment to end", || async {
-        let books = assert_books_exact(hub).await;
+        let books = assert_books_exact(&hub.admin).await;
         (books["merchant"]["payouts_in_flight_msat"] == 0).then_some(books)
     })
     .await;
@@ -150,19 +140,15 @@ async fn fifty_racing_payments(stack: TestStack) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (receiver, hook) = Receiver::default().start().await;
-    let shop = Merchant::sign_up(hub, "shop", Some(&hook)).await;
-    let (hub_key, pss_key) = published_keys(hub).await;
+    let shop = Merchant::sign_up(&hub.merchant, "shop", Some(&hook)).await;
+    let (hub_key, pss_key) = hub.merchant.published_keys().await;
 
     // A fixed-amount invoice, paid in two parts.
     let (status, invoice) = shop
-        .post(
-            "/api/v2/payment/on_chain",
-            json!({"amount": "100000", "description": "chair"}),
-            None,
-        )
+        .create_onchain_invoice(&json!({"amount": "100000", "description": "chair"}))
         .await;
     assert_eq!(status, 200, "{invoice}");
     let address = invoice["btc_address"]
@@ -180,8 +166,8 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
         invoice["pss_signature"].as_str().expect("sig"),
         &[&address, &shop.id],
     );
-    hub.fund(&address, 40_000).await;
-    hub.mine(1).await;
+    hub.dev.fund(&address, 40_000).await;
+    hub.dev.mine(1).await;
     eventually("40000 sats locked", || async {
         (locked(&shop).await == 40_000).then_some(())
     })
@@ -195,17 +181,17 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     .await;
     assert_eq!(partial["partial"]["already_paid_amount"], "40000");
     assert_eq!(partial["partial"]["btc_address"], address.as_str());
-    let (_, list) = shop.get("/api/v2/payments/on_chain").await;
+    let (_, list) = shop.onchain_payments().await;
     assert_eq!(list["payments"][0]["status"], "Pending", "{list}");
     assert_eq!(shop.balance().await, 0);
-    hub.fund(&address, 60_000).await;
-    hub.mine(1).await;
+    hub.dev.fund(&address, 60_000).await;
+    hub.dev.mine(1).await;
     eventually("the invoice to settle", || async {
         (shop.balance().await == 99_000).then_some(())
     })
     .await;
     assert_eq!(locked(&shop).await, 0);
-    let (_, list) = shop.get("/api/v2/payments/on_chain").await;
+    let (_, list) = shop.onchain_payments().await;
     assert_eq!(list["payments"][0]["status"], "Settled", "{list}");
     assert_eq!(list["payments"][0]["fee"], "1000");
     let settled = eventually("the on-chain webhook", || async {
@@ -220,28 +206,24 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
 
     // A partly paid invoice, cancelled: the refund goes out on chain.
     let (_, second) = shop
-        .post("/api/v2/payment/on_chain", json!({"amount": 50_000}), None)
+        .create_onchain_invoice(&json!({"amount": 50_000}))
         .await;
     let second_address = second["btc_address"].as_str().expect("address").to_string();
-    hub.fund(&second_address, 20_000).await;
-    hub.mine(1).await;
+    hub.dev.fund(&second_address, 20_000).await;
+    hub.dev.mine(1).await;
     eventually("20000 sats locked", || async {
         (locked(&shop).await == 20_000).then_some(())
     })
     .await;
     let cancel = json!({"btc_address": second_address, "refund_btc_address": shop.bitcoin_address});
-    let (status, refund) = shop
-        .post("/api/v2/payment/on_chain/cancel", cancel.clone(), None)
-        .await;
+    let (status, refund) = shop.cancel_onchain_invoice(&cancel).await;
     assert_eq!(status, 200, "{refund}");
     let txid = refund["refund_txid"].as_str().expect("txid").to_string();
     assert_eq!(refund["refund_txtd"], txid.as_str());
-    let (_, again) = shop
-        .post("/api/v2/payment/on_chain/cancel", cancel, None)
-        .await;
+    let (_, again) = shop.cancel_onchain_invoice(&cancel).await;
     assert_eq!(again["refund_txid"], txid.as_str(), "refunded once");
-    hub.mine(1).await;
-    let (_, outputs) = hub.get(&format!("/dev/tx/{txid}/outputs")).await;
+    hub.dev.mine(1).await;
+    let (_, outputs) = hub.dev.tx_outputs(&txid).await;
     let refunded = outputs["outputs"]
         .as_array()
         .expect("outputs")
@@ -256,13 +238,13 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     assert_eq!(locked(&shop).await, 0);
 
     // Three merchants withdraw; one transaction leaves once the interval passes.
-    let second = Merchant::sign_up(hub, "second", None).await;
-    let third = Merchant::sign_up(hub, "third", None).await;
+    let second = Merchant::sign_up(&hub.merchant, "second", None).await;
+    let third = Merchant::sign_up(&hub.merchant, "third", None).await;
     assert_eq!(shop.pay_internal(&second.id, 30_000).await.0, 200);
     assert_eq!(shop.pay_internal(&third.id, 20_000).await.0, 200);
-    let (status, small) = Merchant::sign_up(hub, "empty", None)
+    let (status, small) = Merchant::sign_up(&hub.merchant, "empty", None)
         .await
-        .post("/api/v2/merchant/withdraw", json!({}), None)
+        .withdraw()
         .await;
     assert_eq!(
         (status.as_u16(), small["error"].as_str()),
@@ -273,15 +255,11 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     );
     let mut withdrawals = Vec::new();
     for merchant in [&shop, &second, &third] {
-        let (status, answer) = merchant
-            .post("/api/v2/merchant/withdraw", json!({}), None)
-            .await;
+        let (status, answer) = merchant.withdraw().await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["tx"], "");
         let id = answer["id"].as_str().expect("id").to_string();
-        let (_, view) = merchant
-            .get(&format!("/api/v2/merchant/withdraw/{id}"))
-            .await;
+        let (_, view) = merchant.withdrawal(&id).await;
         assert_eq!(view["status"], "Pending", "{view}");
         withdrawals.push((
             merchant,
@@ -290,14 +268,12 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
         ));
         assert_eq!(merchant.balance().await, 0);
     }
-    let (status, _) = hub.post("/dev/clock/advance", json!({"secs": 601})).await;
+    let (status, _) = hub.dev.advance_clock(601).await;
     assert_eq!(status, 200);
     let mut txids = std::collections::BTreeSet::new();
     for (merchant, id, amount) in &withdrawals {
         let view = eventually("the withdrawal to be sent", || async {
-            let (_, view) = merchant
-                .get(&format!("/api/v2/merchant/withdraw/{id}"))
-                .await;
+            let (_, view) = merchant.withdrawal(id).await;
             (view["status"] == "Withdrawn").then_some(view)
         })
         .await;
@@ -306,9 +282,9 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
         txids.insert(view["sent_tx"].as_str().expect("txid").to_string());
     }
     assert_eq!(txids.len(), 1, "one batch transaction: {txids:?}");
-    hub.mine(1).await;
+    hub.dev.mine(1).await;
     let txid = txids.into_iter().next().expect("txid");
-    let (_, outputs) = hub.get(&format!("/dev/tx/{txid}/outputs")).await;
+    let (_, outputs) = hub.dev.tx_outputs(&txid).await;
     for (merchant, _, amount) in &withdrawals {
         assert!(
             outputs["outputs"]
@@ -327,7 +303,7 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
             merchant.id
         );
     }
-    let books = assert_books_exact(hub).await;
+    let books = assert_books_exact(&hub.admin).await;
     assert_eq!(books["merchant"]["withdrawals_pending_msat"], 0, "{books}");
     assert_eq!(books["merchant"]["locked_msat"], 0, "{books}");
 }

@@ -2,28 +2,20 @@
 //! and as an LNURL-withdraw wallet would; racing redemptions pay once; failed payouts leave the
 //! gift redeemable; every refusal has its code; the books always balance.
 
-mod common;
-
-use common::gift_client::{
-    assert_bob_gained, assert_books_balance, bob_local_msat, create_gift, foreign_invoice,
-    funded_gift, wait_spent,
-};
-use common::webhook_receiver::{hmac_hex, Receiver};
-use common::{decode_lnurl, eventually, get_json, preimage_and_hash, StackOptions, TestStack};
 use ldk_node::lightning_invoice::Currency;
 use serde_json::{json, Value};
 
-async fn stack() -> TestStack {
-    stack_on(None).await
-}
+use crate::harness::clients::gifts::{assert_bob_gained, assert_books_balance, funded_gift};
+use crate::harness::invoices::{foreign_invoice, preimage_and_hash};
+use crate::harness::stack::StackBuilder;
+use crate::harness::webhook::{hmac_hex, Receiver};
+use crate::harness::{eventually, lnurl, ServeOptions, TestStack};
 
-async fn stack_on(database_url: Option<String>) -> TestStack {
-    TestStack::start(StackOptions {
-        demo_nodes: true,
-        database_url,
-        extra_flags: vec!["--webhook-allow-private".into(), "true".into()],
-    })
-    .await
+/// The stack of these tests: the demo nodes, webhooks to loopback allowed.
+fn stack() -> StackBuilder {
+    TestStack::builder()
+        .demo_nodes()
+        .webhook_allow_private(true)
 }
 
 fn is_lower_hex(text: &str, len: usize) -> bool {
@@ -32,16 +24,17 @@ fn is_lower_hex(text: &str, len: usize) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
-    let stack = stack().await;
+    let stack = stack().build().await;
     let hub = &stack.hub;
     let (receiver, hook) = Receiver::default().start().await;
 
     // (a) Create: the seed's keys, their camelCase twins, and a bech32 LNURL of our own URL.
-    let gift = create_gift(
-        hub,
-        json!({"amount": 1000, "notify": hook, "senderName": "Ann", "senderMessage": "enjoy"}),
-    )
-    .await;
+    let gift = hub
+        .gifts
+        .create_ok(
+            &json!({"amount": 1000, "notify": hook, "senderName": "Ann", "senderMessage": "enjoy"}),
+        )
+        .await;
     let order_id = gift["order_id"].as_str().expect("order id").to_string();
     assert!(is_lower_hex(&order_id, 48), "{gift}");
     assert_eq!(gift["orderId"], gift["order_id"]);
@@ -64,21 +57,21 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
             > 1_700_000_000
     );
     assert_eq!(
-        decode_lnurl(gift["lnurl"].as_str().expect("lnurl")),
+        lnurl::decode(gift["lnurl"].as_str().expect("lnurl")),
         format!("{}/gifts/lnurl/{order_id}", hub.base)
     );
     assert_eq!(
-        hub.get(&format!("/gifts/status/{charge}")).await.1,
+        hub.gifts.status(&charge).await.1,
         json!({"status": "unpaid"})
     );
 
-    hub.pay("alice", payreq).await.expect("alice pays");
+    hub.dev.pay("alice", payreq).await.expect("alice pays");
     eventually("paid", || async {
-        let (_, status) = hub.get(&format!("/gifts/status/{charge}")).await;
+        let (_, status) = hub.gifts.status(&charge).await;
         (status["status"] == "paid").then_some(())
     })
     .await;
-    let (status, view) = hub.get(&format!("/gifts/gift/{order_id}")).await;
+    let (status, view) = hub.gifts.gift(&order_id).await;
     assert_eq!(status, 200);
     assert_eq!(view["chargeStatus"], "paid");
     assert_eq!(view["spent"], false);
@@ -87,14 +80,9 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     assert_eq!(assert_books_balance(hub).await, 1_000_000);
 
     // Redeem by invoice.
-    let bob_before = bob_local_msat(hub).await;
-    let invoice = hub.invoice("bob", 1_000_000).await;
-    let (status, redeemed) = hub
-        .post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": invoice.bolt11}),
-        )
-        .await;
+    let bob_before = hub.dev.local_msat("bob").await;
+    let invoice = hub.dev.invoice("bob", 1_000_000).await;
+    let (status, redeemed) = hub.gifts.redeem_invoice(&order_id, &invoice.bolt11).await;
     assert_eq!(status, 200, "{redeemed}");
     let withdrawal = redeemed["withdrawal_id"]
         .as_str()
@@ -102,6 +90,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
         .to_string();
     assert_eq!(redeemed["withdrawalId"], withdrawal.as_str());
     let paid = hub
+        .dev
         .wait_payment("bob", &invoice.payment_hash, "succeeded")
         .await;
     assert_eq!(
@@ -110,20 +99,15 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
         "bob gets exactly the gift"
     );
     eventually("confirmed", || async {
-        let (_, status) = hub.get(&format!("/gifts/redeemStatus/{withdrawal}")).await;
+        let (_, status) = hub.gifts.redeem_status(&withdrawal).await;
         (status == json!({"reference": invoice.bolt11, "status": "confirmed"})).then_some(())
     })
     .await;
-    let view = wait_spent(hub, &order_id, json!(true)).await;
+    let view = hub.gifts.wait_spent(&order_id, json!(true)).await;
     assert_eq!(view["withdrawalInfo"]["status"], "confirmed");
     assert_bob_gained(hub, bob_before, 1_000_000).await;
-    let again = hub.invoice("bob", 1_000_000).await;
-    let (status, refused) = hub
-        .post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": again.bolt11}),
-        )
-        .await;
+    let again = hub.dev.invoice("bob", 1_000_000).await;
+    let (status, refused) = hub.gifts.redeem_invoice(&order_id, &again.bolt11).await;
     assert_eq!(
         (status.as_u16(), refused),
         (400, json!({"statusCode": 400, "message": "GIFT_SPENT"}))
@@ -140,9 +124,7 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
         body,
         json!({"id": order_id, "orderId": order_id, "amount": 1000, "spent": true})
     );
-    let (_, secret) = hub
-        .admin_get(&format!("/admin/webhook-secret?url={hook}"))
-        .await;
+    let (_, secret) = hub.admin.webhook_secret(&hook).await;
     assert_eq!(
         seen[0].signature,
         hmac_hex(secret["secret"].as_str().expect("secret"), &seen[0].body)
@@ -151,8 +133,8 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
     // (b) Another gift, redeemed as an LNURL-withdraw wallet does it.
     let gift = funded_gift(hub, 2000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
-    let url = decode_lnurl(gift["lnurl"].as_str().expect("lnurl"));
-    let request: Value = get_json(&url).await;
+    let url = lnurl::decode(gift["lnurl"].as_str().expect("lnurl"));
+    let request: Value = lnurl::get(&url).await;
     assert_eq!(request["tag"], "withdrawRequest");
     assert_eq!(request["minWithdrawable"], 2_000_000);
     assert_eq!(request["maxWithdrawable"], 2_000_000);
@@ -166,21 +148,22 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
         "k1 is its own secret: {k1}"
     );
     let callback = request["callback"].as_str().expect("callback");
-    let invoice = hub.invoice("bob", 2_000_000).await;
+    let invoice = hub.dev.invoice("bob", 2_000_000).await;
     let separator = if callback.contains('?') { '&' } else { '?' };
-    let answer: Value = get_json(format!(
+    let answer: Value = lnurl::get(format!(
         "{callback}{separator}k1={k1}&pr={}",
         invoice.bolt11
     ))
     .await;
     assert_eq!(answer, json!({"status": "OK"}));
     let paid = hub
+        .dev
         .wait_payment("bob", &invoice.payment_hash, "succeeded")
         .await;
     assert_eq!(paid.amount_msat, Some(2_000_000));
-    wait_spent(hub, &order_id, json!(true)).await;
+    hub.gifts.wait_spent(&order_id, json!(true)).await;
     // The LNURL is one-shot now.
-    let answer: Value = get_json(&url).await;
+    let answer: Value = lnurl::get(&url).await;
     assert_eq!(answer, json!({"status": "ERROR", "reason": "GIFT_SPENT"}));
 
     // A third gift stays unredeemed: the hub owes exactly it.
@@ -193,12 +176,12 @@ async fn a_gift_is_bought_then_redeemed_by_invoice_and_by_an_lnurl_wallet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_redemptions_of_one_gift_pay_exactly_once() {
-    fifty_racing_redemptions(stack().await).await;
+    fifty_racing_redemptions(stack().build().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_redemptions_pay_exactly_once_on_postgres_too() {
-    fifty_racing_redemptions(stack_on(Some(common::fresh_postgres_url().await)).await).await;
+    fifty_racing_redemptions(stack().postgres().build().await).await;
 }
 
 /// 50 redemptions of one gift at once, half by `/redeem`, half by LNURL callback.
@@ -206,33 +189,28 @@ async fn fifty_racing_redemptions(stack: TestStack) {
     let hub = &stack.hub;
     let gift = funded_gift(hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
-    let url = decode_lnurl(gift["lnurl"].as_str().expect("lnurl"));
-    let request: Value = get_json(&url).await;
+    let url = lnurl::decode(gift["lnurl"].as_str().expect("lnurl"));
+    let request: Value = lnurl::get(&url).await;
     let k1 = request["k1"].as_str().expect("k1").to_string();
     let mut invoices = Vec::new();
     for _ in 0..50 {
-        invoices.push(hub.invoice("bob", 1_000_000).await);
+        invoices.push(hub.dev.invoice("bob", 1_000_000).await);
     }
     let client = reqwest::Client::new();
     let calls = invoices.iter().enumerate().map(|(n, invoice)| {
-        let (client, url, k1, base, order_id) = (
+        let (client, url, k1, gifts, order_id) = (
             client.clone(),
             url.clone(),
             k1.clone(),
-            hub.base.clone(),
+            hub.gifts.clone(),
             order_id.clone(),
         );
         let bolt11 = invoice.bolt11.clone();
         tokio::spawn(async move {
             if n % 2 == 0 {
-                let response = client
-                    .post(format!("{base}/gifts/redeem/{order_id}"))
-                    .json(&json!({"invoice": bolt11}))
-                    .send()
-                    .await
-                    .expect("redeem");
-                let status = response.status().as_u16();
-                let body: Value = response.json().await.expect("json");
+                let (status, body) = gifts.redeem_invoice(&order_id, &bolt11).await;
+                let status = status.as_u16();
+                assert!(!body.is_null(), "redeem answered {status} without JSON");
                 match status {
                     200 => None,
                     400 => Some(body["message"].as_str().expect("code").to_string()),
@@ -265,10 +243,11 @@ async fn fifty_racing_redemptions(stack: TestStack) {
             "clear refusal: {code}"
         );
     }
-    wait_spent(hub, &order_id, json!(true)).await;
+    hub.gifts.wait_spent(&order_id, json!(true)).await;
     let mut paid = 0;
     for invoice in &invoices {
         if hub
+            .dev
             .payment("bob", &invoice.payment_hash)
             .await
             .expect("record")
@@ -285,44 +264,38 @@ async fn fifty_racing_redemptions(stack: TestStack) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failed_payout_leaves_the_gift_redeemable_and_the_books_balanced() {
-    let stack = stack().await;
+    let stack = stack().build().await;
     let hub = &stack.hub;
     let gift = funded_gift(hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
     let redeem = |invoice: String| {
         let order_id = order_id.clone();
-        async move {
-            hub.post(
-                &format!("/gifts/redeem/{order_id}"),
-                json!({"invoice": invoice}),
-            )
-            .await
-        }
+        async move { hub.gifts.redeem_invoice(&order_id, &invoice).await }
     };
 
     // (a) bob holds the payment, then fails it back.
     let (_, hash) = preimage_and_hash();
-    let held = hub.hold_invoice("bob", 1_000_000, &hash).await;
+    let held = hub.dev.hold_invoice("bob", 1_000_000, &hash).await;
     let (status, answer) = redeem(held.bolt11.clone()).await;
     assert_eq!(status, 200, "{answer}");
     let withdrawal = answer["withdrawal_id"].as_str().expect("id").to_string();
-    hub.wait_payment("bob", &hash, "held").await;
-    assert_eq!(
-        hub.get(&format!("/gifts/gift/{order_id}")).await.1["spent"],
-        "pending"
-    );
-    let other = hub.invoice("bob", 1_000_000).await;
+    hub.dev.wait_payment("bob", &hash, "held").await;
+    assert_eq!(hub.gifts.gift(&order_id).await.1["spent"], "pending");
+    let other = hub.dev.invoice("bob", 1_000_000).await;
     assert_eq!(
         redeem(other.bolt11).await.1["message"],
         "GIFT_REDEEM_PENDING"
     );
-    hub.fail("bob", &hash).await.expect("bob fails the payment");
-    let view = wait_spent(hub, &order_id, json!(false)).await;
+    hub.dev
+        .fail("bob", &hash)
+        .await
+        .expect("bob fails the payment");
+    let view = hub.gifts.wait_spent(&order_id, json!(false)).await;
     assert_eq!(view["withdrawalInfo"]["status"], "error", "{view}");
     assert!(view["withdrawalInfo"]["error"]
         .as_str()
         .is_some_and(|e| !e.is_empty()));
-    let (_, status) = hub.get(&format!("/gifts/redeemStatus/{withdrawal}")).await;
+    let (_, status) = hub.gifts.redeem_status(&withdrawal).await;
     assert_eq!(status["status"], "error");
     // An invoice gets one payout attempt ever: node events name payments by hash alone.
     let (status, answer) = redeem(held.bolt11.clone()).await;
@@ -338,29 +311,28 @@ async fn a_failed_payout_leaves_the_gift_redeemable_and_the_books_balanced() {
     assert_eq!(status, 200, "{answer}");
     let withdrawal = answer["withdrawal_id"].as_str().expect("id").to_string();
     eventually("the unroutable payout to fail", || async {
-        let (_, status) = hub.get(&format!("/gifts/redeemStatus/{withdrawal}")).await;
+        let (_, status) = hub.gifts.redeem_status(&withdrawal).await;
         (status["status"] == "error").then_some(())
     })
     .await;
-    wait_spent(hub, &order_id, json!(false)).await;
+    hub.gifts.wait_spent(&order_id, json!(false)).await;
     assert_eq!(assert_books_balance(hub).await, 1_000_000);
 
     // (c) Then it is redeemed for real, once.
-    let invoice = hub.invoice("bob", 1_000_000).await;
+    let invoice = hub.dev.invoice("bob", 1_000_000).await;
     assert_eq!(redeem(invoice.bolt11).await.0, 200);
-    hub.wait_payment("bob", &invoice.payment_hash, "succeeded")
+    hub.dev
+        .wait_payment("bob", &invoice.payment_hash, "succeeded")
         .await;
-    wait_spent(hub, &order_id, json!(true)).await;
+    hub.gifts.wait_spent(&order_id, json!(true)).await;
     assert_eq!(assert_books_balance(hub).await, 0);
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
-    let stack = stack().await;
+    let stack = stack().build().await;
     let hub = &stack.hub;
-    let client = reqwest::Client::new();
-
     let long = "x".repeat(101);
     let create_cases = [
         (json!({"amount": 99}), "GIFT_AMOUNT_UNDER_100"),
@@ -389,7 +361,7 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
         ),
     ];
     for (body, code) in create_cases {
-        let (status, answer) = hub.post("/gifts/create", body.clone()).await;
+        let (status, answer) = hub.gifts.create(&body).await;
         assert_eq!(
             (status.as_u16(), answer),
             (400, json!({"statusCode": 400, "message": code})),
@@ -397,32 +369,22 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
         );
     }
     for raw in ["{", "[1000]", "\"1000\""] {
-        let response = client
-            .post(format!("{}/gifts/create", hub.base))
-            .header("content-type", "application/json")
-            .body(raw)
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(response.status(), 400, "{raw}");
-        let body: Value = response.json().await.expect("json");
+        let (status, body) = hub.gifts.create_json_text(raw).await;
+        assert_eq!(status, 400, "{raw}");
         assert_eq!(body["message"], "MALFORMED_BODY");
     }
     // Form bodies work; a notify URL that is not http(s) is ignored, not an error.
-    let response = client
-        .post(format!("{}/gifts/create", hub.base))
-        .form(&[
+    let (status, unpaid) = hub
+        .gifts
+        .create_form(&[
             ("amount", "1000"),
             ("notify", "ftp://example.com/x"),
             ("sender_name", "Bo"),
         ])
-        .send()
-        .await
-        .expect("form POST");
-    assert_eq!(response.status(), 200);
-    let unpaid: Value = response.json().await.expect("json");
+        .await;
+    assert_eq!(status, 200);
     let unpaid_id = unpaid["order_id"].as_str().expect("id").to_string();
-    let view = hub.get(&format!("/gifts/gift/{unpaid_id}")).await.1;
+    let view = hub.gifts.gift(&unpaid_id).await.1;
     assert_eq!(
         (view["notify"].clone(), view["senderName"].clone()),
         (Value::Null, json!("Bo"))
@@ -458,10 +420,8 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
         );
     }
     let (status, body) = hub
-        .post(
-            "/gifts/redeemStatus/6f1e8c3a-0000-4000-8000-000000000000",
-            json!({}),
-        )
+        .gifts
+        .post_redeem_status("6f1e8c3a-0000-4000-8000-000000000000")
         .await;
     assert_eq!(
         (status.as_u16(), body["message"].clone()),
@@ -471,13 +431,13 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
     // Redemption refusals, against a funded gift and an unpaid one.
     let gift = funded_gift(hub, 1000, None).await;
     let order_id = gift["order_id"].as_str().expect("id").to_string();
-    let own_invoice = create_gift(hub, json!({"amount": 1000})).await["lightning_invoice"]
+    let own_invoice = hub.gifts.create_ok(&json!({"amount": 1000})).await["lightning_invoice"]
         ["payreq"]
         .as_str()
         .expect("payreq")
         .to_string();
-    let short = hub.invoice("bob", 999_000).await.bolt11;
-    let good = hub.invoice("bob", 1_000_000).await.bolt11;
+    let short = hub.dev.invoice("bob", 999_000).await.bolt11;
+    let good = hub.dev.invoice("bob", 1_000_000).await.bolt11;
     let cases: Vec<(String, Value, &str)> = vec![
         (missing.clone(), json!({"invoice": good}), "GIFT_NOT_FOUND"),
         ("nothex".into(), json!({"invoice": good}), "GIFT_NOT_FOUND"),
@@ -520,7 +480,7 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
         ),
     ];
     for (id, body, code) in cases {
-        let (status, answer) = hub.post(&format!("/gifts/redeem/{id}"), body.clone()).await;
+        let (status, answer) = hub.gifts.redeem(&id, &body).await;
         assert_eq!(
             (status.as_u16(), answer),
             (400, json!({"statusCode": 400, "message": code})),
@@ -529,53 +489,38 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
     }
 
     // LNURL refusals: HTTP 200, LNURL's error object.
-    let k1: Value = get_json(format!("{}/gifts/lnurl/{order_id}", hub.base)).await;
+    let (_, k1) = hub.gifts.lnurl(&order_id).await;
     let k1 = k1["k1"].as_str().expect("k1").to_string();
     let lnurl_cases = [
-        (format!("/gifts/lnurl/{missing}"), "GIFT_NOT_FOUND"),
-        (format!("/gifts/lnurl/{unpaid_id}"), "GIFT_INVOICE_UNPAID"),
-        (format!("/gifts/lnurl/{order_id}?pr={good}"), "BAD_K1"),
+        (missing.clone(), "GIFT_NOT_FOUND"),
+        (unpaid_id.clone(), "GIFT_INVOICE_UNPAID"),
+        (format!("{order_id}?pr={good}"), "BAD_K1"),
+        (format!("{order_id}?k1={order_id}&pr={good}"), "BAD_K1"),
         (
-            format!("/gifts/lnurl/{order_id}?k1={order_id}&pr={good}"),
-            "BAD_K1",
-        ),
-        (
-            format!("/gifts/lnurl/{order_id}?k1={k1}&pr={short}"),
+            format!("{order_id}?k1={k1}&pr={short}"),
             "BAD_INVOICE_AMOUNT",
         ),
-        (format!("/gifts/lnurl/{order_id}?k1={k1}&pr="), "NO_INVOICE"),
+        (format!("{order_id}?k1={k1}&pr="), "NO_INVOICE"),
     ];
-    for (path, code) in lnurl_cases {
-        let response = reqwest::get(format!("{}{path}", hub.base))
-            .await
-            .expect("GET");
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(body, json!({"status": "ERROR", "reason": code}), "{path}");
+    for (rest, code) in lnurl_cases {
+        let (status, body) = hub.gifts.lnurl(&rest).await;
+        assert_eq!(status, 200, "/gifts/lnurl/{rest}");
+        assert_eq!(
+            body,
+            json!({"status": "ERROR", "reason": code}),
+            "/gifts/lnurl/{rest}"
+        );
     }
     // None of that touched the gift.
-    assert_eq!(
-        hub.get(&format!("/gifts/gift/{order_id}")).await.1["spent"],
-        false
-    );
+    assert_eq!(hub.gifts.gift(&order_id).await.1["spent"], false);
 
     // An invoice already paid out for one gift cannot serve another.
-    assert_eq!(
-        hub.post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": good})
-        )
-        .await
-        .0,
-        200
-    );
-    wait_spent(hub, &order_id, json!(true)).await;
+    assert_eq!(hub.gifts.redeem_invoice(&order_id, &good).await.0, 200);
+    hub.gifts.wait_spent(&order_id, json!(true)).await;
     let second = funded_gift(hub, 1000, None).await;
     let (status, answer) = hub
-        .post(
-            &format!("/gifts/redeem/{}", second["order_id"].as_str().expect("id")),
-            json!({"invoice": good}),
-        )
+        .gifts
+        .redeem_invoice(second["order_id"].as_str().expect("id"), &good)
         .await;
     assert_eq!(
         (status.as_u16(), answer["message"].clone()),
@@ -583,11 +528,9 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
     );
 
     // CORS is open, preflight included.
+    let client = reqwest::Client::new();
     let preflight = client
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/gifts/create", hub.base),
-        )
+        .request(reqwest::Method::OPTIONS, hub.url("/gifts/create"))
         .header("origin", "https://wallet.example")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")
@@ -597,7 +540,7 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
     assert!(preflight.status().is_success());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     let cors = client
-        .get(format!("{}/gifts/gift/{order_id}", hub.base))
+        .get(hub.url(&format!("/gifts/gift/{order_id}")))
         .header("origin", "https://wallet.example")
         .send()
         .await
@@ -609,15 +552,15 @@ async fn every_refusal_has_its_code_and_bad_input_never_gets_a_5xx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_gifts_racing_for_one_invoice_pay_it_once() {
-    let stack = stack_on(Some(common::fresh_postgres_url().await)).await;
+    let stack = stack().postgres().build().await;
     let hub = &stack.hub;
     let first = funded_gift(hub, 1000, None).await;
     let second = funded_gift(hub, 1000, None).await;
-    let invoice = hub.invoice("bob", 1_000_000).await;
+    let invoice = hub.dev.invoice("bob", 1_000_000).await;
     let redeem = |gift: &Value| {
-        let path = format!("/gifts/redeem/{}", gift["order_id"].as_str().expect("id"));
-        let body = json!({"invoice": invoice.bolt11});
-        async move { hub.post(&path, body).await }
+        let order_id = gift["order_id"].as_str().expect("id").to_string();
+        let bolt11 = invoice.bolt11.clone();
+        async move { hub.gifts.redeem_invoice(&order_id, &bolt11).await }
     };
     let (a, b) = tokio::join!(redeem(&first), redeem(&second));
     let mut outcomes = [
@@ -627,17 +570,12 @@ async fn two_gifts_racing_for_one_invoice_pay_it_once() {
     outcomes.sort_by_key(|o| o.0);
     assert_eq!(outcomes[0].0, 200, "{outcomes:?}");
     assert_eq!(outcomes[1], (400, json!("INVOICE_ALREADY_USED")));
-    hub.wait_payment("bob", &invoice.payment_hash, "succeeded")
+    hub.dev
+        .wait_payment("bob", &invoice.payment_hash, "succeeded")
         .await;
     eventually("one gift spent, the other untouched", || async {
-        let one = hub
-            .get(&format!("/gifts/gift/{}", first["order_id"].as_str()?))
-            .await
-            .1;
-        let two = hub
-            .get(&format!("/gifts/gift/{}", second["order_id"].as_str()?))
-            .await
-            .1;
+        let one = hub.gifts.gift(first["order_id"].as_str()?).await.1;
+        let two = hub.gifts.gift(second["order_id"].as_str()?).await.1;
         let spent = [one["spent"].clone(), two["spent"].clone()];
         (spent.contains(&json!(true)) && spent.contains(&json!(false))).then_some(())
     })

@@ -1,56 +1,28 @@
 //! The escrow API as its original clients used it (plain JSON POSTs to the documented paths),
 //! on real Lightning nodes: bob sells, alice buys, the hub keeps the preimage.
 
-mod common;
-
 use bitcoin::hashes::{sha256, Hash};
-use common::TestStack;
 use serde_json::{json, Value};
 
-/// A client of the escrow API, posting JSON as the seed's sample scripts do.
-struct Escrow<'a> {
-    stack: &'a TestStack,
-}
+use crate::harness::clients::escrow::EscrowClient;
+use crate::harness::webhook::Receiver;
+use crate::harness::{eventually, ServeOptions, TestStack};
 
-impl Escrow<'_> {
-    async fn call(&self, path: &str, body: Value) -> Value {
-        let (status, answer) = self.stack.hub.post(&format!("/escrow{path}"), body).await;
-        assert_eq!(status, 200, "{path}: {answer}");
-        answer
-    }
-
-    async fn ok(&self, path: &str, body: Value) -> Value {
-        let answer = self.call(path, body.clone()).await;
-        assert_eq!(answer["status"], "success", "{path} {body}: {answer}");
-        answer
-    }
-
-    async fn refused(&self, path: &str, body: Value) -> String {
-        let answer = self.call(path, body.clone()).await;
-        assert_eq!(
-            answer["status"], "error",
-            "{path} {body} should be refused: {answer}"
-        );
-        answer["message"].as_str().expect("message").to_string()
-    }
-
-    async fn user(&self, email: &str) -> String {
-        let answer = self
-            .ok(
-                "/setuser/v2/",
-                json!({"email": email, "password": "hunter2-long"}),
-            )
-            .await;
-        answer["session"].as_str().expect("session").to_string()
-    }
+/// A new user's session (the same password for every test user).
+async fn user(escrow: &EscrowClient, email: &str) -> String {
+    let answer = escrow
+        .set_user(json!({"email": email, "password": "hunter2-long"}))
+        .await
+        .success();
+    answer["session"].as_str().expect("session").to_string()
 }
 
 /// A seller, a buyer attached to a new 1,000-sat transaction. Returns (seller, buyer, tx, pmthash).
-async fn deal(escrow: &Escrow<'_>, tag: &str) -> (String, String, String, String) {
-    let seller = escrow.user(&format!("seller-{tag}@example.com")).await;
+async fn deal(escrow: &EscrowClient, tag: &str) -> (String, String, String, String) {
+    let seller = user(escrow, &format!("seller-{tag}@example.com")).await;
     let created = escrow
-        .ok("/settx/v2/", json!({"session_id": seller, "buyer_email": "buyer@example.com", "goods_or_services": "goods", "title": "A book", "description": "Used", "fee_payer": "buyer", "amount": 1000}))
-        .await;
+        .set_tx(json!({"session_id": seller, "buyer_email": "buyer@example.com", "goods_or_services": "goods", "title": "A book", "description": "Used", "fee_payer": "buyer", "amount": 1000}))
+        .await.success();
     let data = &created["data"];
     assert_eq!(data["status"], "needs invoice");
     assert_eq!(data["amount"], "1000");
@@ -59,7 +31,7 @@ async fn deal(escrow: &Escrow<'_>, tag: &str) -> (String, String, String, String
     assert!(data.get("invoice").is_none());
     let tx = data["id"].as_str().expect("id").to_string();
     let pmthash = data["pmthash"].as_str().expect("pmthash").to_string();
-    let buyer = escrow.ok("/setuser/v2", json!({"email": format!("buyer-{tag}@example.com"), "password": "pw-of-the-buyer", "tx": tx.parse::<i64>().expect("int")})).await;
+    let buyer = escrow.without_trailing_slash().set_user(json!({"email": format!("buyer-{tag}@example.com"), "password": "pw-of-the-buyer", "tx": tx.parse::<i64>().expect("int")})).await.success();
     (
         seller,
         buyer["session"].as_str().expect("session").to_string(),
@@ -69,71 +41,76 @@ async fn deal(escrow: &Escrow<'_>, tag: &str) -> (String, String, String, String
 }
 
 async fn run_flow(stack: &TestStack, tag: &str, with_buyerpaid: bool) {
-    let escrow = Escrow { stack };
+    let escrow = &stack.hub.escrow;
     let hub = &stack.hub;
-    let (seller, buyer, tx, pmthash) = deal(&escrow, tag).await;
+    let (seller, buyer, tx, pmthash) = deal(escrow, tag).await;
 
     // bob (the seller's node) makes a hold invoice for pmthash; the hub checks it.
-    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let invoice = hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     let set = escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
-        )
-        .await;
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
+        .await
+        .success();
     assert_eq!(set["data"]["status"], "needs paid");
     assert_eq!(set["data"]["invoice"], invoice.bolt11);
     assert_eq!(set["data"]["invoice_amount_msat"], "1000000");
-    assert_eq!(set["data"]["payee_node_id"], hub.nodes().await.bob.node_id);
+    assert_eq!(
+        set["data"]["payee_node_id"],
+        hub.dev.nodes().await.bob.node_id
+    );
 
     // alice pays; bob's node holds the HTLC.
-    hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    hub.wait_payment("bob", &pmthash, "held").await;
+    hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.wait_payment("bob", &pmthash, "held").await;
 
     if with_buyerpaid {
         let paid = escrow
-            .ok("/buyerpaid/v2/", json!({"session_id": buyer, "tx": tx}))
-            .await;
+            .buyer_paid(json!({"session_id": buyer, "tx": tx}))
+            .await
+            .success();
         assert_eq!(paid["data"]["status"], "claims paid");
     }
     assert_eq!(
         escrow
-            .ok(
-                "/confirmpayment/v2/",
-                json!({"session_id": seller, "tx": tx})
-            )
-            .await["data"]["status"],
+            .confirm_payment(json!({"session_id": seller, "tx": tx}))
+            .await
+            .success()["data"]["status"],
         "paid"
     );
     assert_eq!(
         escrow
-            .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
-            .await["data"]["status"],
+            .goods_sent(json!({"session_id": seller, "tx": tx}))
+            .await
+            .success()["data"]["status"],
         "goods sent"
     );
 
     // The preimage stays secret until the buyer confirms receipt.
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": seller, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
     assert_eq!(
         escrow
-            .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
-            .await["data"]["status"],
+            .goods_received(json!({"session_id": buyer, "tx": tx}))
+            .await
+            .success()["data"]["status"],
         "goods received"
     );
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": buyer, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": buyer, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
     let released = escrow
-        .ok("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-        .await;
+        .get_preimage(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
     let preimage = released["preimage"].as_str().expect("preimage").to_string();
     assert_eq!(
         hex::encode(sha256::Hash::hash(&hex::decode(&preimage).expect("hex")).to_byte_array()),
@@ -143,27 +120,32 @@ async fn run_flow(stack: &TestStack, tag: &str, with_buyerpaid: bool) {
     // Asking again returns the same answer (the original sent an empty body).
     assert_eq!(
         escrow
-            .ok("/getpreimage/v2", json!({"session_id": seller, "tx": tx}))
-            .await["preimage"],
+            .without_trailing_slash()
+            .get_preimage(json!({"session_id": seller, "tx": tx}))
+            .await
+            .success()["preimage"],
         preimage
     );
 
     // bob claims with it; alice's payment succeeds with that same preimage.
-    hub.claim("bob", &pmthash, &preimage).await.expect("claim");
-    let paid = hub.wait_payment("alice", &pmthash, "succeeded").await;
+    hub.dev
+        .claim("bob", &pmthash, &preimage)
+        .await
+        .expect("claim");
+    let paid = hub.dev.wait_payment("alice", &pmthash, "succeeded").await;
     assert_eq!(paid.preimage.as_deref(), Some(preimage.as_str()));
 
     let stored = escrow
-        .call(
-            "/gettx/v2",
-            json!({"session_id": buyer, "tx": tx.parse::<i64>().expect("int")}),
-        )
-        .await;
+        .without_trailing_slash()
+        .get_tx(json!({"session_id": buyer, "tx": tx.parse::<i64>().expect("int")}))
+        .await
+        .body();
     assert_eq!(stored["status"], "funds received");
     assert!(stored["id"].is_number() && stored["amount"] == "1000");
     let mine = escrow
-        .call("/getallusertxs/v2/", json!({"session_id": buyer}))
-        .await;
+        .get_all_user_txs(json!({"session_id": buyer}))
+        .await
+        .body();
     assert!(mine
         .as_array()
         .expect("bare array")
@@ -173,13 +155,13 @@ async fn run_flow(stack: &TestStack, tag: &str, with_buyerpaid: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_happy_path_releases_the_preimage_only_after_goods_received() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     run_flow(&stack, "a", true).await;
     run_flow(&stack, "b", false).await;
 
     // Each step's email went out through the outbox (into the data dir: no SMTP in tests).
     let mail_dir = stack.data_dir().join("mail");
-    let mails = common::eventually("escrow emails", || async {
+    let mails = eventually("escrow emails", || async {
         let mails: Vec<String> = std::fs::read_dir(&mail_dir)
             .ok()?
             .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
@@ -205,15 +187,15 @@ async fn the_happy_path_releases_the_preimage_only_after_goods_received() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_requests_leave_one_consistent_outcome() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let (seller, buyer, tx, pmthash) = deal(&escrow, "race").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let (seller, buyer, tx, pmthash) = deal(escrow, "race").await;
 
     // The same invoice sent four times at once is stored once.
-    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let invoice = stack.hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     let body = json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11});
     let answers = futures_util::future::join_all(
-        (0..4).map(|_| escrow.call("/setinvoice/v2/", body.clone())),
+        (0..4).map(|_| async { escrow.set_invoice(body.clone()).await.body() }),
     )
     .await;
     assert_eq!(
@@ -223,12 +205,13 @@ async fn racing_requests_leave_one_consistent_outcome() {
     );
 
     escrow
-        .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
-        .await;
+        .goods_sent(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
     // goodsreceived eight times at once: one wins, the others are told.
     let body = json!({"session_id": buyer, "tx": tx});
     let answers = futures_util::future::join_all(
-        (0..8).map(|_| escrow.call("/goodsreceived/v2/", body.clone())),
+        (0..8).map(|_| async { escrow.goods_received(body.clone()).await.body() }),
     )
     .await;
     assert_eq!(
@@ -237,8 +220,9 @@ async fn racing_requests_leave_one_consistent_outcome() {
         "{answers:?}"
     );
     let stored = escrow
-        .call("/gettx/v2/", json!({"session_id": buyer, "tx": tx}))
-        .await;
+        .get_tx(json!({"session_id": buyer, "tx": tx}))
+        .await
+        .body();
     assert_eq!(stored["status"], "goods received");
     assert_eq!(stored["invoice"], invoice.bolt11);
     stack.stop().await;
@@ -250,196 +234,174 @@ const BOLT11_MAINNET_VECTOR: &str = "lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn setinvoice_refuses_each_wrong_invoice_with_its_own_message() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
     let hub = &stack.hub;
-    let (seller, buyer, tx, pmthash) = deal(&escrow, "refusals").await;
+    let (seller, buyer, tx, pmthash) = deal(escrow, "refusals").await;
     let set = |invoice: String| json!({"session_id": seller, "tx": tx, "invoice": invoice});
 
     assert!(escrow
-        .refused("/setinvoice/v2/", set("lnbcrt1garbage".into()))
+        .set_invoice(set("lnbcrt1garbage".into()))
         .await
+        .refusal()
         .contains("invalid invoice"));
     assert!(escrow
-        .refused("/setinvoice/v2/", set(BOLT11_MAINNET_VECTOR.into()))
+        .set_invoice(set(BOLT11_MAINNET_VECTOR.into()))
         .await
+        .refusal()
         .contains("wrong network"));
-    let other_hash = hub.invoice("alice", 1_000_000).await;
+    let other_hash = hub.dev.invoice("alice", 1_000_000).await;
     assert_eq!(
-        escrow
-            .refused("/setinvoice/v2/", set(other_hash.bolt11))
-            .await,
+        escrow.set_invoice(set(other_hash.bolt11)).await.refusal(),
         "wrong payment hash, try again"
     );
-    let wrong_amount = hub.hold_invoice("bob", 999_000, &pmthash).await;
+    let wrong_amount = hub.dev.hold_invoice("bob", 999_000, &pmthash).await;
     assert!(escrow
-        .refused("/setinvoice/v2/", set(wrong_amount.bolt11))
+        .set_invoice(set(wrong_amount.bolt11))
         .await
+        .refusal()
         .contains("wrong amount"));
     let short = hub
-        .post(
-            "/dev/bob/invoice",
-            json!({"amount_msat": 1_000_000, "payment_hash": pmthash, "expiry_secs": 60}),
-        )
-        .await
-        .1;
-    hub.post("/dev/clock/advance", json!({"secs": 120})).await;
+        .dev
+        .invoice_expiring("bob", 1_000_000, 60, Some(&pmthash))
+        .await;
+    hub.dev.advance_clock(120).await;
     assert!(escrow
-        .refused(
-            "/setinvoice/v2/",
-            set(short["bolt11"].as_str().expect("bolt11").into())
-        )
+        .set_invoice(set(short.bolt11))
         .await
+        .refusal()
         .contains("expired"));
     let amountless = regtest_invoice_without_amount(&pmthash);
     assert!(escrow
-        .refused("/setinvoice/v2/", set(amountless))
+        .set_invoice(set(amountless))
         .await
+        .refusal()
         .contains("no amount"));
-    let valid = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let valid = hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     let altered = with_altered_amount(&valid.bolt11, 2_000_000);
     assert_ne!(altered, valid.bolt11);
-    let message = escrow.refused("/setinvoice/v2/", set(altered)).await;
+    let message = escrow.set_invoice(set(altered)).await.refusal();
     assert!(
         message.contains("wrong amount") || message.contains("invalid invoice"),
         "{message}"
     );
     // The buyer may not set it, and nothing was stored by the refusals.
-    let good = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let good = hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     assert!(escrow
-        .refused(
-            "/setinvoice/v2/",
-            json!({"session_id": buyer, "tx": tx, "invoice": good.bolt11})
-        )
+        .set_invoice(json!({"session_id": buyer, "tx": tx, "invoice": good.bolt11}))
         .await
+        .refusal()
         .contains("only the seller"));
-    escrow.ok("/setinvoice/v2/", set(good.bolt11.clone())).await;
+    escrow.set_invoice(set(good.bolt11.clone())).await.success();
     assert!(escrow
-        .refused("/setinvoice/v2/", set(good.bolt11))
+        .set_invoice(set(good.bolt11))
         .await
+        .refusal()
         .contains("already has an invoice"));
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn permissions_and_sessions_hold() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let (seller, buyer, tx, _) = deal(&escrow, "perm").await;
-    let stranger = escrow.user("stranger@example.com").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let (seller, buyer, tx, _) = deal(escrow, "perm").await;
+    let stranger = user(escrow, "stranger@example.com").await;
 
     // A stranger learns nothing and changes nothing.
     assert_eq!(
         escrow
-            .refused("/gettx/v2/", json!({"session_id": stranger, "tx": tx}))
-            .await,
+            .get_tx(json!({"session_id": stranger, "tx": tx}))
+            .await
+            .refusal(),
         "transaction not found"
     );
     assert_eq!(
         escrow
-            .refused(
-                "/goodsreceived/v2/",
-                json!({"session_id": stranger, "tx": tx})
-            )
-            .await,
+            .goods_received(json!({"session_id": stranger, "tx": tx}))
+            .await
+            .refusal(),
         "transaction not found"
     );
     assert_eq!(
         escrow
-            .refused(
-                "/getpreimage/v2/",
-                json!({"session_id": stranger, "tx": tx})
-            )
-            .await,
+            .get_preimage(json!({"session_id": stranger, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
     assert_eq!(
         escrow
-            .call("/getallusertxs/v2/", json!({"session_id": stranger}))
-            .await,
+            .get_all_user_txs(json!({"session_id": stranger}))
+            .await
+            .body(),
         json!([])
     );
     // The buyer cannot take seller actions, nor the seller buyer actions.
     assert!(escrow
-        .refused(
-            "/confirmpayment/v2/",
-            json!({"session_id": buyer, "tx": tx})
-        )
+        .confirm_payment(json!({"session_id": buyer, "tx": tx}))
         .await
+        .refusal()
         .contains("only the seller"));
     assert!(escrow
-        .refused(
-            "/goodsreceived/v2/",
-            json!({"session_id": seller, "tx": tx})
-        )
+        .goods_received(json!({"session_id": seller, "tx": tx}))
         .await
+        .refusal()
         .contains("only the buyer"));
     // A second buyer cannot attach; the seller cannot be its own buyer.
     let second = escrow
-        .call(
-            "/login/v2/",
-            json!({"email": "stranger@example.com", "password": "hunter2-long", "tx": tx}),
-        )
-        .await;
+        .login(json!({"email": "stranger@example.com", "password": "hunter2-long", "tx": tx}))
+        .await
+        .body();
     assert_eq!(second["message"], "this transaction already has a buyer");
     // Wrong password and unknown email answer alike; an existing email with another password is refused.
     assert_eq!(
         escrow
-            .refused(
-                "/login/v2/",
-                json!({"email": "stranger@example.com", "password": "nope"})
-            )
-            .await,
+            .login(json!({"email": "stranger@example.com", "password": "nope"}))
+            .await
+            .refusal(),
         "wrong password"
     );
     assert_eq!(
         escrow
-            .refused(
-                "/login/v2/",
-                json!({"email": "nobody@example.com", "password": "nope"})
-            )
-            .await,
+            .login(json!({"email": "nobody@example.com", "password": "nope"}))
+            .await
+            .refusal(),
         "wrong password"
     );
     assert_eq!(
         escrow
-            .refused(
-                "/setuser/v2/",
-                json!({"email": "stranger@example.com", "password": "other"})
-            )
-            .await,
+            .set_user(json!({"email": "stranger@example.com", "password": "other"}))
+            .await
+            .refusal(),
         "user already exists"
     );
 
     // extend-session makes a key that outlives the 14-day sessions.
-    let (status, extended) = stack
-        .hub
-        .get(&format!("/escrow/extend-session/?session_id={seller}"))
-        .await;
+    let (status, extended) = stack.hub.escrow.extend_session(&seller).await;
     assert!(status.is_success());
     assert_eq!(extended["expiry"], "2176860314");
-    stack
-        .hub
-        .post("/dev/clock/advance", json!({"secs": 15 * 24 * 3600}))
-        .await;
+    stack.hub.dev.advance_clock(15 * 24 * 3600).await;
     assert_eq!(
         escrow
-            .refused("/getallusertxs/v2/", json!({"session_id": buyer}))
-            .await,
+            .get_all_user_txs(json!({"session_id": buyer}))
+            .await
+            .refusal(),
         "invalid session"
     );
     let txs = escrow
-        .call("/getallusertxs/v2/", json!({"session_id": seller}))
-        .await;
+        .get_all_user_txs(json!({"session_id": seller}))
+        .await
+        .body();
     assert!(txs.is_array(), "the extended session still works: {txs}");
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_input_gets_the_json_error_shape() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let seller = escrow.user("input@example.com").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let seller = user(escrow, "input@example.com").await;
     for amount in [
         json!(0),
         json!(-5),
@@ -449,149 +411,125 @@ async fn bad_input_gets_the_json_error_shape() {
         json!(2_100_000_000_000_001u64),
     ] {
         let message = escrow
-            .refused(
-                "/settx/v2/",
-                json!({"session_id": seller, "buyer_email": "b@example.com", "amount": amount}),
-            )
-            .await;
+            .set_tx(json!({"session_id": seller, "buyer_email": "b@example.com", "amount": amount}))
+            .await
+            .refusal();
         assert!(message.contains("amount"), "{amount}: {message}");
     }
     assert!(escrow
-        .refused("/settx/v2/", json!({"session_id": seller, "amount": 10}))
+        .set_tx(json!({"session_id": seller, "amount": 10}))
         .await
+        .refusal()
         .contains("buyer_email"));
     assert!(escrow
-        .refused("/gettx/v2/", json!({"session_id": seller, "tx": "abc"}))
+        .get_tx(json!({"session_id": seller, "tx": "abc"}))
         .await
+        .refusal()
         .contains("tx"));
     assert_eq!(
         escrow
-            .refused("/gettx/v2/", json!({"session_id": seller, "tx": 99999}))
-            .await,
+            .get_tx(json!({"session_id": seller, "tx": 99999}))
+            .await
+            .refusal(),
         "transaction not found"
     );
     assert_eq!(
         escrow
-            .refused("/gettx/v2/", json!({"session_id": "0".repeat(64), "tx": 0}))
-            .await,
+            .get_tx(json!({"session_id": "0".repeat(64), "tx": 0}))
+            .await
+            .refusal(),
         "invalid session"
     );
-    assert!(escrow.refused("/settx/v2/", json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(20_000)})).await.contains("title"));
+    assert!(escrow.set_tx(json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(20_000)})).await.refusal().contains("title"));
     // A 1 MB string: over the body limit, answered in escrow's own shape.
-    let big = escrow.call("/settx/v2/", json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(1_100_000)})).await;
+    let big = escrow.set_tx(json!({"session_id": seller, "buyer_email": "b@example.com", "amount": 5, "title": "x".repeat(1_100_000)})).await.body();
     assert_eq!(big["status"], "error");
-    let http = reqwest::Client::new();
-    let malformed: Value = http
-        .post(format!("{}/escrow/gettx/v2/", stack.hub.base))
-        .body("{oops")
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let (_, malformed) = escrow.post_raw("gettx", "{oops").await;
     assert_eq!(malformed["status"], "error");
     stack.stop().await;
 }
 
-/// The hub's view of alice's spendable balance towards the hub.
-async fn alice_local_msat(stack: &TestStack) -> u64 {
-    stack
-        .hub
-        .nodes()
-        .await
-        .alice
-        .channels
-        .iter()
-        .map(|c| c.local_msat)
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refunded_dispute_fails_the_payment_back_and_never_releases_the_preimage() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
     let hub = &stack.hub;
-    let (seller, buyer, tx, pmthash) = deal(&escrow, "refund").await;
-    let before = alice_local_msat(&stack).await;
-    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let (seller, buyer, tx, pmthash) = deal(escrow, "refund").await;
+    let before = hub.dev.local_msat("alice").await;
+    let invoice = hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
-        )
-        .await;
-    hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    hub.wait_payment("bob", &pmthash, "held").await;
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
+        .await
+        .success();
+    hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.wait_payment("bob", &pmthash, "held").await;
     escrow
-        .ok(
-            "/confirmpayment/v2/",
-            json!({"session_id": seller, "tx": tx}),
-        )
-        .await;
+        .confirm_payment(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
 
     // The buyer disputes; even a later goodsreceived does not release the preimage.
     let disputed = escrow
-        .ok(
-            "/dispute/v2/",
-            json!({"session_id": buyer, "tx": tx, "reason": "never arrived"}),
-        )
-        .await;
+        .dispute(json!({"session_id": buyer, "tx": tx, "reason": "never arrived"}))
+        .await
+        .success();
     assert_eq!(disputed["data"]["dispute"]["reason"], "never arrived");
     assert!(escrow
-        .refused(
-            "/dispute/v2/",
-            json!({"session_id": seller, "tx": tx, "reason": "again"})
-        )
+        .dispute(json!({"session_id": seller, "tx": tx, "reason": "again"}))
         .await
+        .refusal()
         .contains("already open"));
     escrow
-        .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
-        .await;
+        .goods_received(json!({"session_id": buyer, "tx": tx}))
+        .await
+        .success();
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": seller, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
 
     // The operator refunds (token required); the preimage is gone for good.
     let (status, _) = hub
-        .post(
-            &format!("/admin/escrow/{tx}/resolve"),
-            json!({"resolution": "refund"}),
-        )
+        .admin
+        .without_token()
+        .resolve_escrow(&tx, &json!({"resolution": "refund"}))
         .await;
     assert_eq!(status, 401);
-    let resolve = reqwest::Client::new()
-        .post(format!("{}/admin/escrow/{tx}/resolve", hub.base))
-        .bearer_auth(common::ADMIN_TOKEN)
-        .json(&json!({"resolution": "refund", "note": "no proof of shipping"}))
-        .send()
-        .await
-        .expect("resolve");
-    assert!(resolve.status().is_success());
-    let stored = escrow
-        .call("/gettx/v2/", json!({"session_id": buyer, "tx": tx}))
+    let (status, _) = hub
+        .admin
+        .resolve_escrow(
+            &tx,
+            &json!({"resolution": "refund", "note": "no proof of shipping"}),
+        )
         .await;
+    assert!(status.is_success());
+    let stored = escrow
+        .get_tx(json!({"session_id": buyer, "tx": tx}))
+        .await
+        .body();
     assert_eq!(stored["status"], "refunded");
     assert_eq!(stored["dispute"]["resolution"], "refund");
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": seller, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
     assert!(escrow
-        .refused("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
+        .goods_sent(json!({"session_id": seller, "tx": tx}))
         .await
+        .refusal()
         .contains("refunded"));
 
     // bob fails the HTLC back: alice's payment fails and her balance is whole again.
-    hub.fail("bob", &pmthash).await.expect("fail back");
-    hub.wait_payment("alice", &pmthash, "failed").await;
-    let after = common::eventually("alice's balance restored", || async {
-        let now = alice_local_msat(&stack).await;
+    hub.dev.fail("bob", &pmthash).await.expect("fail back");
+    hub.dev.wait_payment("alice", &pmthash, "failed").await;
+    let after = eventually("alice's balance restored", || async {
+        let now = hub.dev.local_msat("alice").await;
         (now == before).then_some(now)
     })
     .await;
@@ -601,79 +539,60 @@ async fn a_refunded_dispute_fails_the_payment_back_and_never_releases_the_preima
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_follow_every_change() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
-    let sink = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().expect("lock").push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let (receiver, hook) = Receiver::default().start().await;
 
-    let (seller, buyer, tx, pmthash) = deal(&escrow, "release").await;
-    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let (seller, buyer, tx, pmthash) = deal(escrow, "release").await;
+    let invoice = stack.hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
-        )
-        .await;
-    escrow
-        .ok(
-            "/setwebhook/v2/",
-            json!({"session_id": seller, "url": hook}),
-        )
-        .await;
-    escrow
-        .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
-        .await;
-    escrow
-        .ok(
-            "/dispute/v2/",
-            json!({"session_id": seller, "tx": tx, "reason": "buyer silent"}),
-        )
-        .await;
-    let resolve = reqwest::Client::new()
-        .post(format!("{}/admin/escrow/{tx}/resolve", stack.hub.base))
-        .bearer_auth(common::ADMIN_TOKEN)
-        .json(&json!({"resolution": "release"}))
-        .send()
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
         .await
-        .expect("resolve");
-    assert!(resolve.status().is_success());
+        .success();
+    escrow
+        .set_webhook(json!({"session_id": seller, "url": hook}))
+        .await
+        .success();
+    escrow
+        .goods_sent(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
+    escrow
+        .dispute(json!({"session_id": seller, "tx": tx, "reason": "buyer silent"}))
+        .await
+        .success();
+    let (status, _) = stack
+        .hub
+        .admin
+        .resolve_escrow(&tx, &json!({"resolution": "release"}))
+        .await;
+    assert!(status.is_success());
     // The operator's decision is final: the buyer cannot reopen it.
     assert!(escrow
-        .refused(
-            "/dispute/v2/",
-            json!({"session_id": buyer, "tx": tx, "reason": "again"})
-        )
+        .dispute(json!({"session_id": buyer, "tx": tx, "reason": "again"}))
         .await
+        .refusal()
         .contains("already open"));
     let released = escrow
-        .ok("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-        .await;
+        .get_preimage(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
     assert_eq!(released["preimage"].as_str().map(str::len), Some(64));
     // The buyer still cannot fetch it.
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": buyer, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": buyer, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
 
-    let events = common::eventually("seller's webhooks", || async {
-        let seen = seen.lock().expect("lock").clone();
+    let events = eventually("seller's webhooks", || async {
+        let seen: Vec<Value> = receiver
+            .seen()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).expect("json"))
+            .collect();
         (seen.len() >= 4).then_some(seen)
     })
     .await;
@@ -711,30 +630,26 @@ async fn a_released_dispute_lets_the_seller_fetch_the_preimage_and_webhooks_foll
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn both_parties_are_warned_once_as_the_settle_by_height_nears() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
     let hub = &stack.hub;
-    let (seller, _buyer, tx, pmthash) = deal(&escrow, "deadline").await;
-    let invoice = hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let (seller, _buyer, tx, pmthash) = deal(escrow, "deadline").await;
+    let invoice = hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}),
-        )
-        .await;
-    hub.pay("alice", &invoice.bolt11).await.expect("pay");
-    hub.wait_payment("bob", &pmthash, "held").await;
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
+        .await
+        .success();
+    hub.dev.pay("alice", &invoice.bolt11).await.expect("pay");
+    hub.dev.wait_payment("bob", &pmthash, "held").await;
 
     // Without a reported expiry, settle_by_height = chain height + the invoice's final CLTV delta.
-    let height = hub.get("/ready").await.1["checks"]["chain_height"]
+    let height = hub.ready().await.1["checks"]["chain_height"]
         .as_i64()
         .expect("height");
     let confirmed = escrow
-        .ok(
-            "/confirmpayment/v2/",
-            json!({"session_id": seller, "tx": tx}),
-        )
-        .await;
+        .confirm_payment(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
     let delta: i64 = confirmed["data"]["min_final_cltv_expiry_delta"]
         .as_str()
         .expect("delta")
@@ -746,29 +661,27 @@ async fn both_parties_are_warned_once_as_the_settle_by_height_nears() {
     );
 
     // The seller may report the HTLC's real expiry instead; it is 40 blocks away here.
-    let (seller2, _, tx2, pmthash2) = deal(&escrow, "deadline2").await;
-    let invoice2 = hub.hold_invoice("bob", 1_000_000, &pmthash2).await;
+    let (seller2, _, tx2, pmthash2) = deal(escrow, "deadline2").await;
+    let invoice2 = hub.dev.hold_invoice("bob", 1_000_000, &pmthash2).await;
     escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": seller2, "tx": tx2, "invoice": invoice2.bolt11}),
-        )
-        .await;
+        .set_invoice(json!({"session_id": seller2, "tx": tx2, "invoice": invoice2.bolt11}))
+        .await
+        .success();
     let reported = escrow
-        .ok(
-            "/confirmpayment/v2/",
+        .confirm_payment(
             json!({"session_id": seller2, "tx": tx2, "htlc_expiry_height": height + 40}),
         )
-        .await;
+        .await
+        .success();
     assert_eq!(
         reported["data"]["settle_by_height"],
         (height + 40).to_string()
     );
 
     // With the default 36-block warning, 5 blocks bring the second within reach.
-    hub.mine(5).await;
+    hub.dev.mine(5).await;
     let mail_dir = stack.data_dir().join("mail");
-    let warnings = common::eventually("deadline warnings", || async {
+    let warnings = eventually("deadline warnings", || async {
         let mails: Vec<String> = std::fs::read_dir(&mail_dir)
             .ok()?
             .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
@@ -783,7 +696,7 @@ async fn both_parties_are_warned_once_as_the_settle_by_height_nears() {
     assert!(warnings
         .iter()
         .any(|m| m.contains("To: buyer-deadline2@example.com")));
-    hub.mine(2).await;
+    hub.dev.mine(2).await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let again = std::fs::read_dir(&mail_dir)
         .expect("dir")
@@ -796,40 +709,31 @@ async fn both_parties_are_warned_once_as_the_settle_by_height_nears() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_logins_are_limited_per_email_until_the_window_passes() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    escrow.user("target@example.com").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    user(escrow, "target@example.com").await;
     for _ in 0..5 {
         assert_eq!(
             escrow
-                .refused(
-                    "/login/v2/",
-                    json!({"email": "target@example.com", "password": "guess"})
-                )
-                .await,
+                .login(json!({"email": "target@example.com", "password": "guess"}))
+                .await
+                .refusal(),
             "wrong password"
         );
     }
     // Now even the right password waits.
     let blocked = escrow
-        .refused(
-            "/login/v2/",
-            json!({"email": "target@example.com", "password": "hunter2-long"}),
-        )
-        .await;
+        .login(json!({"email": "target@example.com", "password": "hunter2-long"}))
+        .await
+        .refusal();
     assert!(blocked.starts_with("too many failed logins"), "{blocked}");
     // Other accounts are not affected.
-    escrow.user("other@example.com").await;
-    stack
-        .hub
-        .post("/dev/clock/advance", json!({"secs": 16 * 60}))
-        .await;
+    user(escrow, "other@example.com").await;
+    stack.hub.dev.advance_clock(16 * 60).await;
     escrow
-        .ok(
-            "/login/v2/",
-            json!({"email": "target@example.com", "password": "hunter2-long"}),
-        )
-        .await;
+        .login(json!({"email": "target@example.com", "password": "hunter2-long"}))
+        .await
+        .success();
     stack.stop().await;
 }
 
@@ -866,55 +770,46 @@ fn with_altered_amount(bolt11: &str, amount_msat: u64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_service_account_may_act_as_both_seller_and_buyer() {
     // The original documented this: a service may use one account for all its users.
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let service = escrow.user("service@example.com").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let service = user(escrow, "service@example.com").await;
     let created = escrow
-        .ok(
-            "/settx/v2/",
-            json!({"session_id": service, "buyer_email": "user@example.com", "amount": 1000}),
-        )
-        .await;
+        .set_tx(json!({"session_id": service, "buyer_email": "user@example.com", "amount": 1000}))
+        .await
+        .success();
     let tx = created["data"]["id"].as_str().expect("id").to_string();
     let pmthash = created["data"]["pmthash"]
         .as_str()
         .expect("pmthash")
         .to_string();
     escrow
-        .ok(
-            "/login/v2/",
-            json!({"email": "service@example.com", "password": "hunter2-long", "tx": tx}),
-        )
-        .await;
-    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+        .login(json!({"email": "service@example.com", "password": "hunter2-long", "tx": tx}))
+        .await
+        .success();
+    let invoice = stack.hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     escrow
-        .ok(
-            "/setinvoice/v2/",
-            json!({"session_id": service, "tx": tx, "invoice": invoice.bolt11}),
-        )
-        .await;
-    for step in [
-        "/buyerpaid/v2/",
-        "/confirmpayment/v2/",
-        "/goodssent/v2/",
-        "/goodsreceived/v2/",
-    ] {
+        .set_invoice(json!({"session_id": service, "tx": tx, "invoice": invoice.bolt11}))
+        .await
+        .success();
+    for step in ["buyerpaid", "confirmpayment", "goodssent", "goodsreceived"] {
         escrow
-            .ok(step, json!({"session_id": service, "tx": tx}))
-            .await;
+            .step(step, json!({"session_id": service, "tx": tx}))
+            .await
+            .success();
     }
     let released = escrow
-        .ok("/getpreimage/v2/", json!({"session_id": service, "tx": tx}))
-        .await;
+        .get_preimage(json!({"session_id": service, "tx": tx}))
+        .await
+        .success();
     assert_eq!(released["data"]["status"], "funds received");
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_catalogue_of_bad_requests_never_gets_a_5xx() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let session = escrow.user("catalogue@example.com").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let session = user(escrow, "catalogue@example.com").await;
     let endpoints = [
         "setuser",
         "login",
@@ -945,17 +840,9 @@ async fn a_catalogue_of_bad_requests_never_gets_a_5xx() {
         json!({"session_id": session, "tx": 0, "url": "ftp://x", "reason": ""}).to_string(),
         json!({"email": "a@b.c", "password": "p".repeat(5_000)}).to_string(),
     ];
-    let http = reqwest::Client::new();
     for endpoint in endpoints {
         for body in &bodies {
-            let response = http
-                .post(format!("{}/escrow/{endpoint}/v2/", stack.hub.base))
-                .body(body.clone())
-                .send()
-                .await
-                .expect("send");
-            let status = response.status();
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            let (status, answer) = escrow.post_raw(endpoint, body).await;
             assert!(status.is_success(), "{endpoint} {body}: HTTP {status}");
             if !matches!(endpoint, "getallusertxs" | "gettx") || answer.is_object() {
                 assert!(
@@ -970,48 +857,59 @@ async fn a_catalogue_of_bad_requests_never_gets_a_5xx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn goodsreceived_getpreimage_and_a_dispute_at_the_same_instant_end_consistently() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
     for round in 0..4 {
-        let (seller, buyer, tx, _) = deal(&escrow, &format!("instant{round}")).await;
+        let (seller, buyer, tx, _) = deal(escrow, &format!("instant{round}")).await;
         escrow
-            .ok("/goodssent/v2/", json!({"session_id": seller, "tx": tx}))
-            .await;
+            .goods_sent(json!({"session_id": seller, "tx": tx}))
+            .await
+            .success();
         // goodsreceived and a dispute at once: both may succeed, but the dispute then holds.
         let (received, disputed) = futures_util::future::join(
-            escrow.call("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx})),
-            escrow.call(
-                "/dispute/v2/",
-                json!({"session_id": seller, "tx": tx, "reason": "race"}),
-            ),
+            async {
+                escrow
+                    .goods_received(json!({"session_id": buyer, "tx": tx}))
+                    .await
+                    .body()
+            },
+            async {
+                escrow
+                    .dispute(json!({"session_id": seller, "tx": tx, "reason": "race"}))
+                    .await
+                    .body()
+            },
         )
         .await;
         assert_eq!(received["status"], "success", "{received}");
         assert_eq!(disputed["status"], "success", "{disputed}");
         assert_eq!(
             escrow
-                .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-                .await,
+                .get_preimage(json!({"session_id": seller, "tx": tx}))
+                .await
+                .refusal(),
             "nice try!"
         );
 
         // getpreimage and a dispute at once: exactly one wins.
-        let (seller2, buyer2, tx2, _) = deal(&escrow, &format!("instant-b{round}")).await;
+        let (seller2, buyer2, tx2, _) = deal(escrow, &format!("instant-b{round}")).await;
         escrow
-            .ok(
-                "/goodsreceived/v2/",
-                json!({"session_id": buyer2, "tx": tx2}),
-            )
-            .await;
+            .goods_received(json!({"session_id": buyer2, "tx": tx2}))
+            .await
+            .success();
         let (preimage, dispute) = futures_util::future::join(
-            escrow.call(
-                "/getpreimage/v2/",
-                json!({"session_id": seller2, "tx": tx2}),
-            ),
-            escrow.call(
-                "/dispute/v2/",
-                json!({"session_id": buyer2, "tx": tx2, "reason": "race"}),
-            ),
+            async {
+                escrow
+                    .get_preimage(json!({"session_id": seller2, "tx": tx2}))
+                    .await
+                    .body()
+            },
+            async {
+                escrow
+                    .dispute(json!({"session_id": buyer2, "tx": tx2, "reason": "race"}))
+                    .await
+                    .body()
+            },
         )
         .await;
         let wins = [&preimage, &dispute]
@@ -1020,8 +918,9 @@ async fn goodsreceived_getpreimage_and_a_dispute_at_the_same_instant_end_consist
             .count();
         assert_eq!(wins, 1, "{preimage} / {dispute}");
         let stored = escrow
-            .call("/gettx/v2/", json!({"session_id": buyer2, "tx": tx2}))
-            .await;
+            .get_tx(json!({"session_id": buyer2, "tx": tx2}))
+            .await
+            .body();
         if preimage["status"] == "success" {
             assert_eq!(stored["status"], "funds received");
         } else {
@@ -1033,32 +932,33 @@ async fn goodsreceived_getpreimage_and_a_dispute_at_the_same_instant_end_consist
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn setinvoice_cannot_rewind_a_received_transaction_and_no_invoice_means_no_preimage() {
-    let stack = TestStack::with_demo_nodes().await;
-    let escrow = Escrow { stack: &stack };
-    let (seller, buyer, tx, pmthash) = deal(&escrow, "rewind").await;
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let escrow = &stack.hub.escrow;
+    let (seller, buyer, tx, pmthash) = deal(escrow, "rewind").await;
     // The deny-list lets the buyer confirm receipt before any invoice (as the original did) ...
     escrow
-        .ok("/goodsreceived/v2/", json!({"session_id": buyer, "tx": tx}))
-        .await;
+        .goods_received(json!({"session_id": buyer, "tx": tx}))
+        .await
+        .success();
     // ... but with no invoice there is no preimage to release,
     assert_eq!(
         escrow
-            .refused("/getpreimage/v2/", json!({"session_id": seller, "tx": tx}))
-            .await,
+            .get_preimage(json!({"session_id": seller, "tx": tx}))
+            .await
+            .refusal(),
         "nice try!"
     );
     // and an invoice can no longer be added to ask the buyer to pay.
-    let invoice = stack.hub.hold_invoice("bob", 1_000_000, &pmthash).await;
+    let invoice = stack.hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
     assert!(escrow
-        .refused(
-            "/setinvoice/v2/",
-            json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11})
-        )
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
         .await
+        .refusal()
         .contains("already has an invoice"));
     let stored = escrow
-        .call("/gettx/v2/", json!({"session_id": seller, "tx": tx}))
-        .await;
+        .get_tx(json!({"session_id": seller, "tx": tx}))
+        .await
+        .body();
     assert_eq!(stored["status"], "goods received");
     stack.stop().await;
 }

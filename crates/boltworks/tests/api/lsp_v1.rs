@@ -3,46 +3,29 @@
 //! transaction is out. Opens to an unreachable node give up and fail her payment back; unpaid
 //! orders expire. Every validation error has the original's text, with HTTP 200.
 
-mod common;
-
-use common::{decode_lnurl, eventually, get_json, HubClient, TestStack};
 use serde_json::{json, Value};
 
-async fn stack(extra: &[&str]) -> TestStack {
-    TestStack::with_flags(extra).await
-}
+use crate::harness::invoices::random_node_id;
+use crate::harness::ports::free_addr;
+use crate::harness::{eventually, lnurl, Hub, ServeOptions, TestStack};
 
-async fn product(hub: &HubClient) -> String {
-    let (status, info) = hub.get("/lsp/v1/node/info").await;
-    assert_eq!(status, 200);
-    info["services"][0]["product_id"]
-        .as_str()
-        .expect("product id")
-        .to_string()
-}
-
-async fn buy(hub: &HubClient, local: u64, remote: u64, weeks: u64) -> Value {
-    let product_id = product(hub).await;
+async fn buy(hub: &Hub, local: u64, remote: u64, weeks: u64) -> Value {
+    let product_id = hub.lsp_v1.product_id().await;
     let (status, quote) = hub
-        .post(
-            "/lsp/v1/channel/buy",
-            json!({"product_id": product_id, "local_balance": local, "remote_balance": remote, "channel_expiry": weeks}),
-        )
+        .lsp_v1.buy(&json!({"product_id": product_id, "local_balance": local, "remote_balance": remote, "channel_expiry": weeks}))
         .await;
     assert_eq!(status, 200);
     assert!(quote.get("error").is_none(), "{quote}");
     quote
 }
 
-async fn order(hub: &HubClient, id: &str) -> Value {
-    let (status, order) = hub
-        .get(&format!("/lsp/v1/channel/order?order_id={id}"))
-        .await;
+async fn order(hub: &Hub, id: &str) -> Value {
+    let (status, order) = hub.lsp_v1.order(id).await;
     assert_eq!(status, 200, "{order}");
     order
 }
 
-async fn wait_state(hub: &HubClient, id: &str, state: i64) -> Value {
+async fn wait_state(hub: &Hub, id: &str, state: i64) -> Value {
     eventually(&format!("order {id} in state {state}"), || async {
         let order = order(hub, id).await;
         (order["state"] == state).then_some(order)
@@ -50,8 +33,8 @@ async fn wait_state(hub: &HubClient, id: &str, state: i64) -> Value {
     .await
 }
 
-async fn alice_uri(hub: &HubClient) -> (String, String) {
-    let nodes = hub.nodes().await;
+async fn alice_uri(hub: &Hub) -> (String, String) {
+    let nodes = hub.dev.nodes().await;
     (
         nodes.alice.node_id.clone(),
         format!("{}@{}", nodes.alice.node_id, nodes.alice.address),
@@ -60,7 +43,7 @@ async fn alice_uri(hub: &HubClient) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
-    let stack = stack(&[]).await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     // Below 10% of alice's demo channel: LDK's default cap on HTLC value in flight.
     let quote = buy(hub, 1_000_000, 50_000, 2).await;
@@ -88,23 +71,26 @@ async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
     assert_eq!(order(hub, &id).await["state"], 0);
 
     let hash = hub
+        .dev
         .pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
         .await
         .expect("alice pays");
     let paid = wait_state(hub, &id, 100).await;
     assert_eq!(paid["amount_received"], 51_400);
     assert_eq!(
-        hub.payment("alice", &hash).await.expect("record").status,
+        hub.dev
+            .payment("alice", &hash)
+            .await
+            .expect("record")
+            .status,
         "pending",
         "held, not settled"
     );
 
     let (alice_id, uri) = alice_uri(hub).await;
     let (status, answer) = hub
-        .post(
-            "/lsp/v1/channel/manual_finalise",
-            json!({"order_id": id, "node_uri": uri, "private": false}),
-        )
+        .lsp_v1
+        .manual_finalise(&json!({"order_id": id, "node_uri": uri, "private": false}))
         .await;
     assert_eq!(status, 200);
     assert_eq!(answer, json!({"order_id": id, "node_uri": alice_id}));
@@ -113,7 +99,7 @@ async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
 
     // Settled only after the funding broadcast: once alice's payment succeeds, the order is
     // already OPENING with its funding transaction.
-    hub.wait_payment("alice", &hash, "succeeded").await;
+    hub.dev.wait_payment("alice", &hash, "succeeded").await;
     let opening = order(hub, &id).await;
     assert!(opening["state"].as_i64() >= Some(300), "{opening}");
     assert!(
@@ -121,11 +107,12 @@ async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
         "{opening}"
     );
 
-    hub.mine(6).await;
+    hub.dev.mine(6).await;
     let open = wait_state(hub, &id, 500).await;
     assert!(open["lightning_channel_id"].is_string(), "{open}");
     let channel = eventually("alice's new channel", || async {
-        hub.nodes()
+        hub.dev
+            .nodes()
             .await
             .alice
             .channels
@@ -149,32 +136,33 @@ async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_lnurl_channel_wallet_gets_its_channel() {
-    let stack = stack(&[]).await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let quote = buy(hub, 500_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
-    let url = decode_lnurl(quote["lnurl_channel"].as_str().expect("lnurl"));
+    let url = lnurl::decode(quote["lnurl_channel"].as_str().expect("lnurl"));
     // Not paid yet: the wallet is told so.
-    let early: Value = get_json(&url).await;
+    let early: Value = lnurl::get(&url).await;
     assert_eq!(
         early,
         json!({"status": "ERROR", "reason": "Order not in the right state"})
     );
-    hub.pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
+    hub.dev
+        .pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
         .await
         .expect("pay");
     wait_state(hub, &id, 100).await;
-    let request: Value = get_json(&url).await;
+    let request: Value = lnurl::get(&url).await;
     assert_eq!(request["tag"], "channelRequest");
     assert_eq!(request["k1"], id.as_str());
-    let nodes = hub.nodes().await;
+    let nodes = hub.dev.nodes().await;
     assert_eq!(
         request["uri"],
         format!("{}@{}", nodes.hub.node_id, nodes.hub.address)
     );
     // alice is connected to the hub already (her demo channel), as LUD-02 asks.
     let callback = request["callback"].as_str().expect("callback");
-    let cancelled: Value = get_json(format!(
+    let cancelled: Value = lnurl::get(format!(
         "{callback}?k1={id}&remoteid={}&cancel=1",
         nodes.alice.node_id
     ))
@@ -185,7 +173,7 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
         100,
         "cancel changes nothing"
     );
-    let done: Value = get_json(format!(
+    let done: Value = lnurl::get(format!(
         "{callback}?k1={id}&remoteid={}&private=1",
         nodes.alice.node_id
     ))
@@ -193,9 +181,10 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
     assert_eq!(done, json!({"status": "OK"}));
     let opening = wait_state(hub, &id, 300).await;
     assert_eq!(opening["private_channel"], true);
-    hub.mine(6).await;
+    hub.dev.mine(6).await;
     wait_state(hub, &id, 500).await;
     let channel = hub
+        .dev
         .channel_of_capacity("alice", 500_000)
         .await
         .expect("channel");
@@ -205,30 +194,35 @@ async fn an_lnurl_channel_wallet_gets_its_channel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back() {
-    let stack = stack(&["--lsp-open-attempts", "2"]).await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .lsp_open_attempts(2)
+        .build()
+        .await;
     let hub = &stack.hub;
-    let before = hub.local_msat("alice").await;
+    let before = hub.dev.local_msat("alice").await;
     let quote = buy(hub, 400_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
     let hash = hub
+        .dev
         .pay("alice", quote["ln_invoice"].as_str().expect("invoice"))
         .await
         .expect("pay");
     wait_state(hub, &id, 100).await;
     // A valid key at a port nobody listens on.
-    let nobody = boltworks::dev::free_loopback_addr().expect("port");
-    let key = common::random_node_id();
+    let nobody = free_addr();
+    let key = random_node_id();
     let (status, answer) = hub
-        .post(
-            "/lsp/v1/channel/manual_finalise",
-            json!({"order_id": id, "node_uri": format!("{key}@{nobody}"), "private": 0}),
+        .lsp_v1
+        .manual_finalise(
+            &json!({"order_id": id, "node_uri": format!("{key}@{nobody}"), "private": 0}),
         )
         .await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer.get("error").is_none(), "{answer}");
     let given_up = eventually("the order to give up", || async {
         // Skip the retry backoff on the hub's clock.
-        hub.post("/dev/clock/advance", json!({"secs": 60})).await;
+        hub.dev.advance_clock(60).await;
         let order = order(hub, &id).await;
         (order["state"] == 400).then_some(order)
     })
@@ -239,47 +233,46 @@ async fn an_open_that_cannot_reach_the_node_gives_up_and_fails_the_payment_back(
             .is_some_and(|e| e.starts_with("PEERING_FAILED")),
         "{given_up}"
     );
-    let failed = hub.wait_payment("alice", &hash, "failed").await;
+    let failed = hub.dev.wait_payment("alice", &hash, "failed").await;
     assert!(failed.preimage.is_none());
-    let after = hub.local_msat("alice").await;
+    let after = hub.dev.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_order_without_a_node_by_its_deadline_expires_and_fails_the_payment_back() {
-    let stack = stack(&[]).await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    let before = hub.local_msat("alice").await;
+    let before = hub.dev.local_msat("alice").await;
     let unpaid = buy(hub, 300_000, 0, 1).await;
     let quote = buy(hub, 300_000, 0, 1).await;
     let id = quote["order_id"].as_str().expect("id").to_string();
     let invoice = quote["ln_invoice"].as_str().expect("invoice");
-    let hash = hub.pay("alice", invoice).await.expect("pay");
+    let hash = hub.dev.pay("alice", invoice).await.expect("pay");
     wait_state(hub, &id, 100).await;
     // A held payment is provisional until the channel opens: with no node given by the
     // order's deadline, it goes back.
-    hub.post("/dev/clock/advance", json!({"secs": 901})).await;
+    hub.dev.advance_clock(901).await;
     wait_state(hub, &id, 410).await;
     wait_state(hub, unpaid["order_id"].as_str().expect("id"), 410).await;
-    hub.wait_payment("alice", &hash, "failed").await;
-    let after = hub.local_msat("alice").await;
+    hub.dev.wait_payment("alice", &hash, "failed").await;
+    let after = hub.dev.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_refusal_has_the_original_text_and_http_200() {
-    let stack = stack(&[
-        "--lsp-max-channel-sat",
-        "10000000",
-        "--lsp-usd-per-btc",
-        "100000",
-    ])
-    .await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .lsp_max_channel_sat(10_000_000)
+        .lsp_usd_per_btc(100_000)
+        .build()
+        .await;
     let hub = &stack.hub;
-    let product_id = product(hub).await;
-    let (_, info) = hub.get("/lsp/v1/node/info").await;
+    let product_id = hub.lsp_v1.product_id().await;
+    let (_, info) = hub.lsp_v1.node_info().await;
     // USD from the configured price: 0.1 BTC at $100,000, and 0.099 BTC.
     assert_eq!(info["services"][0]["max_chan_receiving_usd"], "10000");
     assert_eq!(info["services"][0]["max_chan_spending_usd"], 9_900);
@@ -288,7 +281,7 @@ async fn every_refusal_has_the_original_text_and_http_200() {
     assert_eq!(info["services"][0]["max_chan_receiving"], "10000000");
     assert_eq!(
         info["node_info"]["public_key"],
-        hub.nodes().await.hub.node_id.as_str()
+        hub.dev.nodes().await.hub.node_id.as_str()
     );
     let p = product_id.as_str();
     let cases = [
@@ -342,7 +335,7 @@ async fn every_refusal_has_the_original_text_and_http_200() {
         ),
     ];
     for (body, text) in cases {
-        let (status, answer) = hub.post("/lsp/v1/channel/buy", body.clone()).await;
+        let (status, answer) = hub.lsp_v1.buy(&body).await;
         assert_eq!(
             (status.as_u16(), answer),
             (200, json!({"error": text})),
@@ -351,7 +344,7 @@ async fn every_refusal_has_the_original_text_and_http_200() {
     }
     // Strings for numbers are tolerated, as the original's clients sent them.
     let (_, quote) = hub
-        .post("/lsp/v1/channel/buy", json!({"product_id": p, "local_balance": "2000000", "remote_balance": "0", "channel_expiry": "1"}))
+        .lsp_v1.buy(&json!({"product_id": p, "local_balance": "2000000", "remote_balance": "0", "channel_expiry": "1"}))
         .await;
     let id = quote["order_id"].as_str().expect("a quote").to_string();
     assert_eq!(quote["price"], 1_400);
@@ -369,9 +362,7 @@ async fn every_refusal_has_the_original_text_and_http_200() {
         ),
     ];
     for (body, text) in finalise_cases {
-        let (status, answer) = hub
-            .post("/lsp/v1/channel/manual_finalise", body.clone())
-            .await;
+        let (status, answer) = hub.lsp_v1.manual_finalise(&body).await;
         assert_eq!(
             (status.as_u16(), answer),
             (200, json!({"error": text})),
@@ -380,7 +371,8 @@ async fn every_refusal_has_the_original_text_and_http_200() {
     }
     let paid = buy(hub, 300_000, 0, 1).await;
     let paid_id = paid["order_id"].as_str().expect("id").to_string();
-    hub.pay("alice", paid["ln_invoice"].as_str().expect("invoice"))
+    hub.dev
+        .pay("alice", paid["ln_invoice"].as_str().expect("invoice"))
         .await
         .expect("pay");
     wait_state(hub, &paid_id, 100).await;
@@ -391,32 +383,26 @@ async fn every_refusal_has_the_original_text_and_http_200() {
         &format!("03{}", "ff".repeat(32)),
     ] {
         let (_, answer) = hub
-            .post(
-                "/lsp/v1/channel/manual_finalise",
-                json!({"order_id": paid_id, "node_uri": node_uri, "private": false}),
-            )
+            .lsp_v1
+            .manual_finalise(&json!({"order_id": paid_id, "node_uri": node_uri, "private": false}))
             .await;
         assert_eq!(answer, json!({"error": "Node URI not valid"}), "{node_uri}");
     }
     let (_, answer) = hub
-        .post(
-            "/lsp/v1/channel/manual_finalise",
-            json!({"order_id": paid_id, "node_uri": uri, "private": "maybe"}),
-        )
+        .lsp_v1
+        .manual_finalise(&json!({"order_id": paid_id, "node_uri": uri, "private": "maybe"}))
         .await;
     assert_eq!(answer, json!({"error": "Invalid params"}));
 
     assert_eq!(
-        hub.get("/lsp/v1/channel/order").await.1,
+        hub.lsp_v1.order_without_id().await.1,
         json!({"error": "Order id not passed"})
     );
     assert_eq!(
-        hub.get("/lsp/v1/channel/order?order_id=nope").await.1,
+        hub.lsp_v1.order("nope").await.1,
         json!({"error": "Order not found"})
     );
-    let (_, both) = hub
-        .get(&format!("/lsp/v1/channel/order?order_id={id},{paid_id}"))
-        .await;
+    let (_, both) = hub.lsp_v1.order(&format!("{id},{paid_id}")).await;
     assert_eq!(both.as_array().map(Vec::len), Some(2), "{both}");
     let lnurl_cases = [
         ("", "Invalid request"),
@@ -425,24 +411,15 @@ async fn every_refusal_has_the_original_text_and_http_200() {
         ("?k1=x", "Invalid request"),
     ];
     for (query, reason) in lnurl_cases {
-        let (status, answer) = hub.get(&format!("/lsp/v1/lnurl/channel{query}")).await;
+        let (status, answer) = hub.lsp_v1.lnurl_channel(query).await;
         assert_eq!(
             (status.as_u16(), answer),
             (200, json!({"status": "ERROR", "reason": reason})),
             "{query}"
         );
     }
-    let raw = reqwest::Client::new()
-        .post(format!("{}/lsp/v1/channel/buy", hub.base))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(raw.status(), 200);
-    assert_eq!(
-        raw.json::<Value>().await.expect("json"),
-        json!({"error": "Invalid params"})
-    );
+    let (status, raw) = hub.lsp_v1.buy_json_text("{not json").await;
+    assert_eq!(status, 200);
+    assert_eq!(raw, json!({"error": "Invalid params"}));
     stack.stop().await;
 }

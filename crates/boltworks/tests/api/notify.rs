@@ -2,24 +2,30 @@
 //! guard, redirects not followed, delivery after a SIGKILL, exactly-once delivery by two hubs
 //! on one PostgreSQL, websocket resumption, and email through SMTP or into the data dir.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use common::webhook_receiver::{hmac_hex, Receiver};
-use common::{eventually, StackOptions, TestStack};
 use serde_json::{json, Value};
 
+use crate::harness::mail::SmtpSink;
+use crate::harness::postgres::fresh_database_url;
+use crate::harness::process::HubProcess;
+use crate::harness::webhook::{hmac_hex, Receiver};
+use crate::harness::{eventually, ServeOptions, TestStack};
+
+/// The log filter of the hub processes here: only what should never show is left at warn.
+const PROCESS_LOG: &str =
+    "info,lightning=warn,ldk_node=warn,tower_http=warn,sqlx_postgres::options::pgpass=error";
+
 async fn emit(stack: &TestStack, body: Value) -> Value {
-    let (status, answer) = stack.hub.post("/dev/notify/emit", body).await;
+    let (status, answer) = stack.hub.dev.notify_emit(&body).await;
     assert!(status.is_success(), "{answer}");
     answer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_webhook_is_signed_and_retried_with_the_same_id_until_it_succeeds() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let (receiver, url) = Receiver {
         statuses: Arc::new(Mutex::new(vec![500, 500])),
         ..Default::default()
@@ -38,28 +44,19 @@ async fn a_webhook_is_signed_and_retried_with_the_same_id_until_it_succeeds() {
         (receiver.seen().len() == 1).then_some(())
     })
     .await;
-    stack
-        .hub
-        .post("/dev/clock/advance", json!({"secs": 10}))
-        .await;
+    stack.hub.dev.advance_clock(10).await;
     eventually("second attempt", || async {
         (receiver.seen().len() == 2).then_some(())
     })
     .await;
-    stack
-        .hub
-        .post("/dev/clock/advance", json!({"secs": 60}))
-        .await;
+    stack.hub.dev.advance_clock(60).await;
     eventually("third attempt", || async {
         (receiver.seen().len() == 3).then_some(())
     })
     .await;
 
     let seen = receiver.seen();
-    let (_, secret) = stack
-        .hub
-        .admin_get(&format!("/admin/webhook-secret?url={url}"))
-        .await;
+    let (_, secret) = stack.hub.admin.webhook_secret(&url).await;
     let secret = secret["secret"].as_str().expect("secret");
     for (n, request) in seen.iter().enumerate() {
         assert_eq!(request.event_id, event_id, "same id on every attempt");
@@ -74,10 +71,7 @@ async fn a_webhook_is_signed_and_retried_with_the_same_id_until_it_succeeds() {
     }
 
     let record = eventually("delivered", || async {
-        let (_, record) = stack
-            .hub
-            .admin_get(&format!("/admin/notifications/{event_id}"))
-            .await;
+        let (_, record) = stack.hub.admin.notification(&event_id).await;
         (record["status"] == "delivered").then_some(record)
     })
     .await;
@@ -96,7 +90,9 @@ async fn a_webhook_is_signed_and_retried_with_the_same_id_until_it_succeeds() {
     // Operators need the token.
     let (status, _) = stack
         .hub
-        .get(&format!("/admin/notifications/{event_id}"))
+        .admin
+        .without_token()
+        .notification(&event_id)
         .await;
     assert_eq!(status, 401);
     stack.stop().await;
@@ -104,12 +100,11 @@ async fn a_webhook_is_signed_and_retried_with_the_same_id_until_it_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_guard_refuses_internal_targets_with_a_clear_error() {
-    let options = StackOptions {
-        demo_nodes: true,
-        extra_flags: vec!["--webhook-allow-private".into(), "false".into()],
-        ..Default::default()
-    };
-    let stack = TestStack::start(options).await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .webhook_allow_private(false)
+        .build()
+        .await;
     let (receiver, url) = Receiver::default().start().await;
     let port = url
         .trim_start_matches("http://127.0.0.1:")
@@ -134,10 +129,7 @@ async fn the_guard_refuses_internal_targets_with_a_clear_error() {
     }
     for ((target, reason), id) in targets.iter().zip(&ids) {
         let record = eventually("refusal", || async {
-            let (_, record) = stack
-                .hub
-                .admin_get(&format!("/admin/notifications/{id}"))
-                .await;
+            let (_, record) = stack.hub.admin.notification(id).await;
             (record["status"] == "failed").then_some(record)
         })
         .await;
@@ -150,20 +142,11 @@ async fn the_guard_refuses_internal_targets_with_a_clear_error() {
     assert!(receiver.seen().is_empty(), "nothing reached the receiver");
 
     // Failed deliveries are listed for operators, and can be redelivered.
-    let (_, failed) = stack
-        .hub
-        .admin_get("/admin/notifications?status=failed")
-        .await;
+    let (_, failed) = stack.hub.admin.notifications("failed", None).await;
     assert_eq!(failed["notifications"].as_array().expect("list").len(), 4);
-    let (status, _) = stack
-        .hub
-        .admin_post(&format!("/admin/notifications/{}/redeliver", ids[0]))
-        .await;
+    let (status, _) = stack.hub.admin.redeliver(&ids[0]).await;
     assert!(status.is_success());
-    let (_, again) = stack
-        .hub
-        .admin_get(&format!("/admin/notifications/{}", ids[0]))
-        .await;
+    let (_, again) = stack.hub.admin.notification(&ids[0]).await;
     assert!(
         again["status"] == "pending" || again["log"].as_array().expect("log").len() == 2,
         "{again}"
@@ -173,7 +156,7 @@ async fn the_guard_refuses_internal_targets_with_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redirects_are_not_followed() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let (elsewhere, elsewhere_url) = Receiver::default().start().await;
     let (redirector, url) = Receiver {
         redirect_to: Some(elsewhere_url),
@@ -184,10 +167,7 @@ async fn redirects_are_not_followed() {
     let answer = emit(&stack, json!({"type": "probe", "webhook": url})).await;
     let id = answer["event_ids"][0].as_str().expect("id").to_string();
     let record = eventually("first attempt logged", || async {
-        let (_, record) = stack
-            .hub
-            .admin_get(&format!("/admin/notifications/{id}"))
-            .await;
+        let (_, record) = stack.hub.admin.notification(&id).await;
         (!record["log"].as_array()?.is_empty()).then_some(record)
     })
     .await;
@@ -206,7 +186,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
-    let url = common::fresh_postgres_url().await;
+    let url = fresh_database_url().await;
     let (receiver, hook) = Receiver::default().start().await;
     let dirs = [
         tempfile::tempdir().expect("dir"),
@@ -215,16 +195,23 @@ async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
     let mut hubs = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
         // One treasury per database: the second process runs without one.
-        let treasury = if i == 0 { "true" } else { "false" };
-        let extra = ["--database-url", url.as_str(), "--treasury", treasury];
-        hubs.push(spawn_ready_hub(&dir.path().join("data"), "2", &extra).await);
+        let hub = HubProcess::builder(&dir.path().join("data"))
+            .demo_nodes()
+            .database_url(&url)
+            .treasury(i == 0)
+            .notify_workers(2)
+            .log_filter(PROCESS_LOG)
+            // The log checked below is stderr's: the tracing log has the 503s of `/ready`
+            // while the hub starts.
+            .discard_stdout()
+            .start()
+            .await;
+        hubs.push(hub);
     }
     let (status, answer) = hubs[0]
-        .1
-        .post(
-            "/dev/notify/emit",
-            json!({"type": "bulk", "webhook": hook, "count": 1000}),
-        )
+        .hub
+        .dev
+        .notify_emit(&json!({"type": "bulk", "webhook": hook, "count": 1000}))
         .await;
     assert!(status.is_success(), "{answer}");
     eventually("1000 deliveries", || async {
@@ -244,29 +231,29 @@ async fn two_hub_processes_on_one_postgres_deliver_each_event_exactly_once() {
     );
     // The other process reads the same delivery log.
     let (status, listed) = hubs[1]
-        .1
-        .admin_get("/admin/notifications?status=delivered&limit=500")
+        .hub
+        .admin
+        .notifications("delivered", Some(500))
         .await;
     assert!(status.is_success(), "{listed}");
-    for dir in &dirs {
-        let log = std::fs::read_to_string(dir.path().join("data.log")).unwrap_or_default();
+    for hub in &hubs {
+        let log = hub.log();
         assert!(
             !log.contains("WARN") && !log.contains("ERROR"),
             "hub log: {log}"
         );
     }
     assert_eq!(listed["notifications"].as_array().expect("list").len(), 500);
-    for (mut child, _) in hubs {
-        child.kill().expect("kill");
-        child.wait().expect("reaped");
+    for hub in hubs {
+        hub.kill();
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_websocket_client_resumes_from_its_last_id_without_gaps_or_repeats() {
     use futures_util::StreamExt;
-    let stack = TestStack::with_demo_nodes().await;
-    let ws_base = stack.hub.base.replace("http://", "ws://");
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let orders = stack.hub.dev.notify_ws_url("orders");
     let first_batch = emit(
         &stack,
         json!({"type": "tick", "topic": "orders", "count": 5}),
@@ -279,10 +266,9 @@ async fn a_websocket_client_resumes_from_its_last_id_without_gaps_or_repeats() {
         .map(|v| v.as_i64().expect("id"))
         .collect();
 
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws_base}/dev/notify/ws/orders"))
-            .await
-            .expect("connect");
+    let (mut socket, _) = tokio_tungstenite::connect_async(orders.as_str())
+        .await
+        .expect("connect");
     let mut received = Vec::new();
     while received.len() < 3 {
         let message = socket.next().await.expect("message").expect("ok");
@@ -312,11 +298,9 @@ async fn a_websocket_client_resumes_from_its_last_id_without_gaps_or_repeats() {
     )
     .await;
 
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!(
-        "{ws_base}/dev/notify/ws/orders?last_id={last_seen}"
-    ))
-    .await
-    .expect("reconnect");
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{orders}?last_id={last_seen}"))
+        .await
+        .expect("reconnect");
     let mut resumed = Vec::new();
     while resumed.len() < expected.len() {
         let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
@@ -335,76 +319,25 @@ async fn a_websocket_client_resumes_from_its_last_id_without_gaps_or_repeats() {
     stack.stop().await;
 }
 
-/// A received email: recipients and the raw message.
-type Mail = (Vec<String>, String);
-
-/// An SMTP sink on loopback that keeps each message's recipients and data.
-#[derive(Clone, Default)]
-struct SmtpSink {
-    mails: Arc<Mutex<Vec<Mail>>>,
-    current: Arc<Mutex<(Vec<String>, Vec<u8>)>>,
-}
-
-impl mailin_embedded::Handler for SmtpSink {
-    fn data_start(
-        &mut self,
-        _domain: &str,
-        _from: &str,
-        _is8bit: bool,
-        to: &[String],
-    ) -> mailin_embedded::response::Response {
-        *self.current.lock().expect("lock") = (to.to_vec(), Vec::new());
-        mailin_embedded::response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.lock().expect("lock").1.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> mailin_embedded::response::Response {
-        let (to, data) = std::mem::take(&mut *self.current.lock().expect("lock"));
-        self.mails
-            .lock()
-            .expect("lock")
-            .push((to, String::from_utf8_lossy(&data).to_string()));
-        mailin_embedded::response::OK
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn emails_reach_an_smtp_server_or_the_data_dir() {
-    let sink = SmtpSink::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let smtp_addr = listener.local_addr().expect("addr");
-    let mut server = mailin_embedded::Server::new(sink.clone());
-    server.with_name("sink.test").with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        if let Err(e) = server.serve() {
-            eprintln!("SMTP sink stopped: {e}");
-        }
-    });
-
-    let options = StackOptions {
-        demo_nodes: true,
-        extra_flags: vec!["--smtp-url".into(), format!("smtp://{smtp_addr}")],
-        ..Default::default()
-    };
-    let with_smtp = TestStack::start(options).await;
+    let (sink, smtp_addr) = SmtpSink::start();
+    let with_smtp = TestStack::builder()
+        .demo_nodes()
+        .smtp(smtp_addr)
+        .build()
+        .await;
     emit(
         &with_smtp,
         json!({"type": "escrow.funded", "email": "buyer@example.com", "data": {"tx": 7}}),
     )
     .await;
-    let (to, data) = eventually("mail at the SMTP sink", || async {
-        sink.mails.lock().expect("lock").first().cloned()
-    })
-    .await;
+    let (to, data) = eventually("mail at the SMTP sink", || async { sink.first() }).await;
     assert_eq!(to, vec!["buyer@example.com".to_string()]);
     assert!(data.contains("Subject: escrow.funded"), "{data}");
     with_smtp.stop().await;
 
-    let without = TestStack::with_demo_nodes().await;
+    let without = TestStack::builder().demo_nodes().build().await;
     let answer = emit(
         &without,
         json!({"type": "gift.redeemed", "email": "friend@example.com"}),
@@ -426,11 +359,8 @@ async fn emails_reach_an_smtp_server_or_the_data_dir() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slow_websocket_client_is_cut_off_without_holding_up_others_and_resumes() {
     use futures_util::StreamExt;
-    let stack = TestStack::with_demo_nodes().await;
-    let ws = format!(
-        "{}/dev/notify/ws/firehose",
-        stack.hub.base.replace("http://", "ws://")
-    );
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let ws = stack.hub.dev.notify_ws_url("firehose");
     // The slow client connects and then reads nothing.
     let (mut slow, _) = tokio_tungstenite::connect_async(&ws)
         .await
@@ -505,94 +435,47 @@ async fn a_slow_websocket_client_is_cut_off_without_holding_up_others_and_resume
     stack.stop().await;
 }
 
-/// Starts the hub binary on fixed ports with `workers` delivery workers and `extra` flags.
-fn spawn_hub(
-    data: &std::path::Path,
-    ports: &[String; 4],
-    workers: &str,
-    extra: &[&str],
-) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_boltworks"))
-        .args(["serve", "--data-dir"])
-        .arg(data)
-        .args([
-            "--listen",
-            &ports[0],
-            "--node-listen",
-            &ports[1],
-            "--alice-listen",
-            &ports[2],
-            "--bob-listen",
-            &ports[3],
-        ])
-        .args([
-            "--notify-workers",
-            workers,
-            "--admin-token",
-            common::ADMIN_TOKEN,
-        ])
-        .args(extra)
-        .env("RUST_LOG", "info,lightning=warn,ldk_node=warn,tower_http=warn,sqlx_postgres::options::pgpass=error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(data.with_extension("log")).expect("log file"))
-        .spawn()
-        .expect("spawn boltworks")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_event_committed_before_a_sigkill_is_delivered_after_restart() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
-    let ports: [String; 4] = std::array::from_fn(|_| {
-        boltworks::dev::free_loopback_addr()
-            .expect("port")
-            .to_string()
-    });
-    let hub = common::HubClient::new(format!("http://{}", ports[0]));
+    let hub = || {
+        HubProcess::builder(&data)
+            .demo_nodes()
+            .log_filter(PROCESS_LOG)
+    };
     let (receiver, url) = Receiver::default().start().await;
 
     // No delivery workers: the event commits and is certainly not delivered before the kill.
-    let mut first = spawn_hub(&data, &ports, "0", &[]);
-    wait_for_hub(&hub, &data).await;
-    let (status, answer) = hub
-        .post(
-            "/dev/notify/emit",
-            json!({"type": "order.paid", "webhook": url}),
-        )
+    let first = hub().notify_workers(0).start().await;
+    let (status, answer) = first
+        .hub
+        .dev
+        .notify_emit(&json!({"type": "order.paid", "webhook": url}))
         .await;
     assert!(status.is_success(), "{answer}");
     let event_id = answer["event_ids"][0].as_str().expect("id").to_string();
-    first.kill().expect("SIGKILL");
-    first.wait().expect("reaped");
+    first.kill();
     assert!(receiver.seen().is_empty());
 
     // Fresh ports: the killed process's may be taken by a parallel test meanwhile. The nodes
     // find each other at their new addresses (the demo bootstrap connects them).
-    let ports: [String; 4] = std::array::from_fn(|_| {
-        boltworks::dev::free_loopback_addr()
-            .expect("port")
-            .to_string()
-    });
-    let hub = common::HubClient::new(format!("http://{}", ports[0]));
-    let mut second = spawn_hub(&data, &ports, "1", &[]);
-    wait_for_hub(&hub, &data).await;
+    let second = hub().notify_workers(1).start().await;
     let delivered = eventually("delivery after restart", || async {
         receiver.seen().first().cloned()
     })
     .await;
     assert_eq!(delivered.event_id, event_id);
-    second.kill().expect("kill");
-    second.wait().expect("reaped");
+    second.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slow_target_times_out_and_is_retried() {
-    let options = StackOptions {
-        demo_nodes: true,
-        extra_flags: vec!["--webhook-timeout".into(), "1".into()],
-        ..Default::default()
-    };
-    let stack = TestStack::start(options).await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .webhook_timeout_secs(1)
+        .build()
+        .await;
     let slow = Receiver {
         delay: Some(std::time::Duration::from_secs(3)),
         ..Default::default()
@@ -601,10 +484,7 @@ async fn a_slow_target_times_out_and_is_retried() {
     let answer = emit(&stack, json!({"type": "probe", "webhook": url})).await;
     let id = answer["event_ids"][0].as_str().expect("id").to_string();
     let record = eventually("a timed-out attempt", || async {
-        let (_, record) = stack
-            .hub
-            .admin_get(&format!("/admin/notifications/{id}"))
-            .await;
+        let (_, record) = stack.hub.admin.notification(&id).await;
         (!record["log"].as_array()?.is_empty()).then_some(record)
     })
     .await;
@@ -621,75 +501,4 @@ async fn a_slow_target_times_out_and_is_retried() {
     );
     assert!(record["log"][0]["latency_ms"].as_i64().expect("latency") >= 900);
     stack.stop().await;
-}
-
-/// Waits for a hub subprocess to be ready; if it never is, fails with the end of its log.
-/// Starts the hub binary on fresh ports and waits until it is ready. One that exits first (a
-/// parallel test took a port between its choice and the bind) is started again on others; one
-/// that runs but is not ready in 60 s fails the test with its log.
-async fn spawn_ready_hub(
-    data: &std::path::Path,
-    workers: &str,
-    extra: &[&str],
-) -> (std::process::Child, common::HubClient) {
-    for _ in 0..3 {
-        let ports: [String; 4] = std::array::from_fn(|_| {
-            boltworks::dev::free_loopback_addr()
-                .expect("port")
-                .to_string()
-        });
-        let mut child = spawn_hub(data, &ports, workers, extra);
-        let client = common::HubClient::new(format!("http://{}", ports[0]));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while std::time::Instant::now() < deadline {
-            if child.try_wait().expect("wait").is_some() {
-                break;
-            }
-            if reqwest::get(format!("{}/ready", client.base))
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return (child, client);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        if child.try_wait().expect("wait").is_none() {
-            let _ = child.kill();
-            panic!(
-                "hub at {} not ready in 60 s; its log ends:\n{}",
-                client.base,
-                log_tail(data)
-            );
-        }
-        eprintln!("hub exited before it was ready; starting it on other ports");
-    }
-    panic!("the hub exited before it was ready in three starts");
-}
-
-async fn wait_for_hub(hub: &common::HubClient, data: &std::path::Path) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let http = reqwest::Client::new();
-    while std::time::Instant::now() < deadline {
-        if http
-            .get(format!("{}/ready", hub.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!(
-        "hub at {} not ready in 60 s; its log ends:\n{}",
-        hub.base,
-        log_tail(data)
-    );
-}
-
-/// The last 40 lines of the hub's log.
-fn log_tail(data: &std::path::Path) -> String {
-    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
 }

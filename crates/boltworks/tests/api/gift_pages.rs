@@ -4,86 +4,16 @@
 //! redeem page is decoded from a screenshot and must be the gift's LNURL. Screenshots land in
 //! `target/tmp/test-artifacts/gift_pages/`.
 
-mod common;
-
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::gift_client::{assert_books_balance, funded_gift};
-use common::{eventually, TestStack};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
+use fantoccini::{Client, Locator};
+use serde_json::Value;
 
-/// ChromeDriver on a free loopback port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = boltworks::dev::free_loopback_addr().expect("port").port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver must be installed (scripts/test.sh installs Debian's chromium-driver)");
-        let driver = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let status = format!("{}/status", driver.url);
-        eventually("chromedriver to answer", || async {
-            reqwest::get(&status)
-                .await
-                .ok()?
-                .status()
-                .is_success()
-                .then_some(())
-        })
-        .await;
-        driver
-    }
-
-    async fn browser(&self, profile: &std::path::Path) -> Client {
-        let args = [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1000,1400",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .chain([format!("--user-data-dir={}", profile.display())])
-        .collect::<Vec<_>>();
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": "/usr/bin/chromium", "args": args}),
-        );
-        ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::harness::browser::Driver;
+use crate::harness::clients::gifts::{assert_books_balance, funded_gift};
+use crate::harness::invoices::preimage_and_hash;
+use crate::harness::{eventually, ServeOptions, TestStack};
 
 fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -127,7 +57,7 @@ async fn decode_qr(browser: &Client, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().expect("profile dir");
@@ -187,7 +117,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
     assert!(invoice.starts_with("lnbcrt15u"), "{invoice}");
     assert!(browser.find(Locator::Css("#invoice-qr")).await.is_ok());
     screenshot(&browser, "2-pay").await;
-    hub.pay("alice", &invoice).await.expect("alice pays");
+    hub.dev.pay("alice", &invoice).await.expect("alice pays");
     wait_text(&browser, "#paid", "Paid!").await;
     let link = browser
         .find(Locator::Css("#gift-link"))
@@ -204,11 +134,11 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
     browser.goto(&link).await.expect("redeem page");
     assert_eq!(wait_text(&browser, "#amount", "1500").await, "1500");
     assert_eq!(wait_text(&browser, "#sender", "Ann").await, "Ann <b>");
-    let (_, gift) = hub.get(&format!("/gifts/gift/{order_id}")).await;
+    let (_, gift) = hub.gifts.gift(&order_id).await;
     let lnurl = gift["lnurl"].as_str().expect("lnurl").to_uppercase();
     assert_eq!(decode_qr(&browser, "#lnurl-qr").await, lnurl);
     screenshot(&browser, "4-redeem").await;
-    let bob = hub.invoice("bob", 1_500_000).await;
+    let bob = hub.dev.invoice("bob", 1_500_000).await;
     browser
         .find(Locator::Css("#invoice"))
         .await
@@ -226,6 +156,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
     wait_text(&browser, "#status", "Redeemed!").await;
     screenshot(&browser, "5-redeemed").await;
     let paid = hub
+        .dev
         .wait_payment("bob", &bob.payment_hash, "succeeded")
         .await;
     assert_eq!(paid.amount_msat, Some(1_500_000));
@@ -245,7 +176,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().expect("profile dir");
@@ -257,7 +188,7 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
         .await
         .expect("redeem page");
     // A wrong amount is refused in words.
-    let wrong = hub.invoice("bob", 999_000).await;
+    let wrong = hub.dev.invoice("bob", 999_000).await;
     browser
         .find(Locator::Css("#invoice"))
         .await
@@ -275,17 +206,12 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
     wait_text(&browser, "#status", "exactly the gift's amount").await;
     screenshot(&browser, "7-wrong-amount").await;
     // A redemption in flight elsewhere (bob holds it) shows as pending, live.
-    let (_, hash) = common::preimage_and_hash();
-    let held = hub.hold_invoice("bob", 1_000_000, &hash).await;
-    let (status, _) = hub
-        .post(
-            &format!("/gifts/redeem/{order_id}"),
-            json!({"invoice": held.bolt11}),
-        )
-        .await;
+    let (_, hash) = preimage_and_hash();
+    let held = hub.dev.hold_invoice("bob", 1_000_000, &hash).await;
+    let (status, _) = hub.gifts.redeem_invoice(order_id, &held.bolt11).await;
     assert_eq!(status, 200);
     wait_text(&browser, "#status", "in progress").await;
-    hub.fail("bob", &hash).await.expect("bob fails it");
+    hub.dev.fail("bob", &hash).await.expect("bob fails it");
     wait_text(&browser, "#status", "The payout failed").await;
     screenshot(&browser, "8-failed").await;
     let redeem_visible = browser
@@ -296,7 +222,7 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
         .await
         .expect("displayed");
     assert!(redeem_visible, "the gift can be redeemed again");
-    let (_, view): (_, Value) = hub.get(&format!("/gifts/gift/{order_id}")).await;
+    let (_, view): (_, Value) = hub.gifts.gift(order_id).await;
     assert_eq!(view["spent"], false);
     assert_books_balance(hub).await;
     tokio::time::sleep(Duration::from_millis(10)).await;

@@ -4,29 +4,26 @@
 //! before payment, twice, or to a node nobody runs are refused with the API's fail_reason; a
 //! lease that is over is closed by the worker; every validation error is a 400 or 404 body.
 
-mod common;
-
-use common::webhook_receiver::{hmac_hex, Receiver};
-use common::{decode_lnurl, eventually, get_json, HubClient, TestStack};
 use serde_json::{json, Value};
 
-async fn stack(extra: &[&str]) -> TestStack {
-    TestStack::with_flags(extra).await
-}
+use crate::harness::invoices::random_node_id;
+use crate::harness::ports::free_addr;
+use crate::harness::webhook::{hmac_hex, Receiver};
+use crate::harness::{eventually, lnurl, Hub, ServeOptions, TestStack};
 
-async fn create(hub: &HubClient, body: Value) -> Value {
-    let (status, order) = hub.post("/lsp/channels", body).await;
+async fn create(hub: &Hub, body: Value) -> Value {
+    let (status, order) = hub.lsps1.create(&body).await;
     assert_eq!(status, 201, "{order}");
     order
 }
 
-async fn order(hub: &HubClient, id: &str) -> Value {
-    let (status, order) = hub.get(&format!("/lsp/channels/{id}")).await;
+async fn order(hub: &Hub, id: &str) -> Value {
+    let (status, order) = hub.lsps1.order(id).await;
     assert_eq!(status, 200, "{order}");
     order
 }
 
-async fn wait_for(hub: &HubClient, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+async fn wait_for(hub: &Hub, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
     eventually(&format!("order {id}: {what}"), || async {
         let order = order(hub, id).await;
         check(&order).then_some(order)
@@ -34,9 +31,10 @@ async fn wait_for(hub: &HubClient, id: &str, what: &str, check: impl Fn(&Value) 
     .await
 }
 
-async fn pay(hub: &HubClient, created: &Value) -> String {
+async fn pay(hub: &Hub, created: &Value) -> String {
     let id = created["id"].as_str().expect("id");
     let hash = hub
+        .dev
         .pay("alice", created["ln_invoice"].as_str().expect("invoice"))
         .await
         .expect("alice pays");
@@ -44,18 +42,18 @@ async fn pay(hub: &HubClient, created: &Value) -> String {
     hash
 }
 
-async fn alice_connection(hub: &HubClient) -> String {
-    let nodes = hub.nodes().await;
+async fn alice_connection(hub: &Hub) -> String {
+    let nodes = hub.dev.nodes().await;
     format!("{}@{}", nodes.alice.node_id, nodes.alice.address)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
-    let stack = stack(&[]).await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (receiver, hook) = Receiver::default().start().await;
 
-    let (_, info) = hub.get("/lsp/channels").await;
+    let (_, info) = hub.lsps1.info().await;
     assert_eq!(info["version"], "0.0.2");
     assert_eq!(
         info["features"],
@@ -89,8 +87,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
 
     let alice = alice_connection(hub).await;
     let open_body = json!({"announce_channel": true, "node_connection_string": alice});
-    let path = format!("/lsp/channels/{id}/open");
-    let (status, early) = hub.post(&path, open_body.clone()).await;
+    let (status, early) = hub.lsps1.open(&id, &open_body).await;
     assert_eq!(status, 412, "{early}");
     assert_eq!(early["success"], false);
     assert_eq!(early["fail_reason"], "PAYMENT_REQUIRED");
@@ -100,16 +97,20 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     assert_eq!(paid["state"], "PENDING_CHANNEL_OPEN");
     assert_eq!(paid["payment"]["amount_paid"], 51_400);
     assert_eq!(
-        hub.payment("alice", &hash).await.expect("record").status,
+        hub.dev
+            .payment("alice", &hash)
+            .await
+            .expect("record")
+            .status,
         "pending",
         "held until the channel is funded"
     );
 
-    let (status, opened) = hub.post(&path, open_body.clone()).await;
+    let (status, opened) = hub.lsps1.open(&id, &open_body).await;
     assert_eq!(status, 201, "{opened}");
     assert_eq!(opened["success"], true);
     assert_eq!(opened["fail_reason"], Value::Null);
-    let nodes = hub.nodes().await;
+    let nodes = hub.dev.nodes().await;
     assert_eq!(
         opened["lsp_node_connection_string"],
         format!("{}@{}", nodes.hub.node_id, nodes.hub.address)
@@ -122,13 +123,13 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
         .expect("funding outpoint");
     assert!(funding.contains(':'), "txid:vout, {funding}");
     assert_eq!(opening["channel"]["node_id"], alice.as_str());
-    hub.wait_payment("alice", &hash, "succeeded").await;
+    hub.dev.wait_payment("alice", &hash, "succeeded").await;
 
-    let (status, again) = hub.post(&path, open_body).await;
+    let (status, again) = hub.lsps1.open(&id, &open_body).await;
     assert_eq!(status, 412, "{again}");
     assert_eq!(again["fail_reason"], "ALREADY_OPEN");
 
-    hub.mine(6).await;
+    hub.dev.mine(6).await;
     let open = wait_for(hub, &id, "channel opened", |o| {
         o["channel"]["state"] == "OPENED" && o["channel"]["scid"].is_string()
     })
@@ -137,6 +138,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     let opened_ts = open["channel"]["opened_ts"].as_i64().expect("opened");
     assert_eq!(expiry - opened_ts, 2 * 7 * 86_400);
     let channel = hub
+        .dev
         .channel_of_capacity("alice", 1_050_000)
         .await
         .expect("alice's new channel");
@@ -144,7 +146,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     assert!(channel.remote_msat >= 980_000_000, "{channel:?}");
 
     // Booked once settled: alice's 51,400 sats are the fee and the balance pushed to her.
-    let (_, ledger) = hub.admin_get("/admin/ledger").await;
+    let (_, ledger) = hub.admin.ledger().await;
     assert_eq!(ledger["balanced"], true, "{ledger}");
     let balance = |name: &str| {
         ledger["accounts"]
@@ -158,7 +160,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     assert_eq!(balance("assets:node-wallet"), Some(json!(-50_000_000)));
     assert_eq!(balance("assets:lightning"), Some(json!(51_400_000)));
 
-    let (_, flat) = hub.get(&format!("/lsp/channel?id={id}")).await;
+    let (_, flat) = hub.lsps1.channel(&id).await;
     assert_eq!(flat["state"], "OPENED");
     assert_eq!(flat["remote_balance"], 1_000_000);
     assert_eq!(flat["local_balance"], 50_000);
@@ -180,9 +182,7 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     let (seen, mut states) = states;
     states.dedup();
     assert_eq!(states, vec![100, 200, 300, 500]);
-    let (_, secret) = hub
-        .admin_get(&format!("/admin/webhook-secret?url={hook}"))
-        .await;
+    let (_, secret) = hub.admin.webhook_secret(&hook).await;
     let secret = secret["secret"].as_str().expect("secret");
     for r in &seen {
         assert_eq!(r.signature, hmac_hex(secret, &r.body));
@@ -193,14 +193,13 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
     assert_eq!(last["event"], "lsp.order.state_changed");
 
     // The lease is over after two weeks on the hub's clock: the worker closes the channel.
-    hub.post("/dev/clock/advance", json!({"secs": 2 * 7 * 86_400 + 1}))
-        .await;
+    hub.dev.advance_clock(2 * 7 * 86_400 + 1).await;
     wait_for(hub, &id, "channel closing", |o| {
         matches!(o["channel"]["state"].as_str(), Some("CLOSING" | "CLOSED"))
     })
     .await;
     let closed = eventually("the channel closed", || async {
-        hub.mine(1).await;
+        hub.dev.mine(1).await;
         let o = order(hub, &id).await;
         (o["channel"]["state"] == "CLOSED").then_some(o)
     })
@@ -211,9 +210,13 @@ async fn alice_orders_pays_and_opens_and_her_webhook_hears_every_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_back() {
-    let stack = stack(&["--lsp-open-attempts", "2"]).await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .lsp_open_attempts(2)
+        .build()
+        .await;
     let hub = &stack.hub;
-    let before = hub.local_msat("alice").await;
+    let before = hub.dev.local_msat("alice").await;
     let created = create(hub, json!({"remote_balance": 400_000})).await;
     let id = created["id"].as_str().expect("id").to_string();
     assert_eq!(
@@ -221,21 +224,18 @@ async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_b
         "one week by default"
     );
     let hash = pay(hub, &created).await;
-    let nobody = boltworks::dev::free_loopback_addr().expect("port");
+    let nobody = free_addr();
     let (status, failed) = hub
-        .post(
-            &format!("/lsp/channels/{id}/open"),
-            json!({"announce_channel": false, "node_connection_string": format!("{}@{nobody}", common::random_node_id())}),
-        )
+        .lsps1.open(&id, &json!({"announce_channel": false, "node_connection_string": format!("{}@{nobody}", random_node_id())}))
         .await;
     assert_eq!(status, 412, "{failed}");
     assert_eq!(failed["fail_reason"], "PEERING_FAILED", "{failed}");
-    let (_, flat) = hub.get(&format!("/lsp/channel?id={id}")).await;
+    let (_, flat) = hub.lsps1.channel(&id).await;
     assert_eq!(flat["state"], "FAILED", "{flat}");
 
     // The engine retries once more, then gives up and fails the held payment back.
     let refunded = eventually("the order to give up", || async {
-        hub.post("/dev/clock/advance", json!({"secs": 60})).await;
+        hub.dev.advance_clock(60).await;
         let o = order(hub, &id).await;
         (o["payment"]["state"] == "REFUNDED").then_some(o)
     })
@@ -245,25 +245,20 @@ async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_b
         "the spec's table"
     );
     assert_eq!(refunded["channel"], Value::Null);
-    hub.wait_payment("alice", &hash, "failed").await;
-    let after = hub.local_msat("alice").await;
+    hub.dev.wait_payment("alice", &hash, "failed").await;
+    let after = hub.dev.local_msat("alice").await;
     assert_eq!(after, before, "alice's balance is whole again");
 
-    let (_, refund) = hub.get(&format!("/lsp/channels/{id}/refund")).await;
+    let (_, refund) = hub.lsps1.refund_status(&id).await;
     assert_eq!(refund["refund_state"], "PAID_OUT", "{refund}");
     let (status, asked) = hub
-        .post(
-            &format!("/lsp/channels/{id}/refund"),
-            json!({"lightning_invoice": "lnbcrt1"}),
-        )
+        .lsps1
+        .refund(&id, &json!({"lightning_invoice": "lnbcrt1"}))
         .await;
     assert_eq!(status, 412);
     assert_eq!(asked["fail_reason"], "REJECTED_BY_LSP");
     let (status, reopen) = hub
-        .post(
-            &format!("/lsp/channels/{id}/open"),
-            json!({"announce_channel": false, "node_connection_string": alice_connection(hub).await}),
-        )
+        .lsps1.open(&id, &json!({"announce_channel": false, "node_connection_string": alice_connection(hub).await}))
         .await;
     assert_eq!(status, 412);
     assert_eq!(reopen["fail_reason"], "REJECTED_BY_LSP", "{reopen}");
@@ -272,7 +267,11 @@ async fn an_open_to_a_node_nobody_runs_fails_and_gives_up_and_the_payment_goes_b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
-    let stack = stack(&["--lsp-max-channel-sat", "10000000"]).await;
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .lsp_max_channel_sat(10_000_000)
+        .build()
+        .await;
     let hub = &stack.hub;
     let bad = |message: &str| json!({"message": message, "code": "BAD_REQUEST"});
     let cases = [
@@ -327,21 +326,12 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
         ),
     ];
     for (body, message) in cases {
-        let (status, answer) = hub.post("/lsp/channels", body.clone()).await;
+        let (status, answer) = hub.lsps1.create(&body).await;
         assert_eq!((status.as_u16(), answer), (400, bad(message)), "{body}");
     }
-    let raw = reqwest::Client::new()
-        .post(format!("{}/lsp/channels", hub.base))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(raw.status(), 400);
-    assert_eq!(
-        raw.json::<Value>().await.expect("json"),
-        bad("the request body must be a JSON object")
-    );
+    let (status, raw) = hub.lsps1.create_json_text("{not json").await;
+    assert_eq!(status, 400);
+    assert_eq!(raw, bad("the request body must be a JSON object"));
 
     // A fee rate is echoed as given.
     let created = create(
@@ -352,24 +342,34 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
     assert_eq!(created["request"]["onchain_fee_rate"], 2.5);
     let id = created["id"].as_str().expect("id").to_string();
     let not_found = json!({"message": "order not found", "code": "NOT_FOUND"});
-    let unknown = uuid::Uuid::new_v4();
-    for path in [
-        format!("/lsp/channels/{unknown}"),
-        format!("/lsp/channels/{unknown}/lnurl"),
-        format!("/lsp/channels/{unknown}/refund"),
-        format!("/lsp/channel?id={unknown}"),
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (path, (status, answer)) in [
+        (
+            format!("/lsp/channels/{unknown}"),
+            hub.lsps1.order(&unknown).await,
+        ),
+        (
+            format!("/lsp/channels/{unknown}/lnurl"),
+            hub.lsps1.lnurl(&unknown).await,
+        ),
+        (
+            format!("/lsp/channels/{unknown}/refund"),
+            hub.lsps1.refund_status(&unknown).await,
+        ),
+        (
+            format!("/lsp/channel?id={unknown}"),
+            hub.lsps1.channel(&unknown).await,
+        ),
     ] {
-        let (status, answer) = hub.get(&path).await;
         assert_eq!(
             (status.as_u16(), answer),
             (404, not_found.clone()),
             "{path}"
         );
     }
-    let (status, answer) = hub.get("/lsp/channel").await;
+    let (status, answer) = hub.lsps1.channel_without_id().await;
     assert_eq!((status.as_u16(), answer), (400, bad("id is required")));
 
-    let open = format!("/lsp/channels/{id}/open");
     let alice = alice_connection(hub).await;
     let open_cases = [
         (
@@ -394,23 +394,23 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
         ),
     ];
     for (body, message) in open_cases {
-        let (status, answer) = hub.post(&open, body.clone()).await;
+        let (status, answer) = hub.lsps1.open(&id, &body).await;
         assert_eq!((status.as_u16(), answer), (400, bad(message)), "{body}");
     }
     let (status, answer) = hub
-        .post(
-            &format!("/lsp/channels/{unknown}/open"),
-            json!({"announce_channel": true, "node_connection_string": alice}),
+        .lsps1
+        .open(
+            &unknown,
+            &json!({"announce_channel": true, "node_connection_string": alice}),
         )
         .await;
     assert_eq!((status.as_u16(), answer), (404, not_found.clone()));
 
-    let refund = format!("/lsp/channels/{id}/refund");
     for body in [
         json!({}),
         json!({"lightning_invoice": "lnbcrt1", "onchain_address": "bcrt1q"}),
     ] {
-        let (status, answer) = hub.post(&refund, body.clone()).await;
+        let (status, answer) = hub.lsps1.refund(&id, &body).await;
         assert_eq!(
             (status.as_u16(), answer),
             (
@@ -420,10 +420,11 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
             "{body}"
         );
     }
-    let (_, status_now) = hub.get(&refund).await;
+    let (_, status_now) = hub.lsps1.refund_status(&id).await;
     assert_eq!(status_now["refund_state"], "UNSUPPORTED");
     let (status, answer) = hub
-        .post(&refund, json!({"onchain_address": "bcrt1q"}))
+        .lsps1
+        .refund(&id, &json!({"onchain_address": "bcrt1q"}))
         .await;
     assert_eq!(
         (status.as_u16(), answer),
@@ -433,19 +434,18 @@ async fn every_bad_request_is_a_400_or_404_in_the_apis_shape() {
         )
     );
     // A valid address, but an unpaid order has nothing to refund.
-    let (_, wallet) = hub
-        .admin_post_json("/admin/treasury/address", json!({"purpose": "a wallet"}))
-        .await;
+    let (_, wallet) = hub.admin.treasury_address("a wallet").await;
     let (status, answer) = hub
-        .post(&refund, json!({"onchain_address": wallet["address"]}))
+        .lsps1
+        .refund(&id, &json!({"onchain_address": wallet["address"]}))
         .await;
     assert_eq!(status, 412, "{answer}");
     assert_eq!(answer["fail_reason"], "UNSUPPORTED");
 
     // The LNURL-channel of an LSPS1 order is the same LUD-02 flow as v0.0.1's.
-    let (_, lnurl) = hub.get(&format!("/lsp/channels/{id}/lnurl")).await;
-    let url = decode_lnurl(lnurl["lnurl_channel"].as_str().expect("lnurl"));
-    let early: Value = get_json(&url).await;
+    let (_, lnurl) = hub.lsps1.lnurl(&id).await;
+    let url = lnurl::decode(lnurl["lnurl_channel"].as_str().expect("lnurl"));
+    let early: Value = lnurl::get(&url).await;
     assert_eq!(
         early,
         json!({"status": "ERROR", "reason": "Order not in the right state"})

@@ -3,29 +3,24 @@
 //! accepts and mines, sends at most once per key, refuses what the network would refuse, and
 //! keeps its coins and address index across a restart.
 
-mod common;
-
-use common::{eventually, HubClient, TestStack};
 use serde_json::{json, Value};
 
-async fn new_address(hub: &HubClient, purpose: &str) -> String {
-    let (status, answer) = hub
-        .admin_post_json("/admin/treasury/address", json!({"purpose": purpose}))
-        .await;
+use crate::harness::{eventually, Hub, ServeOptions, TestStack};
+
+async fn new_address(hub: &Hub, purpose: &str) -> String {
+    let (status, answer) = hub.admin.treasury_address(purpose).await;
     assert_eq!(status, 200, "{answer}");
     answer["address"].as_str().expect("address").to_string()
 }
 
-async fn received(hub: &HubClient, address: &str) -> Vec<Value> {
-    let (status, answer) = hub
-        .admin_get(&format!("/admin/treasury/received?address={address}"))
-        .await;
+async fn received(hub: &Hub, address: &str) -> Vec<Value> {
+    let (status, answer) = hub.admin.treasury_received(address).await;
     assert_eq!(status, 200, "{answer}");
     answer["received"].as_array().expect("list").clone()
 }
 
-async fn balance(hub: &HubClient) -> (u64, u64) {
-    let (_, answer) = hub.admin_get("/admin/treasury").await;
+async fn balance(hub: &Hub) -> (u64, u64) {
+    let (_, answer) = hub.admin.treasury().await;
     (
         answer["confirmed_sat"].as_u64().expect("confirmed"),
         answer["pending_sat"].as_u64().expect("pending"),
@@ -34,16 +29,10 @@ async fn balance(hub: &HubClient) -> (u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
-    let mut stack = TestStack::with_demo_nodes().await;
+    let mut stack = TestStack::builder().demo_nodes().build().await;
     let address = new_address(&stack.hub, "float").await;
     let hub = stack.hub.clone();
-    let (status, funded) = hub
-        .post(
-            "/dev/fund",
-            json!({"address": address, "amount_sat": 5_000_000}),
-        )
-        .await;
-    assert_eq!(status, 200, "{funded}");
+    let funding_txid = hub.dev.fund(&address, 5_000_000).await;
     let seen = eventually("the payment in the mempool", || async {
         let list = received(&hub, &address).await;
         (!list.is_empty()).then_some(list)
@@ -51,8 +40,8 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
     .await;
     assert_eq!(seen[0]["amount_sat"], 5_000_000);
     assert_eq!(seen[0]["confirmations"], 0);
-    assert_eq!(seen[0]["txid"], funded["txid"]);
-    hub.mine(1).await;
+    assert_eq!(seen[0]["txid"], funding_txid.as_str());
+    hub.dev.mine(1).await;
     assert_eq!(received(&hub, &address).await[0]["confirmations"], 1);
     assert_eq!(balance(&hub).await.0, 5_000_000);
 
@@ -74,10 +63,8 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
         .map(|(a, s)| json!({"address": a, "amount_sat": s}))
         .collect();
     let (status, sent) = hub
-        .admin_post_json(
-            "/admin/treasury/send",
-            json!({"key": "payroll-1", "outputs": outputs}),
-        )
+        .admin
+        .treasury_send(&json!({"key": "payroll-1", "outputs": outputs}))
         .await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["broadcast"], true, "the devchain took it: {sent}");
@@ -86,14 +73,12 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
     assert!(fee > 0 && fee < 20_000, "{fee}");
     // The same key again sends nothing new.
     let (_, again) = hub
-        .admin_post_json(
-            "/admin/treasury/send",
-            json!({"key": "payroll-1", "outputs": outputs}),
-        )
+        .admin
+        .treasury_send(&json!({"key": "payroll-1", "outputs": outputs}))
         .await;
     assert_eq!(again["txid"], txid.as_str());
 
-    hub.mine(1).await;
+    hub.dev.mine(1).await;
     for (address, amount) in &targets {
         let list = received(&hub, address).await;
         assert_eq!(list.len(), 1, "{address}: {list:?}");
@@ -107,10 +92,10 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
     }
     // The outputs came back to the treasury itself: only the fee is gone.
     assert_eq!(balance(&hub).await, (5_000_000 - fee, 0));
-    let (_, books) = hub.admin_get("/admin/treasury").await;
+    let (_, books) = hub.admin.treasury().await;
     assert_eq!(books["books_match"], true, "{books}");
     assert_eq!(books["ledger_msat"], (5_000_000 - fee) * 1_000);
-    let (_, ledger) = hub.admin_get("/admin/ledger").await;
+    let (_, ledger) = hub.admin.ledger().await;
     assert_eq!(ledger["balanced"], true, "{ledger}");
 
     let refusals = [
@@ -136,17 +121,14 @@ async fn the_treasury_pays_twenty_outputs_in_one_transaction_once_per_key() {
         ),
     ];
     for (body, text) in refusals {
-        let (status, answer) = hub
-            .admin_post_json("/admin/treasury/send", body.clone())
-            .await;
+        let (status, answer) = hub.admin.treasury_send(&body).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert!(answer.to_string().contains(text), "{body}: {answer}");
     }
     let (status, _) = hub
-        .post(
-            "/admin/treasury/send",
-            json!({"key": "k", "outputs": outputs}),
-        )
+        .admin
+        .without_token()
+        .treasury_send(&json!({"key": "k", "outputs": outputs}))
         .await;
     assert_eq!(status, 401);
 

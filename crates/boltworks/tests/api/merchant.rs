@@ -4,24 +4,23 @@
 //! actual routing fee); internal payments and a converted Lightning payment between two
 //! merchants move no money through the node; and every token refusal.
 
-mod common;
-
-use common::merchant_client::{assert_books_exact, signin, Merchant};
-use common::webhook_receiver::Receiver;
-use common::{eventually, TestStack};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::harness::clients::merchant::{assert_books_exact, tokens, Merchant};
+use crate::harness::webhook::Receiver;
+use crate::harness::{eventually, ServeOptions, TestStack};
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
-    let stack = TestStack::with_demo_nodes().await;
+    let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (receiver, hook) = Receiver::default().start().await;
-    let shop = Merchant::sign_up(hub, "shop", Some(&hook)).await;
+    let shop = Merchant::sign_up(&hub.merchant, "shop", Some(&hook)).await;
 
     // A websocket with the token as subprotocols, as the seed's JS client connects.
-    let ws_url = hub.base.replace("http://", "ws://") + "/api/v2/user/messages/subscribe";
+    let ws_url = hub.merchant.messages_ws_url();
     let mut request = ws_url.as_str().into_client_request().expect("request");
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -35,21 +34,19 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
     assert_eq!(response.headers()["sec-websocket-protocol"], "Bearer");
 
     // An invoice of 20000 sats, signed by hub and PSS; alice pays it.
-    let invoice = shop.invoice(hub, 20_000).await;
+    let invoice = shop.invoice(20_000).await;
     let bolt11 = invoice["payment_request"]
         .as_str()
         .expect("bolt11")
         .to_string();
     let r_hash = invoice["r_hash"].as_str().expect("hash").to_string();
     assert_eq!(invoice["expiry"], 600);
-    let (status, unpaid) = shop
-        .get(&format!("/api/v2/payment/lightning/{r_hash}"))
-        .await;
+    let (status, unpaid) = shop.lightning_invoice(&r_hash).await;
     assert_eq!(status, 200);
     assert_eq!(unpaid["settled"], false);
-    hub.pay("alice", &bolt11).await.expect("alice pays");
+    hub.dev.pay("alice", &bolt11).await.expect("alice pays");
     let paid = eventually("the invoice to settle", || async {
-        let (_, view) = shop.get(&format!("/api/v2/payments/{r_hash}")).await;
+        let (_, view) = shop.payment(&r_hash).await;
         (view["settled"] == true).then_some(view)
     })
     .await;
@@ -98,16 +95,15 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         !receiver.seen()[0].signature.is_empty(),
         "boltworks signs its webhooks"
     );
-    let (_, list) = shop.get("/api/v2/payments/lightning").await;
+    let (_, list) = shop.lightning_payments().await;
     assert_eq!(list["payments"].as_array().expect("list").len(), 1);
 
     // The merchant pays bob 5000 sats: a bad signature is refused and costs nothing.
-    let bob_invoice = hub.invoice("bob", 5_000_000).await;
+    let bob_invoice = hub.dev.invoice("bob", 5_000_000).await;
     let forged = shop.sign(&["5001", &bob_invoice.bolt11]);
     let (status, refused) = shop
-        .post(
-            "/api/v2/payment/outgoing/lightning",
-            json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
+        .pay_lightning(
+            &json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
             Some(&forged),
         )
         .await;
@@ -116,9 +112,8 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
     assert_eq!(refused["code"], 3);
     assert_eq!(refused["details"], json!([]));
     let (status, unsigned) = shop
-        .post(
-            "/api/v2/payment/outgoing/lightning",
-            json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
+        .pay_lightning(
+            &json!({"payment_request": bob_invoice.bolt11, "amount": "5000"}),
             None,
         )
         .await;
@@ -126,19 +121,18 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         (status.as_u16(), unsigned["message"].as_str()),
         (400, Some("invalid signature"))
     );
-    let hub_local_at_pay = hub.local_msat("hub").await;
+    let hub_local_at_pay = hub.dev.local_msat("hub").await;
     let (status, sent) = shop.pay_invoice(&bob_invoice.bolt11, 5_000).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["converted_to_internal"], false);
     let bob_paid = hub
+        .dev
         .wait_payment("bob", &bob_invoice.payment_hash, "succeeded")
         .await;
     assert_eq!(bob_paid.amount_msat, Some(5_000_000));
     let payment_id = sent["payment_id"].as_str().expect("id").to_string();
     let outgoing = eventually("the payment to succeed", || async {
-        let (_, view) = shop
-            .get(&format!("/api/v2/payment/outgoing/{payment_id}"))
-            .await;
+        let (_, view) = shop.outgoing(&payment_id).await;
         (view["status"] == "succeeded").then_some(view)
     })
     .await;
@@ -149,7 +143,7 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         .expect("msat");
     // The actual routing fee, as the hub's channels show it (none on bob's direct channel).
     let hub_local_after = eventually("the hub's channel to settle", || async {
-        let local = hub.local_msat("hub").await;
+        let local = hub.dev.local_msat("hub").await;
         (hub_local_at_pay - local >= 5_000_000).then_some(local)
     })
     .await;
@@ -158,13 +152,13 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         5_000_000 + fee_msat as u64,
         "{outgoing}"
     );
-    let books = assert_books_exact(hub).await;
+    let books = assert_books_exact(&hub.admin).await;
     let expected_msat = 19_800_000 - 5_000_000 - fee_msat;
     assert_eq!(books["merchant"]["balances_msat"], expected_msat, "{books}");
     assert_eq!(shop.balance().await as i64, expected_msat / 1_000);
 
     // A second merchant: internal payment and a converted Lightning payment, without the node.
-    let other = Merchant::sign_up(hub, "other", None).await;
+    let other = Merchant::sign_up(&hub.merchant, "other", None).await;
     let (status, answer) = shop.pay_internal(&other.id, 1_000).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(other.balance().await, 1_000);
@@ -183,26 +177,27 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         (status.as_u16(), answer["error"].as_str()),
         (400, Some("not enough funds to complete payment"))
     );
-    let their_invoice = other.invoice(hub, 2_000).await;
+    let their_invoice = other.invoice(2_000).await;
     let their_bolt11 = their_invoice["payment_request"].as_str().expect("bolt11");
-    let hub_local_before = hub.local_msat("hub").await;
+    let hub_local_before = hub.dev.local_msat("hub").await;
     let (status, answer) = shop.pay_invoice(their_bolt11, 2_000).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["converted_to_internal"], true);
     assert_eq!(other.balance().await, 1_000 + 2_000 - 20);
     let (_, view) = other
-        .get(&format!(
-            "/api/v2/payment/lightning/{}",
-            their_invoice["r_hash"].as_str().expect("hash")
-        ))
+        .lightning_invoice(their_invoice["r_hash"].as_str().expect("hash"))
         .await;
     assert_eq!(view["settled"], true);
     let (status, again) = shop.pay_invoice(their_bolt11, 2_000).await;
     assert_eq!(status, 400, "an invoice is paid once: {again}");
     // Paid internally, the invoice is still a live invoice of the node: alice paying it over
     // Lightning gets her money back (the hub fails the held payment), nobody is credited twice.
-    let late = hub.pay("alice", their_bolt11).await.expect("alice sends");
-    hub.wait_payment("alice", &late, "failed").await;
+    let late = hub
+        .dev
+        .pay("alice", their_bolt11)
+        .await
+        .expect("alice sends");
+    hub.dev.wait_payment("alice", &late, "failed").await;
     assert_eq!(other.balance().await, 1_000 + 2_000 - 20);
     let (status, own) = other.pay_invoice(their_bolt11, 2_000).await;
     assert_eq!(
@@ -210,11 +205,11 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         (400, Some("cannot pay to self"))
     );
     assert_eq!(
-        hub.local_msat("hub").await,
+        hub.dev.local_msat("hub").await,
         hub_local_before,
         "internal payments leave the channels alone"
     );
-    let books = assert_books_exact(hub).await;
+    let books = assert_books_exact(&hub.admin).await;
     assert_eq!(
         books["merchant"]["balances_msat"],
         expected_msat - 1_000_000 - 2_000_000 + 1_000_000 + 1_980_000,
@@ -222,43 +217,24 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
 
     // Tokens: refresh once only; an access token is no refresh token; forged, other-merchant
     // and expired tokens are refused.
-    let (status, fresh) = hub
-        .post(
-            &format!("/api/v2/auth/token/{}", shop.refresh_token),
-            json!({}),
-        )
-        .await;
+    let (status, fresh) = hub.merchant.refresh(&shop.refresh_token).await;
     assert_eq!(status, 200, "{fresh}");
     assert_ne!(fresh["refresh_token"], shop.refresh_token.as_str());
-    let (status, reused) = hub
-        .post(
-            &format!("/api/v2/auth/token/{}", shop.refresh_token),
-            json!({}),
-        )
-        .await;
+    let (status, reused) = hub.merchant.refresh(&shop.refresh_token).await;
     assert_eq!(
         (status.as_u16(), reused["error"].as_str()),
         (401, Some("token already used"))
     );
-    let (status, as_refresh) = hub
-        .post(
-            &format!("/api/v2/auth/token/{}", shop.access_token),
-            json!({}),
-        )
-        .await;
+    let (status, as_refresh) = hub.merchant.refresh(&shop.access_token).await;
     assert_eq!(status, 401, "{as_refresh}");
-    let (status, unknown) = hub
-        .post(
-            &format!("/api/v2/auth/token/{}", "ab".repeat(24)),
-            json!({}),
-        )
-        .await;
+    let (status, unknown) = hub.merchant.refresh(&"ab".repeat(24)).await;
     assert_eq!(
         (status.as_u16(), unknown["error"].as_str()),
         (401, Some("token not found"))
     );
     let (status, valid) = hub
-        .post("/api/v2/auth/validate", json!({"token": shop.access_token}))
+        .merchant
+        .validate(&json!({"token": shop.access_token}))
         .await;
     assert_eq!(
         (status.as_u16(), valid["merchant_id"].as_str()),
@@ -268,41 +244,30 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
     parts[1] =
         base64_url(&json!({"merchant_id": other.id, "exp": 9_999_999_999i64, "typ": "access"}));
     let forged = parts.join(".");
-    let (status, answer) = hub
-        .post("/api/v2/auth/validate", json!({"token": forged}))
-        .await;
+    let (status, answer) = hub.merchant.validate(&json!({"token": forged})).await;
     assert_eq!(
         (status.as_u16(), answer["error"].as_str()),
         (401, Some("token not found"))
     );
     let (status, answer) = other
-        .post(
-            "/api/v2/payment/lightning",
-            json!({"merchant_id": shop.id, "amount": 100}),
-            None,
-        )
+        .create_invoice(&json!({"merchant_id": shop.id, "amount": 100}))
         .await;
     assert_eq!(status, 401, "another merchant's id with my token: {answer}");
-    let (status, answer) = hub
-        .post(
-            "/api/v2/auth/signin",
-            json!({"email": shop.email, "password": "wrong password"}),
-        )
-        .await;
+    let (status, answer) = hub.merchant.signin(&shop.email, "wrong password").await;
     assert_eq!(
         (status.as_u16(), answer["error"].as_str()),
         (401, Some("invalid email or password"))
     );
-    let (status, _) = hub.post("/dev/clock/advance", json!({"secs": 3_601})).await;
+    let (status, _) = hub.dev.advance_clock(3_601).await;
     assert_eq!(status, 200);
-    let (status, expired) = shop.get("/api/v2/merchant/balance").await;
+    let (status, expired) = shop.balance_answer().await;
     assert_eq!(
         (status.as_u16(), expired["error"].as_str()),
         (401, Some("token is expired"))
     );
-    let tokens = signin(hub, &shop.email, &shop.password).await;
+    let tokens = tokens(&hub.merchant, &shop.email, &shop.password).await;
     assert!(tokens["expires_at"].as_i64().is_some());
-    assert_books_exact(hub).await;
+    assert_books_exact(&hub.admin).await;
 }
 
 fn base64_url(value: &Value) -> String {

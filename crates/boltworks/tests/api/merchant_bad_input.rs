@@ -1,12 +1,12 @@
 //! Every merchant endpoint against a catalogue of bad input: no answer is a 5xx, and every
 //! refusal is grpc-gateway's envelope `{"error","code","message","details"}`.
 
-mod common;
-
-use common::merchant_client::{assert_books_exact, Merchant};
-use common::TestStack;
 use reqwest::Method;
 use serde_json::{json, Value};
+
+use crate::harness::clients::http::answer;
+use crate::harness::clients::merchant::{assert_books_exact, Merchant};
+use crate::harness::TestStack;
 
 const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/pss/api/v1/signup"),
@@ -87,23 +87,25 @@ fn assert_envelope(what: &str, status: reqwest::StatusCode, body: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_bad_input_gets_a_5xx_and_every_refusal_has_the_envelope() {
-    let stack = TestStack::hub_only().await;
+    let stack = TestStack::builder().build().await;
     let hub = &stack.hub;
-    let merchant = Merchant::sign_up(hub, "shop", None).await;
-    let http = reqwest::Client::new();
+    let merchant = Merchant::sign_up(&hub.merchant, "shop", None).await;
     let ids = ["%FF", "%00", "x", &"ab".repeat(24), &"9".repeat(300), "-1"];
     for (method, path) in ENDPOINTS {
         for id in ids {
             let path = path.replace("{id}", id);
-            let url = format!("{}{path}", hub.base);
             for auth in [
                 None,
                 Some("garbage-token"),
                 Some(merchant.access_token.as_str()),
             ] {
                 for body in bodies(&merchant.id) {
-                    let mut request = http
-                        .request(Method::from_bytes(method.as_bytes()).expect("method"), &url)
+                    let mut request = hub
+                        .merchant
+                        .request(
+                            Method::from_bytes(method.as_bytes()).expect("method"),
+                            &path,
+                        )
                         .header("X-Signature", "3044zz")
                         .header("X-Pss-User-Id", "nobody.3044");
                     if let Some(token) = auth {
@@ -112,9 +114,7 @@ async fn no_bad_input_gets_a_5xx_and_every_refusal_has_the_envelope() {
                     if *method == "POST" {
                         request = request.json(&body);
                     }
-                    let response = request.send().await.expect("request");
-                    let status = response.status();
-                    let answer: Value = response.json().await.unwrap_or(Value::Null);
+                    let (status, answer) = answer(request).await;
                     assert_envelope(&format!("{method} {path} {body}"), status, &answer);
                     if *method == "GET" {
                         break;
@@ -128,19 +128,16 @@ async fn no_bad_input_gets_a_5xx_and_every_refusal_has_the_envelope() {
     }
     // Not JSON at all, and a form body.
     for (method, path) in ENDPOINTS.iter().filter(|(m, _)| *m == "POST") {
-        let response = http
-            .post(format!("{}{path}", hub.base))
+        let request = hub
+            .merchant
+            .request(Method::POST, path)
             .bearer_auth(&merchant.access_token)
             .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
+            .body("{not json");
+        let (status, answer) = answer(request).await;
         assert_envelope(&format!("{method} {path} not json"), status, &answer);
         let _ = method;
     }
     assert_eq!(merchant.balance().await, 0);
-    assert_books_exact(hub).await;
+    assert_books_exact(&hub.admin).await;
 }
