@@ -100,7 +100,8 @@ impl ServeFlags {
 }
 
 /// The typed options, for every builder of a hub (`TestStack::builder()`,
-/// `HubProcess::builder(..)`). Unset options keep the hub's defaults.
+/// `HubProcess::builder(..)`). Unset options keep the hub's defaults, but for the demo nodes:
+/// a test hub runs alone unless it asks for them.
 pub trait ServeOptions: Sized {
     /// The options being built.
     fn serve_flags(&mut self) -> &mut ServeFlags;
