@@ -1,0 +1,174 @@
+//! The `serve` options of a test hub, typed, for the in-process stack and the real binary alike:
+//! both render them to the same command-line flags (the stack through the hub's own flag parser),
+//! so a test asks for "PostgreSQL" or "one webhook second" rather than spelling flags.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use super::ports::NodePorts;
+use super::postgres::fresh_database_url;
+
+/// The operator token every test hub runs with.
+pub const ADMIN_TOKEN: &str = "test-operator-token-0123456789";
+
+/// Where the hub keeps its records.
+#[derive(Clone, Default)]
+enum Database {
+    /// SQLite in the data directory (the hub's default).
+    #[default]
+    Sqlite,
+    /// A new PostgreSQL database, made when the hub starts.
+    FreshPostgres,
+    /// This PostgreSQL URL (shared by several hubs).
+    Url(String),
+}
+
+/// The options a test chose; rendered by [`ServeFlags::render`].
+#[derive(Clone, Default)]
+pub struct ServeFlags {
+    demo_nodes: bool,
+    database: Database,
+    notify_workers: Option<u32>,
+    treasury: Option<bool>,
+    webhook_allow_private: Option<bool>,
+    webhook_timeout_secs: Option<u64>,
+    smtp: Option<SocketAddr>,
+    lsp_open_attempts: Option<u32>,
+    lsp_max_channel_sat: Option<u64>,
+    lsp_usd_per_btc: Option<u64>,
+}
+
+impl ServeFlags {
+    /// Makes what the options need before a start (a fresh database), once: a restart keeps it.
+    pub async fn prepare(&mut self) {
+        if let Database::FreshPostgres = self.database {
+            self.database = Database::Url(fresh_database_url().await);
+        }
+    }
+
+    /// The `serve` flags: over `data_dir`, HTTP on `listen`, the nodes on `ports`.
+    pub fn render(&self, data_dir: &Path, listen: &str, ports: &NodePorts) -> Vec<String> {
+        let mut flags: Vec<String> = vec![
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen".into(),
+            listen.into(),
+            "--node-listen".into(),
+            ports.node.to_string(),
+            "--alice-listen".into(),
+            ports.alice.to_string(),
+            "--bob-listen".into(),
+            ports.bob.to_string(),
+            "--admin-token".into(),
+            ADMIN_TOKEN.into(),
+        ];
+        if !self.demo_nodes {
+            flags.push("--no-demo-nodes".into());
+        }
+        let mut flag = |name: &str, value: String| flags.extend([name.to_string(), value]);
+        match &self.database {
+            Database::Sqlite => {}
+            Database::FreshPostgres => panic!("prepare() makes the database before a start"),
+            Database::Url(url) => flag("--database-url", url.clone()),
+        }
+        if let Some(workers) = self.notify_workers {
+            flag("--notify-workers", workers.to_string());
+        }
+        if let Some(on) = self.treasury {
+            flag("--treasury", on.to_string());
+        }
+        if let Some(allow) = self.webhook_allow_private {
+            flag("--webhook-allow-private", allow.to_string());
+        }
+        if let Some(secs) = self.webhook_timeout_secs {
+            flag("--webhook-timeout", secs.to_string());
+        }
+        if let Some(addr) = self.smtp {
+            flag("--smtp-url", format!("smtp://{addr}"));
+        }
+        if let Some(attempts) = self.lsp_open_attempts {
+            flag("--lsp-open-attempts", attempts.to_string());
+        }
+        if let Some(sat) = self.lsp_max_channel_sat {
+            flag("--lsp-max-channel-sat", sat.to_string());
+        }
+        if let Some(usd) = self.lsp_usd_per_btc {
+            flag("--lsp-usd-per-btc", usd.to_string());
+        }
+        flags
+    }
+}
+
+/// The typed options, for every builder of a hub (`TestStack::builder()`,
+/// `HubProcess::builder(..)`). Unset options keep the hub's defaults, but for the demo nodes:
+/// a test hub runs alone unless it asks for them.
+pub trait ServeOptions: Sized {
+    /// The options being built.
+    fn serve_flags(&mut self) -> &mut ServeFlags;
+
+    /// Runs alice and bob with their channels to the hub (off: the hub alone).
+    fn demo_nodes(mut self) -> Self {
+        self.serve_flags().demo_nodes = true;
+        self
+    }
+
+    /// A fresh PostgreSQL database instead of SQLite.
+    fn postgres(mut self) -> Self {
+        self.serve_flags().database = Database::FreshPostgres;
+        self
+    }
+
+    /// This PostgreSQL database (several hubs on one database).
+    fn database_url(mut self, url: &str) -> Self {
+        self.serve_flags().database = Database::Url(url.to_string());
+        self
+    }
+
+    /// `--notify-workers`: how many webhook and email delivery workers run.
+    fn notify_workers(mut self, workers: u32) -> Self {
+        self.serve_flags().notify_workers = Some(workers);
+        self
+    }
+
+    /// `--treasury`: whether this hub runs the on-chain treasury (one per database).
+    fn treasury(mut self, on: bool) -> Self {
+        self.serve_flags().treasury = Some(on);
+        self
+    }
+
+    /// `--webhook-allow-private`: whether webhooks may target loopback and private addresses.
+    fn webhook_allow_private(mut self, allow: bool) -> Self {
+        self.serve_flags().webhook_allow_private = Some(allow);
+        self
+    }
+
+    /// `--webhook-timeout`: seconds a webhook target has to answer.
+    fn webhook_timeout_secs(mut self, secs: u64) -> Self {
+        self.serve_flags().webhook_timeout_secs = Some(secs);
+        self
+    }
+
+    /// `--smtp-url smtp://ADDR`: emails go to this SMTP server instead of the data directory.
+    fn smtp(mut self, addr: SocketAddr) -> Self {
+        self.serve_flags().smtp = Some(addr);
+        self
+    }
+
+    /// `--lsp-open-attempts`: channel opens an LSP order tries before it gives up.
+    fn lsp_open_attempts(mut self, attempts: u32) -> Self {
+        self.serve_flags().lsp_open_attempts = Some(attempts);
+        self
+    }
+
+    /// `--lsp-max-channel-sat`: the largest channel the LSP sells.
+    fn lsp_max_channel_sat(mut self, sat: u64) -> Self {
+        self.serve_flags().lsp_max_channel_sat = Some(sat);
+        self
+    }
+
+    /// `--lsp-usd-per-btc`: the price the LSP quotes its USD figures with.
+    fn lsp_usd_per_btc(mut self, usd: u64) -> Self {
+        self.serve_flags().lsp_usd_per_btc = Some(usd);
+        self
+    }
+}

@@ -1,0 +1,26 @@
+//! The boltworks integration tests, one binary: a module per area of the hub, all over one
+//! harness (`harness`). Tests drive the hub over HTTP, as a client would: an in-process stack
+//! per test, or the real binary as a child where only a process shows what is tested.
+
+mod harness;
+
+mod bad_bytes;
+mod cli;
+mod escrow;
+mod gift_pages;
+mod gifts;
+mod gifts_crash;
+mod http_api;
+mod lightning;
+mod lsp_crash;
+mod lsp_onchain;
+mod lsp_v1;
+mod lsps1;
+mod merchant;
+mod merchant_bad_input;
+mod merchant_crash;
+mod merchant_money;
+mod notify;
+mod restart;
+mod store;
+mod treasury;

@@ -1,0 +1,152 @@
+//! Storage on both databases: migrations apply (and re-apply as no-ops), and payment records
+//! behave the same on SQLite and PostgreSQL. PostgreSQL must be running (scripts/test.sh starts
+//! it); each test gets a fresh database.
+
+use boltworks::clock::Clock;
+use boltworks::config::DatabaseConfig;
+use boltworks::money::Msat;
+use boltworks::node::payments;
+use boltworks::node::{PaymentDirection, PaymentHash, PaymentStatus};
+use boltworks::store::{Backend, Store};
+
+use crate::harness::postgres::fresh_database_url;
+use crate::harness::{ServeOptions, TestStack};
+
+async fn exercise(database: DatabaseConfig, backend: Backend) {
+    let store = Store::connect(&database)
+        .await
+        .expect("connect and migrate");
+    assert_eq!(store.backend(), backend);
+    assert!(store.is_reachable().await);
+    // Migrations are recorded: connecting again changes nothing.
+    store.close().await;
+    let store = Store::connect(&database).await.expect("reconnect");
+    let clock = Clock::adjustable();
+    let hash: PaymentHash = "11".repeat(32).parse().expect("hash");
+
+    assert!(payments::find(&store, "bob", hash)
+        .await
+        .expect("find")
+        .is_none());
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(5_000))
+        .await
+        .expect("record");
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(9_999))
+        .await
+        .expect("record twice");
+    let record = payments::find(&store, "bob", hash)
+        .await
+        .expect("find")
+        .expect("row");
+    assert_eq!(
+        (record.direction, record.status, record.amount_msat),
+        (
+            PaymentDirection::Inbound,
+            PaymentStatus::Pending,
+            Some(Msat(5_000))
+        )
+    );
+
+    // Records are per node.
+    assert!(payments::find(&store, "alice", hash)
+        .await
+        .expect("find")
+        .is_none());
+
+    payments::mark(
+        &store,
+        &clock,
+        "bob",
+        hash,
+        PaymentDirection::Inbound,
+        PaymentStatus::Failed,
+        Some("failed back"),
+    )
+    .await
+    .expect("mark");
+    let failed = payments::find(&store, "bob", hash)
+        .await
+        .expect("find")
+        .expect("row");
+    assert_eq!(failed.status, PaymentStatus::Failed);
+    assert_eq!(failed.failure_reason.as_deref(), Some("failed back"));
+
+    // A succeeded payment is final: nothing moves it back.
+    sqlx::query("UPDATE node_payments SET status = 'succeeded' WHERE payment_hash = $1")
+        .bind(hash.to_string())
+        .execute(store.pool())
+        .await
+        .expect("update");
+    payments::mark(
+        &store,
+        &clock,
+        "bob",
+        hash,
+        PaymentDirection::Inbound,
+        PaymentStatus::Failed,
+        None,
+    )
+    .await
+    .expect("mark");
+    assert_eq!(
+        payments::find(&store, "bob", hash)
+            .await
+            .expect("find")
+            .expect("row")
+            .status,
+        PaymentStatus::Succeeded
+    );
+
+    // Amounts at the BIGINT limit round-trip exactly.
+    let big: PaymentHash = "22".repeat(32).parse().expect("hash");
+    payments::record_invoice(&store, &clock, "alice", big, Msat(i64::MAX as u64))
+        .await
+        .expect("record");
+    assert_eq!(
+        payments::find(&store, "alice", big)
+            .await
+            .expect("find")
+            .expect("row")
+            .amount_msat,
+        Some(Msat(i64::MAX as u64))
+    );
+
+    // Money columns refuse what is not a payment state.
+    let bad = sqlx::query(
+        "INSERT INTO node_payments (node, payment_hash, direction, status, created_at, updated_at) VALUES ('x', 'y', 'sideways', 'pending', 0, 0)",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(bad.is_err(), "the direction check constraint holds");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn store_on_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    exercise(
+        DatabaseConfig::Sqlite(dir.path().join("nested").join("hub.sqlite")),
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn store_on_postgres() {
+    let url = fresh_database_url().await;
+    exercise(DatabaseConfig::Postgres(url), Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_hub_runs_on_postgres() {
+    let stack = TestStack::builder().demo_nodes().postgres().build().await;
+    let invoice = stack.hub.dev.invoice("bob", 21_000).await;
+    let hash = stack
+        .hub
+        .dev
+        .pay("alice", &invoice.bolt11)
+        .await
+        .expect("pay");
+    stack.hub.dev.wait_payment("bob", &hash, "succeeded").await;
+    stack.stop().await;
+}
