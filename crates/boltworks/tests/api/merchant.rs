@@ -121,7 +121,9 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         (status.as_u16(), unsigned["message"].as_str()),
         (400, Some("invalid signature"))
     );
-    let hub_local_at_pay = hub.dev.local_msat("hub").await;
+    // Measured on the hub's channel with bob, the payment's first hop: alice's payment above
+    // may still be settling on her channel, so the hub's total can still rise meanwhile.
+    let hub_local_at_pay = hub.dev.local_msat_with("hub", "bob").await;
     let (status, sent) = shop.pay_invoice(&bob_invoice.bolt11, 5_000).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["converted_to_internal"], false);
@@ -143,8 +145,8 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
         .expect("msat");
     // The actual routing fee, as the hub's channels show it (none on bob's direct channel).
     let hub_local_after = eventually("the hub's channel to settle", || async {
-        let local = hub.dev.local_msat("hub").await;
-        (hub_local_at_pay - local >= 5_000_000).then_some(local)
+        let local = hub.dev.local_msat_with("hub", "bob").await;
+        (hub_local_at_pay.saturating_sub(local) >= 5_000_000).then_some(local)
     })
     .await;
     assert_eq!(

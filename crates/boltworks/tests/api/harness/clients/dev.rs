@@ -37,6 +37,7 @@ pub struct NodeView {
 /// One channel in `/dev/nodes`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChannelView {
+    pub peer: String,
     pub capacity_sat: u64,
     pub local_msat: u64,
     pub remote_msat: u64,
@@ -275,6 +276,19 @@ impl DevClient {
             .get(node)
             .channels
             .iter()
+            .map(|c| c.local_msat)
+            .sum()
+    }
+
+    /// What `node` holds in its channels with `peer` (a node name), in msat.
+    pub async fn local_msat_with(&self, node: &str, peer: &str) -> u64 {
+        let nodes = self.nodes().await;
+        let peer_id = nodes.get(peer).node_id.clone();
+        nodes
+            .get(node)
+            .channels
+            .iter()
+            .filter(|c| c.peer == peer_id)
             .map(|c| c.local_msat)
             .sum()
     }
