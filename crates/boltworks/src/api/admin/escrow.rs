@@ -3,12 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::services::escrow::model::Status;
 use crate::services::escrow::{EscrowError, EscrowService, Resolution};
 
 /// The operator routes.
@@ -28,21 +28,24 @@ struct ResolveRequest {
     note: String,
 }
 
+/// The answer: the transaction, the decision, and the status it left.
+#[derive(Serialize)]
+struct Resolved {
+    tx: i64,
+    resolution: Resolution,
+    status: Status,
+}
+
 async fn resolve(
     _: Operator,
     State(escrow): State<EscrowService>,
     Path(tx): Path<i64>,
     HubJson(req): HubJson<ResolveRequest>,
-) -> Result<Json<Value>, HubError> {
-    let resolution = match req.resolution.as_str() {
-        "release" => Resolution::Release,
-        "refund" => Resolution::Refund,
-        _ => {
-            return Err(HubError::BadRequest(
-                "resolution must be release or refund".into(),
-            ))
-        }
-    };
+) -> Result<Json<Resolved>, HubError> {
+    let resolution: Resolution = req
+        .resolution
+        .parse()
+        .map_err(|_| HubError::BadRequest("resolution must be release or refund".into()))?;
     if req.note.len() > 2_000 {
         return Err(HubError::BadRequest(
             "note is longer than 2000 characters".into(),
@@ -58,7 +61,9 @@ async fn resolve(
     let tx = resolved.ok_or_else(|| {
         HubError::Conflict(format!("escrow transaction {tx} has no open dispute"))
     })?;
-    Ok(Json(
-        json!({"tx": tx.id, "resolution": resolution.as_str(), "status": tx.status}),
-    ))
+    Ok(Json(Resolved {
+        tx: tx.id,
+        resolution,
+        status: tx.status,
+    }))
 }

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::Operator;
 use crate::api::AppState;
@@ -18,11 +18,25 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
     )
 }
 
-async fn audit(_: Operator, State(gifts): State<GiftsService>) -> Result<Json<Value>, HubError> {
+/// The gift audit.
+#[derive(Serialize)]
+struct GiftAudit {
+    /// What the ledger says the hub owes for gifts (msat).
+    liabilities_msat: i64,
+    /// The value of paid, unredeemed gifts (msat).
+    unredeemed_msat: i64,
+    /// Whether the two agree.
+    matches: bool,
+}
+
+async fn audit(
+    _: Operator,
+    State(gifts): State<GiftsService>,
+) -> Result<Json<GiftAudit>, HubError> {
     let (owed, unredeemed) = gifts.audit().await?;
-    Ok(Json(json!({
-        "liabilities_msat": owed,
-        "unredeemed_msat": unredeemed,
-        "matches": owed == unredeemed,
-    })))
+    Ok(Json(GiftAudit {
+        liabilities_msat: owed,
+        unredeemed_msat: unredeemed,
+        matches: owed == unredeemed,
+    }))
 }

@@ -4,12 +4,13 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
 use crate::hub::HubContext;
+use crate::services::merchant::books::MerchantBooks;
 use crate::services::merchant::MerchantService;
 
 pub(super) fn routes() -> ApiRoutes<AppState> {
@@ -20,11 +21,34 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
     )
 }
 
+/// The merchant books and the hub's liabilities against its holdings.
+#[derive(Serialize)]
+struct Books {
+    /// What the hub owes merchants.
+    merchant: MerchantBooks,
+    /// Whether every ledger entry sums to zero.
+    ledger_balanced: bool,
+    /// Everything the hub owes (msat).
+    liabilities_msat: i64,
+    /// What the node's channels and the treasury hold.
+    holdings_msat: Holdings,
+    /// Whether the holdings cover the liabilities.
+    covered: bool,
+}
+
+/// What the hub holds, msat.
+#[derive(Serialize)]
+struct Holdings {
+    lightning: u64,
+    treasury: u64,
+    total: u64,
+}
+
 async fn books(
     _: Operator,
     State(state): State<HubContext>,
     State(merchants): State<MerchantService>,
-) -> Result<Json<Value>, HubError> {
+) -> Result<Json<Books>, HubError> {
     let merchant = merchants.books().await?;
     let liabilities = -crate::ledger::balance_under(&state.store, "liabilities:").await?;
     let accounts = crate::ledger::balances(&state.store).await?;
@@ -38,11 +62,15 @@ async fn books(
         None => 0,
     };
     let holdings = lightning_msat.saturating_add(treasury_msat);
-    Ok(Json(json!({
-        "merchant": merchant,
-        "ledger_balanced": total == 0,
-        "liabilities_msat": liabilities,
-        "holdings_msat": {"lightning": lightning_msat, "treasury": treasury_msat, "total": holdings},
-        "covered": i128::from(liabilities) <= i128::from(holdings),
-    })))
+    Ok(Json(Books {
+        merchant,
+        ledger_balanced: total == 0,
+        liabilities_msat: liabilities,
+        holdings_msat: Holdings {
+            lightning: lightning_msat,
+            treasury: treasury_msat,
+            total: holdings,
+        },
+        covered: i128::from(liabilities) <= i128::from(holdings),
+    }))
 }
