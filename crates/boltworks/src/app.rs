@@ -70,12 +70,13 @@ impl App {
             listen,
             alias,
             chain: chain_access.clone(),
+            clock: clock.clone(),
+            service_node: false,
         };
-        let node = Arc::new(LightningNode::build(&node_settings(
-            "hub",
-            config.node_listen,
-            Some(config.alias.clone()),
-        ))?);
+        let node = Arc::new(LightningNode::build(&NodeSettings {
+            service_node: true,
+            ..node_settings("hub", config.node_listen, Some(config.alias.clone()))
+        })?);
         node.start().await?;
         let treasury = open_treasury(&config, &chain_access, &store, &clock).await?;
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
@@ -253,7 +254,7 @@ impl App {
 }
 
 /// Starts alice and bob with their event loops, and bootstraps the demo network in the
-/// background (funding, channels, gossip; `/ready` waits for it).
+/// background (funding, channels; `/ready` waits for it), retried until it succeeds.
 async fn start_demo_network(
     config: &Config,
     chain: Devchain,
@@ -291,11 +292,7 @@ async fn start_demo_network(
     let mut stop = shutdown;
     tokio::spawn(async move {
         tokio::select! {
-            result = bootstrap_network.bootstrap(&bootstrap_hub) => {
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "demo network bootstrap failed");
-                }
-            }
+            () = bootstrap_network.run(&bootstrap_hub) => {}
             _ = stop.wait_for(|stop| *stop) => {}
         }
     });

@@ -1,8 +1,8 @@
-//! The demo network: alice and bob, funded on-chain and each with an announced channel to the
-//! hub (half the capacity pushed to them), so any service can be used end to end on one machine.
-//! The channels are announced because LDK forwards only over announced channels unless
-//! configured otherwise, which ldk-node 0.7 does not expose; the hub is a routing node.
-//! Bootstrapping is idempotent: a restart finds the channels and only waits for them.
+//! The demo network: alice and bob, funded on-chain and each with a private channel to the hub
+//! (opened by them, half the capacity pushed to the hub), so any service can be used end to end
+//! on one machine, with payments up to a whole channel. The hub forwards to private channels as
+//! a service node (see `node::set_service_node`). Bootstrapping is idempotent and retried until
+//! it succeeds: a restart finds the channels and only reconnects them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,12 +16,17 @@ use crate::node::LightningNode;
 
 /// Capacity of each demo channel.
 pub const DEMO_CHANNEL_SAT: u64 = 1_000_000;
-/// What the hub pushes to the demo node when opening: half the channel.
+/// What the demo node pushes to the hub when opening: half the channel.
 pub const DEMO_PUSH_MSAT: u64 = 500_000_000;
 /// Confirmations mined after a funding broadcast (LDK's default minimum depth).
 const FUNDING_CONFIRMATIONS: u32 = 6;
-/// Longest the bootstrap waits for one step (sync, funding broadcast, channel ready).
+/// Longest the bootstrap waits for one step (sync, funding broadcast, channel ready) before it
+/// starts over.
 const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// Pause before a failed bootstrap starts over.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+/// How often the hub reconnects to a demo peer whose channel is not usable.
+const RECONNECT_EVERY: Duration = Duration::from_secs(2);
 
 /// The embedded chain and the demo nodes.
 pub struct DemoNetwork {
@@ -88,41 +93,65 @@ impl DemoNetwork {
         Ok(())
     }
 
+    /// Bootstraps until it succeeds, then keeps the demo channels connected. A failed step (a
+    /// slow sync, a peer not listening yet) is logged and the whole idempotent bootstrap runs
+    /// again: it never gives up for good while a demo channel is not usable. Runs until the
+    /// process stops (the caller cancels it on shutdown).
+    pub async fn run(&self, hub: &LightningNode) {
+        let mut attempt = 0u32;
+        while let Err(error) = self.bootstrap(hub).await {
+            attempt = attempt.saturating_add(1);
+            tracing::warn!(attempt, error = %error, "demo network bootstrap failed; trying again");
+            tokio::time::sleep(RETRY_AFTER).await;
+        }
+        loop {
+            tokio::time::sleep(RECONNECT_EVERY).await;
+            for peer in self.peers() {
+                if !usable_to(hub, peer) {
+                    connect_or_log(hub, peer);
+                }
+            }
+        }
+    }
+
     /// Funds the nodes and opens the demo channels where missing, then waits until they are
-    /// usable. Safe to run on every start.
+    /// usable. Safe to run on every start: a restart finds the channels and only reconnects.
     pub async fn bootstrap(&self, hub: &LightningNode) -> anyhow::Result<()> {
         let started = Instant::now();
         self.sync_all(hub).await?;
         self.fund(hub).await?;
-        // One channel at a time (see `LightningNode::open_channel`).
-        for peer in [&self.alice, &self.bob] {
+        for peer in self.peers() {
             if hub.channels().iter().any(|c| c.peer == peer.node_id()) {
                 // After a restart the peer may listen on a new address: connect there (and keep
                 // trying in `wait_usable`) rather than wait for the persisted, stale one.
                 connect_or_log(hub, peer);
                 continue;
             }
-            hub.open_channel(
-                peer.node_id(),
-                peer.listen_address(),
+            // The demo node opens a private channel to the hub and pushes half of it: the hub
+            // (a service node) then takes payments up to the whole channel, the demo node
+            // (which opened it privately) too, and payments between alice and bob route
+            // through the hub by invoice route hints, with no gossip to wait for.
+            peer.open_channel(
+                hub.node_id(),
+                hub.listen_address(),
                 Sat(DEMO_CHANNEL_SAT),
                 Msat(DEMO_PUSH_MSAT),
-                true,
+                false,
             )
             .await?;
-            self.wait(|| self.funding_in_mempool(hub, peer), "funding broadcast")
+            self.wait(|| self.funding_in_mempool(peer, hub), "funding broadcast")
                 .await?;
         }
         // Confirm any demo channel whose funding still waits in the mempool (also after a crash
         // between broadcast and mining).
-        if [&self.alice, &self.bob]
+        if self
+            .peers()
             .into_iter()
-            .any(|peer| self.funding_in_mempool(hub, peer))
+            .any(|peer| self.funding_in_mempool(peer, hub))
         {
             self.mine(hub, FUNDING_CONFIRMATIONS).await?;
         }
         self.wait_usable(hub).await?;
-        self.wait_for_gossip(hub).await?;
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -131,70 +160,33 @@ impl DemoNetwork {
         Ok(())
     }
 
-    /// Waits until alice and bob have each learnt, by gossip, the hub's side of every hub
-    /// channel, so either can pay the other through the hub. LDK forwards gossip only to peers
-    /// that asked for it when connecting, so an announcement can miss a peer; reconnecting asks
-    /// again and the hub replies with its whole graph.
-    async fn wait_for_gossip(&self, hub: &LightningNode) -> anyhow::Result<()> {
-        const RECONNECT_EVERY: Duration = Duration::from_secs(3);
-        let scids: Vec<u64> = hub
-            .channels()
-            .iter()
-            .filter_map(|c| c.short_channel_id)
-            .collect();
-        let knows_all = |node: &LightningNode| {
-            scids
-                .iter()
-                .all(|scid| node.can_route_over(*scid, hub.node_id()))
-        };
-        let deadline = Instant::now() + STEP_TIMEOUT;
-        let mut last_nudge = Instant::now();
-        loop {
-            let lagging: Vec<&Arc<LightningNode>> = [&self.alice, &self.bob]
-                .into_iter()
-                .filter(|n| !knows_all(n))
-                .collect();
-            if lagging.is_empty() {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "timed out waiting for demo channel gossip"
-            );
-            if last_nudge.elapsed() >= RECONNECT_EVERY {
-                for node in lagging {
-                    tracing::info!(
-                        node = node.label(),
-                        "demo network: reconnecting to the hub to fetch its gossip"
-                    );
-                    let _ = node.disconnect(hub.node_id());
-                    let _ = node.connect(hub.node_id(), hub.listen_address());
-                }
-                last_nudge = Instant::now();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    /// The demo nodes with a channel to the hub.
+    fn peers(&self) -> [&LightningNode; 2] {
+        [&self.alice, &self.bob]
     }
 
     /// Waits until the hub's channels to alice and bob are usable, reconnecting to a peer whose
     /// channel is not: a first connect can race the peer's listener coming up.
     async fn wait_usable(&self, hub: &LightningNode) -> anyhow::Result<()> {
-        const RECONNECT_EVERY: Duration = Duration::from_secs(2);
         tracing::info!("demo network: waiting for the demo channels to be usable");
-        let usable_to = |peer: &LightningNode| {
-            hub.channels()
-                .iter()
-                .any(|c| c.peer == peer.node_id() && c.usable)
-        };
         let deadline = Instant::now() + STEP_TIMEOUT;
         let mut last_try = Instant::now();
         loop {
-            let waiting: Vec<&Arc<LightningNode>> = [&self.alice, &self.bob]
+            let waiting: Vec<&LightningNode> = self
+                .peers()
                 .into_iter()
-                .filter(|peer| !usable_to(peer))
+                .filter(|peer| !usable_to(hub, peer))
                 .collect();
             if waiting.is_empty() {
                 return Ok(());
+            }
+            // A channel closed meanwhile (a force-close at start, after a crash) never becomes
+            // usable: start over, which opens a new one.
+            if let Some(peer) = waiting
+                .iter()
+                .find(|peer| !hub.channels().iter().any(|c| c.peer == peer.node_id()))
+            {
+                anyhow::bail!("the demo channel to {} closed", peer.label());
             }
             anyhow::ensure!(
                 Instant::now() < deadline,
@@ -210,10 +202,10 @@ impl DemoNetwork {
         }
     }
 
-    /// Whether the hub's channel to `peer` has its funding transaction in the mempool.
-    fn funding_in_mempool(&self, hub: &LightningNode, peer: &LightningNode) -> bool {
-        hub.channels().iter().any(|c| {
-            c.peer == peer.node_id()
+    /// Whether `opener`'s channel to `hub` has its funding transaction in the mempool.
+    fn funding_in_mempool(&self, opener: &LightningNode, hub: &LightningNode) -> bool {
+        opener.channels().iter().any(|c| {
+            c.peer == hub.node_id()
                 && c.funding
                     .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
         })
@@ -257,6 +249,21 @@ impl DemoNetwork {
         }
         Ok(())
     }
+}
+
+/// Whether the hub's channel to `peer` is ready and connected, and `peer` knows the hub's
+/// forwarding terms for it, so its invoices carry the route hint that payments to it follow.
+fn usable_to(hub: &LightningNode, peer: &LightningNode) -> bool {
+    let hub_side = hub
+        .channels()
+        .into_iter()
+        .find(|c| c.peer == peer.node_id() && c.usable);
+    // The two ends name a channel alike only by its channel id.
+    hub_side.is_some_and(|channel| {
+        peer.channels()
+            .iter()
+            .any(|c| c.channel_id == channel.channel_id && c.usable && c.peer_terms_known)
+    })
 }
 
 /// Connects the hub to a demo peer at its current address; a failure is logged, and retried by

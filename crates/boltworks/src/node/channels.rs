@@ -38,6 +38,9 @@ pub struct ChannelInfo {
     pub funding: Option<OutPoint>,
     /// Confirmations of the funding transaction.
     pub confirmations: Option<u32>,
+    /// The peer's forwarding terms for this channel (its `channel_update`) have arrived: only
+    /// then can an invoice name the channel in a route hint, as a private channel must be.
+    pub peer_terms_known: bool,
 }
 
 impl From<ChannelDetails> for ChannelInfo {
@@ -55,6 +58,7 @@ impl From<ChannelDetails> for ChannelInfo {
             short_channel_id: c.short_channel_id,
             funding: c.funding_txo,
             confirmations: c.confirmations,
+            peer_terms_known: c.counterparty_forwarding_info_cltv_expiry_delta.is_some(),
         }
     }
 }

@@ -25,6 +25,7 @@ use ldk_node::lightning::ln::msgs::SocketAddress;
 use ldk_node::lightning::routing::router::RouteParametersConfig;
 use ldk_node::lightning_invoice::{Bolt11InvoiceDescription, Description};
 use ldk_node::lightning_types::payment::{PaymentHash as LdkPaymentHash, PaymentPreimage};
+use ldk_node::liquidity::LSPS2ServiceConfig;
 use ldk_node::payment::{
     PaymentDirection as LdkDirection, PaymentKind, PaymentStatus as LdkStatus,
 };
@@ -39,6 +40,7 @@ pub use self::payments::{FeeLimit, OutcomeWatch, PaymentOutcome, Payments, SendE
 pub use self::records::{
     NodePayment, NodePaymentStatus, PaymentDirection, PaymentRecord, PaymentStatus,
 };
+use crate::clock::Clock;
 use crate::money::{Msat, Sat};
 
 /// Where a node reads the chain from, resolved to an endpoint.
@@ -76,6 +78,12 @@ pub struct NodeSettings {
     pub alias: Option<String>,
     /// Chain endpoint.
     pub chain: ChainAccess,
+    /// The hub's clock: invoices are dated so that their expiry holds on it (see
+    /// `LightningNode::invoice_expiry`).
+    pub clock: Clock,
+    /// A service node (the hub) takes payments up to a channel's whole capacity and forwards to
+    /// private channels; a wallet (alice, bob) keeps LDK's defaults. See `set_service_node`.
+    pub service_node: bool,
 }
 
 /// On-chain funds of a node's wallet.
@@ -92,6 +100,7 @@ pub struct LightningNode {
     label: String,
     listen: SocketAddr,
     alias: Option<String>,
+    clock: Clock,
     inner: Arc<Node>,
 }
 
@@ -115,6 +124,9 @@ impl LightningNode {
                 .map_err(|e| NodeError::setup(format!("alias: {e}")))?;
         }
         builder.set_entropy_seed_path(settings.storage_dir.join("keys_seed").display().to_string());
+        if settings.service_node {
+            set_service_node(&mut builder);
+        }
         match &settings.chain {
             ChainAccess::BitcoindRpc {
                 host,
@@ -143,6 +155,7 @@ impl LightningNode {
             label: settings.label.clone(),
             listen: settings.listen,
             alias: settings.alias.clone(),
+            clock: settings.clock.clone(),
             inner: Arc::new(inner),
         })
     }
@@ -223,7 +236,7 @@ impl LightningNode {
         Ok(Invoice(self.inner.bolt11_payment().receive(
             amount.0,
             &description,
-            expiry_secs,
+            self.invoice_expiry(expiry_secs),
         )?))
     }
 
@@ -240,9 +253,19 @@ impl LightningNode {
         Ok(Invoice(self.inner.bolt11_payment().receive_for_hash(
             amount.0,
             &description,
-            expiry_secs,
+            self.invoice_expiry(expiry_secs),
             LdkPaymentHash(payment_hash.0),
         )?))
+    }
+
+    /// The expiry to write into an invoice that should expire `expiry_secs` from the hub's now.
+    /// ldk-node dates an invoice by the system clock; the hub's clock may run ahead of it (regtest
+    /// `/dev/clock/advance`), and every rule that judges an invoice reads the hub's clock. Adding
+    /// the offset makes `timestamp + expiry` equal `hub now + expiry_secs`; the payer's and the
+    /// node's own checks, on system time, only see a longer life.
+    fn invoice_expiry(&self, expiry_secs: u32) -> u32 {
+        let offset = u32::try_from(self.clock.offset_secs().max(0)).unwrap_or(u32::MAX);
+        expiry_secs.saturating_add(offset)
     }
 
     /// Settles a held payment with its preimage. `claimable` is the amount the
@@ -335,6 +358,29 @@ impl LightningNode {
             spendable: Sat(balances.spendable_onchain_balance_sats),
         }
     }
+}
+
+/// Makes the node a service node: it accepts inbound HTLCs up to 100% of a channel's value
+/// (LDK's default is 10%, fixed per channel at its opening, so a 1,000,000-sat channel could not
+/// carry a payment above 100,000 sat to the hub) and forwards to private channels. ldk-node 0.7
+/// does not expose LDK's `UserConfig`; it sets both for an LSPS2 provider, so the hub registers
+/// as one. Until the hub sells JIT channels, the provider demands a random token given to no
+/// one and is not advertised, so no client can buy a channel through it.
+fn set_service_node(builder: &mut ldk_node::Builder) {
+    let mut token = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut token);
+    builder.set_liquidity_provider_lsps2(LSPS2ServiceConfig {
+        require_token: Some(hex::encode(token)),
+        advertise_service: false,
+        channel_opening_fee_ppm: 0,
+        channel_over_provisioning_ppm: 0,
+        min_channel_opening_fee_msat: 0,
+        min_channel_lifetime: 0,
+        max_client_to_self_delay: 0,
+        min_payment_size_msat: 0,
+        max_payment_size_msat: 0,
+        client_trusts_lsp: false,
+    });
 }
 
 /// Runs a blocking ldk-node call off the async workers.

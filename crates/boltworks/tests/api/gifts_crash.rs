@@ -31,7 +31,7 @@ async fn killed_before_the_node_took_the_payout_it_is_sent_once_after_restart() 
     assert_eq!(view["spent"], "pending");
     first.kill();
 
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     let paid = second
         .hub
         .dev
@@ -68,7 +68,7 @@ async fn killed_while_the_payout_is_in_flight_it_stays_pending_until_the_node_se
     first.hub.dev.wait_payment("bob", &hash, "held").await;
     first.kill();
 
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     // The node has the payment in flight: so does the gift, and nothing is sent again.
     let (_, status) = second.hub.gifts.redeem_status(&withdrawal).await;
     assert_eq!(status["status"], "initial", "{status}");

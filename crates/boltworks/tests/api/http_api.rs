@@ -230,7 +230,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_hub_error_shape() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn advancing_the_dev_clock_expires_invoices_for_the_hub() {
+async fn advancing_the_dev_clock_expires_old_invoices_and_dates_new_ones_by_it() {
     let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let short = hub.dev.invoice_expiring("bob", 10_000, 600, None).await;
@@ -256,9 +256,27 @@ async fn advancing_the_dev_clock_expires_invoices_for_the_hub() {
         "nothing was recorded or sent"
     );
 
-    // An invoice made after the advance, with a longer expiry, still pays.
-    let fresh = hub.dev.invoice_expiring("bob", 10_000, 86_400, None).await;
+    // An invoice made after the advance lives its expiry on the hub's clock, even one shorter
+    // than the advance: its timestamp and expiry agree with the rules that judge it.
+    let fresh = hub.dev.invoice_expiring("bob", 10_000, 600, None).await;
     let hash = hub.dev.pay("alice", &fresh.bolt11).await.expect("pay");
     hub.dev.wait_payment("alice", &hash, "succeeded").await;
+    // So do the services' invoices: a gift's invoice expires an hour from the hub's now.
+    let now = clock["now"].as_i64().expect("now");
+    let gift = hub.gifts.create_ok(&json!({"amount": 1000})).await;
+    let expires_at = gift["lightning_invoice"]["expires_at"]
+        .as_i64()
+        .expect("expires_at");
+    assert!(
+        (now + 3_600..now + 3_600 + 60).contains(&expires_at),
+        "expires at {expires_at}, the hub's now is {now}"
+    );
+    let payreq = gift["lightning_invoice"]["payreq"]
+        .as_str()
+        .expect("payreq");
+    hub.dev
+        .pay("alice", payreq)
+        .await
+        .expect("the gift is paid");
     stack.stop().await;
 }

@@ -81,7 +81,7 @@ async fn killed_before_the_node_was_asked_the_open_is_retried_once() {
     let (id, hash) = bought_and_finalised(&first.hub).await;
     scene.wait_for_pause().await;
     first.kill();
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     ends_with_one_channel(&second.hub, &id, &hash).await;
 }
 
@@ -94,6 +94,6 @@ async fn killed_after_the_node_was_asked_its_channel_is_adopted() {
     // The node negotiates the channel on its own; give it the moment it takes.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     first.kill();
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     ends_with_one_channel(&second.hub, &id, &hash).await;
 }

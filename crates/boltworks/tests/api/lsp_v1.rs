@@ -9,7 +9,7 @@ use crate::harness::invoices::random_node_id;
 use crate::harness::ports::free_addr;
 use crate::harness::{eventually, lnurl, Hub, ServeOptions, TestStack};
 
-async fn buy(hub: &Hub, local: u64, remote: u64, weeks: u64) -> Value {
+pub(crate) async fn buy(hub: &Hub, local: u64, remote: u64, weeks: u64) -> Value {
     let product_id = hub.lsp_v1.product_id().await;
     let (status, quote) = hub
         .lsp_v1.buy(&json!({"product_id": product_id, "local_balance": local, "remote_balance": remote, "channel_expiry": weeks}))
@@ -19,13 +19,13 @@ async fn buy(hub: &Hub, local: u64, remote: u64, weeks: u64) -> Value {
     quote
 }
 
-async fn order(hub: &Hub, id: &str) -> Value {
+pub(crate) async fn order(hub: &Hub, id: &str) -> Value {
     let (status, order) = hub.lsp_v1.order(id).await;
     assert_eq!(status, 200, "{order}");
     order
 }
 
-async fn wait_state(hub: &Hub, id: &str, state: i64) -> Value {
+pub(crate) async fn wait_state(hub: &Hub, id: &str, state: i64) -> Value {
     eventually(&format!("order {id} in state {state}"), || async {
         let order = order(hub, id).await;
         (order["state"] == state).then_some(order)
@@ -33,7 +33,7 @@ async fn wait_state(hub: &Hub, id: &str, state: i64) -> Value {
     .await
 }
 
-async fn alice_uri(hub: &Hub) -> (String, String) {
+pub(crate) async fn alice_uri(hub: &Hub) -> (String, String) {
     let nodes = hub.dev.nodes().await;
     (
         nodes.alice.node_id.clone(),
@@ -45,7 +45,6 @@ async fn alice_uri(hub: &Hub) -> (String, String) {
 async fn alice_buys_a_channel_and_her_payment_settles_only_once_it_is_funded() {
     let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
-    // Below 10% of alice's demo channel: LDK's default cap on HTLC value in flight.
     let quote = buy(hub, 1_000_000, 50_000, 2).await;
     let keys: Vec<&str> = quote
         .as_object()

@@ -7,6 +7,7 @@ mod harness;
 mod bad_bytes;
 mod cli;
 mod escrow;
+mod full_size;
 mod gift_pages;
 mod gifts;
 mod gifts_crash;

@@ -50,7 +50,7 @@ async fn killed_while_the_payment_is_in_flight_it_is_debited_once_when_the_node_
     first.kill();
     paying.abort();
 
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     merchant.reconnect(&second.hub.merchant);
     // In flight at the node: reserved, not yet final.
     // 5000 sats and the default fee reserve, 0.5% of it.
@@ -97,7 +97,7 @@ async fn killed_before_the_node_took_the_payment_nothing_is_debited() {
     first.kill();
     paying.abort();
 
-    let second = scene.hub_after_kill().start().await;
+    let second = scene.hub().start().await;
     merchant.reconnect(&second.hub.merchant);
     assert_eq!(
         merchant.balance().await,

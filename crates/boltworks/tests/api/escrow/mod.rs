@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::harness::clients::escrow::EscrowClient;
 
 /// A new user's session (the same password for every test user).
-async fn user(escrow: &EscrowClient, email: &str) -> String {
+pub(crate) async fn user(escrow: &EscrowClient, email: &str) -> String {
     let answer = escrow
         .set_user(json!({"email": email, "password": "hunter2-long"}))
         .await
@@ -21,13 +21,23 @@ async fn user(escrow: &EscrowClient, email: &str) -> String {
 
 /// A seller, a buyer attached to a new 1,000-sat transaction. Returns (seller, buyer, tx, pmthash).
 async fn deal(escrow: &EscrowClient, tag: &str) -> (String, String, String, String) {
+    deal_of(escrow, tag, 1_000).await
+}
+
+/// A seller, a buyer attached to a new transaction of `amount_sat`. Returns (seller, buyer, tx,
+/// pmthash).
+pub(crate) async fn deal_of(
+    escrow: &EscrowClient,
+    tag: &str,
+    amount_sat: u64,
+) -> (String, String, String, String) {
     let seller = user(escrow, &format!("seller-{tag}@example.com")).await;
     let created = escrow
-        .set_tx(json!({"session_id": seller, "buyer_email": "buyer@example.com", "goods_or_services": "goods", "title": "A book", "description": "Used", "fee_payer": "buyer", "amount": 1000}))
+        .set_tx(json!({"session_id": seller, "buyer_email": "buyer@example.com", "goods_or_services": "goods", "title": "A book", "description": "Used", "fee_payer": "buyer", "amount": amount_sat}))
         .await.success();
     let data = &created["data"];
     assert_eq!(data["status"], "needs invoice");
-    assert_eq!(data["amount"], "1000");
+    assert_eq!(data["amount"], amount_sat.to_string());
     assert_eq!(data["buyer"], "");
     assert!(data["created"].is_number() && data["id"].is_string());
     assert!(data.get("invoice").is_none());

@@ -16,18 +16,6 @@ use super::wait::eventually;
 /// How long a child has to be up.
 const START_PATIENCE: Duration = Duration::from_secs(120);
 
-/// When a started child counts as up.
-#[derive(Clone, Copy, Debug, Default)]
-pub enum Readiness {
-    /// `/ready` answers 200 (a first start, or after a clean stop).
-    #[default]
-    Ready,
-    /// The hub's channels with alice and bob are usable: after a SIGKILL, the demo network's
-    /// gossip (never persisted in a test this short) is gone, so `/ready`'s gossip check would
-    /// wait for the hourly rebroadcast.
-    DemoChannelsUsable,
-}
-
 /// A signal that asks the hub to stop.
 #[derive(Clone, Copy, Debug)]
 pub enum Signal {
@@ -43,7 +31,6 @@ pub struct ProcessBuilder {
     pause_marker: Option<PathBuf>,
     log_filter: String,
     keep_stdout: bool,
-    readiness: Readiness,
 }
 
 impl ServeOptions for ProcessBuilder {
@@ -78,13 +65,8 @@ impl ProcessBuilder {
         self
     }
 
-    /// When the child counts as up (default: `/ready`).
-    pub fn ready_when(mut self, readiness: Readiness) -> Self {
-        self.readiness = readiness;
-        self
-    }
-
-    /// Starts the child and waits until it is up. One that exits first (a parallel test took
+    /// Starts the child and waits until `/ready` answers 200 (also after a SIGKILL: the demo
+    /// channels are reconnected, with no gossip to wait for). One that exits first (a parallel test took
     /// one of its ports) is started again on fresh ports; one that runs but is not up in time
     /// fails the test with the end of its log.
     pub async fn start(mut self) -> HubProcess {
@@ -93,7 +75,7 @@ impl ProcessBuilder {
         start_on_fresh_ports("the hub process", || async move {
             let log_start = log_len(&this.log_path());
             let mut process = this.spawn();
-            match process.wait_up(this.readiness).await {
+            match process.wait_up().await {
                 Ok(()) => Ok(process),
                 Err(status) => {
                     // Keep the log to the start that came up; show the one that did not.
@@ -180,28 +162,23 @@ impl HubProcess {
             pause_marker: None,
             log_filter: "info,ldk_node=warn".into(),
             keep_stdout: true,
-            readiness: Readiness::Ready,
         }
     }
 
     /// Waits until the child is up; its exit status if it stopped first.
-    async fn wait_up(&mut self, readiness: Readiness) -> Result<(), ExitStatus> {
+    async fn wait_up(&mut self) -> Result<(), ExitStatus> {
         let deadline = Instant::now() + START_PATIENCE;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(status);
             }
-            let up = match readiness {
-                Readiness::Ready => self.hub.is_ready().await,
-                Readiness::DemoChannelsUsable => self.hub.dev.demo_channels_usable().await,
-            };
-            if up {
+            if self.hub.is_ready().await {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 panic!(
-                    "the hub at {} was not up ({readiness:?}) within {START_PATIENCE:?}; its log ends:\n{}",
+                    "the hub at {} was not ready within {START_PATIENCE:?}; its log ends:\n{}",
                     self.hub.base,
                     self.log_tail()
                 );
@@ -288,11 +265,6 @@ impl Scene {
         HubProcess::builder(&self.data)
             .demo_nodes()
             .pause_marker(&self.marker)
-    }
-
-    /// The same hub started again after a SIGKILL: up once its demo channels are usable.
-    pub fn hub_after_kill(&self) -> ProcessBuilder {
-        self.hub().ready_when(Readiness::DemoChannelsUsable)
     }
 
     /// Waits until the hub has reached its pause point.

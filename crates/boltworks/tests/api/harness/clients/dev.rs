@@ -293,33 +293,6 @@ impl DevClient {
             .sum()
     }
 
-    /// Whether the hub's channels with alice and bob are usable (false while the hub does not
-    /// answer yet).
-    pub async fn demo_channels_usable(&self) -> bool {
-        let (status, nodes) = match self
-            .http
-            .request(reqwest::Method::GET, "/dev/nodes")
-            .send()
-            .await
-        {
-            Ok(response) => (
-                response.status(),
-                response.json::<Value>().await.unwrap_or(Value::Null),
-            ),
-            Err(_) => return false,
-        };
-        let Some(channels) = nodes["hub"]["channels"].as_array() else {
-            return false;
-        };
-        status.is_success()
-            && ["alice", "bob"].iter().all(|peer| {
-                let id = &nodes[*peer]["node_id"];
-                channels
-                    .iter()
-                    .any(|c| c["peer"] == *id && c["ready"] == true)
-            })
-    }
-
     /// `POST /dev/notify/emit`: test events through the outbox.
     pub async fn notify_emit(&self, body: &Value) -> (StatusCode, Value) {
         self.http.post("/dev/notify/emit", body).await
