@@ -238,7 +238,7 @@ impl App {
         }
         let mut nodes = vec![Arc::clone(&self.state.hub.node)];
         if let Some(demo) = &self.demo {
-            nodes.extend([Arc::clone(&demo.alice), Arc::clone(&demo.bob)]);
+            nodes.extend(demo.nodes().into_iter().map(Arc::clone));
         }
         for node in nodes {
             if let Err(e) = node.stop().await {
@@ -253,7 +253,7 @@ impl App {
     }
 }
 
-/// Starts alice and bob with their event loops, and bootstraps the demo network in the
+/// Starts alice and bob (and carol, if asked) with their event loops, and bootstraps the demo network in the
 /// background (funding, channels; `/ready` waits for it), retried until it succeeds.
 async fn start_demo_network(
     config: &Config,
@@ -274,8 +274,17 @@ async fn start_demo_network(
         bob_listen,
         Some("bob".into()),
     ))?);
+    // carol accepts bob's announced channel, so she needs an alias too.
+    let carol = match config.demo_carol_listen {
+        Some(listen) => Some(Arc::new(LightningNode::build(&node_settings(
+            "carol",
+            listen,
+            Some("carol".into()),
+        ))?)),
+        None => None,
+    };
     let mut loops = Vec::new();
-    for node in [&alice, &bob] {
+    for node in [&alice, &bob].into_iter().chain(&carol) {
         node.start().await?;
         loops.push(spawn_event_loop(
             Arc::clone(node),
@@ -286,7 +295,7 @@ async fn start_demo_network(
             shutdown.clone(),
         ));
     }
-    let network = Arc::new(DemoNetwork::new(chain, alice, bob));
+    let network = Arc::new(DemoNetwork::new(chain, alice, bob, carol));
     let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub.node));
     // Not in the background tasks: on shutdown it is simply cancelled (it is idempotent).
     let mut stop = shutdown;

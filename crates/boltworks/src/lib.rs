@@ -31,12 +31,18 @@ pub mod store;
 pub mod treasury;
 pub mod web;
 
+/// What is logged unless `RUST_LOG` says otherwise. `ldk_node::liquidity` is off: the hub is a
+/// token-gated LSPS2 provider only to take whole-channel payments (see `node`), and ldk-node's
+/// LSPS2 handler logs an error for every channel and forward that is not one of its JIT
+/// channels. Selling JIT channels must turn it back on.
+const DEFAULT_LOG_FILTER: &str = "info,lightning=warn,lightning_background_processor=warn,ldk_node=info,ldk_node::liquidity=off,sqlx=warn,tower_http=info";
+
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the
 /// default filter. Safe to call more than once.
 pub fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,lightning=warn,lightning_background_processor=warn,ldk_node=info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
         builder.json().try_init()

@@ -11,7 +11,7 @@ pub enum DevCommand {
         /// How many blocks.
         blocks: u32,
     },
-    /// Show the hub, alice and bob.
+    /// Show the hub, alice and bob (and carol, with --demo-carol).
     Nodes,
     /// Send coins from the faucet: dev fund ADDRESS AMOUNT_SAT.
     Fund {
@@ -20,9 +20,9 @@ pub enum DevCommand {
         /// Amount in satoshis.
         amount_sat: u64,
     },
-    /// Make alice or bob issue an invoice: dev invoice bob 1000 [--hash H].
+    /// Make alice, bob or carol issue an invoice: dev invoice bob 1000 [--hash H].
     Invoice {
-        /// alice or bob.
+        /// alice or bob (or carol, with --demo-carol).
         node: String,
         /// Amount in millisatoshis.
         amount_msat: u64,
@@ -33,9 +33,9 @@ pub enum DevCommand {
         #[arg(long, default_value = "")]
         description: String,
     },
-    /// Make alice or bob pay an invoice.
+    /// Make alice, bob or carol pay an invoice.
     Pay {
-        /// alice or bob.
+        /// alice or bob (or carol, with --demo-carol).
         node: String,
         /// The BOLT11 invoice.
         bolt11: String,
@@ -45,7 +45,7 @@ pub enum DevCommand {
     },
     /// Settle a held payment: dev claim bob HASH PREIMAGE.
     Claim {
-        /// alice or bob.
+        /// alice or bob (or carol, with --demo-carol).
         node: String,
         /// The payment hash.
         payment_hash: String,
@@ -54,14 +54,14 @@ pub enum DevCommand {
     },
     /// Fail a held payment back.
     Fail {
-        /// alice or bob.
+        /// alice or bob (or carol, with --demo-carol).
         node: String,
         /// The payment hash.
         payment_hash: String,
     },
-    /// Show a payment of alice or bob.
+    /// Show a payment of alice, bob or carol.
     Payment {
-        /// alice or bob.
+        /// alice or bob (or carol, with --demo-carol).
         node: String,
         /// The payment hash.
         payment_hash: String,

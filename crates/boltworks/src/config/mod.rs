@@ -48,6 +48,9 @@ pub struct Config {
     pub treasury: bool,
     /// Lightning P2P listen addresses for alice and bob (port 0: pick free ports).
     pub demo_node_listen: [SocketAddr; 2],
+    /// Where demo node carol listens, when she runs (`--demo-carol`): behind bob, so payments
+    /// to her take a routing hop that charges a fee.
+    pub demo_carol_listen: Option<SocketAddr>,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
     /// Longest a request may take before the hub answers 408.
@@ -104,6 +107,13 @@ pub struct ServeArgs {
     /// Lightning P2P listen address of demo node bob.
     #[arg(long, env = "BOLTWORKS_BOB_LISTEN", default_value = "127.0.0.1:9737")]
     pub bob_listen: SocketAddr,
+    /// Also run demo node carol, reached only through bob (a public bob-carol channel where bob
+    /// charges a forwarding fee): payments with a real routing hop.
+    #[arg(long, env = "BOLTWORKS_DEMO_CAROL")]
+    pub demo_carol: bool,
+    /// Lightning P2P listen address of demo node carol.
+    #[arg(long, env = "BOLTWORKS_CAROL_LISTEN", default_value = "127.0.0.1:9738")]
+    pub carol_listen: SocketAddr,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "BOLTWORKS_BODY_LIMIT", default_value_t = 1_048_576, value_parser = clap::value_parser!(u32).range(1..))]
     pub body_limit: u32,
@@ -174,6 +184,13 @@ impl ServeArgs {
                 "is required on networks other than regtest",
             ));
         }
+        let demo_nodes = !self.no_demo_nodes && chain_source == ChainSourceConfig::Devchain;
+        if self.demo_carol && !demo_nodes {
+            return Err(ConfigError::new(
+                "demo-carol",
+                "needs the demo nodes (the devchain, without --no-demo-nodes)",
+            ));
+        }
         let database = self
             .database_url
             .clone()
@@ -184,13 +201,14 @@ impl ServeArgs {
             listen: self.listen,
             node_listen: self.node_listen,
             alias: self.alias.clone(),
-            demo_nodes: !self.no_demo_nodes && chain_source == ChainSourceConfig::Devchain,
+            demo_nodes,
             chain_source,
             database,
             // Resolved from the bound address at start on regtest (the port may be 0 here).
             public_url: self.public_url.clone(),
             treasury: self.treasury,
             demo_node_listen: [self.alice_listen, self.bob_listen],
+            demo_carol_listen: self.demo_carol.then_some(self.carol_listen),
             body_limit_bytes: usize::try_from(self.body_limit).unwrap_or(usize::MAX),
             request_timeout_secs: self.request_timeout,
             log_json: self.log_json,
@@ -274,6 +292,7 @@ mod tests {
             (&["--smtp-url", "http://mail"], "smtp-url"),
             (&["--smtp-from", "nobody"], "smtp-from"),
             (&["--admin-token", "short"], "admin-token"),
+            (&["--demo-carol", "--no-demo-nodes"], "demo-carol"),
         ];
         for (args, flag) in cases {
             let error = validate(args).expect_err("must be refused");

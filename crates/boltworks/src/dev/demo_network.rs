@@ -14,15 +14,16 @@ use devchain::Devchain;
 use crate::money::{Msat, Sat};
 use crate::node::LightningNode;
 
-/// Capacity of each demo channel.
+/// Capacity of each demo channel (bob-carol's too).
 pub const DEMO_CHANNEL_SAT: u64 = 1_000_000;
 /// What the demo node pushes to the hub when opening: half the channel.
 pub const DEMO_PUSH_MSAT: u64 = 500_000_000;
-/// Confirmations mined after a funding broadcast (LDK's default minimum depth).
+/// Confirmations mined after a funding broadcast (LDK's default minimum depth, and what an
+/// announced channel needs before it is gossiped).
 const FUNDING_CONFIRMATIONS: u32 = 6;
 /// Longest the bootstrap waits for one step (sync, funding broadcast, channel ready) before it
 /// starts over.
-const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(120);
 /// Pause before a failed bootstrap starts over.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// How often the hub reconnects to a demo peer whose channel is not usable.
@@ -36,16 +37,24 @@ pub struct DemoNetwork {
     pub alice: Arc<LightningNode>,
     /// Demo node bob.
     pub bob: Arc<LightningNode>,
+    /// Demo node carol, when she runs: reached only through bob (see `routing_hop`).
+    pub carol: Option<Arc<LightningNode>>,
     ready: AtomicBool,
 }
 
 impl DemoNetwork {
-    /// Wraps started nodes; call `bootstrap` to fund and connect them.
-    pub fn new(devchain: Devchain, alice: Arc<LightningNode>, bob: Arc<LightningNode>) -> Self {
+    /// Wraps started nodes; call `run` to fund and connect them.
+    pub fn new(
+        devchain: Devchain,
+        alice: Arc<LightningNode>,
+        bob: Arc<LightningNode>,
+        carol: Option<Arc<LightningNode>>,
+    ) -> Self {
         Self {
             devchain,
             alice,
             bob,
+            carol,
             ready: AtomicBool::new(false),
         }
     }
@@ -55,8 +64,16 @@ impl DemoNetwork {
         match name {
             "alice" => Some(&self.alice),
             "bob" => Some(&self.bob),
+            "carol" => self.carol.as_ref(),
             _ => None,
         }
+    }
+
+    /// Every demo node, carol last when she runs.
+    pub fn nodes(&self) -> Vec<&Arc<LightningNode>> {
+        let mut nodes = vec![&self.alice, &self.bob];
+        nodes.extend(&self.carol);
+        nodes
     }
 
     /// Whether the demo channels are open and usable.
@@ -76,7 +93,8 @@ impl DemoNetwork {
     pub async fn sync_all(&self, hub: &LightningNode) -> anyhow::Result<()> {
         let tip = self.devchain.height();
         let deadline = Instant::now() + STEP_TIMEOUT;
-        for node in [hub, &self.alice, &self.bob] {
+        let demo = self.nodes();
+        for node in std::iter::once(hub).chain(demo.iter().map(|n| n.as_ref())) {
             loop {
                 node.sync().await?;
                 if node.synced_height() >= tip {
@@ -111,6 +129,7 @@ impl DemoNetwork {
                     connect_or_log(hub, peer);
                 }
             }
+            self.keep_routing_hop();
         }
     }
 
@@ -142,15 +161,19 @@ impl DemoNetwork {
             self.wait(|| self.funding_in_mempool(peer, hub), "funding broadcast")
                 .await?;
         }
+        self.open_routing_hop().await?;
         // Confirm any demo channel whose funding still waits in the mempool (also after a crash
         // between broadcast and mining).
         if self
             .peers()
             .into_iter()
             .any(|peer| self.funding_in_mempool(peer, hub))
+            || self.routing_hop_in_mempool()
         {
             self.mine(hub, FUNDING_CONFIRMATIONS).await?;
         }
+        // The routing hop first: fetching bob's gossip may reconnect the hub to bob.
+        self.wait_routing_hop(hub).await?;
         self.wait_usable(hub).await?;
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(
@@ -202,10 +225,10 @@ impl DemoNetwork {
         }
     }
 
-    /// Whether `opener`'s channel to `hub` has its funding transaction in the mempool.
-    fn funding_in_mempool(&self, opener: &LightningNode, hub: &LightningNode) -> bool {
+    /// Whether `opener`'s channel to `peer` has its funding transaction in the mempool.
+    pub(super) fn funding_in_mempool(&self, opener: &LightningNode, peer: &LightningNode) -> bool {
         opener.channels().iter().any(|c| {
-            c.peer == hub.node_id()
+            c.peer == peer.node_id()
                 && c.funding
                     .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
         })
@@ -213,11 +236,12 @@ impl DemoNetwork {
 
     /// Sends coins from the faucet to any node whose wallet is empty, and confirms them.
     async fn fund(&self, hub: &LightningNode) -> anyhow::Result<()> {
-        let wanted = [
+        let mut wanted = vec![
             (hub, Amount::from_int_btc(5)),
             (&*self.alice, Amount::from_int_btc(1)),
             (&*self.bob, Amount::from_int_btc(1)),
         ];
+        wanted.extend(self.carol.as_deref().map(|c| (c, Amount::from_int_btc(1))));
         let mut funded = Vec::new();
         for (node, amount) in wanted {
             if node.onchain_balance().total.0 == 0 {
@@ -240,7 +264,8 @@ impl DemoNetwork {
         Ok(())
     }
 
-    async fn wait(&self, done: impl Fn() -> bool, what: &str) -> anyhow::Result<()> {
+    /// Waits until `done`, for at most one step's time.
+    pub(super) async fn wait(&self, done: impl Fn() -> bool, what: &str) -> anyhow::Result<()> {
         tracing::info!(step = what, "demo network: waiting");
         let deadline = Instant::now() + STEP_TIMEOUT;
         while !done() {

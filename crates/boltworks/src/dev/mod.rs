@@ -1,12 +1,14 @@
 //! Regtest-only: the embedded devchain, the demo nodes alice and bob (each with a confirmed,
-//! balanced channel to the hub), and the `/dev` API (its
-//! command-line client is `cli::dev`).
+//! balanced channel to the hub), optionally carol behind bob (a routing hop with a fee), and the
+//! `/dev` API (its command-line client is `cli::dev`).
 
 pub mod api;
 mod demo_network;
+mod routing_hop;
 
 pub use self::api::DevState;
 pub use self::demo_network::{DemoNetwork, DEMO_CHANNEL_SAT, DEMO_PUSH_MSAT};
+pub use self::routing_hop::BOB_FORWARDING_FEES;
 
 /// A loopback address with a port that was free a moment ago (for nodes, which must be told
 /// their listening port before they bind it).

@@ -43,6 +43,26 @@ pub struct ChannelInfo {
     pub peer_terms_known: bool,
 }
 
+/// What a node charges to forward a payment over one of its channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardingFees {
+    /// A fixed part, per payment.
+    pub base_msat: u32,
+    /// A proportional part, in millionths of the amount forwarded.
+    pub ppm: u32,
+}
+
+impl ForwardingFees {
+    /// The fee for forwarding `amount` (rounded down, as BOLT 7 computes it).
+    pub fn for_amount(&self, amount: Msat) -> Msat {
+        let proportional = u128::from(amount.0) * u128::from(self.ppm) / 1_000_000;
+        Msat(
+            u64::from(self.base_msat)
+                .saturating_add(u64::try_from(proportional).unwrap_or(u64::MAX)),
+        )
+    }
+}
+
 impl From<ChannelDetails> for ChannelInfo {
     fn from(c: ChannelDetails) -> Self {
         Self {
@@ -90,6 +110,27 @@ impl LightningNode {
         };
         let id = open(self.ldk(), peer, address, capacity.0, push, None)?;
         Ok(UserChannelId(id.0))
+    }
+
+    /// Sets what this node charges to forward over `channel` (announced to the network in the
+    /// channel's next update); the channel's other settings stay as they are.
+    pub fn set_forwarding_fees(
+        &self,
+        channel: UserChannelId,
+        peer: PublicKey,
+        fees: ForwardingFees,
+    ) -> Result<(), NodeError> {
+        let id = ldk_node::UserChannelId(channel.0);
+        let mut config = self
+            .ldk()
+            .list_channels()
+            .into_iter()
+            .find(|c| c.user_channel_id == id)
+            .map(|c| c.config)
+            .unwrap_or_default();
+        config.forwarding_fee_base_msat = fees.base_msat;
+        config.forwarding_fee_proportional_millionths = fees.ppm;
+        Ok(self.ldk().update_channel_config(&id, peer, config)?)
     }
 
     /// Connects to a peer (persisting it for reconnection).

@@ -31,7 +31,7 @@ use ldk_node::payment::{
 };
 use ldk_node::Node;
 
-pub use self::channels::ChannelInfo;
+pub use self::channels::{ChannelInfo, ForwardingFees};
 pub use self::error::{NodeError, NodeErrorKind};
 pub use self::events::{CommittedEvent, NodeEvent, PaymentFailure};
 pub use self::ids::{PaymentHash, Preimage, UserChannelId};

@@ -11,7 +11,7 @@ use crate::harness::{eventually, lnurl, Hub, ServeOptions, TestStack};
 
 /// The trial balance sums to zero and the treasury's account equals its coins; returns the
 /// balance of `account` (msat).
-async fn books(hub: &Hub, account: &str) -> i64 {
+pub(crate) async fn books(hub: &Hub, account: &str) -> i64 {
     let (_, ledger) = hub.admin.ledger().await;
     assert_eq!(ledger["balanced"], true, "{ledger}");
     let (_, treasury) = hub.admin.treasury().await;

@@ -23,5 +23,6 @@ mod merchant_crash;
 mod merchant_money;
 mod notify;
 mod restart;
+mod routing_fees;
 mod store;
 mod treasury;

@@ -1,5 +1,6 @@
 //! The `/dev` API, mounted only on regtest with the embedded devchain: mine, fund, inspect the
-//! nodes, make alice and bob issue, hold, claim, fail and pay invoices, and move the clock.
+//! nodes, make alice and bob (and carol) issue, hold, claim, fail and pay invoices, and move the
+//! clock.
 
 mod chain;
 mod nodes;
@@ -115,10 +116,11 @@ pub(super) fn demo_node<'a>(
     state: &'a DevState,
     name: &str,
 ) -> Result<&'a Arc<LightningNode>, HubError> {
-    state
-        .demo
-        .node(name)
-        .ok_or_else(|| HubError::NotFound(format!("unknown demo node '{name}': use alice or bob")))
+    state.demo.node(name).ok_or_else(|| {
+        HubError::NotFound(format!(
+            "unknown demo node '{name}': use alice or bob (or carol, with --demo-carol)"
+        ))
+    })
 }
 
 /// A 32-byte identifier (a payment hash, a preimage) given as 64 hex characters.

@@ -63,9 +63,11 @@ fn node_json(node: &LightningNode) -> Value {
 
 pub(super) async fn nodes(State(state): State<DevState>) -> Result<Json<Value>, HubError> {
     let dev = &state.demo;
-    Ok(Json(
-        json!({"hub": node_json(&state.hub.node), "alice": node_json(&dev.alice), "bob": node_json(&dev.bob)}),
-    ))
+    let mut nodes = json!({"hub": node_json(&state.hub.node), "alice": node_json(&dev.alice), "bob": node_json(&dev.bob)});
+    if let Some(carol) = &dev.carol {
+        nodes["carol"] = node_json(carol);
+    }
+    Ok(Json(nodes))
 }
 
 #[derive(Deserialize)]

@@ -20,15 +20,17 @@ pub struct NodePorts {
     pub node: SocketAddr,
     pub alice: SocketAddr,
     pub bob: SocketAddr,
+    pub carol: SocketAddr,
 }
 
 impl NodePorts {
-    /// Three free loopback ports.
+    /// Four free loopback ports.
     pub fn fresh() -> Self {
         Self {
             node: free_addr(),
             alice: free_addr(),
             bob: free_addr(),
+            carol: free_addr(),
         }
     }
 }

@@ -27,6 +27,7 @@ enum Database {
 #[derive(Clone, Default)]
 pub struct ServeFlags {
     demo_nodes: bool,
+    demo_carol: bool,
     database: Database,
     notify_workers: Option<u32>,
     treasury: Option<bool>,
@@ -36,6 +37,7 @@ pub struct ServeFlags {
     lsp_open_attempts: Option<u32>,
     lsp_max_channel_sat: Option<u64>,
     lsp_usd_per_btc: Option<u64>,
+    gifts_fee_limit: Option<(u32, u64)>,
 }
 
 impl ServeFlags {
@@ -64,6 +66,13 @@ impl ServeFlags {
         ];
         if !self.demo_nodes {
             flags.push("--no-demo-nodes".into());
+        }
+        if self.demo_carol {
+            flags.extend([
+                "--demo-carol".into(),
+                "--carol-listen".into(),
+                ports.carol.to_string(),
+            ]);
         }
         let mut flag = |name: &str, value: String| flags.extend([name.to_string(), value]);
         match &self.database {
@@ -95,6 +104,10 @@ impl ServeFlags {
         if let Some(usd) = self.lsp_usd_per_btc {
             flag("--lsp-usd-per-btc", usd.to_string());
         }
+        if let Some((ppm, base_msat)) = self.gifts_fee_limit {
+            flag("--gifts-fee-limit-ppm", ppm.to_string());
+            flag("--gifts-fee-limit-base-msat", base_msat.to_string());
+        }
         flags
     }
 }
@@ -110,6 +123,12 @@ pub trait ServeOptions: Sized {
     fn demo_nodes(mut self) -> Self {
         self.serve_flags().demo_nodes = true;
         self
+    }
+
+    /// The demo nodes and carol behind bob, who charges a forwarding fee (a routing hop).
+    fn demo_carol(mut self) -> Self {
+        self.serve_flags().demo_carol = true;
+        self.demo_nodes()
     }
 
     /// A fresh PostgreSQL database instead of SQLite.
@@ -163,6 +182,13 @@ pub trait ServeOptions: Sized {
     /// `--lsp-max-channel-sat`: the largest channel the LSP sells.
     fn lsp_max_channel_sat(mut self, sat: u64) -> Self {
         self.serve_flags().lsp_max_channel_sat = Some(sat);
+        self
+    }
+
+    /// `--gifts-fee-limit-ppm` and `--gifts-fee-limit-base-msat`: the routing-fee cap of a gift
+    /// payout.
+    fn gifts_fee_limit(mut self, ppm: u32, base_msat: u64) -> Self {
+        self.serve_flags().gifts_fee_limit = Some((ppm, base_msat));
         self
     }
 

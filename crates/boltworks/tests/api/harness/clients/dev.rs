@@ -54,6 +54,8 @@ pub struct Nodes {
     pub hub: NodeView,
     pub alice: NodeView,
     pub bob: NodeView,
+    /// Present when the hub runs with `--demo-carol`.
+    pub carol: Option<NodeView>,
 }
 
 impl Nodes {
@@ -63,6 +65,7 @@ impl Nodes {
             "hub" => &self.hub,
             "alice" => &self.alice,
             "bob" => &self.bob,
+            "carol" => self.carol.as_ref().expect("carol runs"),
             other => panic!("no node {other}"),
         }
     }
