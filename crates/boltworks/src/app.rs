@@ -286,6 +286,16 @@ async fn start_demo_network(
     let mut loops = Vec::new();
     for node in [&alice, &bob].into_iter().chain(&carol) {
         node.start().await?;
+        // Before HTTP serves `/dev/{node}/pay`: a send the last stop cut off between its record
+        // and the node is failed, not left pending for ever.
+        let unsent = crate::node::payments::fail_unsent(&hub.store, &hub.clock, node).await?;
+        if unsent > 0 {
+            tracing::info!(
+                node = node.label(),
+                unsent,
+                "failed payments that never reached the node"
+            );
+        }
         loops.push(spawn_event_loop(
             Arc::clone(node),
             hub.store.clone(),

@@ -383,6 +383,44 @@ pub async fn mark(
     Ok(())
 }
 
+/// Fails every outbound payment of `node` recorded `pending` that the node itself does not know:
+/// the process stopped after recording it and before the node took it, so nothing was sent and
+/// nothing ever will settle it. For a node whose sends nobody resumes (a demo wallet); run
+/// before anything can send. Returns how many it failed.
+pub async fn fail_unsent(
+    store: &Store,
+    clock: &Clock,
+    node: &LightningNode,
+) -> Result<usize, sqlx::Error> {
+    let pending: Vec<(String,)> = sqlx::query_as(
+        "SELECT payment_hash FROM node_payments
+         WHERE node = $1 AND direction = 'outbound' AND status = 'pending'",
+    )
+    .bind(node.label())
+    .fetch_all(store.pool())
+    .await?;
+    let mut failed = 0;
+    for (text,) in pending {
+        let Ok(hash) = text.parse::<PaymentHash>() else {
+            continue;
+        };
+        if node.payment(hash).is_none() {
+            mark(
+                store,
+                clock,
+                node.label(),
+                hash,
+                PaymentDirection::Outbound,
+                PaymentStatus::Failed,
+                Some("never reached the node: the process stopped before sending it"),
+            )
+            .await?;
+            failed += 1;
+        }
+    }
+    Ok(failed)
+}
+
 /// A node's record of a payment hash; an outbound record wins over an inbound one.
 pub async fn find(
     store: &Store,

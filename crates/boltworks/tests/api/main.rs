@@ -6,6 +6,7 @@ mod harness;
 
 mod bad_bytes;
 mod cli;
+mod crash_soak;
 mod escrow;
 mod full_size;
 mod gift_pages;

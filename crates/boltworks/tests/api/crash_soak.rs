@@ -1,0 +1,215 @@
+//! A soak of SIGKILLs while payments flow: alice pays gifts, the hub process (hub, alice and bob
+//! in one process) is killed at a random moment among the payments, and started again on the same
+//! data directory, twenty times. Afterwards the chain resolves whatever a force-close left on
+//! it, and every payment must have one outcome on both sides: a gift is paid exactly when
+//! alice's payment succeeded, and the books hold exactly the paid gifts. It prints the kills,
+//! the payments, the channels LDK force-closed at a restart (a ChannelManager older than its
+//! ChannelMonitors, rust-lightning #4286: not reachable from here) and the discrepancy.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::json;
+
+use crate::harness::clients::gifts::assert_books_balance;
+use crate::harness::clients::Hub;
+use crate::harness::process::Scene;
+
+/// SIGKILLs in the soak.
+const KILLS: usize = 20;
+/// Payments in flight when a kill comes.
+const PAYMENTS_PER_KILL: usize = 3;
+/// Each gift's amount, in sat.
+const GIFT_SAT: u64 = 1_000;
+/// The longest a kill waits after the payments start.
+const KILL_WITHIN_MS: u64 = 400;
+/// How long the hub runs between a restart and the next round of payments.
+const TRAFFIC_BETWEEN_KILLS: Duration = Duration::from_secs(2);
+/// How soon after its start a killed hub must answer `/ready` again.
+const READY_WITHIN: Duration = Duration::from_secs(10);
+/// Blocks mined at the end, ten at a time, at most: past every HTLC's expiry, so a payment
+/// caught in a force-closed channel is resolved on chain.
+const SETTLE_BLOCKS: u32 = 300;
+
+/// One gift alice was asked to pay.
+struct Attempt {
+    charge_id: String,
+    payment_hash: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_sigkills_during_payments_lose_and_double_no_money() {
+    let scene = Scene::new("crash_soak", "sigkills_during_payments");
+    let mut process = scene.hub().start().await;
+    let mut attempts = Vec::new();
+    let mut known_channels = channel_ids(&process.hub).await;
+    let mut force_closed = 0;
+    let mut slowest_ready = Duration::ZERO;
+    for kill in 1..=KILLS {
+        let hub = process.hub.clone();
+        let mut round = Vec::new();
+        for _ in 0..PAYMENTS_PER_KILL {
+            let gift = hub.gifts.create_ok(&json!({"amount": GIFT_SAT})).await;
+            let payreq = gift["lightning_invoice"]["payreq"]
+                .as_str()
+                .expect("payreq")
+                .to_string();
+            let hash = ldk_node::lightning_invoice::Bolt11Invoice::from_str(&payreq)
+                .expect("invoice")
+                .payment_hash()
+                .to_string();
+            attempts.push(Attempt {
+                charge_id: gift["charge_id"].as_str().expect("charge").to_string(),
+                payment_hash: hash,
+            });
+            round.push(payreq);
+        }
+        let client = reqwest::Client::new();
+        let pay_url = format!("{}/dev/alice/pay", hub.base);
+        let payers: Vec<_> = round
+            .into_iter()
+            .map(|payreq| {
+                let request = client.post(&pay_url).json(&json!({"bolt11": payreq}));
+                // Refused or cut off by the kill: the outcome is read from the records later.
+                tokio::spawn(async move {
+                    let _ = request.send().await;
+                })
+            })
+            .collect();
+        let wait = rand::thread_rng().gen_range(0..=KILL_WITHIN_MS);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        process.kill();
+        for payer in payers {
+            payer.abort();
+            let _ = payer.await;
+        }
+
+        let started = Instant::now();
+        process = scene.hub().start().await;
+        let took = started.elapsed();
+        slowest_ready = slowest_ready.max(took);
+        assert!(
+            took < READY_WITHIN,
+            "restart {kill}: /ready took {took:?}; the log:\n{}",
+            process.log()
+        );
+        // Payments flow between the kills too: what the last one cut off settles now.
+        tokio::time::sleep(TRAFFIC_BETWEEN_KILLS).await;
+        let now = channel_ids(&process.hub).await;
+        force_closed += known_channels.difference(&now).count();
+        known_channels = now;
+    }
+
+    // Resolve what force-closes left on chain, then read every payment's outcome.
+    let hub = &process.hub;
+    let mut mined = 0;
+    let outcomes = loop {
+        let outcomes = outcomes(hub, &attempts).await;
+        if outcomes.iter().all(|o| o.settled()) || mined >= SETTLE_BLOCKS {
+            break outcomes;
+        }
+        hub.dev.mine(10).await;
+        mined += 10;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let succeeded = outcomes
+        .iter()
+        .filter(|o| o.alice == Alice::Succeeded)
+        .count();
+    let failed = outcomes.iter().filter(|o| o.alice == Alice::Failed).count();
+    let never_sent = outcomes
+        .iter()
+        .filter(|o| o.alice == Alice::NeverSent)
+        .count();
+    let unresolved = outcomes.iter().filter(|o| !o.settled()).count();
+    for (attempt, outcome) in attempts.iter().zip(&outcomes) {
+        if !outcome.settled() || !outcome.agrees() {
+            println!("soak: payment {} ended {outcome:?}", attempt.payment_hash);
+        }
+    }
+    let mismatched: Vec<&Outcome> = outcomes.iter().filter(|o| !o.agrees()).collect();
+    let liabilities = assert_books_balance(hub).await;
+    let paid_msat =
+        outcomes.iter().filter(|o| o.gift_paid).count() as i64 * GIFT_SAT as i64 * 1_000;
+    println!(
+        "soak: {KILLS} SIGKILLs, {} payments ({succeeded} succeeded, {failed} failed, \
+         {never_sent} never sent, {unresolved} unresolved), {force_closed} channels force-closed \
+         at restart, {} payments whose two sides disagree, books off by {} msat, slowest /ready \
+         {slowest_ready:?}, {mined} blocks mined to settle",
+        attempts.len(),
+        mismatched.len(),
+        liabilities - paid_msat,
+    );
+    assert_eq!(unresolved, 0, "every payment has an outcome");
+    assert!(
+        mismatched.is_empty(),
+        "a gift is paid exactly when alice's payment succeeded: {} disagree",
+        mismatched.len()
+    );
+    assert_eq!(
+        liabilities, paid_msat,
+        "the books hold exactly the paid gifts"
+    );
+    assert!(succeeded > 0, "payments flowed");
+}
+
+/// What alice's records say of her payment.
+#[derive(Debug, PartialEq, Eq)]
+enum Alice {
+    Succeeded,
+    Failed,
+    Pending,
+    /// No record: the kill came before the payment reached her node.
+    NeverSent,
+}
+
+/// One payment, seen from both sides.
+#[derive(Debug)]
+struct Outcome {
+    alice: Alice,
+    gift_paid: bool,
+}
+
+impl Outcome {
+    fn settled(&self) -> bool {
+        self.alice != Alice::Pending
+    }
+
+    fn agrees(&self) -> bool {
+        self.gift_paid == (self.alice == Alice::Succeeded)
+    }
+}
+
+async fn outcomes(hub: &Hub, attempts: &[Attempt]) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(attempts.len());
+    for attempt in attempts {
+        let alice = match hub.dev.payment("alice", &attempt.payment_hash).await {
+            Ok(payment) => match payment.status.as_str() {
+                "succeeded" => Alice::Succeeded,
+                "failed" => Alice::Failed,
+                _ => Alice::Pending,
+            },
+            Err(_) => Alice::NeverSent,
+        };
+        let (_, status) = hub.gifts.status(&attempt.charge_id).await;
+        outcomes.push(Outcome {
+            alice,
+            gift_paid: status["status"] == "paid",
+        });
+    }
+    outcomes
+}
+
+/// The hub's ids of its channels.
+async fn channel_ids(hub: &Hub) -> HashSet<String> {
+    hub.dev
+        .nodes()
+        .await
+        .hub
+        .channels
+        .into_iter()
+        .map(|c| c.user_channel_id)
+        .collect()
+}
