@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{AppState, HttpLimits, OperatorToken, Readiness};
+use crate::channel_closures::ClosureEffects;
 use crate::clock::Clock;
 use crate::config::{ChainSourceConfig, Config};
 use crate::dev::{DemoNetwork, DevState};
@@ -111,8 +112,13 @@ impl App {
         let lsp = LspService::new(hub.clone(), config.lsp.clone());
         let merchant = MerchantService::new(hub.clone(), config.merchant.clone(), &config.data_dir)
             .context("merchant hub keys")?;
+        let closures = Arc::new(ClosureEffects::new(
+            Arc::clone(&node),
+            clock.clone(),
+            Arc::clone(&notifier),
+        ));
         let effects: Vec<Arc<dyn EventEffect>> =
-            vec![gifts.effects(), merchant.effects(), lsp.effects()];
+            vec![gifts.effects(), merchant.effects(), lsp.effects(), closures];
         let mut background = vec![spawn_event_loop(
             Arc::clone(&node),
             store.clone(),

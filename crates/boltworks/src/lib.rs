@@ -4,7 +4,7 @@
 //! operator routes, OpenAPI); the pages (`web`), the regtest-only demo network and `/dev` API
 //! (`dev`) and the command-line clients (`cli`); the `services` (escrow, gifts, the LSP, the
 //! merchant hub), which never import each other; the `hub` context they receive; the shared
-//! domain (`ledger`, `notify`, `auth`, `treasury`) and the `http` toolbox; and at the bottom
+//! domain (`ledger`, `notify`, `auth`, `treasury`, `channel_closures`) and the `http` toolbox; and at the bottom
 //! `store` (SQLite or PostgreSQL through sqlx) and `node` (the Lightning adapter over ldk-node,
 //! which speaks the hub's own types). Imports point down only. See ARCHITECTURE.md in the shared
 //! folder.
@@ -14,6 +14,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod channel_closures;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -39,6 +39,15 @@ pub enum AdminCommand {
     /// The merchant hub's books: balances, locked, in flight, pending withdrawals, and the hub's
     /// liabilities against its holdings.
     MerchantBooks,
+    /// The hub's channels that closed, newest first.
+    Closures {
+        /// Only force-closes.
+        #[arg(long)]
+        forced: bool,
+        /// How many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+    },
     /// Show the signing secret of a webhook target URL.
     WebhookSecret {
         /// The target URL.
@@ -80,6 +89,9 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
             .post(format!("{base}/admin/escrow/{tx}/resolve"))
             .json(&serde_json::json!({"resolution": resolution, "note": note})),
         AdminCommand::MerchantBooks => client.get(format!("{base}/admin/merchant/books")),
+        AdminCommand::Closures { forced, limit } => client
+            .get(format!("{base}/admin/node/closures"))
+            .query(&[("forced", forced.to_string()), ("limit", limit.to_string())]),
         AdminCommand::WebhookSecret { url } => client
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),

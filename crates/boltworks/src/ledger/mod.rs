@@ -21,6 +21,9 @@ pub const ASSETS_TREASURY: &str = "assets:treasury";
 pub const ASSETS_NODE_WALLET: &str = "assets:node-wallet";
 /// On-chain network fees the hub paid.
 pub const EXPENSES_ONCHAIN_FEES: &str = "expenses:onchain-fees";
+/// The hub's side of channels that were force-closed: on chain, locked until the commitment's
+/// timelock expires and the node sweeps it to its wallet.
+pub const ASSETS_ONCHAIN_IN_TRANSIT: &str = "assets:onchain-in-transit";
 /// The LSP's fees for channels delivered.
 pub const INCOME_LSP_FEES: &str = "income:lsp-fees";
 /// Coins the operator put into the treasury (receipts at addresses of no service).

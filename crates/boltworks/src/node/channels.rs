@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::OutPoint;
 use ldk_node::lightning::ln::msgs::SocketAddress;
-use ldk_node::{ChannelDetails, Node};
+use ldk_node::{ChannelDetails, LightningBalance, Node, PendingSweepBalance};
 
 use super::{socket_address, LightningNode, NodeError, UserChannelId};
 use crate::money::{Msat, Sat};
@@ -41,6 +41,16 @@ pub struct ChannelInfo {
     /// The peer's forwarding terms for this channel (its `channel_update`) have arrived: only
     /// then can an invoice name the channel in a route hint, as a private channel must be.
     pub peer_terms_known: bool,
+}
+
+/// What of the node's is left in a closed (or closing) channel, as its channel monitor sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClosingBalance {
+    /// What the chain will pay the node: its own outputs (after their timelock on a force-close)
+    /// and HTLCs it holds the preimage of.
+    pub claimable: Sat,
+    /// HTLCs still contested: the node's only if they time out or it learns the preimage.
+    pub contested_htlcs: Sat,
 }
 
 /// What a node charges to forward a payment over one of its channels.
@@ -207,5 +217,77 @@ impl LightningNode {
             .into_iter()
             .map(ChannelInfo::from)
             .collect()
+    }
+
+    /// What of the node's is left in channel `channel_id` (hex) once it closes: the monitor's
+    /// balances for it and the swept outputs still on their way to the wallet.
+    pub fn closing_balance(&self, channel_id: &str) -> ClosingBalance {
+        let balances = self.ldk().list_balances();
+        let mut closing = ClosingBalance::default();
+        for balance in &balances.lightning_balances {
+            let (id, amount, contested) = match balance {
+                LightningBalance::ClaimableOnChannelClose {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                }
+                | LightningBalance::ClaimableAwaitingConfirmations {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                }
+                | LightningBalance::ContentiousClaimable {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                }
+                | LightningBalance::CounterpartyRevokedOutputClaimable {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                } => (channel_id, *amount_satoshis, false),
+                LightningBalance::MaybeTimeoutClaimableHTLC {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                }
+                | LightningBalance::MaybePreimageClaimableHTLC {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                } => (channel_id, *amount_satoshis, true),
+            };
+            if id.to_string() != channel_id {
+                continue;
+            }
+            let sum = if contested {
+                &mut closing.contested_htlcs
+            } else {
+                &mut closing.claimable
+            };
+            sum.0 = sum.0.saturating_add(amount);
+        }
+        for sweep in &balances.pending_balances_from_channel_closures {
+            let (id, amount) = match sweep {
+                PendingSweepBalance::PendingBroadcast {
+                    channel_id,
+                    amount_satoshis,
+                }
+                | PendingSweepBalance::BroadcastAwaitingConfirmation {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                }
+                | PendingSweepBalance::AwaitingThresholdConfirmations {
+                    channel_id,
+                    amount_satoshis,
+                    ..
+                } => (channel_id, *amount_satoshis),
+            };
+            if id.is_some_and(|id| id.to_string() == channel_id) {
+                closing.claimable.0 = closing.claimable.0.saturating_add(amount);
+            }
+        }
+        closing
     }
 }

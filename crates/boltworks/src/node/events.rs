@@ -4,11 +4,12 @@
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::OutPoint;
-use ldk_node::lightning::events::PaymentFailureReason;
+use ldk_node::lightning::events::{ClosureReason, PaymentFailureReason};
 use ldk_node::Event;
 use serde_json::{json, Value};
 
 use super::ids::{PaymentHash, Preimage, UserChannelId};
+use super::records::ClosureKind;
 use crate::money::Msat;
 
 /// Why the node gave up on an outbound payment (LDK's reasons, by the same names).
@@ -108,6 +109,8 @@ pub enum NodeEvent {
         peer: Option<PublicKey>,
         /// Why, as the node words it.
         reason: Option<String>,
+        /// How it closed.
+        kind: ClosureKind,
     },
     /// Anything else (splices, say): recorded, meaningless to the services.
     Other {
@@ -196,6 +199,9 @@ impl NodeEvent {
                 user_channel_id: UserChannelId(user_channel_id.0),
                 peer: *counterparty_node_id,
                 reason: reason.as_ref().map(|r| r.to_string()),
+                kind: reason
+                    .as_ref()
+                    .map_or(ClosureKind::ForcedByHub, closure_kind),
             },
             other => NodeEvent::Other {
                 description: format!("{other:?}"),
@@ -262,13 +268,32 @@ impl NodeEvent {
                 channel_id,
                 peer,
                 reason,
+                kind,
                 ..
             } => (
                 "channel_closed",
-                json!({"channel_id": channel_id, "peer": peer.map(|p| p.to_string()), "reason": reason}),
+                json!({"channel_id": channel_id, "peer": peer.map(|p| p.to_string()), "reason": reason, "kind": kind.as_str()}),
             ),
             NodeEvent::Other { description } => ("other", json!({"debug": description})),
         }
+    }
+}
+
+/// How LDK's reason for a closure reads to the operator.
+fn closure_kind(reason: &ClosureReason) -> ClosureKind {
+    match reason {
+        ClosureReason::LegacyCooperativeClosure
+        | ClosureReason::CounterpartyInitiatedCooperativeClosure
+        | ClosureReason::LocallyInitiatedCooperativeClosure => ClosureKind::Cooperative,
+        ClosureReason::FundingTimedOut
+        | ClosureReason::DisconnectedPeer
+        | ClosureReason::CounterpartyCoopClosedUnfundedChannel
+        | ClosureReason::LocallyCoopClosedUnfundedChannel
+        | ClosureReason::FundingBatchClosure => ClosureKind::Unfunded,
+        ClosureReason::CounterpartyForceClosed { .. } | ClosureReason::CommitmentTxConfirmed => {
+            ClosureKind::ForcedByPeer
+        }
+        _ => ClosureKind::ForcedByHub,
     }
 }
 

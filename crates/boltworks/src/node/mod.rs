@@ -31,14 +31,14 @@ use ldk_node::payment::{
 };
 use ldk_node::Node;
 
-pub use self::channels::{ChannelInfo, ForwardingFees};
+pub use self::channels::{ChannelInfo, ClosingBalance, ForwardingFees};
 pub use self::error::{NodeError, NodeErrorKind};
 pub use self::events::{CommittedEvent, NodeEvent, PaymentFailure};
 pub use self::ids::{PaymentHash, Preimage, UserChannelId};
 pub use self::invoice::{Invoice, InvoiceProblem, NotAnInvoice};
 pub use self::payments::{FeeLimit, OutcomeWatch, PaymentOutcome, Payments, SendError};
 pub use self::records::{
-    NodePayment, NodePaymentStatus, PaymentDirection, PaymentRecord, PaymentStatus,
+    ClosureKind, NodePayment, NodePaymentStatus, PaymentDirection, PaymentRecord, PaymentStatus,
 };
 use crate::clock::Clock;
 use crate::money::{Msat, Sat};

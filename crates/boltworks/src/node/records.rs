@@ -74,3 +74,26 @@ pub struct NodePayment {
     /// The preimage, once known.
     pub preimage: Option<Preimage>,
 }
+
+stored_enum! {
+    /// How a channel closed, as the hub's operator needs to know it: a force-close costs
+    /// on-chain fees and locks the hub's side of the channel until its timelock expires.
+    pub enum ClosureKind {
+        /// Both sides agreed: the funds are on chain at once.
+        Cooperative = "cooperative",
+        /// The hub broadcast its commitment: it asked to, or LDK had to (an error, an HTLC timing
+        /// out, a ChannelManager older than its ChannelMonitor at start).
+        ForcedByHub = "forced_by_hub",
+        /// The peer's commitment went on chain.
+        ForcedByPeer = "forced_by_peer",
+        /// The channel was never funded (a failed or timed-out open): nothing was at stake.
+        Unfunded = "unfunded",
+    }
+}
+
+impl ClosureKind {
+    /// Whether a commitment transaction was broadcast (the costly kind of close).
+    pub fn is_forced(self) -> bool {
+        matches!(self, ClosureKind::ForcedByHub | ClosureKind::ForcedByPeer)
+    }
+}

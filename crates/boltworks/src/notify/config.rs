@@ -25,6 +25,8 @@ pub struct NotifyConfig {
     pub mail_dir: PathBuf,
     /// Delivery workers in this process (0: this process only writes to the outbox).
     pub workers: usize,
+    /// Where the operator's own alerts go (a channel force-closed), as signed webhooks.
+    pub operator_webhook_url: Option<String>,
 }
 
 /// Delays between delivery attempts, in seconds (at least one, each positive).
@@ -57,6 +59,10 @@ pub struct NotifyArgs {
     /// Sender address of emails.
     #[arg(long, env = "BOLTWORKS_SMTP_FROM", default_value = "boltworks@localhost", value_parser = email_address)]
     pub smtp_from: String,
+    /// An http(s) URL that receives the operator's alerts as signed webhooks (a channel of the
+    /// hub force-closed); its secret is `boltworks admin webhook-secret --url URL`.
+    #[arg(long, env = "BOLTWORKS_OPERATOR_WEBHOOK_URL", value_parser = http_url)]
+    pub operator_webhook_url: Option<String>,
 }
 
 impl NotifyArgs {
@@ -73,6 +79,7 @@ impl NotifyArgs {
             smtp_from: self.smtp_from.clone(),
             mail_dir: data_dir.join("mail"),
             workers: usize::from(self.notify_workers),
+            operator_webhook_url: self.operator_webhook_url.clone(),
         }
     }
 }
@@ -84,6 +91,15 @@ fn retry_delays(text: &str) -> Result<RetryDelays, String> {
         .filter(|d| !d.is_empty())
         .map(RetryDelays)
         .ok_or_else(|| format!("'{text}' is not a list of positive seconds like 10,60,600"))
+}
+
+fn http_url(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(text.to_string())
+        }
+        _ => Err(format!("'{text}' is not an http(s) URL")),
+    }
 }
 
 fn smtp_url(text: &str) -> Result<String, String> {

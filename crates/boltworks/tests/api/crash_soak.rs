@@ -4,9 +4,10 @@
 //! it, and every payment must have one outcome on both sides: a gift is paid exactly when
 //! alice's payment succeeded, and the books hold exactly the paid gifts. It prints the kills,
 //! the payments, the channels LDK force-closed at a restart (a ChannelManager older than its
-//! ChannelMonitors, rust-lightning #4286: not reachable from here) and the discrepancy.
+//! ChannelMonitors, rust-lightning #4286: not reachable from here), which must each be reported
+//! to the operator, and the discrepancy.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,7 @@ async fn twenty_sigkills_during_payments_lose_and_double_no_money() {
     let mut process = scene.hub().start().await;
     let mut attempts = Vec::new();
     let mut known_channels = channel_ids(&process.hub).await;
-    let mut force_closed = 0;
+    let mut lost = HashSet::new();
     let mut slowest_ready = Duration::ZERO;
     for kill in 1..=KILLS {
         let hub = process.hub.clone();
@@ -98,7 +99,7 @@ async fn twenty_sigkills_during_payments_lose_and_double_no_money() {
         // Payments flow between the kills too: what the last one cut off settles now.
         tokio::time::sleep(TRAFFIC_BETWEEN_KILLS).await;
         let now = channel_ids(&process.hub).await;
-        force_closed += known_channels.difference(&now).count();
+        lost.extend(known_channels.difference(&now).cloned());
         known_channels = now;
     }
 
@@ -130,15 +131,27 @@ async fn twenty_sigkills_during_payments_lose_and_double_no_money() {
         }
     }
     let mismatched: Vec<&Outcome> = outcomes.iter().filter(|o| !o.agrees()).collect();
+    let reported = reported_closures(hub).await;
+    let unreported: Vec<&String> = lost
+        .iter()
+        .filter(|id| !reported.contains_key(*id))
+        .collect();
+    let force_closed = reported
+        .values()
+        .filter(|kind| kind.starts_with("forced"))
+        .count();
     let liabilities = assert_books_balance(hub).await;
     let paid_msat =
         outcomes.iter().filter(|o| o.gift_paid).count() as i64 * GIFT_SAT as i64 * 1_000;
     println!(
         "soak: {KILLS} SIGKILLs, {} payments ({succeeded} succeeded, {failed} failed, \
-         {never_sent} never sent, {unresolved} unresolved), {force_closed} channels force-closed \
-         at restart, {} payments whose two sides disagree, books off by {} msat, slowest /ready \
+         {never_sent} never sent, {unresolved} unresolved), {} channels lost at restart \
+         ({force_closed} force-closes listed for the operator, {} lost channels not listed), \
+         {} payments whose two sides disagree, books off by {} msat, slowest /ready \
          {slowest_ready:?}, {mined} blocks mined to settle",
         attempts.len(),
+        lost.len(),
+        unreported.len(),
         mismatched.len(),
         liabilities - paid_msat,
     );
@@ -153,6 +166,25 @@ async fn twenty_sigkills_during_payments_lose_and_double_no_money() {
         "the books hold exactly the paid gifts"
     );
     assert!(succeeded > 0, "payments flowed");
+    assert!(
+        unreported.is_empty(),
+        "every channel the hub lost is listed under /admin/node/closures: {unreported:?}"
+    );
+}
+
+/// The closures `/admin/node/closures` lists: the hub's id of each channel and how it closed.
+async fn reported_closures(hub: &Hub) -> HashMap<String, String> {
+    let (status, body) = hub.admin.closures("limit=500").await;
+    assert_eq!(status, 200, "{body}");
+    body["closures"]
+        .as_array()
+        .expect("closures")
+        .iter()
+        .map(|c| {
+            let id = c["user_channel_id"].as_str().expect("id").to_string();
+            (id, c["kind"].as_str().expect("kind").to_string())
+        })
+        .collect()
 }
 
 /// What alice's records say of her payment.

@@ -8,6 +8,7 @@ mod bad_bytes;
 mod cli;
 mod crash_soak;
 mod escrow;
+mod force_close;
 mod full_size;
 mod gift_pages;
 mod gifts;

@@ -1,11 +1,12 @@
 //! The operator routes under `/admin`: the ledger, notifications, the treasury, escrow disputes,
-//! the gift audit and the merchant books. Every one requires the operator token
+//! the gift audit, the merchant books and the node's channel closures. Every one requires the operator token
 //! (`Authorization: Bearer ...`), checked by the `Operator` extractor before anything else.
 
 mod escrow;
 mod gifts;
 mod ledger;
 mod merchant;
+mod node;
 mod notify;
 mod treasury;
 
@@ -23,6 +24,7 @@ pub fn routes() -> ApiRoutes<AppState> {
         .merge(merchant::routes())
         .merge(ledger::routes())
         .merge(treasury::routes())
+        .merge(node::routes())
 }
 
 /// A request that carried the operator token.

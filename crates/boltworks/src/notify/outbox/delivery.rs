@@ -198,6 +198,7 @@ mod tests {
             smtp_from: "hub@example.com".into(),
             mail_dir: "mail".into(),
             workers: 1,
+            operator_webhook_url: None,
         }
     }
 

@@ -38,6 +38,7 @@ pub struct ServeFlags {
     lsp_max_channel_sat: Option<u64>,
     lsp_usd_per_btc: Option<u64>,
     gifts_fee_limit: Option<(u32, u64)>,
+    operator_webhook_url: Option<String>,
 }
 
 impl ServeFlags {
@@ -107,6 +108,9 @@ impl ServeFlags {
         if let Some((ppm, base_msat)) = self.gifts_fee_limit {
             flag("--gifts-fee-limit-ppm", ppm.to_string());
             flag("--gifts-fee-limit-base-msat", base_msat.to_string());
+        }
+        if let Some(url) = &self.operator_webhook_url {
+            flag("--operator-webhook-url", url.clone());
         }
         flags
     }
@@ -189,6 +193,12 @@ pub trait ServeOptions: Sized {
     /// payout.
     fn gifts_fee_limit(mut self, ppm: u32, base_msat: u64) -> Self {
         self.serve_flags().gifts_fee_limit = Some((ppm, base_msat));
+        self
+    }
+
+    /// `--operator-webhook-url`: where the operator's alerts (a force-close) are sent.
+    fn operator_webhook_url(mut self, url: &str) -> Self {
+        self.serve_flags().operator_webhook_url = Some(url.to_string());
         self
     }
 

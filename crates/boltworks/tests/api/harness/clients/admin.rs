@@ -50,6 +50,13 @@ impl AdminClient {
             .await
     }
 
+    /// `GET /admin/node/closures?{query}`: the hub's closed channels.
+    pub async fn closures(&self, query: &str) -> (StatusCode, Value) {
+        self.http
+            .get(&format!("/admin/node/closures?{query}"))
+            .await
+    }
+
     /// `GET /admin/webhook-secret?url=`.
     pub async fn webhook_secret(&self, url: &str) -> (StatusCode, Value) {
         self.http
