@@ -3,12 +3,13 @@
 //! alice's 1,000,000-sat demo channel holds 500,000 sat on her side. One stack per test: each
 //! spends most of alice's side.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::escrow::deal_of;
+use crate::harness::clients::dev::ChannelView;
 use crate::harness::clients::gifts::{assert_books_balance, funded_gift};
 use crate::harness::clients::merchant::{assert_books_exact, Merchant};
-use crate::harness::{eventually, ServeOptions, TestStack};
+use crate::harness::{eventually, Hub, ServeOptions, TestStack};
 use crate::lsp_v1::{alice_uri, buy, wait_state};
 
 /// 40% of a demo channel.
@@ -101,6 +102,39 @@ async fn an_lsp_order_of_101_120_sat_is_paid_and_delivered() {
     // 400,000 sat * 28 days * 0.0001 = 1,120 sat, plus the push.
     let quote = buy(hub, 400_000, 100_000, 4).await;
     assert_eq!(quote["total_amount"], 101_120);
+    let channel = pay_and_deliver(hub, &quote, 500_000).await;
+    // alice can spend the pushed 100,000 sat less her reserve (1% of the channel); the hub's
+    // side is the sold liquidity.
+    assert!(
+        (94_000_000..=100_000_000).contains(&channel.local_msat),
+        "{channel:?}"
+    );
+    assert!(channel.remote_msat >= 390_000_000, "{channel:?}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_lsp_order_of_forty_percent_of_a_channel_is_paid_and_delivered() {
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let hub = &stack.hub;
+    // An 810,000-sat channel with 400,000 sat pushed to the buyer (Blocktank sells more
+    // liquidity than it pushes), for four weeks: 410,000 sat * 28 days * 0.0001 = 1,148 sat, plus
+    // the push.
+    let quote = buy(hub, 410_000, FORTY_PERCENT_SAT, 4).await;
+    assert_eq!(quote["total_amount"], 401_148);
+    let channel = pay_and_deliver(hub, &quote, 810_000).await;
+    // alice can spend the push less her reserve, 1% of the channel (8,100 sat).
+    assert!(
+        (391_900_000..=400_000_000).contains(&channel.local_msat),
+        "{channel:?}"
+    );
+    assert!(channel.remote_msat >= 400_000_000, "{channel:?}");
+    stack.stop().await;
+}
+
+/// alice pays the order `quote` and takes its channel of `capacity_sat` privately; the channel
+/// once ready.
+async fn pay_and_deliver(hub: &Hub, quote: &Value, capacity_sat: u64) -> ChannelView {
     let id = quote["order_id"].as_str().expect("id").to_string();
     let hash = hub
         .dev
@@ -108,7 +142,7 @@ async fn an_lsp_order_of_101_120_sat_is_paid_and_delivered() {
         .await
         .expect("alice pays");
     let paid = wait_state(hub, &id, 100).await;
-    assert_eq!(paid["amount_received"], 101_120);
+    assert_eq!(paid["amount_received"], quote["total_amount"]);
 
     let (_, uri) = alice_uri(hub).await;
     let (status, answer) = hub
@@ -119,24 +153,16 @@ async fn an_lsp_order_of_101_120_sat_is_paid_and_delivered() {
     hub.dev.wait_payment("alice", &hash, "succeeded").await;
     hub.dev.mine(6).await;
     wait_state(hub, &id, 500).await;
-    let channel = eventually("alice's new channel", || async {
+    eventually("alice's new channel", || async {
         hub.dev
             .nodes()
             .await
             .alice
             .channels
             .into_iter()
-            .find(|c| c.capacity_sat == 500_000 && c.ready)
+            .find(|c| c.capacity_sat == capacity_sat && c.ready)
     })
-    .await;
-    // alice can spend the pushed 100,000 sat less her reserve (1% of the channel); the hub's
-    // side is the sold liquidity.
-    assert!(
-        (94_000_000..=100_000_000).contains(&channel.local_msat),
-        "{channel:?}"
-    );
-    assert!(channel.remote_msat >= 390_000_000, "{channel:?}");
-    stack.stop().await;
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

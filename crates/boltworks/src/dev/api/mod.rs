@@ -97,7 +97,7 @@ fn dev_routes() -> ApiRoutes<DevState> {
         )
         .get(
             "/dev/{node}/payments/{payment_hash}",
-            "A payment of alice or bob by hash",
+            "A payment of the hub, alice or bob by hash, as the hub's records hold it",
             payment,
         )
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{demo_node, hex32, DevState};
+use super::{any_node, demo_node, hex32, DevState};
 use crate::http::{HubError, HubJson};
 use crate::money::Msat;
 use crate::node::payments::{self, SendError};
@@ -181,7 +181,7 @@ pub(super) async fn payment(
     State(state): State<DevState>,
     Path((name, hash)): Path<(String, String)>,
 ) -> Result<Json<Value>, HubError> {
-    let node = demo_node(&state, &name)?;
+    let node = any_node(&state, &name)?;
     let hash = hex32::<PaymentHash>(&hash, "payment_hash")?;
     let record = payments::find(&state.hub.store, node.label(), hash)
         .await?
