@@ -2,6 +2,7 @@
 //! charges `BOB_FORWARDING_FEES` on his public channel to her. The hub pays the fee bob asks,
 //! exactly: a merchant's reserve gives back what the route did not cost, a gift payout stays
 //! within its cap (and is refused cleanly above it), an LSP refund's fee is the hub's expense.
+//! carol answers the `boltworks dev` commands as alice and bob do.
 
 use boltworks::dev::BOB_FORWARDING_FEES;
 use boltworks::money::Msat;
@@ -203,5 +204,59 @@ async fn an_lsp_refund_by_lightning_reaches_carol_and_the_hub_bears_the_fee() {
         bob_fee(61_092_000),
         "the hub bears bob's fee"
     );
+    stack.stop().await;
+}
+
+/// `boltworks dev ...` against `base`: its JSON answer.
+async fn dev_command(base: &str, args: &[&str]) -> serde_json::Value {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_boltworks"))
+        .args(["dev", "--url", base])
+        .args(args)
+        .output()
+        .await
+        .expect("run boltworks dev");
+    assert!(
+        output.status.success(),
+        "boltworks dev {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("a JSON answer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn carol_is_driven_by_the_boltworks_dev_commands_like_alice_and_bob() {
+    let stack = TestStack::builder().demo_carol().build().await;
+    let base = stack.hub.base.as_str();
+    let nodes = dev_command(base, &["nodes"]).await;
+    let carol_id = nodes["carol"]["node_id"]
+        .as_str()
+        .expect("carol")
+        .to_string();
+    assert!(
+        nodes["bob"]["channels"]
+            .as_array()
+            .expect("channels")
+            .iter()
+            .any(|c| c["peer"] == carol_id.as_str() && c["public"] == true),
+        "bob has a public channel to carol: {nodes}"
+    );
+
+    // Over that channel, both ways: bob pays carol, carol pays bob. (alice cannot route to
+    // carol herself: her channel and the hub's to bob are private; the hub pays carol in the
+    // tests above.)
+    for (payer, payee) in [("bob", "carol"), ("carol", "bob")] {
+        let invoice = dev_command(base, &["invoice", payee, "30000000"]).await;
+        let bolt11 = invoice["bolt11"].as_str().expect("bolt11");
+        let hash = invoice["payment_hash"].as_str().expect("hash");
+        dev_command(base, &["pay", payer, bolt11]).await;
+        for node in [payee, payer] {
+            let payment = eventually(&format!("{node}'s side of {payer} -> {payee}"), || async {
+                let payment = dev_command(base, &["payment", node, hash]).await;
+                (payment["status"] == "succeeded").then_some(payment)
+            })
+            .await;
+            assert_eq!(payment["amount_msat"], 30_000_000, "{payment}");
+        }
+    }
     stack.stop().await;
 }
