@@ -237,6 +237,33 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     );
     assert_eq!(locked(&shop).await, 0);
 
+    // A Lightning payment to the shop before it withdraws, and an invoice nobody pays. Its money
+    // is in the hub's channels, so the operator puts coins into the treasury to pay it out.
+    let (_, deposit) = hub.admin.treasury_address("operator float").await;
+    let deposit = deposit["address"].as_str().expect("address").to_string();
+    hub.dev.fund(&deposit, 50_000).await;
+    hub.dev.mine(1).await;
+    eventually("the float confirmed in the treasury", || async {
+        let (_, received) = hub.admin.treasury_received(&deposit).await;
+        (received["received"][0]["confirmations"].as_u64() >= Some(1)).then_some(())
+    })
+    .await;
+    let paid_before = shop.invoice(10_000).await;
+    let paid_before_hash = paid_before["r_hash"].as_str().expect("hash").to_string();
+    hub.dev
+        .pay(
+            "alice",
+            paid_before["payment_request"].as_str().expect("bolt11"),
+        )
+        .await
+        .expect("alice pays");
+    eventually("the Lightning payment to settle", || async {
+        let (_, view) = shop.payment(&paid_before_hash).await;
+        (view["settled"] == true).then_some(())
+    })
+    .await;
+    let unpaid = shop.invoice(5_000).await;
+
     // Three merchants withdraw; one transaction leaves once the interval passes.
     let second = Merchant::sign_up(&hub.merchant, "second", None).await;
     let third = Merchant::sign_up(&hub.merchant, "third", None).await;
@@ -303,6 +330,47 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
             merchant.id
         );
     }
+    // The payments whose money the withdrawal took name its transaction; the others do not.
+    let (_, lightning) = shop.lightning_payments().await;
+    let withdraw_tx_of = |list: &Value, key: &str, value: &str| {
+        list["payments"]
+            .as_array()
+            .expect("payments")
+            .iter()
+            .find(|p| p[key] == value)
+            .unwrap_or_else(|| panic!("{key} {value} in {list}"))["withdraw_tx"]
+            .clone()
+    };
+    assert_eq!(
+        withdraw_tx_of(&lightning, "r_hash", &paid_before_hash),
+        txid.as_str()
+    );
+    let unpaid_hash = unpaid["r_hash"].as_str().expect("hash");
+    assert_eq!(withdraw_tx_of(&lightning, "r_hash", unpaid_hash), "");
+    let (_, onchain) = shop.onchain_payments().await;
+    assert_eq!(
+        withdraw_tx_of(&onchain, "btc_address", &address),
+        txid.as_str()
+    );
+    let (_, one) = shop.payment(&paid_before_hash).await;
+    assert_eq!(one["withdraw_tx"], txid.as_str(), "{one}");
+    // A payment after the withdrawal waits for the next one.
+    let paid_after = shop.invoice(3_000).await;
+    let paid_after_hash = paid_after["r_hash"].as_str().expect("hash").to_string();
+    hub.dev
+        .pay(
+            "alice",
+            paid_after["payment_request"].as_str().expect("bolt11"),
+        )
+        .await
+        .expect("alice pays");
+    let after = eventually("the later payment to settle", || async {
+        let (_, view) = shop.payment(&paid_after_hash).await;
+        (view["settled"] == true).then_some(view)
+    })
+    .await;
+    assert_eq!(after["withdraw_tx"], "", "{after}");
+
     let books = assert_books_exact(&hub.admin).await;
     assert_eq!(books["merchant"]["withdrawals_pending_msat"], 0, "{books}");
     assert_eq!(books["merchant"]["locked_msat"], 0, "{books}");

@@ -41,6 +41,7 @@ pub async fn queue(
         withdrawn_at_ms: None,
     };
     store::withdrawals::insert(&mut tx, &withdrawal).await?;
+    store::withdrawals::take_paid_invoices(&mut tx, merchant_id, &withdrawal.withdrawal_id).await?;
     let entries = [
         Entry::debit(merchant_account(merchant_id), ledger_msat(taken)?),
         Entry::credit(MERCHANT_WITHDRAWALS, ledger_msat(taken)?),

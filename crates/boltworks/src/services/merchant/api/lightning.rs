@@ -45,7 +45,8 @@ pub struct LightningPayment {
     pub payment_request: String,
     /// Hex payment hash.
     pub r_hash: String,
-    /// Always empty (withdrawals are batched).
+    /// The transaction of the balance withdrawal that took this payment's money; empty until
+    /// one was sent.
     pub withdraw_tx: String,
     /// The hub's fee, sats.
     pub fee: Sat,
@@ -69,7 +70,7 @@ impl From<&LightningInvoice> for LightningPayment {
             settled: invoice.is_paid(),
             payment_request: invoice.payment_request.clone(),
             r_hash: invoice.payment_hash.clone(),
-            withdraw_tx: String::new(),
+            withdraw_tx: invoice.withdraw_tx.clone().unwrap_or_default(),
             fee: invoice.fee_sat,
             amount_without_fee: net_of_fee(invoice.amount_sat, invoice.fee_sat),
             settle_date: invoice.settle_date,

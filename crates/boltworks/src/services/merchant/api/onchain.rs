@@ -38,7 +38,8 @@ pub struct OnchainPayment {
     pub fee: String,
     /// What the merchant is credited, sats.
     pub amount_without_fee: String,
-    /// The refund transaction, or empty.
+    /// The transaction that took its money out: the balance withdrawal that included it, or the
+    /// refund of a cancelled invoice; empty when there was none.
     pub withdraw_tx: String,
     /// The invoice's address.
     pub btc_address: String,
@@ -60,7 +61,11 @@ impl From<&OnchainInvoice> for OnchainPayment {
             status: invoice.status,
             fee: fee.0.to_string(),
             amount_without_fee: net_of_fee(amount, fee).0.to_string(),
-            withdraw_tx: invoice.refund_txid.clone().unwrap_or_default(),
+            withdraw_tx: invoice
+                .withdraw_tx
+                .clone()
+                .or_else(|| invoice.refund_txid.clone())
+                .unwrap_or_default(),
             btc_address: invoice.btc_address.clone(),
             ntfn_url: invoice.ntfn_url.clone().unwrap_or_default(),
             paid_amount: invoice.paid_sat.0.to_string(),

@@ -31,6 +31,7 @@ fn invoice(
         state,
         settle_date,
         created_at: 1_700_000_000,
+        withdraw_tx: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn onchain(amount: Option<Sat>, status: OnchainInvoiceStatus) -> OnchainInvoice 
         fee_sat: Some(Sat(100)),
         refund_txid: None,
         created_at: 1_700_000_000,
+        withdraw_tx: None,
     }
 }
 

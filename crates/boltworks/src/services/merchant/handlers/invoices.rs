@@ -61,6 +61,7 @@ pub async fn create(
         state: InvoiceState::Unpaid,
         settle_date: None,
         created_at: now,
+        withdraw_tx: None,
     };
     store::invoices::insert(&state.hub.store, &record, &preimage.to_string()).await?;
     state.hub.payments.record_invoice(hash, amount).await?;

@@ -98,6 +98,7 @@ async fn create(
         fee_sat: None,
         refund_txid: None,
         created_at: state.hub.clock.now_unix(),
+        withdraw_tx: None,
     };
     store::onchain_invoices::insert(&state.hub.store, &invoice).await?;
     let signed = [address.as_str(), merchant_id];

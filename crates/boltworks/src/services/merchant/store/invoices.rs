@@ -114,6 +114,8 @@ pub struct LightningInvoice {
     pub settle_date: Option<i64>,
     /// Created (unix seconds).
     pub created_at: i64,
+    /// The transaction of the withdrawal that took what it paid, once sent.
+    pub withdraw_tx: Option<String>,
 }
 
 impl LightningInvoice {
@@ -124,7 +126,7 @@ impl LightningInvoice {
 }
 
 const COLUMNS: &str = "payment_hash, merchant_id, amount_sat, fee_sat, description, \
-     payment_request, expiry, ntfn_url, settled, settle_date, created_at";
+     payment_request, expiry, ntfn_url, settled, settle_date, created_at, withdraw_tx";
 
 /// Records a new (unpaid) invoice with the preimage (hex) of its hold invoice.
 pub async fn insert(

@@ -46,10 +46,12 @@ pub struct OnchainInvoice {
     pub refund_txid: Option<String>,
     /// Created (unix seconds).
     pub created_at: i64,
+    /// The transaction of the withdrawal that took what it paid, once sent.
+    pub withdraw_tx: Option<String>,
 }
 
 const COLUMNS: &str = "invoice_id, merchant_id, btc_address, amount_sat, description, \
-     ntfn_url, status, paid_sat, notified_partial_sat, fee_sat, refund_txid, created_at";
+     ntfn_url, status, paid_sat, notified_partial_sat, fee_sat, refund_txid, created_at, withdraw_tx";
 
 /// Records a new on-chain invoice (in its status, `Pending`).
 pub async fn insert(store: &Store, i: &OnchainInvoice) -> Result<(), sqlx::Error> {

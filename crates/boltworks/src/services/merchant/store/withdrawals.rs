@@ -3,6 +3,7 @@
 
 use sqlx::AnyConnection;
 
+use super::{InvoiceState, OnchainInvoiceStatus};
 use crate::money::Sat;
 use crate::store::columns::stored_enum;
 use crate::store::Store;
@@ -64,6 +65,34 @@ pub async fn insert(conn: &mut AnyConnection, w: &Withdrawal) -> Result<(), sqlx
     Ok(())
 }
 
+/// Ties every paid invoice of the merchant that no withdrawal took yet to `withdrawal_id`: the
+/// withdrawal of the whole balance takes what they paid. Within the withdrawal's transaction.
+pub async fn take_paid_invoices(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    withdrawal_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE merchant_invoices SET withdrawal_id = $2
+         WHERE merchant_id = $1 AND settled = $3 AND withdrawal_id IS NULL",
+    )
+    .bind(merchant_id)
+    .bind(withdrawal_id)
+    .bind(InvoiceState::Paid)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE merchant_onchain_invoices SET withdrawal_id = $2
+         WHERE merchant_id = $1 AND status = $3 AND withdrawal_id IS NULL",
+    )
+    .bind(merchant_id)
+    .bind(withdrawal_id)
+    .bind(OnchainInvoiceStatus::Settled)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// A withdrawal by id.
 pub async fn by_id(store: &Store, withdrawal_id: &str) -> Result<Option<Withdrawal>, sqlx::Error> {
     sqlx::query_as(&format!(
@@ -86,13 +115,15 @@ pub async fn start_batch(conn: &mut AnyConnection, batch_id: &str) -> Result<u64
     Ok(done.rows_affected())
 }
 
-/// Marks a batch's withdrawals `Withdrawn` in `txid`.
+/// Marks a batch's withdrawals `Withdrawn` in `txid`, and the invoices they took withdrawn in it
+/// too (their `withdraw_tx`), in one transaction.
 pub async fn finish_batch(
     store: &Store,
     batch_id: &str,
     txid: &str,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
     sqlx::query(
         "UPDATE merchant_withdrawals SET status = $4, txid = $2, withdrawn_at_ms = $3
          WHERE batch_id = $1 AND status = $5",
@@ -102,9 +133,20 @@ pub async fn finish_batch(
     .bind(now_ms)
     .bind(WithdrawalStatus::Withdrawn)
     .bind(WithdrawalStatus::Processing)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    for table in ["merchant_invoices", "merchant_onchain_invoices"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET withdraw_tx = $2
+             WHERE withdraw_tx IS NULL AND withdrawal_id IN
+                (SELECT withdrawal_id FROM merchant_withdrawals WHERE batch_id = $1)"
+        ))
+        .bind(batch_id)
+        .bind(txid)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// Batches that were being sent when the hub stopped (each is sent again under its key).
