@@ -49,6 +49,9 @@ pub struct Receipt {
     pub confirmations: u32,
     /// The block that confirmed it.
     pub height: Option<u32>,
+    /// The network fee of the paying transaction, when the wallet or the chain source knows
+    /// every output it spends (bitcoind answers for others' coins only with `-txindex`).
+    pub fee: Option<Sat>,
 }
 
 /// The treasury's balance.

@@ -3,7 +3,7 @@
 
 use bdk_wallet::chain::{ChainPosition, ConfirmationBlockTime};
 use bdk_wallet::KeychainKind;
-use bitcoin::Address;
+use bitcoin::{Address, Txid};
 
 use super::{ledger_msat, store, Receipt, SendError, Sent, Treasury, TreasuryBalance, WalletState};
 use crate::ledger::{self, Entry};
@@ -69,26 +69,62 @@ impl Treasury {
         Ok(Some((sent, confirmations)))
     }
 
-    /// What `address` received, each output with its confirmations (as of the last sync).
+    /// What `address` received, each output with its confirmations (as of the last sync) and
+    /// its transaction's fee where it can be known.
     pub async fn received(&self, address: &Address) -> Vec<Receipt> {
-        let state = self.state.lock().await;
-        let tip = state.wallet.latest_checkpoint().height();
-        let script = address.script_pubkey();
-        state
-            .wallet
-            .list_output()
-            .filter(|output| output.txout.script_pubkey == script)
-            .map(|output| Receipt {
-                txid: output.outpoint.txid,
-                vout: output.outpoint.vout,
-                amount: Sat(output.txout.value.to_sat()),
-                confirmations: confirmations(tip, &output.chain_position),
-                height: match output.chain_position {
-                    ChainPosition::Confirmed { anchor, .. } => Some(anchor.block_id.height),
-                    ChainPosition::Unconfirmed { .. } => None,
-                },
-            })
-            .collect()
+        let mut receipts: Vec<Receipt> = {
+            let state = self.state.lock().await;
+            let tip = state.wallet.latest_checkpoint().height();
+            let script = address.script_pubkey();
+            state
+                .wallet
+                .list_output()
+                .filter(|output| output.txout.script_pubkey == script)
+                .map(|output| Receipt {
+                    txid: output.outpoint.txid,
+                    vout: output.outpoint.vout,
+                    amount: Sat(output.txout.value.to_sat()),
+                    confirmations: confirmations(tip, &output.chain_position),
+                    height: match output.chain_position {
+                        ChainPosition::Confirmed { anchor, .. } => Some(anchor.block_id.height),
+                        ChainPosition::Unconfirmed { .. } => None,
+                    },
+                    fee: wallet_fee(&state, output.outpoint.txid),
+                })
+                .collect()
+        };
+        for receipt in receipts.iter_mut().filter(|r| r.fee.is_none()) {
+            receipt.fee = self.learn_fee(receipt.txid).await;
+        }
+        receipts
+    }
+
+    /// The fee of wallet transaction `txid`, from the outputs it spends as the chain source
+    /// gives them; they are kept in the wallet, so it is asked once per transaction.
+    async fn learn_fee(&self, txid: Txid) -> Option<Sat> {
+        let tx = {
+            let state = self.state.lock().await;
+            state.wallet.get_tx(txid)?.tx_node.tx.clone()
+        };
+        let mut spent = Vec::with_capacity(tx.input.len());
+        for input in &tx.input {
+            let outpoint = input.previous_output;
+            let previous = match self.rpc.transaction(&outpoint.txid).await {
+                Ok(Some(previous)) => previous,
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::debug!(%txid, error = %e, "a spent output is unknown to the chain source");
+                    return None;
+                }
+            };
+            let index = usize::try_from(outpoint.vout).ok()?;
+            spent.push((outpoint, previous.output.get(index)?.clone()));
+        }
+        let mut state = self.state.lock().await;
+        for (outpoint, txout) in spent {
+            state.wallet.insert_txout(outpoint, txout);
+        }
+        wallet_fee(&state, txid)
     }
 
     /// The balance (as of the last sync).
@@ -101,4 +137,14 @@ impl Treasury {
             own_pending: Sat(balance.trusted_pending.to_sat()),
         }
     }
+}
+
+/// The fee of wallet transaction `txid`, if the wallet knows every output it spends.
+fn wallet_fee(state: &WalletState, txid: Txid) -> Option<Sat> {
+    let tx = state.wallet.get_tx(txid)?.tx_node.tx.clone();
+    state
+        .wallet
+        .calculate_fee(&tx)
+        .ok()
+        .map(|fee| Sat(fee.to_sat()))
 }

@@ -33,6 +33,37 @@ async fn lsps1_order(hub: &Hub, id: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_v1_order_below_the_lsps1_minimum_has_its_address_and_is_paid_on_chain() {
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let hub = &stack.hub;
+    let (_, info) = hub.lsp_v1.node_info().await;
+    let product = info["services"][0]["product_id"].as_str().expect("product");
+    let (_, quote) = hub
+        .lsp_v1.buy(&json!({"product_id": product, "local_balance": 100_000, "remote_balance": 0, "channel_expiry": 1}))
+        .await;
+    // The 1,092-sat floor: far below LSPS1's 50,000-sat on-chain minimum.
+    assert_eq!(quote["total_amount"], 1_092, "{quote}");
+    let address = quote["btc_address"]
+        .as_str()
+        .expect("a string, as the seed's ChannelQuote has it")
+        .to_string();
+    assert!(address.starts_with("bcrt1"), "{quote}");
+    let id = quote["order_id"].as_str().expect("id").to_string();
+    assert_eq!(v1_order(hub, &id).await["btc_address"], address.as_str());
+
+    hub.dev.fund(&address, 1_092).await;
+    hub.dev.mine(1).await;
+    let paid = eventually("paid on chain", || async {
+        let order = v1_order(hub, &id).await;
+        (order["state"] == 100).then_some(order)
+    })
+    .await;
+    assert_eq!(paid["amount_received"], 1_092, "{paid}");
+    books(hub, "assets:treasury").await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
@@ -64,6 +95,11 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
     assert_eq!(payments[0]["amount_base"], 30_000);
     assert_eq!(payments[0]["confirmed"], true);
     assert_eq!(payments[0]["to"], address.as_str());
+    // The paying transaction's network fee, a number as Blocktank answered (the faucet pays one).
+    let fee = payments[0]["fee_base"]
+        .as_u64()
+        .expect("fee_base, a number");
+    assert!((1..10_000).contains(&fee), "{partial}");
     // The same order seen through LSPS1.
     let lsps1 = lsps1_order(hub, &id).await;
     assert_eq!(lsps1["payment"]["state"], "UNDER_FUNDED", "{lsps1}");

@@ -180,6 +180,10 @@ async fn onchain_invoices_partial_settled_cancelled_and_batched_withdrawals() {
     })
     .await;
     assert_eq!(partial["partial"]["already_paid_amount"], "40000");
+    assert!(
+        partial["partial"]["created_at"].is_u64(),
+        "a number, as in the seed: {partial}"
+    );
     assert_eq!(partial["partial"]["btc_address"], address.as_str());
     let (_, list) = shop.onchain_payments().await;
     assert_eq!(list["payments"][0]["status"], "Pending", "{list}");

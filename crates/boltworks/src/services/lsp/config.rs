@@ -64,7 +64,8 @@ pub struct LspArgs {
     /// LSP: confirmations before an on-chain payment counts.
     #[arg(long, env = "BOLTWORKS_LSP_ONCHAIN_CONFIRMATIONS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub lsp_onchain_confirmations: u32,
-    /// LSP: smallest order total offered an on-chain address, in sats.
+    /// LSP: smallest LSPS1 order total offered an on-chain address, in sats (advertised; every
+    /// v0.0.1 order has one, as Blocktank's did).
     #[arg(long, env = "BOLTWORKS_LSP_ONCHAIN_MIN_SAT", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(330..=MAX_SAT))]
     pub lsp_onchain_min_sat: u64,
     /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.

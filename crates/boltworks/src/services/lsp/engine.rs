@@ -119,13 +119,19 @@ pub async fn create_order(
         .create_hold_invoice(total_msat, &format!("Channel order {id}"), expiry, hash)
         .map_err(CreateFailure::Invoice)?;
     let btc_address = match &state.hub.treasury {
-        Some(treasury) if terms.total_sat.0 >= state.config.onchain_min_sat => Some(
-            treasury
-                .new_address(&format!("lsp:{id}"), &ledger::lsp_order_liability(&id))
-                .await
-                .map_err(|e| CreateFailure::Address(e.to_string()))?
-                .to_string(),
-        ),
+        // Every v0.0.1 order can be paid on chain, as Blocktank's could; LSPS1 advertises its
+        // minimum (`min_onchain_payment_size_sat`) and keeps to it.
+        Some(treasury)
+            if api == OrderApi::V1 || terms.total_sat.0 >= state.config.onchain_min_sat =>
+        {
+            Some(
+                treasury
+                    .new_address(&format!("lsp:{id}"), &ledger::lsp_order_liability(&id))
+                    .await
+                    .map_err(|e| CreateFailure::Address(e.to_string()))?
+                    .to_string(),
+            )
+        }
         _ => None,
     };
     let new = NewOrder {

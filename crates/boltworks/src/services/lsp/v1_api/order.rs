@@ -26,8 +26,9 @@ pub struct Quote {
     pub ln_invoice: String,
     /// What the buyer pays, in sats.
     pub total_amount: Sat,
-    /// The order's treasury address (null when on-chain payment is not offered).
-    pub btc_address: Option<String>,
+    /// The order's own treasury address (every v0.0.1 order has one, as Blocktank's did; empty
+    /// only on a hub without a treasury, whose chain source is not bitcoind RPC).
+    pub btc_address: String,
     /// The order's LNURL-channel.
     pub lnurl_channel: String,
     /// The LSP's fee, in sats.
@@ -43,7 +44,7 @@ impl Quote {
             order_id: order.id.clone(),
             ln_invoice: order.payment.payment_request.clone(),
             total_amount: order.terms.total_sat,
-            btc_address: order.payment.btc_address.clone(),
+            btc_address: order.payment.btc_address.clone().unwrap_or_default(),
             lnurl_channel: lnurl,
             price: order.terms.fee_sat,
             order_expiry: ms(order.terms.order_expires_at),
@@ -108,8 +109,9 @@ pub struct OrderView {
     pub total_amount: Sat,
     /// The LSP's fee, in sats.
     pub price: Sat,
-    /// The order's treasury address (null when on-chain payment is not offered).
-    pub btc_address: Option<String>,
+    /// The order's own treasury address (every v0.0.1 order has one, as Blocktank's did; empty
+    /// only on a hub without a treasury, whose chain source is not bitcoind RPC).
+    pub btc_address: String,
     /// Creation time (ms).
     pub created_at: i64,
     /// What arrived so far, in sats.
@@ -161,8 +163,9 @@ pub struct OnchainPayment {
     pub to: Option<String>,
     /// The amount, in sats.
     pub amount_base: Sat,
-    /// Always null.
-    pub fee_base: Option<u64>,
+    /// The paying transaction's network fee, in sats (0 when the chain source cannot tell: a
+    /// bitcoind without `-txindex` does not serve others' transactions).
+    pub fee_base: Sat,
     /// Always false.
     pub zero_conf: bool,
     /// Whether it has a confirmation.
@@ -235,7 +238,7 @@ impl OrderView {
                 hash: r.txid.to_string(),
                 to: order.payment.btc_address.clone(),
                 amount_base: r.amount,
-                fee_base: None,
+                fee_base: r.fee.unwrap_or_default(),
                 zero_conf: false,
                 confirmed: r.confirmations > 0,
             })
@@ -262,7 +265,7 @@ impl OrderView {
             order_expiry: ms(terms.order_expires_at),
             total_amount: terms.total_sat,
             price: terms.fee_sat,
-            btc_address: order.payment.btc_address.clone(),
+            btc_address: order.payment.btc_address.clone().unwrap_or_default(),
             created_at: order.created_at_ms,
             amount_received: model::amount_paid_sat(order, onchain),
             state: order.state.number(),

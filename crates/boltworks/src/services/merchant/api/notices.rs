@@ -179,8 +179,8 @@ pub struct Partial {
     pub merchant_id: String,
     /// `Pending`.
     pub status: OnchainInvoiceStatus,
-    /// Unix seconds.
-    pub created_at: String,
+    /// Unix seconds, a number (the seed's frame; the other notices send strings).
+    pub created_at: i64,
 }
 
 impl PartialPayment {
@@ -195,7 +195,7 @@ impl PartialPayment {
                 already_paid_amount: paid.0.to_string(),
                 merchant_id: invoice.merchant_id.clone(),
                 status: OnchainInvoiceStatus::Pending,
-                created_at: invoice.created_at.to_string(),
+                created_at: invoice.created_at,
             },
         }
     }

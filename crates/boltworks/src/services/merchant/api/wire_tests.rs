@@ -146,7 +146,7 @@ fn onchain_notices_keep_their_shapes() {
     );
     let expected = json!({"payment_id": "i1", "payment_type": "PARTIAL", "partial": {
         "payment_id": "i1", "btc_address": "bcrt1qaddress", "already_paid_amount": "10000",
-        "merchant_id": "m1", "status": "Pending", "created_at": "1700000000",
+        "merchant_id": "m1", "status": "Pending", "created_at": 1_700_000_000,
     }});
     assert_eq!(json_of(&partial), expected);
     assert_eq!(
