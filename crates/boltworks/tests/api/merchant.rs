@@ -2,14 +2,16 @@
 //! signature checked; alice pays a merchant invoice (webhook and websocket frame arrive, the
 //! balance is net of the 1% fee); the merchant pays bob (balance drops by amount plus the
 //! actual routing fee); internal payments and a converted Lightning payment between two
-//! merchants move no money through the node; and every token refusal.
+//! merchants move no money through the node; an outgoing payment's status updates reach its
+//! `ntfn_url`; and every token refusal.
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::harness::clients::merchant::{assert_books_exact, tokens, Merchant};
-use crate::harness::webhook::Receiver;
+use crate::harness::invoices::preimage_and_hash;
+use crate::harness::webhook::{hmac_hex, Receiver};
 use crate::harness::{eventually, ServeOptions, TestStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -275,4 +277,80 @@ async fn a_merchant_is_paid_pays_out_and_pays_another_merchant() {
 fn base64_url(value: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_outgoing_payment_posts_each_status_update_to_its_ntfn_url() {
+    let stack = TestStack::builder().demo_nodes().build().await;
+    let hub = &stack.hub;
+    let (receiver, hook) = Receiver::default().start().await;
+    let shop = Merchant::sign_up(&hub.merchant, "payer", None).await;
+    let invoice = shop.invoice(20_000).await;
+    hub.dev
+        .pay(
+            "alice",
+            invoice["payment_request"].as_str().expect("bolt11"),
+        )
+        .await
+        .expect("alice pays");
+    eventually("the shop to be paid", || async {
+        (shop.balance().await == 19_800).then_some(())
+    })
+    .await;
+
+    // One that succeeds, and one bob fails back.
+    let paid = hub.dev.invoice("bob", 5_000_000).await;
+    let (_, hash) = preimage_and_hash();
+    let refused = hub.dev.hold_invoice("bob", 3_000_000, &hash).await;
+    let mut ids = Vec::new();
+    for (bolt11, amount) in [(&paid.bolt11, "5000"), (&refused.bolt11, "3000")] {
+        let signature = shop.sign(&[amount, bolt11]);
+        let body = json!({"payment_request": bolt11, "amount": amount, "ntfn_url": hook});
+        let (status, sent) = shop.pay_lightning(&body, Some(&signature)).await;
+        if bolt11 == &refused.bolt11 {
+            hub.dev.wait_payment("bob", &hash, "held").await;
+            hub.dev.fail("bob", &hash).await.expect("bob fails it back");
+        }
+        // The refused one may answer its failure (wrong destination) or still be pending.
+        let id = sent["payment_id"].as_str().map(str::to_string);
+        ids.push((status, id, sent));
+    }
+    let (status, Some(paid_id), sent) = &ids[0] else {
+        panic!("the first payment: {ids:?}");
+    };
+    assert_eq!(*status, 200, "{sent}");
+
+    let (_, secret) = hub.admin.webhook_secret(&hook).await;
+    let secret = secret["secret"].as_str().expect("secret").to_string();
+    let updates = eventually("both status updates", || async {
+        let seen = receiver.seen();
+        (seen.len() >= 2).then_some(seen)
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for update in &updates {
+        assert_eq!(update.signature, hmac_hex(&secret, &update.body));
+        let body: Value = serde_json::from_slice(&update.body).expect("json");
+        // The payment as GET /api/v2/payment/outgoing/{id} answers it.
+        let id = body["payment_id"].as_str().expect("payment_id");
+        let (_, view) = shop.outgoing(id).await;
+        assert_eq!(body, view);
+        statuses.push((
+            id.to_string(),
+            body["status"].as_str().expect("status").to_string(),
+        ));
+    }
+    assert!(
+        statuses.contains(&(paid_id.clone(), "succeeded".to_string())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|(id, status)| id != paid_id && status == "failed"),
+        "{statuses:?}"
+    );
+    assert_eq!(receiver.seen().len(), 2, "one update per payment");
+    assert_books_exact(&hub.admin).await;
+    stack.stop().await;
 }

@@ -7,10 +7,10 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::api::{
-    Frame, LightningNotice, LightningPayment, OnchainNotice, OnchainPaidWebhook, PartialNotice,
-    PartialPayment,
+    Frame, LightningNotice, LightningPayment, OnchainNotice, OnchainPaidWebhook, OutgoingPayment,
+    PartialNotice, PartialPayment,
 };
-use super::store::{LightningInvoice, OnchainInvoice};
+use super::store::{LightningInvoice, OnchainInvoice, Payment};
 use crate::clock::Clock;
 use crate::money::Sat;
 use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
@@ -113,4 +113,29 @@ pub async fn onchain_partial(
         },
     };
     send(conn, backend, clock, to, "partial", &payment, &frame).await
+}
+
+/// The webhook event of an outgoing payment's status update.
+pub const OUTGOING_UPDATED: &str = "outgoing_payment";
+
+/// An outgoing payment ended (succeeded or failed): its `ntfn_url`, if it gave one, receives the
+/// payment as `GET /api/v2/payment/outgoing/{id}` answers it (not on the stream: the seed's
+/// frames are for incoming payments).
+pub async fn outgoing_updated(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    payment: &Payment,
+) -> Result<(), sqlx::Error> {
+    let Some(url) = payment.ntfn_url.as_deref().filter(|u| !u.is_empty()) else {
+        return Ok(());
+    };
+    let body = json(&OutgoingPayment::from(payment.clone()))?;
+    let event = WebhookEvent {
+        service: STREAM_SERVICE,
+        event_type: OUTGOING_UPDATED,
+        url,
+        body: &body,
+    };
+    enqueue_webhook_unless_invalid(conn, clock, event).await?;
+    Ok(())
 }

@@ -6,9 +6,9 @@ use bitcoin::Address;
 use super::api::PeachError;
 use super::books::payout_account;
 use super::model::Refusal;
-use super::payouts;
 use super::store::{self, NewPayment};
 use super::MerchantService;
+use super::{notices, payouts};
 use crate::money::{Msat, Sat};
 use crate::treasury::{FeeFrom, Treasury};
 
@@ -35,8 +35,7 @@ pub async fn send(
     {
         Ok(sent) => {
             let txid = sent.txid.to_string();
-            let now = state.hub.clock.now_unix();
-            store::payments::set_txid(&state.hub.store, payment_id, &txid, now).await?;
+            record_sent(state, payment_id, &txid).await?;
             Ok(txid)
         }
         Err(e) => {
@@ -55,18 +54,33 @@ pub async fn settle(
     amount: Msat,
 ) -> Result<(), PeachError> {
     let treasury = state.treasury()?;
-    let now = state.hub.clock.now_unix();
     if let Some((sent, _)) = treasury
         .sent(&send_key(payment_id))
         .await
         .map_err(|e| PeachError::Internal(e.to_string()))?
     {
-        let txid = sent.txid.to_string();
-        store::payments::set_txid(&state.hub.store, payment_id, &txid, now).await?;
-        return Ok(());
+        return record_sent(state, payment_id, &sent.txid.to_string()).await;
     }
     let mut tx = state.hub.store.pool().begin().await?;
-    payouts::onchain_failed(&mut tx, now, payment_id, merchant_id, amount).await?;
+    payouts::onchain_failed(&mut tx, &state.hub.clock, payment_id, merchant_id, amount).await?;
     tx.commit().await?;
+    state.hub.notifier.outbox_committed();
+    Ok(())
+}
+
+/// Records that the treasury sent the payment in `txid` (it succeeded), with its status update
+/// to the payment's `ntfn_url`, in one transaction.
+async fn record_sent(
+    state: &MerchantService,
+    payment_id: &str,
+    txid: &str,
+) -> Result<(), PeachError> {
+    let now = state.hub.clock.now_unix();
+    let mut tx = state.hub.store.pool().begin().await?;
+    if let Some(payment) = store::payments::set_txid(&mut tx, payment_id, txid, now).await? {
+        notices::outgoing_updated(&mut tx, &state.hub.clock, &payment).await?;
+    }
+    tx.commit().await?;
+    state.hub.notifier.outbox_committed();
     Ok(())
 }

@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 use super::api::PeachError;
 use super::books::{self, ledger_msat, merchant_account, payout_account};
 use super::model::{PayoutEnd, Refusal, Reserve};
+use super::notices;
 use super::store::payments::LightningEnd;
 use super::store::{self, NewPayment};
 use super::MerchantService;
@@ -83,6 +84,7 @@ pub async fn lightning_succeeded(
         &entries,
     )
     .await?;
+    notices::outgoing_updated(conn, clock, &payment).await?;
     tracing::info!(payment_id = %payment.payment_id, fee_msat = fee.0, "merchant payment succeeded");
     Ok(())
 }
@@ -123,6 +125,7 @@ pub async fn lightning_failed(
         &entries,
     )
     .await?;
+    notices::outgoing_updated(conn, clock, &payment).await?;
     tracing::info!(payment_id = %payment.payment_id, %reason, "merchant payment failed; reserve returned");
     Ok(())
 }
@@ -130,14 +133,16 @@ pub async fn lightning_failed(
 /// An on-chain payment the treasury never sent: failed, its amount back to the merchant.
 pub async fn onchain_failed(
     conn: &mut AnyConnection,
-    now: i64,
+    clock: &Clock,
     payment_id: &str,
     merchant_id: &str,
     amount: Msat,
 ) -> Result<(), PeachError> {
-    if !store::payments::fail(conn, payment_id, "not sent", now).await? {
+    let now = clock.now_unix();
+    let Some(payment) = store::payments::fail(conn, payment_id, "not sent", now).await? else {
         return Ok(());
-    }
+    };
+    notices::outgoing_updated(conn, clock, &payment).await?;
     let entries = [
         Entry::debit(payout_account(payment_id), ledger_msat(amount)?),
         Entry::credit(merchant_account(merchant_id), ledger_msat(amount)?),

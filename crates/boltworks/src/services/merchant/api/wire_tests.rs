@@ -171,6 +171,7 @@ fn an_outgoing_payment_has_string_amounts_and_null_absent_values() {
         status: PaymentStatus::Pending,
         failure_reason: None,
         txid: None,
+        ntfn_url: Some("https://merchant.example/status".into()),
         payer_node: "02ab".into(),
         created_at: 1,
         updated_at: 2,

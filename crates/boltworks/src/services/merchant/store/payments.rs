@@ -58,6 +58,8 @@ pub struct Payment {
     pub failure_reason: Option<String>,
     /// The on-chain transaction.
     pub txid: Option<String>,
+    /// Where its status updates are posted.
+    pub ntfn_url: Option<String>,
     /// The hub node that sends it.
     pub payer_node: String,
     /// Recorded (unix seconds).
@@ -67,7 +69,7 @@ pub struct Payment {
 }
 
 const COLUMNS: &str = "payment_id, merchant_id, kind, amount_msat, fee_limit_msat, \
-     fee_paid_msat, destination, payment_hash, status, failure_reason, txid, payer_node, \
+     fee_paid_msat, destination, payment_hash, status, failure_reason, txid, ntfn_url, payer_node, \
      created_at, updated_at";
 
 /// A payment to record.
@@ -178,23 +180,25 @@ pub async fn finish_lightning(
     .await
 }
 
-/// Records the transaction of an on-chain payment: it succeeded.
+/// Records the transaction of a pending on-chain payment: it succeeded. The payment as it is
+/// now, or `None` if it was no longer pending (recorded already).
 pub async fn set_txid(
-    store: &Store,
+    conn: &mut AnyConnection,
     payment_id: &str,
     txid: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE merchant_payments SET txid = $2, status = $4, updated_at = $3 WHERE payment_id = $1",
-    )
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE merchant_payments SET txid = $2, status = $4, updated_at = $3
+         WHERE payment_id = $1 AND status = $5 RETURNING {COLUMNS}"
+    ))
     .bind(payment_id)
     .bind(txid)
     .bind(now)
     .bind(PaymentStatus::Succeeded)
-    .execute(store.pool())
-    .await?;
-    Ok(())
+    .bind(PaymentStatus::Pending)
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// Pending payments of `kind` sent by `payer_node`.
@@ -214,23 +218,22 @@ pub async fn pending(
     .await
 }
 
-/// Ends a pending payment as failed; `false` if it was not pending.
+/// Ends a pending payment as failed: the payment as it is now, or `None` if it was not pending.
 pub async fn fail(
     conn: &mut AnyConnection,
     payment_id: &str,
     reason: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "UPDATE merchant_payments SET status = $4, failure_reason = $2, updated_at = $3
-         WHERE payment_id = $1 AND status = $5",
-    )
+         WHERE payment_id = $1 AND status = $5 RETURNING {COLUMNS}"
+    ))
     .bind(payment_id)
     .bind(reason)
     .bind(now)
     .bind(PaymentStatus::Failed)
     .bind(PaymentStatus::Pending)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut *conn)
+    .await
 }
