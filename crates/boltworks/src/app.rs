@@ -106,6 +106,7 @@ impl App {
             public_url: public_url.into(),
             treasury: treasury.clone(),
             blocks: BlockWatch::new(),
+            rate_limit: config.rate_limit,
         };
         let escrow = EscrowService::new(hub.clone(), config.escrow.clone());
         let gifts = GiftsService::new(hub.clone(), config.gifts.clone());

@@ -7,6 +7,7 @@ use bitcoin::Network;
 use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
+use crate::http::RateLimit;
 use crate::node::{CommittedEvent, LightningNode, Payments};
 use crate::notify::Notifier;
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub struct HubContext {
     pub treasury: Option<Arc<Treasury>>,
     /// Tells who waits on block heights that blocks arrived.
     pub blocks: BlockWatch,
+    /// The limit each service puts on its public creation routes.
+    pub rate_limit: RateLimit,
 }
 
 /// A signal that new blocks were processed (mined on the devchain, or seen by the treasury), so

@@ -143,6 +143,9 @@ impl BenchHub {
             dir.display().to_string(),
             "--listen".into(),
             "127.0.0.1:0".into(),
+            // Every benchmark client is on loopback: one address, which the limit would stop.
+            "--rate-limit-per-minute".into(),
+            "0".into(),
         ];
         for flag in ["--node-listen", "--alice-listen", "--bob-listen"] {
             flags.extend([flag.to_string(), free_loopback_addr()?.to_string()]);

@@ -7,6 +7,7 @@
 mod chain;
 pub mod values;
 
+use crate::http::RateLimit;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -55,6 +56,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Longest a request may take before the hub answers 408.
     pub request_timeout_secs: u64,
+    /// The limit on each service's public creation routes, per client address.
+    pub rate_limit: RateLimit,
     /// Log as JSON lines.
     pub log_json: bool,
     /// Notification delivery.
@@ -120,6 +123,14 @@ pub struct ServeArgs {
     /// Request timeout in seconds.
     #[arg(long, env = "BOLTWORKS_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
+    /// Requests per minute one client address may make, on average, to each service's public
+    /// creation routes (gifts, channel orders, escrow and merchant sign-ups and sign-ins); 0
+    /// turns the limit off.
+    #[arg(long, env = "BOLTWORKS_RATE_LIMIT_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit_per_minute: u32,
+    /// How many such requests one client address may make at once.
+    #[arg(long, env = "BOLTWORKS_RATE_LIMIT_BURST", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_burst: u32,
     /// Log as JSON lines.
     #[arg(long, env = "BOLTWORKS_LOG_JSON")]
     pub log_json: bool,
@@ -211,6 +222,7 @@ impl ServeArgs {
             demo_carol_listen: self.demo_carol.then_some(self.carol_listen),
             body_limit_bytes: usize::try_from(self.body_limit).unwrap_or(usize::MAX),
             request_timeout_secs: self.request_timeout,
+            rate_limit: RateLimit::new(self.rate_limit_per_minute, self.rate_limit_burst),
             log_json: self.log_json,
             notify: self.notify.config(network, &self.data_dir),
             admin_token: self.admin_token.clone(),

@@ -135,6 +135,15 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         self
     }
 
+    /// Puts the routes added so far under `limit`, refused with `refuse` (the service's own 429).
+    pub fn rate_limited(
+        self,
+        limit: &crate::http::RateLimit,
+        refuse: fn(u64) -> axum::response::Response,
+    ) -> Self {
+        self.map_router(|router| limit.apply(router, refuse))
+    }
+
     /// Gives the routes their state: what is left is a router of any state `S2` (the assembled
     /// application's), with the same documentation.
     pub fn with_state<S2>(self, state: S) -> ApiRoutes<S2> {

@@ -1,7 +1,8 @@
 //! The HTTP toolbox services build their APIs with: routers that document themselves
 //! (`ApiRoutes`), the hub's own error shape (`HubError`) and JSON extractor, path ids, request
-//! fields read as the original services read them, LNURL's error shape, and the hard cap on
-//! request bodies. The router that assembles every service is `api`'s.
+//! fields read as the original services read them, LNURL's error shape, the hard cap on request
+//! bodies, and the per-client rate limit of creation routes. The router that assembles every
+//! service is `api`'s.
 
 mod api_routes;
 pub mod body_cap;
@@ -9,6 +10,7 @@ mod error;
 mod hub_json;
 mod lnurl_error;
 mod path_id;
+mod rate_limit;
 pub mod request_fields;
 
 pub use self::api_routes::{ApiRoutes, RouteDoc};
@@ -16,6 +18,7 @@ pub use self::error::HubError;
 pub use self::hub_json::HubJson;
 pub use self::lnurl_error::LnurlError;
 pub use self::path_id::PathId;
+pub use self::rate_limit::RateLimit;
 
 /// `path` under `base`: `/escrow` + `/gettx` is `/escrow/gettx`; `/` + `/x` is `/x`.
 pub fn join_path(base: &str, path: &str) -> String {

@@ -24,6 +24,7 @@ mod merchant_bad_input;
 mod merchant_crash;
 mod merchant_money;
 mod notify;
+mod rate_limits;
 mod restart;
 mod routing_fees;
 mod store;

@@ -28,7 +28,7 @@ pub use self::api::EscrowError;
 pub use self::config::{EscrowArgs, EscrowConfig};
 pub use self::model::Resolution;
 pub use self::store::EscrowTx;
-use crate::http::ApiRoutes;
+use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 
 /// The escrow service: the hub context, its settings and its failed-login counts.
@@ -51,7 +51,7 @@ impl EscrowService {
 
     /// The escrow routes under the configured base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base).with_state(self.clone())
+        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
     }
 
     /// Starts the deadline watcher.
@@ -76,20 +76,22 @@ impl EscrowService {
 }
 
 /// The escrow routes under `base` (default `/escrow`).
-fn routes(base: &str) -> ApiRoutes<EscrowService> {
+fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<EscrowService> {
     let routes = ApiRoutes::mounted_at("escrow", base);
     let routes = both_forms(
         routes,
         "/setuser/v2",
-        "Create a user (an existing email with its password logs in); tx attaches the buyer",
+        "Create a user (an existing email with its password logs in); tx attaches the buyer (rate-limited per client address)",
         handlers::setuser,
     );
     let routes = both_forms(
         routes,
         "/login/v2",
-        "Log in; with tx, also attach the caller as that transaction's buyer",
+        "Log in; with tx, also attach the caller as that transaction's buyer (rate-limited per client address)",
         handlers::login,
-    );
+    )
+    .rate_limited(limit, api::too_many_requests)
+    .merge(ApiRoutes::mounted_at("escrow", base));
     let routes = both_forms(
         routes,
         "/extend-session",

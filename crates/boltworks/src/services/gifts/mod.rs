@@ -26,7 +26,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use self::config::{GiftsArgs, GiftsConfig};
 use self::effects::GiftEffects;
-use crate::http::{join_path, ApiRoutes};
+use crate::http::{join_path, ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
 
@@ -58,7 +58,7 @@ impl GiftsService {
 
     /// The gifts API under its base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base).with_state(self.clone())
+        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
     }
 
     /// What the hub's node events mean for gifts.
@@ -108,7 +108,7 @@ pub fn lnurl_of(state: &GiftsService, order_id: &str) -> String {
 }
 
 /// The gifts API under `base` (default `/gifts`).
-fn routes(base: &str) -> ApiRoutes<GiftsService> {
+fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<GiftsService> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -116,9 +116,11 @@ fn routes(base: &str) -> ApiRoutes<GiftsService> {
     ApiRoutes::mounted_at("gifts", base)
         .post(
             "/create",
-            "Create a gift: its invoice, order id and LNURL",
+            "Create a gift: its invoice, order id and LNURL (rate-limited per client address)",
             handlers::create,
         )
+        .rate_limited(limit, api::too_many_requests)
+        .merge(ApiRoutes::mounted_at("gifts", base))
         .get(
             "/status/{charge_id}",
             "Whether the gift invoice is paid (unpaid | paid)",

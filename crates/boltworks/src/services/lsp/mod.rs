@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use self::config::{LspArgs, LspConfig};
 use self::effects::LspEffects;
-use crate::http::ApiRoutes;
+use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
 
@@ -64,8 +64,9 @@ impl LspService {
 
     /// Both LSP APIs under their base paths, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        v1_routes(&self.config.v1_base)
-            .merge(lsps1_routes(&self.config.lsps1_base))
+        let limit = &self.hub.rate_limit;
+        v1_routes(&self.config.v1_base, limit)
+            .merge(lsps1_routes(&self.config.lsps1_base, limit))
             .with_state(self.clone())
     }
 
@@ -86,17 +87,19 @@ impl LspService {
 }
 
 /// The v0.0.1 API under its base path (default `/lsp/v1`).
-fn v1_routes(base: &str) -> ApiRoutes<LspService> {
+fn v1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
     ApiRoutes::mounted_at("lsp-v1", base)
+        .post(
+            "/channel/buy",
+            "Quote a channel: fee, total and a hold invoice for it (rate-limited per client address)",
+            v1_handlers::buy,
+        )
+        .rate_limited(limit, v1_api::too_many_requests)
+        .merge(ApiRoutes::mounted_at("lsp-v1", base))
         .get(
             "/node/info",
             "The LSP's node and its channel product",
             v1_handlers::node_info,
-        )
-        .post(
-            "/channel/buy",
-            "Quote a channel: fee, total and a hold invoice for it",
-            v1_handlers::buy,
         )
         .post(
             "/channel/manual_finalise",
@@ -116,17 +119,19 @@ fn v1_routes(base: &str) -> ApiRoutes<LspService> {
 }
 
 /// The LSPS1 v0.0.2 API under its base path (default `/`: its paths begin `/lsp/channels`).
-fn lsps1_routes(base: &str) -> ApiRoutes<LspService> {
+fn lsps1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
     ApiRoutes::mounted_at("lsps1", base)
+        .post(
+            "/lsp/channels",
+            "Create a channel order: fee, total and a hold invoice (201; rate-limited per client address)",
+            lsps1_handlers::create,
+        )
+        .rate_limited(limit, lsps1_api::too_many_requests)
+        .merge(ApiRoutes::mounted_at("lsps1", base))
         .get(
             "/lsp/channels",
             "LSPS1 info: version, features and limits",
             lsps1_handlers::info,
-        )
-        .post(
-            "/lsp/channels",
-            "Create a channel order: fee, total and a hold invoice (201)",
-            lsps1_handlers::create,
         )
         .get(
             "/lsp/channels/{id}",

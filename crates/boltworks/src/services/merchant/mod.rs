@@ -49,7 +49,7 @@ use self::handlers::{accounts, invoices, onchain, payments, setup, stream};
 use self::model::Refusal;
 use crate::auth::jwt::JwtKey;
 use crate::auth::signing_key::SigningKey;
-use crate::http::ApiRoutes;
+use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
 use crate::treasury::Treasury;
@@ -79,7 +79,7 @@ impl MerchantService {
 
     /// The merchant API under its base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base).with_state(self.clone())
+        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
     }
 
     /// What the hub's node events mean for merchants.
@@ -157,13 +157,25 @@ pub(crate) fn new_payment_id() -> String {
 }
 
 /// The merchant API: `/pss/api/v1/...` and `/api/v2/...` under `base`.
-fn routes(base: &str) -> ApiRoutes<MerchantService> {
+fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<MerchantService> {
     ApiRoutes::mounted_at("merchant", base)
         .post(
             "/pss/api/v1/signup",
-            "PSS signup: register the merchant's public keys",
+            "PSS signup: register the merchant's public keys (rate-limited per client address)",
             accounts::pss_signup,
         )
+        .post(
+            "/api/v2/auth/signup",
+            "Hub signup (X-Pss-User-Id: <id>.<pss signature>; rate-limited per client address)",
+            accounts::signup,
+        )
+        .post(
+            "/api/v2/auth/signin",
+            "Tokens for email and password (rate-limited per client address)",
+            accounts::signin,
+        )
+        .rate_limited(limit, api::too_many_requests)
+        .merge(ApiRoutes::mounted_at("merchant", base))
         .get(
             "/pss/api/v1/pss/public_key",
             "The PSS's public key (base64)",
@@ -173,16 +185,6 @@ fn routes(base: &str) -> ApiRoutes<MerchantService> {
             "/api/v2/hub/pubkey",
             "The hub's public key (base64)",
             accounts::hub_public_key,
-        )
-        .post(
-            "/api/v2/auth/signup",
-            "Hub signup (X-Pss-User-Id: <id>.<pss signature>)",
-            accounts::signup,
-        )
-        .post(
-            "/api/v2/auth/signin",
-            "Tokens for email and password",
-            accounts::signin,
         )
         .post(
             "/api/v2/auth/validate",

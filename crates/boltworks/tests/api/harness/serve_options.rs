@@ -39,6 +39,7 @@ pub struct ServeFlags {
     lsp_usd_per_btc: Option<u64>,
     gifts_fee_limit: Option<(u32, u64)>,
     operator_webhook_url: Option<String>,
+    rate_limit: Option<(u32, u32)>,
 }
 
 impl ServeFlags {
@@ -65,6 +66,14 @@ impl ServeFlags {
             "--admin-token".into(),
             ADMIN_TOKEN.into(),
         ];
+        // Every test client is on loopback, one address: the limit is off unless a test sets it.
+        let (per_minute, burst) = self.rate_limit.unwrap_or((0, 1));
+        flags.extend([
+            "--rate-limit-per-minute".into(),
+            per_minute.to_string(),
+            "--rate-limit-burst".into(),
+            burst.to_string(),
+        ]);
         if !self.demo_nodes {
             flags.push("--no-demo-nodes".into());
         }
@@ -193,6 +202,12 @@ pub trait ServeOptions: Sized {
     /// payout.
     fn gifts_fee_limit(mut self, ppm: u32, base_msat: u64) -> Self {
         self.serve_flags().gifts_fee_limit = Some((ppm, base_msat));
+        self
+    }
+
+    /// `--rate-limit-per-minute` and `--rate-limit-burst` (test hubs run without a limit).
+    fn rate_limit(mut self, per_minute: u32, burst: u32) -> Self {
+        self.serve_flags().rate_limit = Some((per_minute, burst));
         self
     }
 

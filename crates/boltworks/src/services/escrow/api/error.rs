@@ -58,3 +58,13 @@ impl From<sqlx::Error> for EscrowError {
         EscrowError::Internal(format!("database: {e}"))
     }
 }
+
+/// The answer to a client over the rate limit: the escrow error envelope, with status 429 (not
+/// the 200 of its refusals: a client must be able to tell it needs to wait).
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let body = ErrorReply {
+        status: ReplyStatus::Error,
+        message: format!("too many requests; retry in {retry_after_secs} s"),
+    };
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}

@@ -94,3 +94,12 @@ impl From<Refusal> for LnurlError {
         LnurlError::refused(refusal.code())
     }
 }
+
+/// The answer to a client over the rate limit: 429 with the gifts error body.
+pub fn too_many_requests(_retry_after_secs: u64) -> Response {
+    let body = ErrorBody {
+        status_code: StatusCode::TOO_MANY_REQUESTS.as_u16(),
+        message: "TOO_MANY_REQUESTS",
+    };
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}

@@ -59,3 +59,12 @@ impl From<sqlx::Error> for Lsps1Error {
         Lsps1Error::Internal(format!("database: {e}"))
     }
 }
+
+/// The answer to a client over the rate limit: 429 with LSPS1's error body.
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let body = ErrorBody {
+        message: format!("too many requests; retry in {retry_after_secs} s"),
+        code: "RATE_LIMITED",
+    };
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}

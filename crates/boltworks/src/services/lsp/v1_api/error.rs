@@ -45,3 +45,14 @@ impl From<sqlx::Error> for V1Error {
         V1Error::Internal(format!("database: {e}"))
     }
 }
+
+/// The answer to a client over the rate limit: 429 with the v0.0.1 refusal body.
+pub fn too_many_requests(_retry_after_secs: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(RefusalBody {
+            error: "Too many requests, try again later",
+        }),
+    )
+        .into_response()
+}

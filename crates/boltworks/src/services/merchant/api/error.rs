@@ -82,6 +82,19 @@ impl From<crate::ledger::LedgerError> for PeachError {
     }
 }
 
+/// The answer to a client over the rate limit: 429 with the Peach error body, code 8
+/// (gRPC's RESOURCE_EXHAUSTED, beside the 3, 5, 9, 13 and 16 it uses).
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let message = format!("too many requests, retry in {retry_after_secs} s");
+    let body = ErrorBody {
+        error: &message,
+        code: 8,
+        message: &message,
+        details: &[],
+    };
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
