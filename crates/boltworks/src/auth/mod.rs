@@ -1,13 +1,13 @@
-//! Credentials shared by the services: argon2id password hashes, random session keys, secret
-//! files, JWTs and secp256k1 signatures.
+//! Credentials shared by the services: argon2id password hashes (`password`: bounded memory),
+//! random session keys, secret files, JWTs and secp256k1 signatures.
 
 pub mod jwt;
+mod password;
 pub mod signing_key;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use bitcoin::hashes::{sha256, Hash};
+
+pub use self::password::{hash_password, verify_password, HashError};
 use rand::RngCore;
 
 /// Writes a secret to `path` readable by the owner only (0600), atomically: a crash leaves the
@@ -26,23 +26,6 @@ pub fn write_secret_file(path: &std::path::Path, text: &str) -> std::io::Result<
     std::fs::rename(&tmp, path)
 }
 
-/// Hashes a password with argon2id and a random salt (PHC string format).
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
-}
-
-/// Checks a password against its stored hash (constant-time comparison inside argon2).
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
-}
-
 /// A new session key: 32 random bytes as 64 lowercase hex characters.
 pub fn new_session_key() -> String {
     let mut bytes = [0u8; 32];
@@ -59,20 +42,6 @@ pub fn session_key_hash(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let stored = hash_password("correct horse").expect("hash");
-        assert!(stored.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &stored));
-        assert!(!verify_password("wrong", &stored));
-        assert!(!verify_password("correct horse", "not a hash"));
-        assert_ne!(
-            hash_password("correct horse").expect("hash"),
-            stored,
-            "salted"
-        );
-    }
 
     #[test]
     fn session_keys_are_64_hex() {

@@ -18,7 +18,7 @@ use crate::auth::signing_key;
 /// Concurrent clients.
 const CLIENTS: usize = 16;
 
-struct BenchMerchant {
+pub(super) struct BenchMerchant {
     id: String,
     token: String,
     secret: SecretKey,
@@ -180,7 +180,7 @@ async fn send(
 }
 
 /// A merchant signed up, signed in, with its key registered.
-async fn sign_up(
+pub(super) async fn sign_up(
     client: &reqwest::Client,
     base: &str,
     name: &str,

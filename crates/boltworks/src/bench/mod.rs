@@ -8,6 +8,8 @@
 //! - `boltworks bench gifts`: gifts created per second, and redeem-to-confirmed latency.
 //! - `boltworks bench merchant`: merchant invoices and internal payments per second, by 16
 //!   clients.
+//! - `boltworks bench signins`: the hub's RSS before and after 50 sign-ups and rounds of 50
+//!   concurrent sign-ins (password hashing is bounded).
 //! - `boltworks bench lsp`: LSPS1 quotes created per second, and the time from a buyer's
 //!   payment to the channel's funding broadcast.
 
@@ -17,6 +19,7 @@ mod lsp_flow;
 mod merchant_flow;
 mod notify_delivery;
 mod payments;
+mod signins;
 
 use clap::{Args, Subcommand};
 
@@ -80,6 +83,13 @@ pub enum BenchKind {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The hub's resident memory around password hashing: 50 sign-ups at once, then rounds of
+    /// 50 concurrent sign-ins, twice.
+    Signins {
+        /// Rounds of 50 sign-ins in each of the two batches.
+        #[arg(long, default_value_t = 4)]
+        rounds: usize,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -98,6 +108,7 @@ pub enum BenchKind {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what.clone() {
         None => payments::run(args).await,
+        Some(BenchKind::Signins { rounds }) => signins::run(rounds).await,
         Some(BenchKind::Notify {
             events,
             database_url,

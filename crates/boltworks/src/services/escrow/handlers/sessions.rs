@@ -30,9 +30,8 @@ pub async fn setuser(
         }
         return signed_in(&state, id, tx).await;
     }
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    let hash = auth::hash_password(&password)
         .await
-        .map_err(|e| EscrowError::Internal(e.to_string()))?
         .map_err(|e| EscrowError::Internal(e.to_string()))?;
     let id = store::create_user(&state.hub.store, &email, &hash, state.hub.clock.now_unix())
         .await?
@@ -102,12 +101,7 @@ async fn check_login(
         .reserve(&state.hub.clock, email, address.ip())
         .map_err(|wait_secs| Refusal::TooManyLogins { wait_secs })?;
     let ok = match user {
-        Some(user) => {
-            let stored = user.password_hash;
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
-                .await
-                .map_err(|e| EscrowError::Internal(e.to_string()))?
-        }
+        Some(user) => auth::verify_password(&password, &user.password_hash).await,
         None => false,
     };
     if ok {

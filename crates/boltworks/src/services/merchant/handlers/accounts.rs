@@ -109,10 +109,7 @@ pub async fn signin(
         .await?
         .ok_or(Refusal::UserNotFound)?;
     Span::current().record("merchant_id", merchant.merchant_id.as_str());
-    let stored = merchant.password_hash.clone();
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
-        .await
-        .unwrap_or(false);
+    let matches = auth::verify_password(&password, &merchant.password_hash).await;
     if !matches {
         return Err(Refusal::WrongPassword.into());
     }
@@ -180,11 +177,9 @@ async fn new_tokens(
     })
 }
 
-/// The argon2id hash of `password`, off the async threads.
+/// The argon2id hash of `password` (off the async threads, one per core at a time).
 async fn hash_password(password: &str) -> Result<String, PeachError> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    auth::hash_password(password)
         .await
-        .map_err(|e| PeachError::Internal(format!("hashing task: {e}")))?
-        .map_err(|e| PeachError::Internal(format!("hashing: {e}")))
+        .map_err(|e| PeachError::Internal(e.to_string()))
 }
