@@ -284,19 +284,7 @@ async fn an_outgoing_payment_posts_each_status_update_to_its_ntfn_url() {
     let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let (receiver, hook) = Receiver::default().start().await;
-    let shop = Merchant::sign_up(&hub.merchant, "payer", None).await;
-    let invoice = shop.invoice(20_000).await;
-    hub.dev
-        .pay(
-            "alice",
-            invoice["payment_request"].as_str().expect("bolt11"),
-        )
-        .await
-        .expect("alice pays");
-    eventually("the shop to be paid", || async {
-        (shop.balance().await == 19_800).then_some(())
-    })
-    .await;
+    let shop = Merchant::funded(hub, "payer").await;
 
     // One that succeeds, and one bob fails back.
     let paid = hub.dev.invoice("bob", 5_000_000).await;

@@ -5,24 +5,7 @@
 use crate::harness::clients::merchant::{assert_books_exact, Merchant};
 use crate::harness::invoices::preimage_and_hash;
 use crate::harness::process::Scene;
-use crate::harness::{eventually, Hub};
-
-async fn funded_merchant(hub: &Hub) -> Merchant {
-    let merchant = Merchant::sign_up(&hub.merchant, "shop", None).await;
-    let invoice = merchant.invoice(20_000).await;
-    hub.dev
-        .pay(
-            "alice",
-            invoice["payment_request"].as_str().expect("bolt11"),
-        )
-        .await
-        .expect("alice pays");
-    eventually("the merchant to be credited", || async {
-        (merchant.balance().await == 19_800).then_some(())
-    })
-    .await;
-    merchant
-}
+use crate::harness::eventually;
 
 /// The merchant pays 5000 sats to `bolt11` in a task (the request stops at the hub's pause
 /// point, and dies with the hub).
@@ -41,7 +24,7 @@ async fn killed_while_the_payment_is_in_flight_it_is_debited_once_when_the_node_
         .pause_at("merchant.outgoing.after_send")
         .start()
         .await;
-    let mut merchant = funded_merchant(&first.hub).await;
+    let mut merchant = Merchant::funded(&first.hub, "shop").await;
     let (preimage, hash) = preimage_and_hash();
     let invoice = first.hub.dev.hold_invoice("bob", 5_000_000, &hash).await;
     let paying = pay_in_background(&merchant, &invoice.bolt11);
@@ -86,7 +69,7 @@ async fn killed_before_the_node_took_the_payment_nothing_is_debited() {
         .pause_at("merchant.outgoing.before_send")
         .start()
         .await;
-    let mut merchant = funded_merchant(&first.hub).await;
+    let mut merchant = Merchant::funded(&first.hub, "shop").await;
     let invoice = first.hub.dev.invoice("bob", 5_000_000).await;
     let paying = pay_in_background(&merchant, &invoice.bolt11);
     scene.wait_for_pause().await;

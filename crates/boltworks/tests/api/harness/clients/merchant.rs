@@ -152,6 +152,25 @@ pub async fn assert_books_exact(admin: &AdminClient) -> Value {
 }
 
 impl Merchant {
+    /// A merchant `name` signed up on `hub` whose 20,000-sat invoice alice paid: 19,800 sat to
+    /// spend, once credited.
+    pub async fn funded(hub: &super::Hub, name: &str) -> Merchant {
+        let merchant = Merchant::sign_up(&hub.merchant, name, None).await;
+        let invoice = merchant.invoice(20_000).await;
+        hub.dev
+            .pay(
+                "alice",
+                invoice["payment_request"].as_str().expect("bolt11"),
+            )
+            .await
+            .expect("alice pays");
+        crate::harness::eventually("the merchant to be credited", || async {
+            (merchant.balance().await == 19_800).then_some(())
+        })
+        .await;
+        merchant
+    }
+
     /// Signs up as the seed describes (PSS signup, hub signup, signin, key, setup), checking
     /// the PSS's signature on the way, with `url` as every webhook.
     pub async fn sign_up(api: &MerchantClient, name: &str, url: Option<&str>) -> Merchant {
