@@ -118,6 +118,8 @@ struct WalletState {
     seen_mempool: HashSet<Txid>,
     /// Confirmed receipts already booked in the ledger.
     booked: HashSet<bitcoin::OutPoint>,
+    /// Transactions whose fee the chain source cannot tell (it does not serve what they spend).
+    fee_unknown: HashSet<Txid>,
 }
 
 /// The treasury.

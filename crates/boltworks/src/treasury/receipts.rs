@@ -104,6 +104,9 @@ impl Treasury {
     async fn learn_fee(&self, txid: Txid) -> Option<Sat> {
         let tx = {
             let state = self.state.lock().await;
+            if state.fee_unknown.contains(&txid) {
+                return None;
+            }
             state.wallet.get_tx(txid)?.tx_node.tx.clone()
         };
         let mut spent = Vec::with_capacity(tx.input.len());
@@ -111,7 +114,11 @@ impl Treasury {
             let outpoint = input.previous_output;
             let previous = match self.rpc.transaction(&outpoint.txid).await {
                 Ok(Some(previous)) => previous,
-                Ok(None) => return None,
+                // Not served (a bitcoind without -txindex): not asked again until a restart.
+                Ok(None) => {
+                    self.state.lock().await.fee_unknown.insert(txid);
+                    return None;
+                }
                 Err(e) => {
                     tracing::debug!(%txid, error = %e, "a spent output is unknown to the chain source");
                     return None;

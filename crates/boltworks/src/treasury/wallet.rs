@@ -90,6 +90,7 @@ impl Treasury {
                 wallet,
                 seen_mempool: HashSet::new(),
                 booked: HashSet::new(),
+                fee_unknown: HashSet::new(),
             }),
             rpc,
             store,

@@ -3,9 +3,9 @@
 //! paid) or not at all (the node never had it).
 
 use crate::harness::clients::merchant::{assert_books_exact, Merchant};
+use crate::harness::eventually;
 use crate::harness::invoices::preimage_and_hash;
 use crate::harness::process::Scene;
-use crate::harness::eventually;
 
 /// The merchant pays 5000 sats to `bolt11` in a task (the request stops at the hub's pause
 /// point, and dies with the hub).
