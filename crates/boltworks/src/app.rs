@@ -79,6 +79,8 @@ impl App {
             ..node_settings("hub", config.node_listen, Some(config.alias.clone()))
         })?);
         node.start().await?;
+        // Each step of a start is logged, so a start that hangs says where.
+        tracing::info!(node_id = %node.node_id(), "hub node started");
         let treasury = open_treasury(&config, &chain_access, &store, &clock).await?;
         let notifier = Notifier::new(config.notify.clone(), store.clone(), clock.clone());
         let listener = TcpListener::bind(config.listen)
@@ -153,6 +155,7 @@ impl App {
             );
         }
         // Before any request: what the last stop interrupted is settled or sent first.
+        tracing::info!("reconciling what the last stop interrupted");
         gifts
             .start()
             .await
@@ -293,6 +296,7 @@ async fn start_demo_network(
     let mut loops = Vec::new();
     for node in [&alice, &bob].into_iter().chain(&carol) {
         node.start().await?;
+        tracing::info!(node = node.label(), "demo node started");
         // Before HTTP serves `/dev/{node}/pay`: a send the last stop cut off between its record
         // and the node is failed, not left pending for ever.
         let unsent = crate::node::payments::fail_unsent(&hub.store, &hub.clock, node).await?;
