@@ -135,7 +135,8 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         self
     }
 
-    /// Puts the routes added so far under `limit`, refused with `refuse` (the service's own 429).
+    /// Puts the routes added so far under `limit`, refused with `refuse` (the service's own 429);
+    /// routes added afterwards, the same path with another method included, are not limited.
     pub fn rate_limited(
         self,
         limit: &crate::http::RateLimit,

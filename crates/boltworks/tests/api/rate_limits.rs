@@ -90,6 +90,8 @@ async fn past_the_burst_each_service_answers_429_in_its_own_format() {
     assert_eq!(status, 429, "{escrow}");
     assert!(retry_after.is_some());
     assert_eq!(escrow["status"], "error", "{escrow}");
+    let (status, _, _) = post(base, "/escrow/settx/v2", &json!({})).await;
+    assert_ne!(status, 429, "the other escrow routes are not limited");
     assert!(escrow["message"]
         .as_str()
         .is_some_and(|m| m.contains("too many requests")));
@@ -106,5 +108,7 @@ async fn past_the_burst_each_service_answers_429_in_its_own_format() {
     // The merchant sign-ups are in the same budget.
     let (status, _, _) = post(base, "/api/v2/auth/signup", &json!({})).await;
     assert_eq!(status, 429);
+    let (status, _, _) = post(base, "/api/v2/auth/validate", &json!({})).await;
+    assert_ne!(status, 429, "the other merchant routes are not limited");
     stack.stop().await;
 }

@@ -90,8 +90,7 @@ fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<EscrowService> {
         "Log in; with tx, also attach the caller as that transaction's buyer (rate-limited per client address)",
         handlers::login,
     )
-    .rate_limited(limit, api::too_many_requests)
-    .merge(ApiRoutes::mounted_at("escrow", base));
+    .rate_limited(limit, api::too_many_requests);
     let routes = both_forms(
         routes,
         "/extend-session",

@@ -120,7 +120,6 @@ fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<GiftsService> {
             handlers::create,
         )
         .rate_limited(limit, api::too_many_requests)
-        .merge(ApiRoutes::mounted_at("gifts", base))
         .get(
             "/status/{charge_id}",
             "Whether the gift invoice is paid (unpaid | paid)",

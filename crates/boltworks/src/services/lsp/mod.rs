@@ -95,7 +95,6 @@ fn v1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
             v1_handlers::buy,
         )
         .rate_limited(limit, v1_api::too_many_requests)
-        .merge(ApiRoutes::mounted_at("lsp-v1", base))
         .get(
             "/node/info",
             "The LSP's node and its channel product",
@@ -127,7 +126,6 @@ fn lsps1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
             lsps1_handlers::create,
         )
         .rate_limited(limit, lsps1_api::too_many_requests)
-        .merge(ApiRoutes::mounted_at("lsps1", base))
         .get(
             "/lsp/channels",
             "LSPS1 info: version, features and limits",

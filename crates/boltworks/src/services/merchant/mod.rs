@@ -175,7 +175,6 @@ fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<MerchantService> {
             accounts::signin,
         )
         .rate_limited(limit, api::too_many_requests)
-        .merge(ApiRoutes::mounted_at("merchant", base))
         .get(
             "/pss/api/v1/pss/public_key",
             "The PSS's public key (base64)",
