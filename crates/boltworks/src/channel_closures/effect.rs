@@ -7,29 +7,24 @@ use std::sync::Arc;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use super::{record, ChannelClosure};
 use crate::clock::Clock;
 use crate::ledger::{self, Entry};
-use crate::money::Sat;
 use crate::node::event_loop::{EffectFuture, EventEffect};
-use crate::node::{ClosingBalance, ClosureKind, LightningNode, NodeEvent, UserChannelId};
+use crate::node::{ClosingBalance, LightningNode, NodeEvent};
 use crate::notify::outbox::{enqueue_webhook_unless_invalid, WebhookEvent};
 use crate::notify::Notifier;
 
 /// The operator webhook's event type for a forced close.
 pub const FORCE_CLOSED_EVENT: &str = "channel.force_closed";
 
-/// The operator webhook's body for a forced close.
+/// The operator webhook's body for a forced close: the closure as `/admin/node/closures` lists
+/// it, with the event's name.
 #[derive(Serialize)]
 struct ForceClosedWebhook<'a> {
     event: &'static str,
-    channel_id: &'a str,
-    user_channel_id: String,
-    peer: Option<String>,
-    kind: ClosureKind,
-    reason: Option<&'a str>,
-    claimable_sat: Sat,
-    contested_htlc_sat: Sat,
-    closed_at: i64,
+    #[serde(flatten)]
+    closure: &'a ChannelClosure,
 }
 
 /// The hub node's reaction to its channels closing.
@@ -49,65 +44,60 @@ impl ClosureEffects {
         }
     }
 
-    async fn closed(
-        &self,
-        conn: &mut AnyConnection,
-        channel_id: &str,
-        user_channel_id: UserChannelId,
-        peer: Option<String>,
-        kind: ClosureKind,
-        reason: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
-        let now = self.clock.now_unix();
+    /// The closure `event` reports, with what of the hub's a forced one left in the channel.
+    fn closure_of(&self, event: &NodeEvent) -> Option<ChannelClosure> {
+        let NodeEvent::ChannelClosed {
+            channel_id,
+            user_channel_id,
+            peer,
+            reason,
+            kind,
+        } = event
+        else {
+            return None;
+        };
         let balance = if kind.is_forced() {
             self.node.closing_balance(channel_id)
         } else {
             ClosingBalance::default()
         };
-        let inserted = sqlx::query(
-            "INSERT INTO channel_closures
-                (channel_id, user_channel_id, peer, kind, reason, claimable_sat, contested_htlc_sat, closed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (channel_id) DO NOTHING",
-        )
-        .bind(channel_id)
-        .bind(user_channel_id.to_string())
-        .bind(peer.as_deref())
-        .bind(kind)
-        .bind(reason)
-        .bind(balance.claimable)
-        .bind(balance.contested_htlcs)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted || !kind.is_forced() {
+        Some(ChannelClosure {
+            channel_id: channel_id.clone(),
+            user_channel_id: user_channel_id.to_string(),
+            peer: peer.map(|p| p.to_string()),
+            kind: *kind,
+            reason: reason.clone(),
+            claimable_sat: balance.claimable,
+            contested_htlc_sat: balance.contested_htlcs,
+            closed_at: self.clock.now_unix(),
+        })
+    }
+
+    /// Records `closure`; the first time, a forced one is logged, booked and alerted.
+    async fn closed(
+        &self,
+        conn: &mut AnyConnection,
+        closure: &ChannelClosure,
+    ) -> Result<(), sqlx::Error> {
+        if !record(conn, closure).await? || !closure.kind.is_forced() {
             return Ok(());
         }
         tracing::error!(
-            %channel_id,
-            peer = peer.as_deref().unwrap_or("unknown"),
-            %kind,
-            reason = reason.unwrap_or("none given"),
-            claimable_sat = balance.claimable.0,
-            contested_htlc_sat = balance.contested_htlcs.0,
+            channel_id = %closure.channel_id,
+            peer = closure.peer.as_deref().unwrap_or("unknown"),
+            kind = %closure.kind,
+            reason = closure.reason.as_deref().unwrap_or("none given"),
+            claimable_sat = closure.claimable_sat.0,
+            contested_htlc_sat = closure.contested_htlc_sat.0,
             "a channel of the hub was force-closed: its funds are on chain, locked until the timelock"
         );
-        book_in_transit(conn, now, channel_id, balance.claimable).await?;
+        book_in_transit(conn, closure).await?;
         let Some(url) = self.notifier.config.operator_webhook_url.as_deref() else {
             return Ok(());
         };
         let body = ForceClosedWebhook {
             event: FORCE_CLOSED_EVENT,
-            channel_id,
-            user_channel_id: user_channel_id.to_string(),
-            peer,
-            kind,
-            reason,
-            claimable_sat: balance.claimable,
-            contested_htlc_sat: balance.contested_htlcs,
-            closed_at: now,
+            closure,
         };
         let body = serde_json::to_value(&body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         enqueue_webhook_unless_invalid(
@@ -129,17 +119,16 @@ impl ClosureEffects {
 /// on-chain funds in transit, once per channel.
 async fn book_in_transit(
     conn: &mut AnyConnection,
-    now: i64,
-    channel_id: &str,
-    claimable: Sat,
+    closure: &ChannelClosure,
 ) -> Result<(), sqlx::Error> {
+    let (channel_id, claimable) = (&closure.channel_id, closure.claimable_sat);
     let Some(msat) = claimable.to_msat().and_then(|m| m.to_db()) else {
         tracing::error!(%channel_id, claimable_sat = claimable.0, "closing balance beyond the books' range; not booked");
         return Ok(());
     };
     ledger::post_or_log(
         conn,
-        now,
+        closure.closed_at,
         "channel_force_closed",
         &format!("channel-closure:{channel_id}"),
         &[
@@ -154,26 +143,10 @@ impl EventEffect for ClosureEffects {
     #[tracing::instrument(name = "closure_effects", skip_all)]
     fn apply<'a>(&'a self, conn: &'a mut AnyConnection, event: &'a NodeEvent) -> EffectFuture<'a> {
         Box::pin(async move {
-            let NodeEvent::ChannelClosed {
-                channel_id,
-                user_channel_id,
-                peer,
-                reason,
-                kind,
-            } = event
-            else {
-                return Ok(());
-            };
-            let peer = peer.map(|p| p.to_string());
-            self.closed(
-                conn,
-                channel_id,
-                *user_channel_id,
-                peer,
-                *kind,
-                reason.as_deref(),
-            )
-            .await
+            match self.closure_of(event) {
+                Some(closure) => self.closed(conn, &closure).await,
+                None => Ok(()),
+            }
         })
     }
 

@@ -35,6 +35,31 @@ pub struct ChannelClosure {
     pub closed_at: i64,
 }
 
+/// Records `closure` unless its channel's closure is recorded already (an event delivered
+/// again); whether it was new.
+pub async fn record(
+    conn: &mut sqlx::AnyConnection,
+    closure: &ChannelClosure,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO channel_closures
+            (channel_id, user_channel_id, peer, kind, reason, claimable_sat, contested_htlc_sat, closed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (channel_id) DO NOTHING",
+    )
+    .bind(&closure.channel_id)
+    .bind(&closure.user_channel_id)
+    .bind(closure.peer.as_deref())
+    .bind(closure.kind)
+    .bind(closure.reason.as_deref())
+    .bind(closure.claimable_sat)
+    .bind(closure.contested_htlc_sat)
+    .bind(closure.closed_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The newest closures first, at most `limit`; only forced ones when `forced_only`.
 pub async fn list(
     store: &Store,
