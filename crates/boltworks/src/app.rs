@@ -29,6 +29,10 @@ use crate::services::merchant::MerchantService;
 use crate::store::Store;
 use crate::treasury::{ChainRpc, Treasury};
 
+/// How often idempotency keys older than their 24 hours are deleted (expired ones are ignored
+/// in between).
+const IDEMPOTENCY_EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// How long shutdown waits for event loops and delivery workers to finish what they hold.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -168,6 +172,12 @@ impl App {
         );
         background.extend(lsp.start(shutdown_rx.clone()));
         background.extend(escrow.start(shutdown_rx.clone()));
+        background.push(crate::http::idempotency::spawn_expiry(
+            store.clone(),
+            clock.clone(),
+            IDEMPOTENCY_EXPIRY_EVERY,
+            shutdown_rx.clone(),
+        ));
         let state = AppState {
             hub: hub.clone(),
             operator: OperatorToken(admin_token(&config)?.into()),

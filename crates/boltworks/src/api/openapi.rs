@@ -24,20 +24,25 @@ pub fn document(routes: &[RouteDoc]) -> Value {
             path: "/openapi.json".into(),
             summary: "This OpenAPI document",
             tag: "hub",
+            idempotent: false,
         },
         RouteDoc {
             method: "get",
             path: "/docs".into(),
             summary: "Browsable API documentation",
             tag: "hub",
+            idempotent: false,
         },
     ];
     let mut paths = Map::new();
     for route in routes.iter().chain(extra.iter()) {
         let entry = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
-        let parameters: Vec<Value> = path_parameters(&route.path)
+        let mut parameters: Vec<Value> = path_parameters(&route.path)
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        if route.idempotent {
+            parameters.push(idempotency_key_parameter());
+        }
         let mut operation = json!({
             "summary": route.summary,
             "tags": [route.tag],
@@ -47,6 +52,12 @@ pub fn document(routes: &[RouteDoc]) -> Value {
                 "default": {"description": "An error in the service's own error format"},
             },
         });
+        if route.idempotent {
+            let responses = &mut operation["responses"];
+            responses["409"] = json!({"description": "The first request with this Idempotency-Key has not answered yet: retry later"});
+            responses["422"] =
+                json!({"description": "This Idempotency-Key was used with another request"});
+        }
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
@@ -63,6 +74,18 @@ pub fn document(routes: &[RouteDoc]) -> Value {
             "description": "One Lightning node, five service APIs: escrow, LSP (v0.0.1 and LSPS1), merchant hub, gifts.",
         },
         "paths": paths,
+    })
+}
+
+/// The optional `Idempotency-Key` header of the routes that take one.
+fn idempotency_key_parameter() -> Value {
+    json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Makes the request safe to retry (IETF httpapi Idempotency-Key draft): a repeat with the same key and the same request, within 24 hours, gets the first answer again (header Idempotent-Replayed: true) and changes nothing. Keys are per caller. The same key on another request is refused with 422; a repeat while the first still runs waits for it, then 409.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": crate::http::idempotency::MAX_KEY_LEN},
+        "example": "8e03978e-40d5-43e8-bc93-6894a57f9324",
     })
 }
 

@@ -16,6 +16,8 @@ pub struct RouteDoc {
     pub summary: &'static str,
     /// Group in the docs (the service).
     pub tag: &'static str,
+    /// Whether it takes an `Idempotency-Key` header.
+    pub idempotent: bool,
 }
 
 /// An axum router plus the documentation of its routes.
@@ -57,6 +59,7 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
             path,
             summary,
             tag: self.tag,
+            idempotent: false,
         });
         self
     }
@@ -96,6 +99,7 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
                 path: full.clone(),
                 summary,
                 tag: self.tag,
+                idempotent: false,
             });
         }
         self
@@ -143,6 +147,14 @@ impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
         refuse: fn(u64) -> axum::response::Response,
     ) -> Self {
         self.map_router(|router| limit.apply(router, refuse))
+    }
+
+    /// Lets the POST routes added so far take an `Idempotency-Key` (documented as such).
+    pub fn idempotent(mut self, keys: &crate::http::Idempotency) -> Self {
+        for doc in self.docs.iter_mut().filter(|d| d.method == "post") {
+            doc.idempotent = true;
+        }
+        self.map_router(|router| keys.apply(router))
     }
 
     /// Gives the routes their state: what is left is a router of any state `S2` (the assembled

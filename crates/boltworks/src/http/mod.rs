@@ -1,13 +1,14 @@
 //! The HTTP toolbox services build their APIs with: routers that document themselves
 //! (`ApiRoutes`), the hub's own error shape (`HubError`) and JSON extractor, path ids, request
 //! fields read as the original services read them, LNURL's error shape, the hard cap on request
-//! bodies, and the per-client rate limit of creation routes. The router that assembles every
+//! bodies, the per-client rate limit of creation routes, and idempotency keys on POSTs. The router that assembles every
 //! service is `api`'s.
 
 mod api_routes;
 pub mod body_cap;
 mod error;
 mod hub_json;
+pub mod idempotency;
 mod lnurl_error;
 mod path_id;
 mod rate_limit;
@@ -16,6 +17,7 @@ pub mod request_fields;
 pub use self::api_routes::{ApiRoutes, RouteDoc};
 pub use self::error::HubError;
 pub use self::hub_json::HubJson;
+pub use self::idempotency::{Idempotency, KeyOfRequest, KeyRefusal, KeyedAnswer};
 pub use self::lnurl_error::LnurlError;
 pub use self::path_id::PathId;
 pub use self::rate_limit::RateLimit;

@@ -14,6 +14,7 @@ mod gift_pages;
 mod gifts;
 mod gifts_crash;
 mod http_api;
+mod idempotency;
 mod lightning;
 mod lsp_crash;
 mod lsp_onchain;

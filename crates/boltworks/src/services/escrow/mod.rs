@@ -28,6 +28,7 @@ pub use self::api::EscrowError;
 pub use self::config::{EscrowArgs, EscrowConfig};
 pub use self::model::Resolution;
 pub use self::store::EscrowTx;
+use crate::http::idempotency::{self, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 
@@ -51,7 +52,16 @@ impl EscrowService {
 
     /// The escrow routes under the configured base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
+        let keys = Idempotency::new(
+            self.hub.store.clone(),
+            self.hub.clock.clone(),
+            "escrow",
+            idempotency::anyone(),
+            api::key_refused,
+        );
+        routes(&self.config.base, &self.hub.rate_limit)
+            .idempotent(&keys)
+            .with_state(self.clone())
     }
 
     /// Starts the deadline watcher.

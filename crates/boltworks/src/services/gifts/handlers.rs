@@ -15,7 +15,7 @@ use super::store;
 use super::GiftsService;
 use super::{lnurl_of, withdraw_url};
 use crate::http::request_fields::QueryParams;
-use crate::http::{LnurlError, PathId};
+use crate::http::{KeyOfRequest, LnurlError, PathId};
 
 /// `POST /create`: a new gift and the invoice that funds it.
 #[tracing::instrument(skip_all)]
@@ -52,11 +52,12 @@ pub async fn status(
 pub async fn redeem(
     State(state): State<GiftsService>,
     order_id: PathId,
+    key: KeyOfRequest,
     input: GiftsInput,
 ) -> Result<Json<Redeemed>, GiftsError> {
     let gift = redeem::find_gift(&state, order_id.as_str()).await?;
     let invoice = input.text("invoice", "invoice");
-    let id = redeem::redeem(&state, &gift, invoice, Via::Redeem).await?;
+    let id = redeem::redeem(&state, &gift, invoice, Via::Redeem, &key).await?;
     Ok(Json(Redeemed::new(id)))
 }
 
@@ -121,6 +122,6 @@ pub async fn lnurl(
     if !model::k1_matches(params.get("k1"), &gift.k1) {
         return Err(Refusal::BadK1.into());
     }
-    redeem::redeem(&state, &gift, Some(pr), Via::Lnurl).await?;
+    redeem::redeem(&state, &gift, Some(pr), Via::Lnurl, &KeyOfRequest(None)).await?;
     Ok(Json(LnurlReply::Started(LnurlOk::new())))
 }

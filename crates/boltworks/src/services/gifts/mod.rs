@@ -26,6 +26,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use self::config::{GiftsArgs, GiftsConfig};
 use self::effects::GiftEffects;
+use crate::http::idempotency::{self, Idempotency};
 use crate::http::{join_path, ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
@@ -58,7 +59,14 @@ impl GiftsService {
 
     /// The gifts API under its base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
+        let keys = Idempotency::new(
+            self.hub.store.clone(),
+            self.hub.clock.clone(),
+            "gifts",
+            idempotency::anyone(),
+            api::key_refused,
+        );
+        routes(&self.config.base, &self.hub.rate_limit, &keys).with_state(self.clone())
     }
 
     /// What the hub's node events mean for gifts.
@@ -108,7 +116,7 @@ pub fn lnurl_of(state: &GiftsService, order_id: &str) -> String {
 }
 
 /// The gifts API under `base` (default `/gifts`).
-fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<GiftsService> {
+fn routes(base: &str, limit: &RateLimit, keys: &Idempotency) -> ApiRoutes<GiftsService> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -145,6 +153,7 @@ fn routes(base: &str, limit: &RateLimit) -> ApiRoutes<GiftsService> {
             "LNURL-withdraw (LUD-03): the request, or with k1 and pr the callback",
             handlers::lnurl,
         )
+        .idempotent(keys)
         .map_router(|router| router.layer(cors))
 }
 

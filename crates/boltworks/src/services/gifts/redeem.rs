@@ -3,14 +3,16 @@
 //! this network and not be expired; then one conditional update claims the gift and the
 //! payout starts in the background.
 
+use axum::http::StatusCode;
 use tracing::field::Empty;
 use tracing::Instrument;
 
-use super::api::GiftsError;
+use super::api::{GiftsError, Redeemed};
 use super::model::{self, Refusal, Via, WithdrawalStatus};
 use super::store::{self, ClaimError, Gift, Withdrawal};
 use super::GiftsService;
 use super::{is_order_id, payout};
+use crate::http::{KeyOfRequest, KeyedAnswer};
 
 /// A gift by id, or the refusal for an unknown one.
 pub async fn find_gift(state: &GiftsService, order_id: &str) -> Result<Gift, GiftsError> {
@@ -23,7 +25,8 @@ pub async fn find_gift(state: &GiftsService, order_id: &str) -> Result<Gift, Gif
         .ok_or(GiftsError::Refused(Refusal::GiftNotFound))
 }
 
-/// Redeems `gift` to `invoice`; returns the withdrawal id. The payout runs asynchronously.
+/// Redeems `gift` to `invoice`; returns the withdrawal id (committed with the claim as the answer
+/// for the request's `key`). The payout runs asynchronously.
 #[tracing::instrument(
     skip_all,
     fields(order_id = %gift.order_id, %via, withdrawal_id = Empty, payment_hash = Empty)
@@ -33,6 +36,7 @@ pub async fn redeem(
     gift: &Gift,
     invoice: Option<&str>,
     via: Via,
+    key: &KeyOfRequest,
 ) -> Result<String, GiftsError> {
     model::check_redeemable(gift.charge_status, gift.spent)?;
     let invoice = model::payout_invoice(
@@ -61,12 +65,22 @@ pub async fn redeem(
     // Claim and start the payout in a task of their own: if the caller goes away mid-request,
     // a committed claim still gets its payout (and the answer is simply not delivered).
     let task_state = state.clone();
+    let answer = KeyedAnswer::json(
+        key,
+        StatusCode::OK,
+        &Redeemed::new(withdrawal.withdrawal_id.clone()),
+    );
     let claimed = tokio::spawn(
         async move {
             let payer = task_state.hub.node.node_id().to_string();
             let label = task_state.hub.node.label().to_string();
-            store::claim_for_payout(&task_state.hub.store, &withdrawal, &payer, &label, now)
-                .await?;
+            let claim = store::PayoutClaim {
+                payer_node: &payer,
+                payer_label: &label,
+                now,
+                answer: &answer,
+            };
+            store::claim_for_payout(&task_state.hub.store, &withdrawal, &claim).await?;
             tracing::info!("gift redemption started");
             let id = withdrawal.withdrawal_id.clone();
             payout::spawn(task_state, withdrawal, invoice);

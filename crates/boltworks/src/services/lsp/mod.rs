@@ -35,6 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use self::config::{LspArgs, LspConfig};
 use self::effects::LspEffects;
+use crate::http::idempotency::{self, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
@@ -65,8 +66,16 @@ impl LspService {
     /// Both LSP APIs under their base paths, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
         let limit = &self.hub.rate_limit;
+        let keys = |api, refuse| {
+            let (store, clock) = (self.hub.store.clone(), self.hub.clock.clone());
+            Idempotency::new(store, clock, api, idempotency::anyone(), refuse)
+        };
         v1_routes(&self.config.v1_base, limit)
-            .merge(lsps1_routes(&self.config.lsps1_base, limit))
+            .idempotent(&keys("lsp-v1", v1_api::key_refused))
+            .merge(
+                lsps1_routes(&self.config.lsps1_base, limit)
+                    .idempotent(&keys("lsps1", lsps1_api::key_refused)),
+            )
             .with_state(self.clone())
     }
 

@@ -49,6 +49,7 @@ use self::handlers::{accounts, invoices, onchain, payments, setup, stream};
 use self::model::Refusal;
 use crate::auth::jwt::JwtKey;
 use crate::auth::signing_key::SigningKey;
+use crate::http::idempotency::{CallerOf, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
 use crate::node::event_loop::EventEffect;
@@ -79,7 +80,21 @@ impl MerchantService {
 
     /// The merchant API under its base path, given this service as their state.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> ApiRoutes<S> {
-        routes(&self.config.base, &self.hub.rate_limit).with_state(self.clone())
+        let state = self.clone();
+        let caller: CallerOf = Arc::new(move |parts| {
+            let token = session::bearer_token(&parts.headers)?;
+            session::merchant_of_access_token(&state, token).ok()
+        });
+        let keys = Idempotency::new(
+            self.hub.store.clone(),
+            self.hub.clock.clone(),
+            "merchant",
+            caller,
+            api::key_refused,
+        );
+        routes(&self.config.base, &self.hub.rate_limit)
+            .idempotent(&keys)
+            .with_state(self.clone())
     }
 
     /// What the hub's node events mean for merchants.

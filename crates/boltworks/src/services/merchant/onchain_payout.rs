@@ -1,14 +1,16 @@
 //! Sending a recorded on-chain payment through the treasury, under a key of its own, so it is
 //! sent at most once; and ending a pending one as the treasury's record says.
 
+use axum::http::StatusCode;
 use bitcoin::Address;
 
-use super::api::PeachError;
+use super::api::{OnchainPaymentSent, PeachError};
 use super::books::payout_account;
 use super::model::Refusal;
 use super::store::{self, NewPayment};
 use super::MerchantService;
 use super::{notices, payouts};
+use crate::http::{KeyOfRequest, KeyedAnswer};
 use crate::money::{Msat, Sat};
 use crate::treasury::{FeeFrom, Treasury};
 
@@ -18,13 +20,15 @@ fn send_key(payment_id: &str) -> String {
 }
 
 /// Sends the reserved `payment` of `amount` to `address`, the hub paying the network fee: its
-/// transaction, or (the payment ended as the treasury's record says) a refusal.
+/// transaction (recorded with the request's answer for `key`), or (the payment ended as the
+/// treasury's record says) a refusal.
 pub async fn send(
     state: &MerchantService,
     treasury: &Treasury,
     payment: &NewPayment<'_>,
     address: Address,
     amount: Sat,
+    key: &KeyOfRequest,
 ) -> Result<String, PeachError> {
     let payment_id = payment.payment_id;
     let outputs = [(address, amount)];
@@ -34,9 +38,13 @@ pub async fn send(
         .await
     {
         Ok(sent) => {
-            let txid = sent.txid.to_string();
-            record_sent(state, payment_id, &txid).await?;
-            Ok(txid)
+            let reply = OnchainPaymentSent {
+                payment_id: payment_id.to_string(),
+                txid: sent.txid.to_string(),
+            };
+            let answer = KeyedAnswer::json(key, StatusCode::OK, &reply);
+            record_sent(state, payment_id, &reply.txid, &answer).await?;
+            Ok(reply.txid)
         }
         Err(e) => {
             settle(state, payment_id, payment.merchant_id, payment.amount).await?;
@@ -59,7 +67,8 @@ pub async fn settle(
         .await
         .map_err(|e| PeachError::Internal(e.to_string()))?
     {
-        return record_sent(state, payment_id, &sent.txid.to_string()).await;
+        let txid = sent.txid.to_string();
+        return record_sent(state, payment_id, &txid, &KeyedAnswer::none()).await;
     }
     let mut tx = state.hub.store.pool().begin().await?;
     payouts::onchain_failed(&mut tx, &state.hub.clock, payment_id, merchant_id, amount).await?;
@@ -69,17 +78,19 @@ pub async fn settle(
 }
 
 /// Records that the treasury sent the payment in `txid` (it succeeded), with its status update
-/// to the payment's `ntfn_url`, in one transaction.
+/// to the payment's `ntfn_url` and the request's `answer`, in one transaction.
 async fn record_sent(
     state: &MerchantService,
     payment_id: &str,
     txid: &str,
+    answer: &KeyedAnswer,
 ) -> Result<(), PeachError> {
     let now = state.hub.clock.now_unix();
     let mut tx = state.hub.store.pool().begin().await?;
     if let Some(payment) = store::payments::set_txid(&mut tx, payment_id, txid, now).await? {
         notices::outgoing_updated(&mut tx, &state.hub.clock, &payment).await?;
     }
+    answer.record(&mut tx).await?;
     tx.commit().await?;
     state.hub.notifier.outbox_committed();
     Ok(())

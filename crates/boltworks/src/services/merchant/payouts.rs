@@ -12,15 +12,18 @@ use super::store::payments::LightningEnd;
 use super::store::{self, NewPayment};
 use super::MerchantService;
 use crate::clock::Clock;
+use crate::http::KeyedAnswer;
 use crate::ledger::{self, Entry, EXPENSES_ROUTING_FEES};
 use crate::money::Msat;
 use crate::store::OnUniqueViolation;
 
-/// Takes the amount and its fee reserve from the balance and records the payment, committed.
+/// Takes the amount and its fee reserve from the balance and records the payment, with the
+/// request's `answer`, committed.
 pub async fn reserve(
     state: &MerchantService,
     payment: &NewPayment<'_>,
     reserve: Reserve,
+    answer: &KeyedAnswer,
 ) -> Result<(), PeachError> {
     let now = state.hub.clock.now_unix();
     let mut tx = state.hub.store.pool().begin().await?;
@@ -37,6 +40,7 @@ pub async fn reserve(
     ];
     let reference = format!("merchant.payment-reserved:{}", payment.payment_id);
     ledger::post(&mut tx, now, "merchant.payment", &reference, &entries).await?;
+    answer.record(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

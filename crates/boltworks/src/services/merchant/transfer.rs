@@ -8,6 +8,7 @@ use super::model::{self, Refusal};
 use super::notices::{self, Recipient};
 use super::store::{self, LightningInvoice, NewPayment, PaidBy, PaymentKind, PaymentStatus};
 use super::MerchantService;
+use crate::http::KeyedAnswer;
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
 use crate::node::Invoice;
@@ -28,9 +29,13 @@ pub struct Transfer<'a> {
     pub invoice: Option<&'a LightningInvoice>,
 }
 
-/// Moves the money in one transaction: the payer's balance must cover it; a converted invoice
-/// is settled (once) and the payee is credited net of the hub's fee.
-pub async fn pay_internally(state: &MerchantService, t: &Transfer<'_>) -> Result<(), PeachError> {
+/// Moves the money in one transaction, with the request's `answer`: the payer's balance must
+/// cover it; a converted invoice is settled (once) and the payee is credited net of the hub's fee.
+pub async fn pay_internally(
+    state: &MerchantService,
+    t: &Transfer<'_>,
+    answer: &KeyedAnswer,
+) -> Result<(), PeachError> {
     let now = state.hub.clock.now_unix();
     let fee = match t.invoice {
         Some(invoice) => model::to_msat(invoice.fee_sat)?,
@@ -91,6 +96,7 @@ pub async fn pay_internally(state: &MerchantService, t: &Transfer<'_>) -> Result
         let backend = state.hub.store.backend();
         notices::lightning_paid(&mut tx, backend, &state.hub.clock, &to, &paid).await?;
     }
+    answer.record(&mut tx).await?;
     tx.commit().await?;
     state.hub.notifier.outbox_committed();
     state.hub.notifier.stream_committed();
@@ -98,7 +104,7 @@ pub async fn pay_internally(state: &MerchantService, t: &Transfer<'_>) -> Result
 }
 
 /// A Lightning payment to an invoice of the hub's own node: another merchant's is paid
-/// internally; anything else of ours cannot be paid from here.
+/// internally (with the request's `answer`); anything else of ours cannot be paid from here.
 pub async fn pay_own_invoice(
     state: &MerchantService,
     payer: &str,
@@ -106,6 +112,7 @@ pub async fn pay_own_invoice(
     invoice: &Invoice,
     amount: Msat,
     input: &PeachInput,
+    answer: &KeyedAnswer,
 ) -> Result<(), PeachError> {
     let hash = invoice.payment_hash().to_string();
     let mut conn = state.hub.store.pool().acquire().await?;
@@ -123,5 +130,5 @@ pub async fn pay_own_invoice(
         description: &description,
         invoice: Some(&target),
     };
-    pay_internally(state, &transfer).await
+    pay_internally(state, &transfer, answer).await
 }

@@ -6,19 +6,24 @@
 
 use std::time::Duration;
 
-use super::api::PeachError;
+use axum::http::StatusCode;
+
+use super::api::{PeachError, WithdrawalQueued};
 use super::books::{ledger_msat, merchant_account, MERCHANT_WITHDRAWALS};
 use super::model::{self, Refusal};
 use super::store::{self, Merchant, Withdrawal, WithdrawalStatus};
 use super::MerchantService;
+use crate::http::{KeyOfRequest, KeyedAnswer};
 use crate::ledger::{self, Entry};
 use crate::treasury::FeeFrom;
 
-/// Takes the whole sats of `merchant`'s balance into a new pending withdrawal to `address`.
+/// Takes the whole sats of `merchant`'s balance into a new pending withdrawal to `address`,
+/// with the request's answer for its idempotency key.
 pub async fn queue(
     state: &MerchantService,
     merchant: &Merchant,
     address: String,
+    key: &KeyOfRequest,
 ) -> Result<Withdrawal, PeachError> {
     let merchant_id = &merchant.merchant_id;
     let now_ms = state.hub.clock.now_unix() * 1_000;
@@ -49,6 +54,10 @@ pub async fn queue(
     let reference = format!("merchant.withdrawal:{}", withdrawal.withdrawal_id);
     let now = now_ms / 1_000;
     ledger::post(&mut tx, now, "merchant.withdrawal", &reference, &entries).await?;
+    let reply = WithdrawalQueued::from(&withdrawal);
+    KeyedAnswer::json(key, StatusCode::OK, &reply)
+        .record(&mut tx)
+        .await?;
     tx.commit().await?;
     tracing::info!(withdrawal_id = %withdrawal.withdrawal_id, amount_sat = withdrawal.amount_sat.0, "withdrawal queued");
     Ok(withdrawal)

@@ -8,6 +8,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::ReplyStatus;
+use crate::http::KeyRefusal;
 use crate::services::escrow::model::Refusal;
 
 /// An escrow error answer.
@@ -67,4 +68,14 @@ pub fn too_many_requests(retry_after_secs: u64) -> Response {
         message: format!("too many requests; retry in {retry_after_secs} s"),
     };
     (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
+/// The answer to a refused `Idempotency-Key`: the escrow error envelope with the refusal's own
+/// status (not 200), as for the rate limit.
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let body = ErrorReply {
+        status: ReplyStatus::Error,
+        message: refusal.message().into(),
+    };
+    (refusal.status(), Json(body)).into_response()
 }

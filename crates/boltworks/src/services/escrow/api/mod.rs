@@ -12,7 +12,7 @@ mod transaction;
 use serde::Serialize;
 
 pub use self::account::{ExtendedSessionReply, SessionReply, WebhookReply};
-pub use self::error::{too_many_requests, ErrorReply, EscrowError};
+pub use self::error::{key_refused, too_many_requests, ErrorReply, EscrowError};
 pub use self::input::EscrowInput;
 pub use self::mutation::{InvoiceData, PreimageReply, TxData, TxReply};
 pub use self::transaction::{DisputeObject, InvoiceFields, StoredTx, TxEvent};

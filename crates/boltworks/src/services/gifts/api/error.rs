@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::http::LnurlError;
+use crate::http::{KeyRefusal, LnurlError};
 use crate::services::gifts::model::Refusal;
 
 /// The code answered for a failure of ours, on API and LNURL routes alike.
@@ -102,4 +102,14 @@ pub fn too_many_requests(_retry_after_secs: u64) -> Response {
         message: "TOO_MANY_REQUESTS",
     };
     (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
+/// The answer to a refused `Idempotency-Key`: its status with the gifts error body.
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let status = refusal.status();
+    let body = ErrorBody {
+        status_code: status.as_u16(),
+        message: refusal.code(),
+    };
+    (status, Json(body)).into_response()
 }

@@ -8,7 +8,7 @@ mod gift;
 mod input;
 mod withdrawal;
 
-pub use self::error::{too_many_requests, ErrorBody, GiftsError, INTERNAL_ERROR};
+pub use self::error::{key_refused, too_many_requests, ErrorBody, GiftsError, INTERNAL_ERROR};
 pub use self::gift::{
     ChargeInfo, ChargeStatusReply, Created, GiftRedeemedWebhook, GiftView, LightningInvoice,
     Timestamp,

@@ -11,5 +11,5 @@ mod withdrawals;
 pub use self::gifts::{charge_status, gift, insert_gift, mark_funded, unredeemed_msat, Gift};
 pub use self::withdrawals::{
     claim_for_payout, live_withdrawals, mark_confirmed, mark_failed, withdrawal,
-    withdrawal_status_by_hash, ClaimError, Withdrawal, WithdrawalKey,
+    withdrawal_status_by_hash, ClaimError, PayoutClaim, Withdrawal, WithdrawalKey,
 };

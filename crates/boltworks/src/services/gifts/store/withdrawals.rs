@@ -4,6 +4,7 @@
 use sqlx::AnyConnection;
 
 use super::gifts::{gift, Gift};
+use crate::http::KeyedAnswer;
 use crate::money::Msat;
 use crate::node::PaymentDirection;
 use crate::services::gifts::model::{ChargeStatus, Spent, Via, WithdrawalStatus};
@@ -89,16 +90,32 @@ pub enum ClaimError {
     Store(#[from] sqlx::Error),
 }
 
+/// Who claims a gift for a payout, and the answer the request keeps with the claim.
+pub struct PayoutClaim<'a> {
+    /// The paying node's id.
+    pub payer_node: &'a str,
+    /// The paying node's label (`hub`, or a demo node's name).
+    pub payer_label: &'a str,
+    /// Now (unix seconds).
+    pub now: i64,
+    /// The redeem request's answer, for its idempotency key.
+    pub answer: &'a KeyedAnswer,
+}
+
 /// Moves a paid, unspent gift to `spent = pending` and records the withdrawal (as `initial`,
-/// whatever its `status` says), in one transaction. Exactly one of any number of racing calls
-/// for a gift succeeds.
+/// whatever its `status` says) with the request's answer, in one transaction. Exactly one of any
+/// number of racing calls for a gift succeeds.
 pub async fn claim_for_payout(
     store: &Store,
     withdrawal: &Withdrawal,
-    payer_node: &str,
-    payer_label: &str,
-    now: i64,
+    claim: &PayoutClaim<'_>,
 ) -> Result<(), ClaimError> {
+    let PayoutClaim {
+        payer_node,
+        payer_label,
+        now,
+        answer,
+    } = *claim;
     // The UPDATE comes first: on SQLite a transaction that reads before it writes can fail
     // outright when another writer commits in between, while a first write waits its turn.
     let mut tx = store.pool().begin().await?;
@@ -149,6 +166,7 @@ pub async fn claim_for_payout(
     .await
     // A racing claim for another gift took the same invoice between our check and insert.
     .on_unique_violation(|| ClaimError::InvoiceInUse)??;
+    answer.record(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,6 +4,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::http::KeyRefusal;
+
 /// An error answer of the LSPS1 API.
 #[derive(Debug)]
 pub enum Lsps1Error {
@@ -67,4 +69,13 @@ pub fn too_many_requests(retry_after_secs: u64) -> Response {
         code: "RATE_LIMITED",
     };
     (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
+/// The answer to a refused `Idempotency-Key`: its status with LSPS1's error body.
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let body = ErrorBody {
+        message: refusal.message().into(),
+        code: refusal.code(),
+    };
+    (refusal.status(), Json(body)).into_response()
 }

@@ -20,7 +20,7 @@ pub use self::answers::{
     Feature, Info, InfoLimits, LnurlAnswer, OpenAnswer, RefundAmounts, RefundAnswer, RefundStatus,
     RefundStatusState,
 };
-pub use self::error::{too_many_requests, Lsps1Error};
+pub use self::error::{key_refused, too_many_requests, Lsps1Error};
 pub use self::input::Lsps1Body;
 pub use self::order::{Created, FlatOrder, OrderView, RequestEcho, ViewContext};
 pub use self::refusal::{fail_reason, FailReason, Lsps1Refusal};

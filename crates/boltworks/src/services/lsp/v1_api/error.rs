@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::http::KeyRefusal;
+
 /// An error answer of the v0.0.1 API.
 #[derive(Debug)]
 pub enum V1Error {
@@ -55,4 +57,13 @@ pub fn too_many_requests(_retry_after_secs: u64) -> Response {
         }),
     )
         .into_response()
+}
+
+/// The answer to a refused `Idempotency-Key`: its status (not the 200 of refusals) with the
+/// v0.0.1 refusal body.
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let body = RefusalBody {
+        error: refusal.message(),
+    };
+    (refusal.status(), Json(body)).into_response()
 }

@@ -11,7 +11,7 @@ mod lnurl;
 mod node_info;
 mod order;
 
-pub use self::error::{too_many_requests, V1Error};
+pub use self::error::{key_refused, too_many_requests, V1Error};
 pub use self::input::{parse_node_uri, V1Input};
 pub use self::lnurl::{ChannelRequest, LnurlChannelAnswer, LnurlOk};
 pub use self::node_info::{Capacity, ChannelService, NodeInfo, NodeSummary};

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::http::KeyRefusal;
 use crate::services::merchant::model::{Refusal, RefusalKind};
 
 /// An error answer of the merchant API.
@@ -93,6 +94,25 @@ pub fn too_many_requests(retry_after_secs: u64) -> Response {
         details: &[],
     };
     (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
+/// The answer to a refused `Idempotency-Key`: its status with the Peach error body, gRPC codes
+/// 3 (malformed, too large), 6 (ALREADY_EXISTS: the key names another request) and 10 (ABORTED:
+/// the first request still runs).
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let code = match refusal {
+        KeyRefusal::Malformed | KeyRefusal::BodyTooLarge => 3,
+        KeyRefusal::OtherRequest => 6,
+        KeyRefusal::StillRunning => 10,
+    };
+    let message = refusal.message();
+    let body = ErrorBody {
+        error: message,
+        code,
+        message,
+        details: &[],
+    };
+    (refusal.status(), Json(body)).into_response()
 }
 
 #[cfg(test)]

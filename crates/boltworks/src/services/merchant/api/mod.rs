@@ -16,7 +16,7 @@ mod withdrawals;
 pub use self::accounts::{
     Empty, HubPublicKey, MerchantIdReply, PssPublicKey, PssSignup, PssUserId, SetupDone, Tokens,
 };
-pub use self::error::{too_many_requests, ErrorBody, PeachError};
+pub use self::error::{key_refused, too_many_requests, ErrorBody, PeachError};
 pub use self::input::PeachInput;
 pub use self::lightning::{CreatedInvoice, LightningPayment, LightningPayments};
 pub use self::notices::{

@@ -23,6 +23,16 @@ pub struct WithdrawalQueued {
     pub amount: String,
 }
 
+impl From<&Withdrawal> for WithdrawalQueued {
+    fn from(withdrawal: &Withdrawal) -> Self {
+        Self {
+            id: withdrawal.withdrawal_id.clone(),
+            tx: String::new(),
+            amount: withdrawal.amount_sat.0.to_string(),
+        }
+    }
+}
+
 /// `GET /api/v2/merchant/withdraw/{id}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct WithdrawalView {

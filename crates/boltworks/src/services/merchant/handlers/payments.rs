@@ -4,12 +4,12 @@
 //! payment's status.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use tracing::field::Empty as Unset;
 use tracing::Span;
 
-use crate::http::PathId;
+use crate::http::{KeyOfRequest, KeyedAnswer, PathId};
 use crate::money::Msat;
 use crate::node::Invoice;
 use crate::services::merchant::api::{
@@ -33,6 +33,7 @@ pub async fn internal(
     State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
+    key: KeyOfRequest,
     input: PeachInput,
 ) -> Result<Json<PaymentIdReply>, PeachError> {
     let destination = input.required_text("destination")?;
@@ -56,8 +57,12 @@ pub async fn internal(
         description: &description,
         invoice: None,
     };
-    transfer::pay_internally(&state, &transfer).await?;
-    Ok(Json(PaymentIdReply { payment_id }))
+    let reply = PaymentIdReply {
+        payment_id: payment_id.clone(),
+    };
+    let answer = KeyedAnswer::json(&key, StatusCode::OK, &reply);
+    transfer::pay_internally(&state, &transfer, &answer).await?;
+    Ok(Json(reply))
 }
 
 /// `POST /api/v2/payment/outgoing/lightning`: `X-Signature` over `amount` + `payment_request`.
@@ -70,6 +75,7 @@ pub async fn lightning(
     State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
+    key: KeyOfRequest,
     input: PeachInput,
 ) -> Result<Json<LightningPaymentSent>, PeachError> {
     let request = input.required_text("payment_request")?.trim();
@@ -87,8 +93,22 @@ pub async fn lightning(
     Span::current().record("payment_id", payment_id.as_str());
     Span::current().record("payment_hash", hash.as_str());
     let converted = invoice.payee() == state.hub.node.node_id();
+    let reply = LightningPaymentSent {
+        payment_id: payment_id.clone(),
+        converted_to_internal: converted,
+    };
+    let answer = KeyedAnswer::json(&key, StatusCode::OK, &reply);
     if converted {
-        transfer::pay_own_invoice(&state, payer, &payment_id, &invoice, amount, &input).await?;
+        transfer::pay_own_invoice(
+            &state,
+            payer,
+            &payment_id,
+            &invoice,
+            amount,
+            &input,
+            &answer,
+        )
+        .await?;
     } else {
         let fee_limit = state.config.fee_limit.for_amount(amount);
         let reserve = model::reserve(amount, fee_limit)?;
@@ -108,14 +128,11 @@ pub async fn lightning(
             status: PaymentStatus::Pending,
             payer_node: &payer_node,
         };
-        payouts::reserve(&state, &payment, reserve).await?;
+        payouts::reserve(&state, &payment, reserve, &answer).await?;
         let named_amount = amountless.then_some(amount);
         lightning_payout::send(&state, &invoice, named_amount, fee_limit).await?;
     }
-    Ok(Json(LightningPaymentSent {
-        payment_id,
-        converted_to_internal: converted,
-    }))
+    Ok(Json(reply))
 }
 
 /// `POST /api/v2/payment/outgoing/on_chain`: `X-Signature` over `amount` + `destination`. The
@@ -129,6 +146,7 @@ pub async fn onchain(
     State(state): State<MerchantService>,
     session: Session,
     headers: HeaderMap,
+    key: KeyOfRequest,
     input: PeachInput,
 ) -> Result<Json<OnchainPaymentSent>, PeachError> {
     let destination = input.required_text("destination")?.trim();
@@ -160,8 +178,14 @@ pub async fn onchain(
         status: PaymentStatus::Pending,
         payer_node: &payer_node,
     };
-    payouts::reserve(&state, &payment, reserve).await?;
-    let txid = onchain_payout::send(&state, treasury, &payment, address, amount_sat).await?;
+    // Until the treasury has sent it, the committed answer has no transaction yet.
+    let unsent = OnchainPaymentSent {
+        payment_id: payment_id.clone(),
+        txid: String::new(),
+    };
+    let answer = KeyedAnswer::json(&key, StatusCode::OK, &unsent);
+    payouts::reserve(&state, &payment, reserve, &answer).await?;
+    let txid = onchain_payout::send(&state, treasury, &payment, address, amount_sat, &key).await?;
     Ok(Json(OnchainPaymentSent { payment_id, txid }))
 }
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 
-use crate::http::PathId;
+use crate::http::{KeyOfRequest, PathId};
 use crate::services::merchant::api::{Balance, PeachError, WithdrawalQueued, WithdrawalView};
 use crate::services::merchant::model::{self, Refusal};
 use crate::services::merchant::session::Session;
@@ -25,6 +25,7 @@ pub async fn balance(session: Session) -> Json<Balance> {
 pub async fn withdraw(
     State(state): State<MerchantService>,
     session: Session,
+    key: KeyOfRequest,
 ) -> Result<Json<WithdrawalQueued>, PeachError> {
     state.treasury()?;
     let address = session
@@ -33,12 +34,8 @@ pub async fn withdraw(
         .clone()
         .filter(|a| !a.is_empty())
         .ok_or(Refusal::NoWithdrawalAddress)?;
-    let withdrawal = withdrawals::queue(&state, &session.merchant, address).await?;
-    Ok(Json(WithdrawalQueued {
-        id: withdrawal.withdrawal_id,
-        tx: String::new(),
-        amount: withdrawal.amount_sat.0.to_string(),
-    }))
+    let withdrawal = withdrawals::queue(&state, &session.merchant, address, &key).await?;
+    Ok(Json(WithdrawalQueued::from(&withdrawal)))
 }
 
 /// `GET /api/v2/merchant/withdraw/{id}`.

@@ -382,16 +382,27 @@ impl Merchant {
             .await
     }
 
-    /// Pays merchant `destination` `amount` sats, signed.
-    pub async fn pay_internal(&self, destination: &str, amount: u64) -> (StatusCode, Value) {
+    /// The signed request paying merchant `destination` `amount` sats (to send it as it is, with
+    /// an `Idempotency-Key`, or many times).
+    pub fn pay_internal_request(&self, destination: &str, amount: u64) -> RequestBuilder {
         let amount = amount.to_string();
         let signature = self.sign(&[&amount, destination]);
-        let request = self
-            .http
+        self.http
             .request(Method::POST, "/api/v2/payment/internal")
             .json(&json!({"destination": destination, "amount": amount}))
-            .header("X-Signature", signature);
-        answer(request).await
+            .header("X-Signature", signature)
+    }
+
+    /// Pays merchant `destination` `amount` sats, signed.
+    pub async fn pay_internal(&self, destination: &str, amount: u64) -> (StatusCode, Value) {
+        answer(self.pay_internal_request(destination, amount)).await
+    }
+
+    /// Signs in again (after the dev clock passed the access token's life).
+    pub async fn sign_in_again(&mut self) {
+        let tokens = tokens(&self.api, &self.email, &self.password).await;
+        self.access_token = tokens["access_token"].as_str().expect("token").to_string();
+        self.http = self.api.http.with_token(&self.access_token);
     }
 
     /// `POST /api/v2/merchant/withdraw`: all of the balance.

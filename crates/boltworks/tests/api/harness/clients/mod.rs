@@ -60,6 +60,11 @@ impl Hub {
         self.http.url(path)
     }
 
+    /// A request to any `path`, to add headers of one's own (an `Idempotency-Key`, say).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, path)
+    }
+
     /// `GET /health`.
     pub async fn health(&self) -> (StatusCode, Value) {
         self.http.get("/health").await
