@@ -1,8 +1,9 @@
 //! Idempotency keys (`Idempotency-Key`) on the services' POSTs: 50 identical payments racing
 //! with one key move the money once, on SQLite and on PostgreSQL; the same key on another
 //! request is refused in the service's format; keys are per caller and expire after 24 hours;
-//! every service answers a keyed repeat with its first answer; and a retry after a SIGKILL
-//! between the commit and the answer gets the committed payment, not a second one.
+//! every service answers a keyed repeat with its first answer (and the OpenAPI document says
+//! which routes take a key); and a retry after a SIGKILL between the commit and the answer, or
+//! before the node was asked, gets the committed payment, not a second one.
 
 use std::sync::Arc;
 
@@ -255,6 +256,18 @@ async fn every_service_repeats_its_first_answer_to_a_keyed_retry() {
         .await
         .body();
     assert_eq!(txs.as_array().map(Vec::len), Some(1), "{txs}");
+
+    // The document says which routes take a key.
+    let (_, spec) = hub.openapi().await;
+    let internal = &spec["paths"]["/api/v2/payment/internal"]["post"];
+    let parameters = internal["parameters"].as_array().expect("parameters");
+    assert!(
+        parameters.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        "{internal}"
+    );
+    assert!(internal["responses"]["422"].is_object(), "{internal}");
+    let status = &spec["paths"]["/api/v2/merchant/balance"]["get"];
+    assert!(status.get("parameters").is_none(), "GETs take no key: {status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -298,5 +311,45 @@ async fn a_retry_after_a_kill_between_commit_and_answer_gets_the_committed_payme
     .await;
     assert_eq!(again.body, retry.body);
     assert_eq!(payer.balance().await, 19_800 - 2_500);
+    assert_books_exact(&second.hub.admin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lightning_payment_retried_after_a_kill_before_sending_is_not_paid_again() {
+    let scene = Scene::new("idempotency", "before_send");
+    let first = scene
+        .hub()
+        .pause_at("merchant.outgoing.before_send")
+        .start()
+        .await;
+    let mut payer = Merchant::funded(&first.hub, "payer").await;
+    let invoice = first.hub.dev.invoice("bob", 5_000_000).await;
+    let request = payer
+        .pay_invoice_request(&invoice.bolt11, 5_000)
+        .header(KEY, "ln-1");
+    let paying = tokio::spawn(async move {
+        let _ = request.send().await;
+    });
+    scene.wait_for_pause().await;
+    first.kill();
+    paying.abort();
+
+    // The reserve committed with its answer; the restart found the node never had the payment
+    // and gave the money back. The retry gets that payment, failed, and sends nothing.
+    let second = scene.hub().start().await;
+    payer.reconnect(&second.hub.merchant);
+    let retry = send(payer.pay_invoice_request(&invoice.bolt11, 5_000).header(KEY, "ln-1")).await;
+    assert_eq!((retry.status, retry.replayed), (200, true), "{retry:?}");
+    assert_eq!(retry.body["converted_to_internal"], false);
+    let id = retry.body["payment_id"].as_str().expect("payment id");
+    let (_, payment) = payer.outgoing(id).await;
+    assert_eq!(payment["status"], "failed", "{payment}");
+    assert_eq!(payer.balance().await, 19_800, "never sent: all of it back");
+    assert!(second
+        .hub
+        .dev
+        .payment("bob", &invoice.payment_hash)
+        .await
+        .map_or(true, |p| p.status != "succeeded"));
     assert_books_exact(&second.hub.admin).await;
 }
