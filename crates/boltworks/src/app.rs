@@ -172,6 +172,13 @@ impl App {
         );
         background.extend(lsp.start(shutdown_rx.clone()));
         background.extend(escrow.start(shutdown_rx.clone()));
+        background.push(crate::node::record_pruning::spawn(
+            Arc::clone(&node),
+            store.clone(),
+            clock.clone(),
+            config.node_record_pruning,
+            shutdown_rx.clone(),
+        ));
         background.push(crate::http::idempotency::spawn_expiry(
             store.clone(),
             clock.clone(),

@@ -15,6 +15,7 @@ use bitcoin::Network;
 use clap::Args;
 
 pub use self::chain::{ChainArgs, ChainSourceConfig};
+use crate::node::record_pruning::PruneSchedule;
 use crate::notify::{NotifyArgs, NotifyConfig};
 use crate::services::escrow::{EscrowArgs, EscrowConfig};
 use crate::services::gifts::{GiftsArgs, GiftsConfig};
@@ -60,6 +61,8 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Log as JSON lines.
     pub log_json: bool,
+    /// When the node's records of expired invoices and finished payments are removed.
+    pub node_record_pruning: PruneSchedule,
     /// Notification delivery.
     pub notify: NotifyConfig,
     /// The operator token; `None` makes one on first start, kept in `DATA_DIR/admin.token`.
@@ -134,6 +137,16 @@ pub struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "BOLTWORKS_LOG_JSON")]
     pub log_json: bool,
+    /// Seconds between removals of node payment records nobody needs (ldk-node keeps each in
+    /// memory): expired unpaid invoices and long finished payments. The hub's rows keep them.
+    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EVERY_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub node_prune_every_secs: u64,
+    /// Seconds an unpaid invoice's node record stays after its expiry.
+    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EXPIRED_GRACE_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=604_800))]
+    pub node_prune_expired_grace_secs: i64,
+    /// Seconds a payment's node record stays after the hub recorded it succeeded or failed.
+    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_FINISHED_AFTER_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(0..=31_536_000))]
+    pub node_prune_finished_after_secs: i64,
     /// Run the on-chain treasury in this process (`false` for further processes sharing the
     /// database: one treasury per database, with its seed in one data dir).
     #[arg(long, env = "BOLTWORKS_TREASURY", default_value_t = true, action = clap::ArgAction::Set)]
@@ -224,6 +237,11 @@ impl ServeArgs {
             request_timeout_secs: self.request_timeout,
             rate_limit: RateLimit::new(self.rate_limit_per_minute, self.rate_limit_burst),
             log_json: self.log_json,
+            node_record_pruning: PruneSchedule {
+                every: std::time::Duration::from_secs(self.node_prune_every_secs),
+                expired_grace_secs: self.node_prune_expired_grace_secs,
+                finished_retention_secs: self.node_prune_finished_after_secs,
+            },
             notify: self.notify.config(network, &self.data_dir),
             admin_token: self.admin_token.clone(),
             escrow: self.escrow.config(),

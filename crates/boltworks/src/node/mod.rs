@@ -11,6 +11,7 @@ pub mod events;
 pub mod ids;
 pub mod invoice;
 pub mod payments;
+pub mod record_pruning;
 pub mod records;
 
 use std::net::SocketAddr;

@@ -122,18 +122,16 @@ impl Payments {
         }
     }
 
-    /// Records a newly issued invoice of this node as an inbound `pending` payment.
-    pub async fn record_invoice(
-        &self,
-        payment_hash: PaymentHash,
-        amount: Msat,
-    ) -> Result<(), sqlx::Error> {
+    /// Records a newly issued invoice of this node, of `amount`, as an inbound `pending` payment
+    /// (with its expiry, after which the node's own record of it is removed).
+    pub async fn record_invoice(&self, invoice: &Invoice, amount: Msat) -> Result<(), sqlx::Error> {
         record_invoice(
             &self.store,
             &self.clock,
             self.node.label(),
-            payment_hash,
+            invoice.payment_hash(),
             amount,
+            invoice.expires_at(),
         )
         .await
     }
@@ -335,24 +333,28 @@ fn refused_before_sending(kind: NodeErrorKind) -> bool {
     )
 }
 
-/// Records a newly issued invoice of `node` as an inbound `pending` payment.
+/// Records a newly issued invoice of `node` as an inbound `pending` payment expiring at
+/// `expires_at` (unix seconds).
 pub async fn record_invoice(
     store: &Store,
     clock: &Clock,
     node: &str,
     payment_hash: PaymentHash,
     amount: Msat,
+    expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     let now = clock.now_unix();
     sqlx::query(
-        "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
-         VALUES ($1, $2, 'inbound', 'pending', $3, $4, $4)
+        "INSERT INTO node_payments
+            (node, payment_hash, direction, status, amount_msat, created_at, updated_at, expires_at)
+         VALUES ($1, $2, 'inbound', 'pending', $3, $4, $4, $5)
          ON CONFLICT (node, payment_hash, direction) DO NOTHING",
     )
     .bind(node)
     .bind(payment_hash.to_string())
     .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
     .bind(now)
+    .bind(expires_at)
     .execute(store.pool())
     .await?;
     Ok(())

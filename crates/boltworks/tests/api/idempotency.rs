@@ -262,12 +262,17 @@ async fn every_service_repeats_its_first_answer_to_a_keyed_retry() {
     let internal = &spec["paths"]["/api/v2/payment/internal"]["post"];
     let parameters = internal["parameters"].as_array().expect("parameters");
     assert!(
-        parameters.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        parameters
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
         "{internal}"
     );
     assert!(internal["responses"]["422"].is_object(), "{internal}");
     let status = &spec["paths"]["/api/v2/merchant/balance"]["get"];
-    assert!(status.get("parameters").is_none(), "GETs take no key: {status}");
+    assert!(
+        status.get("parameters").is_none(),
+        "GETs take no key: {status}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -338,7 +343,12 @@ async fn a_lightning_payment_retried_after_a_kill_before_sending_is_not_paid_aga
     // and gave the money back. The retry gets that payment, failed, and sends nothing.
     let second = scene.hub().start().await;
     payer.reconnect(&second.hub.merchant);
-    let retry = send(payer.pay_invoice_request(&invoice.bolt11, 5_000).header(KEY, "ln-1")).await;
+    let retry = send(
+        payer
+            .pay_invoice_request(&invoice.bolt11, 5_000)
+            .header(KEY, "ln-1"),
+    )
+    .await;
     assert_eq!((retry.status, retry.replayed), (200, true), "{retry:?}");
     assert_eq!(retry.body["converted_to_internal"], false);
     let id = retry.body["payment_id"].as_str().expect("payment id");

@@ -24,6 +24,7 @@ mod merchant;
 mod merchant_bad_input;
 mod merchant_crash;
 mod merchant_money;
+mod node_records;
 mod notify;
 mod rate_limits;
 mod restart;

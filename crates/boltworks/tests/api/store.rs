@@ -28,10 +28,10 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
         .await
         .expect("find")
         .is_none());
-    payments::record_invoice(&store, &clock, "bob", hash, Msat(5_000))
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(5_000), 1_000)
         .await
         .expect("record");
-    payments::record_invoice(&store, &clock, "bob", hash, Msat(9_999))
+    payments::record_invoice(&store, &clock, "bob", hash, Msat(9_999), 1_000)
         .await
         .expect("record twice");
     let record = payments::find(&store, "bob", hash)
@@ -99,7 +99,7 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
 
     // Amounts at the BIGINT limit round-trip exactly.
     let big: PaymentHash = "22".repeat(32).parse().expect("hash");
-    payments::record_invoice(&store, &clock, "alice", big, Msat(i64::MAX as u64))
+    payments::record_invoice(&store, &clock, "alice", big, Msat(i64::MAX as u64), 1_000)
         .await
         .expect("record");
     assert_eq!(

@@ -60,6 +60,7 @@ pub(super) async fn invoice(
         node.label(),
         hash,
         req.amount_msat,
+        invoice.expires_at(),
     )
     .await?;
     Ok(Json(
@@ -186,7 +187,9 @@ pub(super) async fn payment(
     let record = payments::find(&state.hub.store, node.label(), hash)
         .await?
         .ok_or_else(|| HubError::NotFound(format!("{name} has no payment with this hash")))?;
-    let mut body = json!({"status": record.status, "amount_msat": record.amount_msat});
+    // Whether the node still keeps its own record (see `node::record_pruning`).
+    let node_record = node.payment(hash).is_some();
+    let mut body = json!({"status": record.status, "amount_msat": record.amount_msat, "node_record": node_record});
     if let Some(preimage) = record.preimage {
         body["preimage"] = json!(preimage);
     }

@@ -63,11 +63,7 @@ pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gif
     span.record("order_id", gift.order_id.as_str());
     span.record("payment_hash", gift.payment_hash.as_str());
     store::insert_gift(&state.hub.store, &gift).await?;
-    state
-        .hub
-        .payments
-        .record_invoice(payment_hash, amount)
-        .await?;
+    state.hub.payments.record_invoice(&invoice, amount).await?;
     tracing::info!(amount_sat = amount_sat.0, "gift created");
     Ok(gift)
 }

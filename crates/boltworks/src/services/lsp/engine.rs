@@ -147,6 +147,11 @@ pub async fn create_order(
         webhook_url: request.webhook_url,
     };
     let order = store::insert(&state.hub.store, &new, now).await?;
+    state
+        .hub
+        .payments
+        .record_invoice(&invoice, total_msat)
+        .await?;
     let fee = order.terms.fee_sat.0;
     tracing::info!(order_id = %order.id, lsp_sat, client_sat, fee, "channel order created");
     Ok(Ok(order))

@@ -40,6 +40,7 @@ pub struct ServeFlags {
     gifts_fee_limit: Option<(u32, u64)>,
     operator_webhook_url: Option<String>,
     rate_limit: Option<(u32, u32)>,
+    node_prune: Option<(u64, i64, i64)>,
 }
 
 impl ServeFlags {
@@ -74,6 +75,16 @@ impl ServeFlags {
             "--rate-limit-burst".into(),
             burst.to_string(),
         ]);
+        if let Some((every, grace, finished_after)) = self.node_prune {
+            flags.extend([
+                "--node-prune-every-secs".into(),
+                every.to_string(),
+                "--node-prune-expired-grace-secs".into(),
+                grace.to_string(),
+                "--node-prune-finished-after-secs".into(),
+                finished_after.to_string(),
+            ]);
+        }
         if !self.demo_nodes {
             flags.push("--no-demo-nodes".into());
         }
@@ -208,6 +219,13 @@ pub trait ServeOptions: Sized {
     /// `--rate-limit-per-minute` and `--rate-limit-burst` (test hubs run without a limit).
     fn rate_limit(mut self, per_minute: u32, burst: u32) -> Self {
         self.serve_flags().rate_limit = Some((per_minute, burst));
+        self
+    }
+
+    /// `--node-prune-every-secs`, `--node-prune-expired-grace-secs` and
+    /// `--node-prune-finished-after-secs`: when the node's payment records are removed.
+    fn node_prune(mut self, every_secs: u64, grace_secs: i64, finished_after_secs: i64) -> Self {
+        self.serve_flags().node_prune = Some((every_secs, grace_secs, finished_after_secs));
         self
     }
 

@@ -64,7 +64,7 @@ pub async fn create(
         withdraw_tx: None,
     };
     store::invoices::insert(&state.hub.store, &record, &preimage.to_string()).await?;
-    state.hub.payments.record_invoice(hash, amount).await?;
+    state.hub.payments.record_invoice(&invoice, amount).await?;
     let signed = [
         record.payment_hash.as_str(),
         record.payment_request.as_str(),
