@@ -1,5 +1,5 @@
 //! Storage on both databases: migrations apply (and re-apply as no-ops), and payment records
-//! behave the same on SQLite and PostgreSQL. PostgreSQL must be running (scripts/test.sh starts
+//! and idempotency keys behave the same on SQLite and PostgreSQL. PostgreSQL must be running (scripts/test.sh starts
 //! it); each test gets a fresh database.
 
 use boltworks::clock::Clock;
@@ -118,7 +118,95 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
     .execute(store.pool())
     .await;
     assert!(bad.is_err(), "the direction check constraint holds");
+    idempotency_keys(&store).await;
     store.close().await;
+}
+
+/// Claims of idempotency keys: the first runs, a repeat waits (this process) or is busy
+/// (another's, until stale), an answer is given again, another request is refused, an expired or
+/// stale claim is taken over.
+async fn idempotency_keys(store: &Store) {
+    use boltworks::http::idempotency::store::{self as keys, Claimed, KeyClaim, StoredAnswer};
+    let claim =
+        |key: &'static str, fingerprint: &'static str, owner: &'static str, now: i64| KeyClaim {
+            scope: "merchant:m1",
+            key,
+            fingerprint,
+            owner,
+            now,
+            expired_before: now - 86_400,
+            stale_before: now - 120,
+        };
+    let pool = store.pool();
+    let first = claim("k", "f1", "boot-a", 1_000);
+    assert_eq!(
+        keys::claim(pool, &first).await.expect("claim"),
+        Claimed::Fresh
+    );
+    assert_eq!(
+        keys::claim(pool, &first).await.expect("claim"),
+        Claimed::Running
+    );
+    let other_process = claim("k", "f1", "boot-b", 1_010);
+    assert_eq!(
+        keys::claim(pool, &other_process).await.expect("claim"),
+        Claimed::Busy
+    );
+    let other_request = claim("k", "f2", "boot-a", 1_010);
+    assert_eq!(
+        keys::claim(pool, &other_request).await.expect("claim"),
+        Claimed::OtherRequest
+    );
+    // A stopped process's claim is taken over once stale.
+    let later = claim("k", "f1", "boot-b", 1_200);
+    assert_eq!(
+        keys::claim(pool, &later).await.expect("claim"),
+        Claimed::Fresh
+    );
+    let answer = StoredAnswer {
+        status: 200,
+        content_type: Some("application/json".into()),
+        body: r#"{"payment_id":"p1"}"#.into(),
+    };
+    let mut conn = pool.acquire().await.expect("conn");
+    keys::record_answer(&mut conn, "merchant:m1", "k", &answer)
+        .await
+        .expect("record");
+    drop(conn);
+    let repeat = claim("k", "f1", "boot-c", 1_300);
+    assert_eq!(
+        keys::claim(pool, &repeat).await.expect("claim"),
+        Claimed::Answered(answer)
+    );
+    // The same key of another caller is its own.
+    let theirs = KeyClaim {
+        scope: "merchant:m2",
+        ..claim("k", "f2", "boot-c", 1_300)
+    };
+    assert_eq!(
+        keys::claim(pool, &theirs).await.expect("claim"),
+        Claimed::Fresh
+    );
+    // A day later the key is new again, whatever it named.
+    let next_day = claim("k", "f2", "boot-c", 1_200 + 86_401);
+    assert_eq!(
+        keys::claim(pool, &next_day).await.expect("claim"),
+        Claimed::Fresh
+    );
+    // Released while running: the key is free.
+    keys::release(pool, "merchant:m2", "k")
+        .await
+        .expect("release");
+    assert_eq!(
+        keys::claim(pool, &theirs).await.expect("claim"),
+        Claimed::Fresh
+    );
+    // Expired keys are deleted.
+    assert_eq!(
+        keys::forget_expired(pool, 2_000).await.expect("forget"),
+        1,
+        "merchant:m2's (made at 1300)"
+    );
 }
 
 #[tokio::test]

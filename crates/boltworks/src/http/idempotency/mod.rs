@@ -17,7 +17,7 @@ pub mod store;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
@@ -413,7 +413,7 @@ async fn finish(keys: &Idempotency, claimed: &ClaimedKey, response: Response) ->
         }
         None => release(keys, claimed).await,
     }
-    Response::from_parts(parts, Body::from(Bytes::from(body)))
+    Response::from_parts(parts, Body::from(body))
 }
 
 async fn release(keys: &Idempotency, claimed: &ClaimedKey) {

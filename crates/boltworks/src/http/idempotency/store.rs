@@ -74,28 +74,15 @@ pub enum Claimed {
     OtherRequest,
 }
 
-/// Claims the key for the request, or says why not. Tries again when another claim changed the
-/// row between reading and taking it over.
+/// Claims the key for the request, or says why not. The row is read first, so repeats (and
+/// repeats waiting for the first answer) only read; tries again when another claim changed the
+/// row between reading and writing it.
 pub async fn claim(pool: &AnyPool, claim: &KeyClaim<'_>) -> Result<Claimed, sqlx::Error> {
     for _ in 0..4 {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys
-                (scope, idempotency_key, fingerprint, state, owner, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (scope, idempotency_key) DO NOTHING",
-        )
-        .bind(claim.scope)
-        .bind(claim.key)
-        .bind(claim.fingerprint)
-        .bind(KeyState::Running)
-        .bind(claim.owner)
-        .bind(claim.now)
-        .execute(pool)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Claimed::Fresh);
-        }
         let Some(row) = read(pool, claim.scope, claim.key).await? else {
+            if insert(pool, claim).await? {
+                return Ok(Claimed::Fresh);
+            }
             continue;
         };
         if row.created_at < claim.expired_before {
@@ -132,6 +119,25 @@ pub async fn claim(pool: &AnyPool, claim: &KeyClaim<'_>) -> Result<Claimed, sqlx
     Err(sqlx::Error::Protocol(
         "an idempotency key changed under four claims in a row".into(),
     ))
+}
+
+/// Inserts the claim's row unless the key has one; whether it did.
+async fn insert(pool: &AnyPool, claim: &KeyClaim<'_>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys
+            (scope, idempotency_key, fingerprint, state, owner, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (scope, idempotency_key) DO NOTHING",
+    )
+    .bind(claim.scope)
+    .bind(claim.key)
+    .bind(claim.fingerprint)
+    .bind(KeyState::Running)
+    .bind(claim.owner)
+    .bind(claim.now)
+    .execute(pool)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 async fn read(pool: &AnyPool, scope: &str, key: &str) -> Result<Option<KeyRow>, sqlx::Error> {
