@@ -23,6 +23,7 @@ pub mod http;
 pub mod hub;
 pub mod ledger;
 pub mod lnurl;
+pub mod memory;
 pub mod money;
 pub mod node;
 pub mod notify;

@@ -20,7 +20,7 @@ const CLIENTS: usize = 16;
 
 pub(super) struct BenchMerchant {
     id: String,
-    token: String,
+    pub(super) token: String,
     secret: SecretKey,
 }
 
@@ -161,7 +161,7 @@ where
     ))
 }
 
-async fn send(
+pub(super) async fn send(
     client: &reqwest::Client,
     url: &str,
     token: &str,

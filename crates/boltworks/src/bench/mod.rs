@@ -10,11 +10,15 @@
 //!   clients.
 //! - `boltworks bench signins`: the hub's RSS before and after 50 sign-ups and rounds of 50
 //!   concurrent sign-ins (password hashing is bounded).
+//! - `boltworks bench invoice-memory`: the hub's RSS every 15,000 merchant invoices while
+//!   short-lived ones (60 s) are created at a steady rate, most expiring during the run (the
+//!   node's records of them are removed on a schedule).
 //! - `boltworks bench lsp`: LSPS1 quotes created per second, and the time from a buyer's
 //!   payment to the channel's funding broadcast.
 
 mod escrow_flow;
 mod gifts_flow;
+mod invoice_memory;
 mod lsp_flow;
 mod merchant_flow;
 mod notify_delivery;
@@ -90,6 +94,25 @@ pub enum BenchKind {
         #[arg(long, default_value_t = 4)]
         rounds: usize,
     },
+    /// The hub's resident memory every `--report-every` merchant invoices while invoices
+    /// expiring after `--expiry` seconds are created at `--rate` per second.
+    InvoiceMemory {
+        /// Invoices to create in all.
+        #[arg(long, default_value_t = 150_000)]
+        invoices: usize,
+        /// Invoices per second (a steady rate; lower if the hub cannot keep up).
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// Each invoice's expiry, seconds (the merchant API allows 10 to 3600).
+        #[arg(long, default_value_t = 60)]
+        expiry: u32,
+        /// Print RSS after every this many invoices.
+        #[arg(long, default_value_t = 15_000)]
+        report_every: usize,
+        /// PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook deliveries per second to a loopback receiver.
     Notify {
         /// Events to deliver.
@@ -109,6 +132,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what.clone() {
         None => payments::run(args).await,
         Some(BenchKind::Signins { rounds }) => signins::run(rounds).await,
+        Some(BenchKind::InvoiceMemory {
+            invoices,
+            rate,
+            expiry,
+            report_every,
+            database_url,
+        }) => {
+            let plan = invoice_memory::Plan {
+                invoices,
+                rate,
+                expiry,
+                report_every,
+            };
+            invoice_memory::run(plan, database_url).await
+        }
         Some(BenchKind::Notify {
             events,
             database_url,
@@ -189,22 +227,71 @@ impl BenchHub {
 
     /// A hub on PostgreSQL at `database_url`, or on SQLite without one; and that backend's name.
     async fn start_on(database_url: Option<String>) -> anyhow::Result<(Self, &'static str)> {
+        Self::start_on_with(database_url, &[]).await
+    }
+
+    /// `start_on` with `more` flags.
+    async fn start_on_with(
+        database_url: Option<String>,
+        more: &[&str],
+    ) -> anyhow::Result<(Self, &'static str)> {
         let backend = if database_url.is_some() {
             "PostgreSQL"
         } else {
             "SQLite"
         };
-        let extra: Vec<String> = database_url
+        let mut extra: Vec<String> = database_url
             .into_iter()
             .flat_map(|url| ["--database-url".to_string(), url])
             .collect();
+        extra.extend(more.iter().map(|flag| flag.to_string()));
         Ok((Self::start(&extra).await?, backend))
+    }
+
+    /// Counts the payments whose record the hub's node still keeps.
+    fn records_probe(&self) -> RecordsProbe {
+        let hub = self.app.hub();
+        RecordsProbe {
+            store: hub.store.clone(),
+            node: hub.node.label().to_string(),
+        }
     }
 
     async fn stop(self) {
         self.app.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// How many of the hub's payment rows still have a record in ldk-node's store.
+struct RecordsProbe {
+    store: crate::store::Store,
+    node: String,
+}
+
+impl RecordsProbe {
+    async fn node_records(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM node_payments WHERE node = $1 AND node_record_removed_at IS NULL",
+        )
+        .bind(&self.node)
+        .fetch_one(self.store.pool())
+        .await
+        .unwrap_or(-1)
+    }
+}
+
+/// The process's resident memory in MiB (Linux), or 0 where it cannot be read.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Concurrent clients in the second run of `post_rate`.

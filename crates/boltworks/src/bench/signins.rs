@@ -8,23 +8,10 @@ use anyhow::Context;
 use serde_json::{json, Value};
 
 use super::merchant_flow::sign_up;
-use super::BenchHub;
+use super::{rss_mib, BenchHub};
 
 /// Users, and concurrent sign-ins per round.
 const USERS: usize = 50;
-
-/// The process's resident memory in MiB (Linux), or 0 where it cannot be read.
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 /// Runs it and prints RSS at each step.
 pub async fn run(rounds: usize) -> anyhow::Result<()> {

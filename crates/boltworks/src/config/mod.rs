@@ -7,7 +7,6 @@
 mod chain;
 pub mod values;
 
-use crate::http::RateLimit;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -15,6 +14,7 @@ use bitcoin::Network;
 use clap::Args;
 
 pub use self::chain::{ChainArgs, ChainSourceConfig};
+use crate::http::RateLimit;
 use crate::node::record_pruning::PruneSchedule;
 use crate::notify::{NotifyArgs, NotifyConfig};
 use crate::services::escrow::{EscrowArgs, EscrowConfig};
@@ -139,10 +139,10 @@ pub struct ServeArgs {
     pub log_json: bool,
     /// Seconds between removals of node payment records nobody needs (ldk-node keeps each in
     /// memory): expired unpaid invoices and long finished payments. The hub's rows keep them.
-    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EVERY_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EVERY_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub node_prune_every_secs: u64,
     /// Seconds an unpaid invoice's node record stays after its expiry.
-    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EXPIRED_GRACE_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=604_800))]
+    #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EXPIRED_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=604_800))]
     pub node_prune_expired_grace_secs: i64,
     /// Seconds a payment's node record stays after the hub recorded it succeeded or failed.
     #[arg(long, env = "BOLTWORKS_NODE_PRUNE_FINISHED_AFTER_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(0..=31_536_000))]

@@ -85,11 +85,15 @@ pub fn spawn(
             }
             match prune_once(&node, &store, &clock, &schedule).await {
                 Ok(pruned) if pruned == Pruned::default() => {}
-                Ok(pruned) => tracing::info!(
-                    expired_invoices = pruned.expired_invoices,
-                    finished_payments = pruned.finished_payments,
-                    "node payment records removed"
-                ),
+                Ok(pruned) => {
+                    // The records were freed in the node's store; give the pages back.
+                    crate::memory::return_free_memory();
+                    tracing::info!(
+                        expired_invoices = pruned.expired_invoices,
+                        finished_payments = pruned.finished_payments,
+                        "node payment records removed"
+                    )
+                }
                 Err(e) => tracing::warn!(error = %e, "removing node payment records"),
             }
         }
@@ -225,7 +229,12 @@ async fn mark_removed(
              WHERE node = $2 AND direction = $3 AND payment_hash IN ({})",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(now).bind(node).bind(direction);
+        // Not prepared and cached per connection: the statement varies with the batch size.
+        let mut query = sqlx::query(&sql)
+            .persistent(false)
+            .bind(now)
+            .bind(node)
+            .bind(direction);
         for hash in hashes {
             query = query.bind(hash);
         }

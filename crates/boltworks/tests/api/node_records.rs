@@ -67,7 +67,7 @@ async fn the_node_forgets_expired_invoices_and_ended_payments_and_the_hub_still_
 
     // The hub answers from its own rows as before.
     let (status, invoice) = shop
-        .lightning_invoice(&unpaid["r_hash"].as_str().expect("r_hash").to_string())
+        .lightning_invoice(unpaid["r_hash"].as_str().expect("r_hash"))
         .await;
     assert_eq!(status, 200, "{invoice}");
     assert_eq!(invoice["settled"], false);
