@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: starts what the tests need (PostgreSQL on 127.0.0.1:5432, Debian's Chromium
-# and ChromeDriver for the page tests), then runs every test of the workspace. A missing
-# PostgreSQL or browser is a failure, not a skip.
+# and ChromeDriver for the page tests, Blocktank's npm client), then runs every test of the
+# workspace. A missing PostgreSQL, browser or client is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +43,23 @@ ensure_chromium() {
   command -v chromedriver >/dev/null 2>&1 || { echo "ChromeDriver did not install" >&2; exit 1; }
 }
 
+# Blocktank's own npm client of the LSP v0.0.1 API, pinned by its lockfile, for
+# tests/api/blocktank_client.rs; Node.js from Debian if it is missing.
+ensure_blocktank_client() {
+  local dir=crates/boltworks/tests/blocktank-client
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "installing Node.js and npm for the Blocktank client test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  if [ ! -d "$dir/node_modules/@synonymdev/blocktank-client" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
+
 ensure_postgres
 drop_stale_test_databases
 ensure_chromium
+ensure_blocktank_client
 
 if cargo nextest --version >/dev/null 2>&1; then
   # Each test starts its own stack; they mostly wait on the network, so run more than one per core.

@@ -109,6 +109,11 @@ fn v1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
             "The LSP's node and its channel product",
             v1_handlers::node_info,
         )
+        .get(
+            "/rate",
+            "Exchange rates for Blocktank's client: [[\"tBTCUSD\", price]] with --lsp-usd-per-btc, else []",
+            v1_handlers::rate,
+        )
         .post(
             "/channel/manual_finalise",
             "Where to open a paid order's channel (node_uri, private)",

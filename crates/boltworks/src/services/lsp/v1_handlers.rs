@@ -17,7 +17,7 @@ use super::onchain;
 use super::store::{self, OpenTarget, Order};
 use super::v1_api::{
     parse_node_uri, Capacity, ChannelService, Finalised, NodeInfo, NodeSummary, OrderAnswer,
-    OrderContext, OrderView, Quote, V1Error, V1Input,
+    OrderContext, OrderView, Quote, Rate, V1Error, V1Input,
 };
 use super::LspService;
 use crate::notify::guard::check_url;
@@ -82,6 +82,19 @@ pub async fn node_info(State(state): State<LspService>) -> Json<NodeInfo> {
             max_chan_spending_usd: usd(&state, spending),
         }],
     })
+}
+
+/// `GET /rate` (not in the seed; Blocktank's own client reads it in `getRates`): the price of one
+/// bitcoin the LSP quotes USD fields in (`--lsp-usd-per-btc`), or no rate without one.
+pub async fn rate(State(state): State<LspService>) -> Json<Vec<Rate>> {
+    Json(
+        state
+            .config
+            .usd_per_btc
+            .map(|usd| Rate("tBTCUSD", usd))
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// `POST /channel/buy`: a quote and its hold invoice. Validation in the original's order.

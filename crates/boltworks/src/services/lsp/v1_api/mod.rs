@@ -14,5 +14,5 @@ mod order;
 pub use self::error::{key_refused, too_many_requests, V1Error};
 pub use self::input::{parse_node_uri, V1Input};
 pub use self::lnurl::{ChannelRequest, LnurlChannelAnswer, LnurlOk};
-pub use self::node_info::{Capacity, ChannelService, NodeInfo, NodeSummary};
+pub use self::node_info::{Capacity, ChannelService, NodeInfo, NodeSummary, Rate};
 pub use self::order::{Finalised, OrderAnswer, OrderContext, OrderView, Quote};

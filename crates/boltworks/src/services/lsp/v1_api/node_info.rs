@@ -69,3 +69,8 @@ pub struct ChannelService {
     /// Its whole-dollar value as a number, with a configured price (else null).
     pub max_chan_spending_usd: Option<u64>,
 }
+
+/// One exchange rate of `GET /rate`, in Bitfinex's ticker form that Blocktank's client reads:
+/// `["tBTCUSD", 30000]` (the pair, and the price of one bitcoin).
+#[derive(Debug, Serialize)]
+pub struct Rate(pub &'static str, pub u64);
