@@ -43,7 +43,7 @@ pub fn router(state: AppState, dev: Option<DevState>, limits: HttpLimits) -> Rou
             "Database reachable, node synced to the chain tip, demo channels usable (dev mode)",
             health::ready,
         )
-        .merge(admin::routes())
+        .merge(admin::routes(&state))
         .merge(state.escrow.routes())
         .merge(state.gifts.routes())
         .merge(crate::web::gift_pages::routes(&state.gifts))

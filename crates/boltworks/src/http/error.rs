@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::KeyRefusal;
 use crate::node::{NodeError, NodeErrorKind};
 
 /// An error answered by a hub endpoint.
@@ -61,6 +62,14 @@ impl IntoResponse for HubError {
         )
             .into_response()
     }
+}
+
+/// The answer to a refused `Idempotency-Key` on the hub's own routes: its status, in the hub's
+/// error shape (`idempotency_key_reused`, ...).
+pub fn key_refused(refusal: KeyRefusal) -> Response {
+    let code = refusal.code().to_ascii_lowercase();
+    let body = json!({"error": {"code": code, "message": refusal.message()}});
+    (refusal.status(), Json(body)).into_response()
 }
 
 impl From<sqlx::Error> for HubError {

@@ -15,7 +15,7 @@ mod rate_limit;
 pub mod request_fields;
 
 pub use self::api_routes::{ApiRoutes, RouteDoc};
-pub use self::error::HubError;
+pub use self::error::{key_refused, HubError};
 pub use self::hub_json::HubJson;
 pub use self::idempotency::{Idempotency, KeyOfRequest, KeyRefusal, KeyedAnswer};
 pub use self::lnurl_error::LnurlError;

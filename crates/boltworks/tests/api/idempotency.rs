@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::harness::clients::gifts::funded_gift;
 use crate::harness::clients::merchant::{assert_books_exact, Merchant};
 use crate::harness::process::Scene;
+use crate::harness::serve_options::ADMIN_TOKEN;
 use crate::harness::{eventually, Hub, ServeOptions, TestStack};
 
 const KEY: &str = "Idempotency-Key";
@@ -256,6 +257,21 @@ async fn every_service_repeats_its_first_answer_to_a_keyed_retry() {
         .await
         .body();
     assert_eq!(txs.as_array().map(Vec::len), Some(1), "{txs}");
+
+    // The operator's routes: one treasury address per key, refused in the hub's error shape.
+    let token = format!("Bearer {ADMIN_TOKEN}");
+    let address = || {
+        hub.request(Method::POST, "/admin/treasury/address")
+            .header("Authorization", &token)
+            .header(KEY, "address-1")
+    };
+    let first = send(address().json(&json!({"purpose": "idem"}))).await;
+    let again = send(address().json(&json!({"purpose": "idem"}))).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert!(again.replayed && again.body == first.body, "{again:?}");
+    let other = send(address().json(&json!({"purpose": "other"}))).await;
+    assert_eq!(other.status, 422, "{other:?}");
+    assert_eq!(other.body["error"]["code"], "idempotency_key_reused");
 
     // The document says which routes take a key.
     let (_, spec) = hub.openapi().await;

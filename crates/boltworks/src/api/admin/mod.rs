@@ -10,14 +10,29 @@ mod node;
 mod notify;
 mod treasury;
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use super::{AppState, OperatorToken};
-use crate::http::{ApiRoutes, HubError};
+use crate::http::idempotency::{CallerOf, Idempotency};
+use crate::http::{key_refused, ApiRoutes, HubError};
 
-/// Every operator route.
-pub fn routes() -> ApiRoutes<AppState> {
+/// Every operator route; the POSTs take an `Idempotency-Key` (the operator's own).
+pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
+    let token = state.operator.clone();
+    let caller: CallerOf = Arc::new(move |parts: &Parts| {
+        carries_token(&parts.headers, &token).then(|| "operator".to_string())
+    });
+    let keys = Idempotency::new(
+        state.hub.store.clone(),
+        state.hub.clock.clone(),
+        "admin",
+        caller,
+        key_refused,
+    );
     notify::routes()
         .merge(escrow::routes())
         .merge(gifts::routes())
@@ -25,6 +40,17 @@ pub fn routes() -> ApiRoutes<AppState> {
         .merge(ledger::routes())
         .merge(treasury::routes())
         .merge(node::routes())
+        .idempotent(&keys)
+}
+
+/// Whether `headers` carry the operator token (`Authorization: Bearer ...`).
+fn carries_token(headers: &HeaderMap, expected: &OperatorToken) -> bool {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    constant_time_eq(given.as_bytes(), expected.0.as_bytes())
 }
 
 /// A request that carried the operator token.
@@ -38,14 +64,7 @@ where
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = OperatorToken::from_ref(state);
-        let given = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if constant_time_eq(given.as_bytes(), expected.0.as_bytes()) {
+        if carries_token(&parts.headers, &OperatorToken::from_ref(state)) {
             Ok(Operator)
         } else {
             Err(HubError::Unauthorized(
