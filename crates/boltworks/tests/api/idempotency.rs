@@ -304,14 +304,7 @@ async fn a_retry_after_a_kill_between_commit_and_answer_gets_the_committed_payme
     let request = payer
         .pay_internal_request(&payee.id, 2_500)
         .header(KEY, "crash-1");
-    let paying = tokio::spawn(async move {
-        let _ = request.send().await;
-    });
-    scene.wait_for_pause().await;
-    first.kill();
-    paying.abort();
-
-    let second = scene.hub().start().await;
+    let second = scene.kill_during(first, request).await;
     payer.reconnect(&second.hub.merchant);
     let retry = send(
         payer
@@ -348,16 +341,9 @@ async fn a_lightning_payment_retried_after_a_kill_before_sending_is_not_paid_aga
     let request = payer
         .pay_invoice_request(&invoice.bolt11, 5_000)
         .header(KEY, "ln-1");
-    let paying = tokio::spawn(async move {
-        let _ = request.send().await;
-    });
-    scene.wait_for_pause().await;
-    first.kill();
-    paying.abort();
-
-    // The reserve committed with its answer; the restart found the node never had the payment
-    // and gave the money back. The retry gets that payment, failed, and sends nothing.
-    let second = scene.hub().start().await;
+    // The reserve commits with its answer; the restart finds the node never had the payment
+    // and gives the money back. The retry gets that payment, failed, and sends nothing.
+    let second = scene.kill_during(first, request).await;
     payer.reconnect(&second.hub.merchant);
     let retry = send(
         payer

@@ -274,4 +274,20 @@ impl Scene {
         })
         .await;
     }
+
+    /// Sends `request` to `hub` (started with a pause point), kills the hub with SIGKILL once the
+    /// request reached that point, and starts the hub again over the same data (no pause).
+    pub async fn kill_during(
+        &self,
+        hub: HubProcess,
+        request: reqwest::RequestBuilder,
+    ) -> HubProcess {
+        let sending = tokio::spawn(async move {
+            let _ = request.send().await;
+        });
+        self.wait_for_pause().await;
+        hub.kill();
+        sending.abort();
+        self.hub().start().await
+    }
 }
