@@ -1,6 +1,6 @@
 //! The one clock every time-based rule of boltworks reads (session and order expiry, deadlines,
 //! retries). On regtest it can be moved forward, so tests and users can skip time; on other
-//! networks it is the system clock and cannot be moved.
+//! networks it is the system clock and cannot be moved. Also how its times are written (ISO 8601).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -76,9 +76,39 @@ impl Clock {
     }
 }
 
+/// Unix milliseconds as `2019-09-20T08:22:35.661Z`.
+pub fn iso_time(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1_000);
+    let millis = unix_ms.rem_euclid(1_000);
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_iso_8601_with_milliseconds() {
+        assert_eq!(iso_time(1_568_967_755_661), "2019-09-20T08:22:35.661Z");
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000Z");
+    }
 
     #[test]
     fn only_an_adjustable_clock_moves() {

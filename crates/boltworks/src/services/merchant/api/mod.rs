@@ -27,7 +27,7 @@ pub use self::onchain::{OnchainAddress, OnchainPayment, OnchainPayments, Refund}
 pub use self::outgoing::{
     LightningPaymentSent, OnchainPaymentSent, OutgoingPayment, PaymentIdReply,
 };
-pub use self::withdrawals::{iso_time, Balance, WithdrawalQueued, WithdrawalView};
+pub use self::withdrawals::{Balance, WithdrawalQueued, WithdrawalView};
 
 #[cfg(test)]
 mod wire_tests;
