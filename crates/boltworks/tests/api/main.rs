@@ -5,6 +5,7 @@
 mod harness;
 
 mod bad_bytes;
+mod blip51;
 mod blocktank_client;
 mod cli;
 mod crash_soak;

@@ -11,6 +11,8 @@ pub struct LspConfig {
     pub v1_base: String,
     /// Where the LSPS1 API is mounted (default `/`: its paths begin `/lsp/channels`).
     pub lsps1_base: String,
+    /// Base path of the bLIP-51 API (its paths begin `/api/v1/`).
+    pub blip51_base: String,
     /// Product limits and pricing.
     pub limits: LspLimits,
     /// Open attempts before an order gives up.
@@ -39,6 +41,9 @@ pub struct LspArgs {
     /// Base path of the LSPS1 API (its paths begin /lsp/channels).
     #[arg(long, env = "BOLTWORKS_LSPS1_BASE", default_value = "/", value_parser = crate::config::values::base_path)]
     pub lsps1_base: String,
+    /// Base path of the bLIP-51 API (its paths begin /api/v1/: get_info, create_order, get_order).
+    #[arg(long, env = "BOLTWORKS_BLIP51_BASE", default_value = "/", value_parser = crate::config::values::base_path)]
+    pub blip51_base: String,
     /// LSP: the daily fee rate on the inbound liquidity sold (a decimal fraction).
     #[arg(long, env = "BOLTWORKS_LSP_DAILY_RATE", default_value = "0.0001", value_parser = daily_rate)]
     pub lsp_daily_rate: DailyRate,
@@ -79,6 +84,7 @@ impl LspArgs {
         LspConfig {
             v1_base: self.lsp_v1_base.clone(),
             lsps1_base: self.lsps1_base.clone(),
+            blip51_base: self.blip51_base.clone(),
             limits: LspLimits {
                 min_channel_sat: self.lsp_min_channel_sat,
                 max_channel_sat: self.lsp_max_channel_sat,

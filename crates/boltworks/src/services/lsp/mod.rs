@@ -8,6 +8,7 @@
 //! Orders can also be paid on chain, to an address of the hub's treasury (`onchain`); money the
 //! hub cannot deliver a channel for is refunded from it, once.
 
+pub mod blip51;
 mod books;
 mod config;
 mod effects;
@@ -76,6 +77,11 @@ impl LspService {
                 lsps1_routes(&self.config.lsps1_base, limit)
                     .idempotent(&keys("lsps1", lsps1_api::key_refused)),
             )
+            .merge(blip51::routes(
+                &self.config.blip51_base,
+                limit,
+                &keys("blip51", blip51::wire::key_refused),
+            ))
             .with_state(self.clone())
     }
 

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::model::OrderState;
 use super::store::{self, Order};
 use super::LspService;
-use super::{held_payment, lease, onchain, onchain_refund, opening, order_webhook};
+use super::{blip51, held_payment, lease, onchain, onchain_refund, opening, order_webhook};
 
 /// Runs the worker until shutdown.
 pub fn spawn_worker(state: LspService, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
@@ -39,6 +39,8 @@ pub fn spawn_worker(state: LspService, mut shutdown: watch::Receiver<bool>) -> J
 async fn step(state: &LspService) -> Result<(), sqlx::Error> {
     let now = state.hub.clock.now_unix();
     let node = state.hub.node.node_id().to_string();
+    // Before expiry: a paid bLIP-51 order named its node when it was made.
+    blip51::finalise_paid(state, now).await?;
     for order in store::expired_unfinalised(&state.hub.store, &node, now).await? {
         expire(state, &order, now).await?;
     }

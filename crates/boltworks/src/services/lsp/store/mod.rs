@@ -19,7 +19,8 @@ pub use self::channels::{
     leases_to_close, mark_closing, record_closed, record_funding, record_ready,
 };
 pub use self::orders::{
-    expired_unfinalised, insert, order, touch, transition, NewOrder, Order, OrderTerms,
+    expired_unfinalised, insert, order, paid_with_named_node, touch, transition, NewOrder, Order,
+    OrderTerms,
 };
 pub use self::payments::{
     awaiting_onchain, held_to_resolve, record_held, record_htlc, record_paid_onchain,

@@ -260,6 +260,21 @@ pub async fn expired_unfinalised(
     .await
 }
 
+/// Paid orders whose request (a bLIP-51 one) named the node to open to, not yet queued.
+pub async fn paid_with_named_node(
+    store: &Store,
+    node: &str,
+    now: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    orders_where(
+        store,
+        node,
+        "state = 100 AND created_at <= $1 AND request_echo LIKE '{\"blip51\":%'",
+        now,
+    )
+    .await
+}
+
 /// Moves an order from `from` to `to` (and sets `updated_at`); whether it moved.
 pub async fn transition(
     conn: &mut AnyConnection,
