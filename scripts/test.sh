@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: starts what the tests need (PostgreSQL on 127.0.0.1:5432, Debian's Chromium
-# and ChromeDriver for the page tests, Blocktank's npm client), then runs every test of the
-# workspace. A missing PostgreSQL, browser or client is a failure, not a skip.
+# and ChromeDriver for the page tests, Blocktank's npm client, a Python venv with
+# prometheus-client), then runs every test of the workspace. A missing PostgreSQL, browser or
+# client is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,10 +57,22 @@ ensure_blocktank_client() {
   fi
 }
 
+# The Prometheus project's Python client parses /metrics in tests/api/metrics.rs, pinned, in a
+# virtualenv of the target directory.
+ensure_python_tools() {
+  local venv=target/pyenv
+  if ! "$venv/bin/python" -c 'import prometheus_client' >/dev/null 2>&1; then
+    echo "making $venv with prometheus-client for the metrics test"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check prometheus-client==0.21.1
+  fi
+}
+
 ensure_postgres
 drop_stale_test_databases
 ensure_chromium
 ensure_blocktank_client
+ensure_python_tools
 
 if cargo nextest --version >/dev/null 2>&1; then
   # Each test starts its own stack; they mostly wait on the network, so run more than one per core.

@@ -196,6 +196,10 @@ impl App {
             gifts,
             lsp,
             merchant,
+            metrics: crate::api::MetricsEndpoint {
+                metrics: Arc::new(crate::metrics::HubMetrics::new()),
+                open: config.metrics_open,
+            },
         };
         let dev = demo.clone().map(|demo| DevState {
             hub: hub.clone(),

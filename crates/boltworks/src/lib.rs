@@ -24,6 +24,7 @@ pub mod hub;
 pub mod ledger;
 pub mod lnurl;
 pub mod memory;
+pub mod metrics;
 pub mod money;
 pub mod node;
 pub mod notify;

@@ -6,9 +6,11 @@
 pub mod admin;
 mod docs_page;
 mod health;
+mod metrics;
 mod openapi;
 mod state;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -17,6 +19,7 @@ use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use self::metrics::MetricsEndpoint;
 pub use self::state::{AppState, OperatorToken, Readiness};
 use crate::dev::DevState;
 use crate::http::{body_cap, ApiRoutes, HubError};
@@ -56,9 +59,18 @@ pub fn router(state: AppState, dev: Option<DevState>, limits: HttpLimits) -> Rou
     let (router, _) = routes
         .get("/openapi.json", "This OpenAPI document", openapi::serve)
         .get("/docs", "Browsable API documentation", docs_page::serve)
+        .get(
+            "/metrics",
+            "Metrics in the OpenMetrics text format (operator token, unless --metrics-open)",
+            metrics::serve,
+        )
         .into_parts();
     router
         .fallback(|| async { HubError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics.metrics),
+            crate::http::request_metrics::observe,
+        ))
         .layer(axum::Extension(openapi::Spec(std::sync::Arc::new(spec))))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(

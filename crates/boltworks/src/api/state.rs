@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use super::MetricsEndpoint;
 use crate::dev::DemoNetwork;
 use crate::hub::HubContext;
 use crate::node::chain_tip::ChainTip;
@@ -44,4 +45,6 @@ pub struct AppState {
     pub lsp: LspService,
     /// The merchant hub.
     pub merchant: MerchantService,
+    /// The metrics, and who may scrape them.
+    pub metrics: MetricsEndpoint,
 }

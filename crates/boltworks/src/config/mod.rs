@@ -61,6 +61,8 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Log as JSON lines.
     pub log_json: bool,
+    /// Whether `/metrics` may be scraped without the operator token.
+    pub metrics_open: bool,
     /// When the node's records of expired invoices and finished payments are removed.
     pub node_record_pruning: PruneSchedule,
     /// Notification delivery.
@@ -137,6 +139,9 @@ pub struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "BOLTWORKS_LOG_JSON")]
     pub log_json: bool,
+    /// Let anyone scrape `/metrics` (default: the operator token is needed).
+    #[arg(long, env = "BOLTWORKS_METRICS_OPEN")]
+    pub metrics_open: bool,
     /// Seconds between removals of node payment records nobody needs (ldk-node keeps each in
     /// memory): expired unpaid invoices and long finished payments. The hub's rows keep them.
     #[arg(long, env = "BOLTWORKS_NODE_PRUNE_EVERY_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -237,6 +242,7 @@ impl ServeArgs {
             request_timeout_secs: self.request_timeout,
             rate_limit: RateLimit::new(self.rate_limit_per_minute, self.rate_limit_burst),
             log_json: self.log_json,
+            metrics_open: self.metrics_open,
             node_record_pruning: PruneSchedule {
                 every: std::time::Duration::from_secs(self.node_prune_every_secs),
                 expired_grace_secs: self.node_prune_expired_grace_secs,

@@ -1,7 +1,7 @@
 //! The HTTP toolbox services build their APIs with: routers that document themselves
 //! (`ApiRoutes`), the hub's own error shape (`HubError`) and JSON extractor, path ids, request
 //! fields read as the original services read them, LNURL's error shape, the hard cap on request
-//! bodies, the per-client rate limit of creation routes, and idempotency keys on POSTs. The router that assembles every
+//! bodies, the per-client rate limit of creation routes, and idempotency keys on POSTs, and the count of every request for `/metrics`. The router that assembles every
 //! service is `api`'s.
 
 mod api_routes;
@@ -13,6 +13,7 @@ mod lnurl_error;
 mod path_id;
 mod rate_limit;
 pub mod request_fields;
+pub mod request_metrics;
 
 pub use self::api_routes::{ApiRoutes, RouteDoc};
 pub use self::error::{key_refused, HubError};

@@ -333,6 +333,17 @@ fn refused_before_sending(kind: NodeErrorKind) -> bool {
     )
 }
 
+/// The payments of `node` by `direction:status` (for metrics).
+pub async fn outcomes(store: &Store, node: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT direction || ':' || status, COUNT(*) FROM node_payments
+         WHERE node = $1 GROUP BY direction, status",
+    )
+    .bind(node)
+    .fetch_all(store.pool())
+    .await
+}
+
 /// Records a newly issued invoice of `node` as an inbound `pending` payment expiring at
 /// `expires_at` (unix seconds).
 pub async fn record_invoice(

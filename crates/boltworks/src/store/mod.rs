@@ -128,6 +128,15 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
+    /// The rows of `sql`, a query of (text, count) pairs such as `SELECT status, COUNT(*) ...
+    /// GROUP BY status` (for metrics).
+    pub async fn grouped_counts(
+        &self,
+        sql: &'static str,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(sql).fetch_all(&self.pool).await
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -212,7 +212,9 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
     assert_eq!(status, 200);
     wait_text(&browser, "#status", "in progress").await;
     // In progress at the hub as soon as it is claimed; bob can fail it only once it reached him.
-    hub.dev.wait_payment("bob", &held.payment_hash, "held").await;
+    hub.dev
+        .wait_payment("bob", &held.payment_hash, "held")
+        .await;
     hub.dev.fail("bob", &hash).await.expect("bob fails it");
     wait_text(&browser, "#status", "The payout failed").await;
     screenshot(&browser, "8-failed").await;

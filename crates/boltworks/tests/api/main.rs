@@ -26,6 +26,7 @@ mod merchant;
 mod merchant_bad_input;
 mod merchant_crash;
 mod merchant_money;
+mod metrics;
 mod node_records;
 mod notify;
 mod rate_limits;

@@ -44,7 +44,7 @@ pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
 }
 
 /// Whether `headers` carry the operator token (`Authorization: Bearer ...`).
-fn carries_token(headers: &HeaderMap, expected: &OperatorToken) -> bool {
+pub(super) fn carries_token(headers: &HeaderMap, expected: &OperatorToken) -> bool {
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

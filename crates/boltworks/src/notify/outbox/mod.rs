@@ -5,6 +5,7 @@
 
 mod delivery;
 mod enqueue;
+mod health;
 mod operator;
 mod targets;
 
@@ -13,6 +14,7 @@ pub use self::enqueue::{
     enqueue_email, enqueue_webhook, enqueue_webhook_unless_invalid, new_event_id, EmailEvent,
     EmailPayload, EnqueueError, WebhookEvent,
 };
+pub use self::health::{health, OutboxHealth};
 pub use self::operator::{find, list, redeliver, AttemptRecord, NotificationRecord, Redelivery};
 pub use self::targets::target_secret;
 use crate::store::columns::stored_enum;

@@ -82,6 +82,14 @@ impl GiftsService {
         payout::reconcile(self).await
     }
 
+    /// Gift payouts by status (for metrics).
+    pub async fn payment_outcomes(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        self.hub
+            .store
+            .grouped_counts("SELECT status, COUNT(*) FROM gift_withdrawals GROUP BY status")
+            .await
+    }
+
     /// The ledger's gift liabilities against the value of paid, unredeemed gifts (msat).
     pub async fn audit(&self) -> Result<(i64, i64), sqlx::Error> {
         // Liabilities are credits (negative balances).

@@ -85,6 +85,25 @@ impl LspService {
             .with_state(self.clone())
     }
 
+    /// Channel orders by state name (v0.0.1's names), for metrics.
+    pub async fn order_outcomes(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let counts = self
+            .hub
+            .store
+            .grouped_counts("SELECT CAST(state AS TEXT), COUNT(*) FROM lsp_orders GROUP BY state")
+            .await?;
+        Ok(counts
+            .into_iter()
+            .map(|(state, count)| {
+                let name = model::OrderState::ALL
+                    .iter()
+                    .find(|(_, s)| s.number().to_string() == state)
+                    .map_or(state, |(name, _)| (*name).to_string());
+                (name, count)
+            })
+            .collect())
+    }
+
     /// What the hub's node events mean for channel orders.
     pub fn effects(&self) -> Arc<dyn EventEffect> {
         Arc::new(LspEffects::new(self.clone()))

@@ -117,6 +117,16 @@ impl MerchantService {
         ])
     }
 
+    /// Outgoing merchant payments by `kind:status` (for metrics).
+    pub async fn payment_outcomes(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        self.hub
+            .store
+            .grouped_counts(
+                "SELECT kind || ':' || status, COUNT(*) FROM merchant_payments GROUP BY kind, status",
+            )
+            .await
+    }
+
     /// The hub's merchant books.
     pub async fn books(&self) -> Result<books::MerchantBooks, sqlx::Error> {
         books::merchant_books(&self.hub.store).await

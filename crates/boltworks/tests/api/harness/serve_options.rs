@@ -41,6 +41,7 @@ pub struct ServeFlags {
     operator_webhook_url: Option<String>,
     rate_limit: Option<(u32, u32)>,
     node_prune: Option<(u64, i64, i64)>,
+    metrics_open: bool,
 }
 
 impl ServeFlags {
@@ -84,6 +85,9 @@ impl ServeFlags {
                 "--node-prune-finished-after-secs".into(),
                 finished_after.to_string(),
             ]);
+        }
+        if self.metrics_open {
+            flags.push("--metrics-open".into());
         }
         if !self.demo_nodes {
             flags.push("--no-demo-nodes".into());
@@ -226,6 +230,12 @@ pub trait ServeOptions: Sized {
     /// `--node-prune-finished-after-secs`: when the node's payment records are removed.
     fn node_prune(mut self, every_secs: u64, grace_secs: i64, finished_after_secs: i64) -> Self {
         self.serve_flags().node_prune = Some((every_secs, grace_secs, finished_after_secs));
+        self
+    }
+
+    /// `--metrics-open`: `/metrics` without the operator token.
+    fn metrics_open(mut self) -> Self {
+        self.serve_flags().metrics_open = true;
         self
     }
 
