@@ -2,6 +2,8 @@
 
 use clap::Subcommand;
 
+use super::admin_node::{self, NodeCommand};
+
 use crate::notify::outbox::DeliveryStatus;
 
 /// Operator commands.
@@ -48,6 +50,12 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
     },
+    /// The node's operations: info, peers, channels, fees, wallet.
+    Node {
+        /// What to do.
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
     /// Show the signing secret of a webhook target URL.
     WebhookSecret {
         /// The target URL.
@@ -92,6 +100,7 @@ pub async fn run(url: &str, token: &str, command: AdminCommand) -> anyhow::Resul
         AdminCommand::Closures { forced, limit } => client
             .get(format!("{base}/admin/node/closures"))
             .query(&[("forced", forced.to_string()), ("limit", limit.to_string())]),
+        AdminCommand::Node { command } => admin_node::request(&client, base, command),
         AdminCommand::WebhookSecret { url } => client
             .get(format!("{base}/admin/webhook-secret"))
             .query(&[("url", url)]),

@@ -2,6 +2,7 @@
 //! hub) and `boltworks admin ...` (the operator routes, with the operator token).
 
 pub mod admin;
+pub mod admin_node;
 pub mod dev;
 
 use serde_json::Value;

@@ -43,6 +43,19 @@ pub struct ChannelInfo {
     pub peer_terms_known: bool,
 }
 
+/// A peer of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Its node id.
+    pub node_id: PublicKey,
+    /// Where it is reached.
+    pub address: String,
+    /// Connected now.
+    pub connected: bool,
+    /// Reconnected to after restarts.
+    pub persisted: bool,
+}
+
 /// What of the node's is left in a closed (or closing) channel, as its channel monitor sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClosingBalance {
@@ -188,6 +201,20 @@ impl LightningNode {
                     c.node_two == from && c.two_to_one.is_some()
                 }
             })
+    }
+
+    /// The node's peers: connected ones, and persisted ones it reconnects to.
+    pub fn peers(&self) -> Vec<Peer> {
+        self.ldk()
+            .list_peers()
+            .into_iter()
+            .map(|p| Peer {
+                node_id: p.node_id,
+                address: p.address.to_string(),
+                connected: p.is_connected,
+                persisted: p.is_persisted,
+            })
+            .collect()
     }
 
     /// The address a peer is known at (connected or persisted), if it has an IP address.

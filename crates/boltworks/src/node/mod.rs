@@ -32,7 +32,7 @@ use ldk_node::payment::{
 };
 use ldk_node::Node;
 
-pub use self::channels::{ChannelInfo, ClosingBalance, ForwardingFees};
+pub use self::channels::{ChannelInfo, ClosingBalance, ForwardingFees, Peer};
 pub use self::error::{NodeError, NodeErrorKind};
 pub use self::events::{CommittedEvent, NodeEvent, PaymentFailure};
 pub use self::ids::{PaymentHash, Preimage, UserChannelId};

@@ -63,6 +63,18 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             let (status, body) = match method.as_str() {
                 "get" => hub.get(&concrete).await,
                 "post" => hub.post(&concrete, &json!({})).await,
+                "put" | "delete" => {
+                    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                        .expect("a method");
+                    let response = hub
+                        .request(method, &concrete)
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .expect("the hub answers");
+                    let status = response.status();
+                    (status, response.json().await.unwrap_or(Value::Null))
+                }
                 other => panic!("unexpected method {other}"),
             };
             assert_ne!(status, 405, "{method} {path} is listed but not served");

@@ -27,6 +27,7 @@ mod merchant_bad_input;
 mod merchant_crash;
 mod merchant_money;
 mod metrics;
+mod node_ops;
 mod node_records;
 mod notify;
 mod rate_limits;

@@ -1,12 +1,14 @@
 //! The operator routes under `/admin`: the ledger, notifications, the treasury, escrow disputes,
-//! the gift audit, the merchant books and the node's channel closures. Every one requires the operator token
-//! (`Authorization: Bearer ...`), checked by the `Operator` extractor before anything else.
+//! the gift audit, the merchant books, the node's channel closures and the node's operations.
+//! Every one requires the operator token (`Authorization: Bearer ...`), checked by the
+//! `Operator` extractor before anything else.
 
 mod escrow;
 mod gifts;
 mod ledger;
 mod merchant;
 mod node;
+mod node_ops;
 mod notify;
 mod treasury;
 
@@ -40,6 +42,7 @@ pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
         .merge(ledger::routes())
         .merge(treasury::routes())
         .merge(node::routes())
+        .merge(node_ops::routes())
         .idempotent(&keys)
 }
 

@@ -107,4 +107,24 @@ impl AdminClient {
     pub async fn treasury_send(&self, body: &Value) -> (StatusCode, Value) {
         self.http.post("/admin/treasury/send", body).await
     }
+
+    /// `GET` an operator route.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.http.get(path).await
+    }
+
+    /// `POST` `body` to an operator route.
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.http.post(path, body).await
+    }
+
+    /// Sends `body` to an operator route with `method`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        super::http::answer(self.http.request(method, path).json(body)).await
+    }
 }

@@ -1,0 +1,344 @@
+//! The operator's node operations, on every network (not only regtest's `/dev`): the node and
+//! its sync state, peers (connect by `pubkey@ip:port`, disconnect), channels with their
+//! liquidity (cooperative close, force close only with `"confirm": true`), forwarding fees per
+//! channel, and the node wallet's balance and a new address. Opening channels and sending from
+//! the node wallet are not here yet: both move money and need their own commit-before-ask
+//! records.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use bitcoin::secp256k1::PublicKey;
+use serde::{Deserialize, Serialize};
+
+use super::Operator;
+use crate::api::{AppState, Readiness};
+use crate::http::{ApiRoutes, HubError, HubJson};
+use crate::hub::HubContext;
+use crate::node::{ChannelInfo, ForwardingFees, UserChannelId};
+
+/// The routes.
+pub(super) fn routes() -> ApiRoutes<AppState> {
+    ApiRoutes::new("admin")
+        .get(
+            "/admin/node",
+            "The hub's node: id, sync state, wallet, channel count",
+            info,
+        )
+        .get(
+            "/admin/node/peers",
+            "The node's peers, connected or persisted",
+            peers,
+        )
+        .post(
+            "/admin/node/peers",
+            "Connect to a peer ({uri: pubkey@ip:port})",
+            connect,
+        )
+        .delete(
+            "/admin/node/peers/{node_id}",
+            "Disconnect a peer (its channels stay)",
+            disconnect,
+        )
+        .get(
+            "/admin/node/channels",
+            "The node's channels with their liquidity",
+            channels,
+        )
+        .post(
+            "/admin/node/channels/{user_channel_id}/close",
+            "Close a channel: cooperatively, or {force: true, confirm: true} to force-close",
+            close,
+        )
+        .put(
+            "/admin/node/channels/{user_channel_id}/fees",
+            "What the node charges to forward over a channel ({base_msat, ppm})",
+            set_fees,
+        )
+        .get(
+            "/admin/node/wallet",
+            "The node wallet's on-chain balance",
+            wallet,
+        )
+        .post(
+            "/admin/node/wallet/address",
+            "A new address of the node wallet",
+            new_address,
+        )
+}
+
+#[derive(Serialize)]
+struct WalletReply {
+    total_sat: u64,
+    spendable_sat: u64,
+}
+
+#[derive(Serialize)]
+struct NodeReply {
+    node_id: String,
+    alias: Option<String>,
+    listen: String,
+    network: String,
+    synced_height: u32,
+    chain_height: Option<u32>,
+    synced: bool,
+    wallet: WalletReply,
+    channels: usize,
+    usable_channels: usize,
+}
+
+fn wallet_of(hub: &HubContext) -> WalletReply {
+    let balance = hub.node.onchain_balance();
+    WalletReply {
+        total_sat: balance.total.0,
+        spendable_sat: balance.spendable.0,
+    }
+}
+
+async fn info(
+    _: Operator,
+    State(hub): State<HubContext>,
+    State(readiness): State<Readiness>,
+) -> Json<NodeReply> {
+    let node = &hub.node;
+    let channels = node.channels();
+    let synced_height = node.synced_height();
+    let chain_height = readiness.chain_tip.height().await;
+    Json(NodeReply {
+        node_id: node.node_id().to_string(),
+        alias: node.alias().map(str::to_string),
+        listen: node.listen_address().to_string(),
+        network: hub.network.to_string(),
+        synced_height,
+        chain_height,
+        synced: node.has_synced() && chain_height.is_none_or(|tip| tip <= synced_height),
+        wallet: wallet_of(&hub),
+        channels: channels.len(),
+        usable_channels: channels.iter().filter(|c| c.usable).count(),
+    })
+}
+
+#[derive(Serialize)]
+struct PeerReply {
+    node_id: String,
+    address: String,
+    connected: bool,
+    persisted: bool,
+}
+
+#[derive(Serialize)]
+struct PeersReply {
+    peers: Vec<PeerReply>,
+}
+
+async fn peers(_: Operator, State(hub): State<HubContext>) -> Json<PeersReply> {
+    let peers = hub
+        .node
+        .peers()
+        .into_iter()
+        .map(|p| PeerReply {
+            node_id: p.node_id.to_string(),
+            address: p.address,
+            connected: p.connected,
+            persisted: p.persisted,
+        })
+        .collect();
+    Json(PeersReply { peers })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectRequest {
+    uri: String,
+}
+
+fn node_id(text: &str) -> Result<PublicKey, HubError> {
+    PublicKey::from_str(text)
+        .map_err(|_| HubError::BadRequest("not a node id (33 bytes, hex)".into()))
+}
+
+async fn connect(
+    _: Operator,
+    State(hub): State<HubContext>,
+    HubJson(request): HubJson<ConnectRequest>,
+) -> Result<Json<PeerReply>, HubError> {
+    let (key, address) = request
+        .uri
+        .split_once('@')
+        .ok_or_else(|| HubError::BadRequest("uri must be pubkey@ip:port".into()))?;
+    let peer = node_id(key)?;
+    let address = SocketAddr::from_str(address)
+        .map_err(|_| HubError::BadRequest("the address must be ip:port".into()))?;
+    let node = std::sync::Arc::clone(&hub.node);
+    tokio::task::spawn_blocking(move || node.connect(peer, address))
+        .await
+        .map_err(|e| HubError::Internal(format!("connect task: {e}")))??;
+    tracing::info!(%peer, %address, "operator connected a peer");
+    Ok(Json(PeerReply {
+        node_id: peer.to_string(),
+        address: address.to_string(),
+        connected: true,
+        persisted: true,
+    }))
+}
+
+#[derive(Serialize)]
+struct Done {
+    done: bool,
+}
+
+async fn disconnect(
+    _: Operator,
+    State(hub): State<HubContext>,
+    Path(peer): Path<String>,
+) -> Result<Json<Done>, HubError> {
+    let peer = node_id(&peer)?;
+    hub.node.disconnect(peer)?;
+    tracing::info!(%peer, "operator disconnected a peer");
+    Ok(Json(Done { done: true }))
+}
+
+#[derive(Serialize)]
+struct ChannelReply {
+    user_channel_id: String,
+    channel_id: String,
+    peer: String,
+    capacity_sat: u64,
+    outbound_msat: u64,
+    inbound_msat: u64,
+    usable: bool,
+    public: bool,
+    opened_by_us: bool,
+    funding: Option<String>,
+    confirmations: Option<u32>,
+}
+
+impl From<ChannelInfo> for ChannelReply {
+    fn from(c: ChannelInfo) -> Self {
+        Self {
+            user_channel_id: c.user_channel_id.to_string(),
+            channel_id: c.channel_id,
+            peer: c.peer.to_string(),
+            capacity_sat: c.capacity.0,
+            outbound_msat: c.outbound.0,
+            inbound_msat: c.inbound.0,
+            usable: c.usable,
+            public: c.public,
+            opened_by_us: c.outbound_opened,
+            funding: c.funding.map(|f| f.to_string()),
+            confirmations: c.confirmations,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ChannelsReply {
+    outbound_msat: u64,
+    inbound_msat: u64,
+    channels: Vec<ChannelReply>,
+}
+
+async fn channels(_: Operator, State(hub): State<HubContext>) -> Json<ChannelsReply> {
+    let channels = hub.node.channels();
+    Json(ChannelsReply {
+        outbound_msat: channels.iter().map(|c| c.outbound.0).sum(),
+        inbound_msat: channels.iter().map(|c| c.inbound.0).sum(),
+        channels: channels.into_iter().map(ChannelReply::from).collect(),
+    })
+}
+
+fn channel_of(hub: &HubContext, id: &str) -> Result<ChannelInfo, HubError> {
+    let id = UserChannelId::from_str(id)
+        .map_err(|_| HubError::BadRequest("not a user_channel_id".into()))?;
+    hub.node
+        .channel(id)
+        .ok_or_else(|| HubError::NotFound("the node has no such channel".into()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CloseRequest {
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    confirm: bool,
+}
+
+async fn close(
+    _: Operator,
+    State(hub): State<HubContext>,
+    Path(id): Path<String>,
+    HubJson(request): HubJson<CloseRequest>,
+) -> Result<Json<Done>, HubError> {
+    let channel = channel_of(&hub, &id)?;
+    if request.force {
+        if !request.confirm {
+            return Err(HubError::BadRequest(
+                "a force close locks the node's funds on chain until the timelock ends: send \"confirm\": true".into(),
+            ));
+        }
+        hub.node.force_close_channel(
+            channel.user_channel_id,
+            channel.peer,
+            "closed by the operator",
+        )?;
+        tracing::warn!(user_channel_id = %id, peer = %channel.peer, "operator force-closed a channel");
+    } else {
+        hub.node
+            .close_channel(channel.user_channel_id, channel.peer)?;
+        tracing::info!(user_channel_id = %id, peer = %channel.peer, "operator closed a channel");
+    }
+    Ok(Json(Done { done: true }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeesRequest {
+    base_msat: u32,
+    ppm: u32,
+}
+
+/// The most a node may ask to forward: 1 % (a higher `ppm` is almost surely a typo).
+const MAX_PPM: u32 = 10_000;
+
+async fn set_fees(
+    _: Operator,
+    State(hub): State<HubContext>,
+    Path(id): Path<String>,
+    HubJson(request): HubJson<FeesRequest>,
+) -> Result<Json<Done>, HubError> {
+    if request.ppm > MAX_PPM {
+        return Err(HubError::BadRequest(format!(
+            "ppm must be at most {MAX_PPM}"
+        )));
+    }
+    let channel = channel_of(&hub, &id)?;
+    let fees = ForwardingFees {
+        base_msat: request.base_msat,
+        ppm: request.ppm,
+    };
+    hub.node
+        .set_forwarding_fees(channel.user_channel_id, channel.peer, fees)?;
+    tracing::info!(user_channel_id = %id, base_msat = fees.base_msat, ppm = fees.ppm, "operator set forwarding fees");
+    Ok(Json(Done { done: true }))
+}
+
+async fn wallet(_: Operator, State(hub): State<HubContext>) -> Json<WalletReply> {
+    Json(wallet_of(&hub))
+}
+
+#[derive(Serialize)]
+struct AddressReply {
+    address: String,
+}
+
+async fn new_address(
+    _: Operator,
+    State(hub): State<HubContext>,
+) -> Result<Json<AddressReply>, HubError> {
+    Ok(Json(AddressReply {
+        address: hub.node.new_onchain_address()?.to_string(),
+    }))
+}

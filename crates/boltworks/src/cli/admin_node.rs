@@ -1,0 +1,83 @@
+//! `boltworks admin node ...`: the node's operations through `/admin/node` (see
+//! `api::admin::node_ops`), on any network.
+
+use clap::Subcommand;
+use reqwest::{Client, RequestBuilder};
+use serde_json::json;
+
+/// Node commands.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// The node: id, sync state, wallet, channel count.
+    Info,
+    /// Its peers, connected or persisted.
+    Peers,
+    /// Connect to a peer.
+    Connect {
+        /// pubkey@ip:port
+        uri: String,
+    },
+    /// Disconnect a peer (its channels stay).
+    Disconnect {
+        /// The peer's node id.
+        node_id: String,
+    },
+    /// Its channels with their liquidity.
+    Channels,
+    /// Close a channel cooperatively, or force-close it with --force --yes.
+    Close {
+        /// The channel's user_channel_id.
+        user_channel_id: String,
+        /// Broadcast the latest commitment (the funds wait out its timelock).
+        #[arg(long)]
+        force: bool,
+        /// Confirm a force close.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Set what the node charges to forward over a channel.
+    Fees {
+        /// The channel's user_channel_id.
+        user_channel_id: String,
+        /// Fixed part per payment, msat.
+        base_msat: u32,
+        /// Proportional part, millionths.
+        ppm: u32,
+    },
+    /// The node wallet's balance.
+    Wallet,
+    /// A new address of the node wallet.
+    Address,
+}
+
+/// The request of `command` against the hub at `base`.
+pub fn request(client: &Client, base: &str, command: &NodeCommand) -> RequestBuilder {
+    let node = format!("{base}/admin/node");
+    match command {
+        NodeCommand::Info => client.get(node),
+        NodeCommand::Peers => client.get(format!("{node}/peers")),
+        NodeCommand::Connect { uri } => client
+            .post(format!("{node}/peers"))
+            .json(&json!({"uri": uri})),
+        NodeCommand::Disconnect { node_id } => client.delete(format!("{node}/peers/{node_id}")),
+        NodeCommand::Channels => client.get(format!("{node}/channels")),
+        NodeCommand::Close {
+            user_channel_id,
+            force,
+            yes,
+        } => client
+            .post(format!("{node}/channels/{user_channel_id}/close"))
+            .json(&json!({"force": force, "confirm": yes})),
+        NodeCommand::Fees {
+            user_channel_id,
+            base_msat,
+            ppm,
+        } => client
+            .put(format!("{node}/channels/{user_channel_id}/fees"))
+            .json(&json!({"base_msat": base_msat, "ppm": ppm})),
+        NodeCommand::Wallet => client.get(format!("{node}/wallet")),
+        NodeCommand::Address => client
+            .post(format!("{node}/wallet/address"))
+            .json(&json!({})),
+    }
+}
