@@ -180,6 +180,12 @@ pub(super) fn open_refusal(order: &Order) -> Option<Refusal> {
     }
 }
 
+/// Whether `id` can be an order id: hex or a UUID, at most 64 characters. Anything else is no
+/// order, and never reaches the database.
+pub fn is_order_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// A refusal of the order engine. Each API answers it in its own format (v0.0.1 with the
 /// original's texts, LSPS1 with a `fail_reason` or a 400).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use super::request::CreateOrder;
 use super::wire::{Blip51Error, Options, OrderAnswer};
 use super::{answer, request_of, Blip51Options, Echo, BLOCKS_PER_WEEK};
 use crate::services::lsp::engine::{create_order as create, OrderRequest};
-use crate::services::lsp::model::{OrderApi, Refusal};
+use crate::services::lsp::model::{self, OrderApi, Refusal};
 use crate::services::lsp::store;
 use crate::services::lsp::LspService;
 
@@ -85,8 +85,7 @@ pub async fn get_order(
         .and_then(|Query(q)| q.order_id)
         .ok_or_else(|| Blip51Error::invalid("order_id", "is required"))?;
     tracing::Span::current().record("order_id", id.as_str());
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    if !model::is_order_id(&id) {
         return Err(Blip51Error::NotFound);
     }
     let mut conn = state.hub.store.pool().acquire().await?;

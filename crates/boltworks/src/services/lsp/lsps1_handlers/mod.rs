@@ -16,16 +16,14 @@ pub use self::refund::{refund, refund_status};
 
 use super::lnurl_channel::hub_uri;
 use super::lsps1_api::{Lsps1Error, ViewContext};
-use super::onchain;
 use super::store::{self, Order};
 use super::LspService;
+use super::{model, onchain};
 use crate::treasury::Receipt;
 
 /// The order `id`, or LSPS1's 404.
 async fn find(state: &LspService, id: &str) -> Result<Order, Lsps1Error> {
-    // Order ids are hex or UUIDs: anything else is no order (and never reaches the database).
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    if !model::is_order_id(id) {
         return Err(Lsps1Error::NotFound);
     }
     let mut conn = state.hub.store.pool().acquire().await?;
