@@ -44,6 +44,18 @@ pub enum NodeCommand {
         /// Proportional part, millionths.
         ppm: u32,
     },
+    /// Its payments, newest first.
+    Payments {
+        /// inbound or outbound.
+        #[arg(long)]
+        direction: Option<String>,
+        /// pending, held, succeeded or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many (up to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// The node wallet's balance.
     Wallet,
     /// A new address of the node wallet.
@@ -75,6 +87,16 @@ pub fn request(client: &Client, base: &str, command: &NodeCommand) -> RequestBui
         } => client
             .put(format!("{node}/channels/{user_channel_id}/fees"))
             .json(&json!({"base_msat": base_msat, "ppm": ppm})),
+        NodeCommand::Payments {
+            direction,
+            status,
+            limit,
+        } => {
+            let mut query = vec![("limit", limit.to_string())];
+            query.extend(direction.iter().map(|d| ("direction", d.clone())));
+            query.extend(status.iter().map(|s| ("status", s.clone())));
+            client.get(format!("{node}/payments")).query(&query)
+        }
         NodeCommand::Wallet => client.get(format!("{node}/wallet")),
         NodeCommand::Address => client
             .post(format!("{node}/wallet/address"))

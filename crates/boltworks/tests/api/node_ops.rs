@@ -4,6 +4,8 @@
 //! confirmation), which then shows among the closures; and `boltworks admin node ...` does the
 //! same from the command line.
 
+use std::str::FromStr;
+
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -96,6 +98,31 @@ async fn the_operator_runs_the_node_through_the_admin_api() {
     })
     .await;
 
+    // The node's payments: a gift alice paid is an inbound payment that succeeded.
+    let gift = crate::harness::clients::gifts::funded_gift(hub, 1_000, None).await;
+    let bolt11 = gift["lightning_invoice"]["payreq"]
+        .as_str()
+        .expect("payreq");
+    let hash = ldk_node::lightning_invoice::Bolt11Invoice::from_str(bolt11)
+        .expect("an invoice")
+        .payment_hash()
+        .to_string();
+    let (status, listed) = hub
+        .admin
+        .get("/admin/node/payments?direction=inbound&status=succeeded")
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(
+        listed["payments"]
+            .as_array()
+            .expect("payments")
+            .iter()
+            .any(|p| p["payment_hash"] == hash.as_str() && p["amount_msat"] == 1_000_000),
+        "{listed}"
+    );
+    let (status, _) = hub.admin.get("/admin/node/payments?status=lost").await;
+    assert_eq!(status, 400);
+
     // A peer disconnected and connected again by its URI.
     let alice = nodes.alice.node_id.clone();
     assert_eq!(peer_connected(hub, &alice).await, Some(true));
@@ -160,6 +187,11 @@ async fn the_operator_runs_the_node_through_the_admin_api() {
     );
     let set = admin_command(&hub.base, &["node", "fees", &bob_channel, "500", "10"]).await;
     assert_eq!(set, json!({"done": true}));
+    let listed = admin_command(&hub.base, &["node", "payments", "--direction", "inbound"]).await;
+    assert!(
+        listed["payments"].as_array().is_some_and(|p| !p.is_empty()),
+        "{listed}"
+    );
     let address = admin_command(&hub.base, &["node", "address"]).await;
     assert!(
         address["address"]

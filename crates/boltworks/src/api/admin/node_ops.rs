@@ -1,14 +1,14 @@
 //! The operator's node operations, on every network (not only regtest's `/dev`): the node and
 //! its sync state, peers (connect by `pubkey@ip:port`, disconnect), channels with their
 //! liquidity (cooperative close, force close only with `"confirm": true`), forwarding fees per
-//! channel, and the node wallet's balance and a new address. Opening channels and sending from
-//! the node wallet are not here yet: both move money and need their own commit-before-ask
-//! records.
+//! channel, the node's payments, and the node wallet's balance and a new address. Opening
+//! channels and sending from the node wallet are not here yet: both move money and need their
+//! own commit-before-ask records.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,8 @@ use super::Operator;
 use crate::api::{AppState, Readiness};
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::hub::HubContext;
-use crate::node::{ChannelInfo, ForwardingFees, UserChannelId};
+use crate::node::payments::{self as node_payments, ListedPayment};
+use crate::node::{ChannelInfo, ForwardingFees, PaymentDirection, PaymentStatus, UserChannelId};
 
 /// The routes.
 pub(super) fn routes() -> ApiRoutes<AppState> {
@@ -56,6 +57,11 @@ pub(super) fn routes() -> ApiRoutes<AppState> {
             "/admin/node/channels/{user_channel_id}/fees",
             "What the node charges to forward over a channel ({base_msat, ppm})",
             set_fees,
+        )
+        .get(
+            "/admin/node/payments",
+            "The node's payments, newest first (?direction=inbound|outbound, ?status=pending|held|succeeded|failed, ?limit= up to 500)",
+            payments,
         )
         .get(
             "/admin/node/wallet",
@@ -323,6 +329,54 @@ async fn set_fees(
         .set_forwarding_fees(channel.user_channel_id, channel.peer, fees)?;
     tracing::info!(user_channel_id = %id, base_msat = fees.base_msat, ppm = fees.ppm, "operator set forwarding fees");
     Ok(Json(Done { done: true }))
+}
+
+/// `?direction=&status=&limit=`, read as text so a bad value gets the hub's own error.
+#[derive(Deserialize)]
+struct PaymentsQuery {
+    direction: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PaymentsReply {
+    payments: Vec<ListedPayment>,
+}
+
+/// The most payments one listing returns.
+const MAX_LISTED: u32 = 500;
+
+async fn payments(
+    _: Operator,
+    State(hub): State<HubContext>,
+    Query(query): Query<PaymentsQuery>,
+) -> Result<Json<PaymentsReply>, HubError> {
+    let direction = query
+        .direction
+        .as_deref()
+        .map(PaymentDirection::from_str)
+        .transpose()
+        .map_err(|_| HubError::BadRequest("direction must be inbound or outbound".into()))?;
+    let status = query
+        .status
+        .as_deref()
+        .map(PaymentStatus::from_str)
+        .transpose()
+        .map_err(|_| {
+            HubError::BadRequest("status must be pending, held, succeeded or failed".into())
+        })?;
+    let limit = match query.limit.as_deref() {
+        None => 50,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LISTED).contains(n))
+            .ok_or_else(|| HubError::BadRequest(format!("limit must be 1 to {MAX_LISTED}")))?,
+    };
+    let payments =
+        node_payments::list(&hub.store, hub.node.label(), direction, status, limit).await?;
+    Ok(Json(PaymentsReply { payments }))
 }
 
 async fn wallet(_: Operator, State(hub): State<HubContext>) -> Json<WalletReply> {
