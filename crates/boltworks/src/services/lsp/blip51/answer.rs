@@ -19,8 +19,9 @@ fn order_state(order: &Order) -> OrderState {
 
 fn payment_state(order: &Order) -> PaymentState {
     match order.payment.htlc_state {
-        HtlcState::Held => PaymentState::Hold,
-        HtlcState::Settled => PaymentState::Paid,
+        // bLIP-51 names a held payment HOLD, but LDK's own client (lightning-liquidity 0.2)
+        // cannot read that state and calls any sufficient payment received PAID: so do we.
+        HtlcState::Held | HtlcState::Settled => PaymentState::Paid,
         HtlcState::FailedBack => PaymentState::Refunded,
         // An invoice nobody paid in time is cancelled, which bLIP-51 writes REFUNDED.
         HtlcState::None if order_state(order) == OrderState::Failed => PaymentState::Refunded,

@@ -4,6 +4,8 @@
 //!
 //! - Leases are sold in weeks: `channel_expiry_blocks` is rounded up to whole weeks of 1,008
 //!   blocks (the spec lets an LSP overprovision) and mirrored as asked.
+//! - A payment that arrived is PAID whether still held or settled: bLIP-51's HOLD is not sent,
+//!   because LDK's own client (lightning-liquidity 0.2) cannot read it.
 //! - Payment is a BOLT11 hold invoice only; BOLT12 and on-chain payment are omitted, as the spec
 //!   allows (an on-chain refund to `refund_onchain_address` would need an automatic refund path
 //!   the engine does not have).

@@ -116,9 +116,8 @@ pub struct Bolt11Payment {
 pub enum PaymentState {
     /// Nothing arrived.
     ExpectPayment,
-    /// The payment is held, its preimage not released.
-    Hold,
-    /// Settled: the preimage was released.
+    /// A sufficient payment arrived (held until the channel's funding is out, then settled;
+    /// bLIP-51's HOLD is not sent, as LDK's client cannot read it).
     Paid,
     /// Failed back to the payer.
     Refunded,
