@@ -14,7 +14,7 @@ use super::AppState;
 use crate::http::HubError;
 use crate::metrics::{HubMetrics, StateReport};
 use crate::money::{Msat, Sat};
-use crate::node::payments;
+use crate::node::payment_listing;
 use crate::notify::outbox;
 
 /// The metrics and who may scrape them.
@@ -62,7 +62,7 @@ async fn gather(state: &AppState) -> Result<StateReport, sqlx::Error> {
         ("lsp", state.lsp.order_outcomes().await?),
         (
             "node",
-            payments::outcomes(&hub.store, hub.node.label()).await?,
+            payment_listing::outcomes(&hub.store, hub.node.label()).await?,
         ),
     ];
     for (service, outcomes) in services {

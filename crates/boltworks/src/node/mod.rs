@@ -10,6 +10,7 @@ pub mod event_loop;
 pub mod events;
 pub mod ids;
 pub mod invoice;
+pub mod payment_listing;
 pub mod payments;
 pub mod record_pruning;
 pub mod records;

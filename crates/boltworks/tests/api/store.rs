@@ -5,7 +5,7 @@
 use boltworks::clock::Clock;
 use boltworks::config::DatabaseConfig;
 use boltworks::money::Msat;
-use boltworks::node::payments;
+use boltworks::node::{payment_listing, payments};
 use boltworks::node::{PaymentDirection, PaymentHash, PaymentStatus};
 use boltworks::store::{Backend, Store};
 
@@ -48,19 +48,19 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
     );
 
     // The operator's listing filters by direction and status, on both databases.
-    let listed = payments::list(&store, "bob", None, None, 10)
+    let listed = payment_listing::list(&store, "bob", None, None, 10)
         .await
         .expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].payment_hash, hash.to_string());
     let inbound = Some(PaymentDirection::Inbound);
     let pending = Some(PaymentStatus::Pending);
-    let listed = payments::list(&store, "bob", inbound, pending, 10)
+    let listed = payment_listing::list(&store, "bob", inbound, pending, 10)
         .await
         .expect("list");
     assert_eq!(listed.len(), 1);
     let outbound = Some(PaymentDirection::Outbound);
-    let listed = payments::list(&store, "bob", outbound, None, 10)
+    let listed = payment_listing::list(&store, "bob", outbound, None, 10)
         .await
         .expect("list");
     assert!(listed.is_empty());

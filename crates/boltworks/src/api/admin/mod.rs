@@ -46,6 +46,18 @@ pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
         .idempotent(&keys)
 }
 
+/// The `?limit=` of a listing: 50 by default, else 1 to `max`.
+fn list_limit(given: Option<&str>, max: u32) -> Result<u32, HubError> {
+    match given {
+        None => Ok(50),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| HubError::BadRequest(format!("limit must be 1 to {max}"))),
+    }
+}
+
 /// Whether `headers` carry the operator token (`Authorization: Bearer ...`).
 pub(super) fn carries_token(headers: &HeaderMap, expected: &OperatorToken) -> bool {
     let given = headers

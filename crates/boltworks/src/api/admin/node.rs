@@ -44,14 +44,7 @@ async fn closures(
         Some("true") => true,
         Some(_) => return Err(HubError::BadRequest("forced must be true or false".into())),
     };
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LISTED).contains(n))
-            .ok_or_else(|| HubError::BadRequest(format!("limit must be 1 to {MAX_LISTED}")))?,
-    };
+    let limit = super::list_limit(query.limit.as_deref(), MAX_LISTED)?;
     let closures = channel_closures::list(&hub.store, forced, limit).await?;
     Ok(Json(ClosuresReply { closures }))
 }

@@ -17,7 +17,7 @@ use super::Operator;
 use crate::api::{AppState, Readiness};
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::hub::HubContext;
-use crate::node::payments::{self as node_payments, ListedPayment};
+use crate::node::payment_listing::{self as node_payments, ListedPayment};
 use crate::node::{ChannelInfo, ForwardingFees, PaymentDirection, PaymentStatus, UserChannelId};
 
 /// The routes.
@@ -366,14 +366,7 @@ async fn payments(
         .map_err(|_| {
             HubError::BadRequest("status must be pending, held, succeeded or failed".into())
         })?;
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LISTED).contains(n))
-            .ok_or_else(|| HubError::BadRequest(format!("limit must be 1 to {MAX_LISTED}")))?,
-    };
+    let limit = super::list_limit(query.limit.as_deref(), MAX_LISTED)?;
     let payments =
         node_payments::list(&hub.store, hub.node.label(), direction, status, limit).await?;
     Ok(Json(PaymentsReply { payments }))
