@@ -34,10 +34,10 @@ pub mod store;
 pub mod treasury;
 pub mod web;
 
-/// What is logged unless `RUST_LOG` says otherwise. `ldk_node::liquidity` is off: the hub is a
-/// token-gated LSPS2 provider only to take whole-channel payments (see `node`), and ldk-node's
-/// LSPS2 handler logs an error for every channel and forward that is not one of its JIT
-/// channels. Selling JIT channels must turn it back on.
+/// What is logged unless `RUST_LOG` says otherwise. `ldk_node::liquidity` is off: ldk-node's
+/// LSPS2 handler logs an error for every channel and forward that is not one of its JIT channels.
+/// The lines that matter, JIT opens it gave up on, are read by the node's log writer before any
+/// filter (`node::jit`) and recorded and logged by the LSP.
 const DEFAULT_LOG_FILTER: &str = "info,lightning=warn,lightning_background_processor=warn,ldk_node=info,ldk_node::liquidity=off,sqlx=warn,tower_http=info";
 
 /// Installs the tracing subscriber (ldk-node's `log` records join it). `RUST_LOG` overrides the

@@ -74,8 +74,16 @@ pub enum NodeEvent {
     },
     /// The node forwarded a payment.
     PaymentForwarded {
-        /// The fee it earned.
+        /// The channel it came in on (hex).
+        prev_channel_id: String,
+        /// The channel it went out on (hex).
+        next_channel_id: String,
+        /// The peer it went to.
+        next_peer: Option<PublicKey>,
+        /// The fee it earned (the skimmed share included).
         fee_earned: Option<Msat>,
+        /// The share of the fee withheld from an intercepted HTLC: a JIT channel's opening fee.
+        skimmed_fee: Option<Msat>,
         /// What it forwarded.
         amount_forwarded: Option<Msat>,
     },
@@ -160,11 +168,19 @@ impl NodeEvent {
                 reason: reason.map(failure_of),
             },
             Event::PaymentForwarded {
+                prev_channel_id,
+                next_channel_id,
+                next_node_id,
                 total_fee_earned_msat,
+                skimmed_fee_msat,
                 outbound_amount_forwarded_msat,
                 ..
             } => NodeEvent::PaymentForwarded {
+                prev_channel_id: prev_channel_id.to_string(),
+                next_channel_id: next_channel_id.to_string(),
+                next_peer: *next_node_id,
                 fee_earned: total_fee_earned_msat.map(Msat),
+                skimmed_fee: skimmed_fee_msat.map(Msat),
                 amount_forwarded: outbound_amount_forwarded_msat.map(Msat),
             },
             Event::ChannelPending {
@@ -243,11 +259,21 @@ impl NodeEvent {
                 json!({"claimable_amount_msat": amount.0, "claim_deadline": claim_deadline}),
             ),
             NodeEvent::PaymentForwarded {
+                prev_channel_id,
+                next_channel_id,
                 fee_earned,
+                skimmed_fee,
                 amount_forwarded,
+                ..
             } => (
                 "payment_forwarded",
-                json!({"fee_earned_msat": fee_earned.map(|f| f.0), "amount_forwarded_msat": amount_forwarded.map(|a| a.0)}),
+                json!({
+                    "prev_channel_id": prev_channel_id,
+                    "next_channel_id": next_channel_id,
+                    "fee_earned_msat": fee_earned.map(|f| f.0),
+                    "skimmed_fee_msat": skimmed_fee.map(|f| f.0),
+                    "amount_forwarded_msat": amount_forwarded.map(|a| a.0),
+                }),
             ),
             NodeEvent::ChannelPending {
                 channel_id,

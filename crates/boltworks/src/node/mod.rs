@@ -10,6 +10,7 @@ pub mod event_loop;
 pub mod events;
 pub mod ids;
 pub mod invoice;
+pub mod jit;
 pub mod payment_listing;
 pub mod payments;
 pub mod record_pruning;
@@ -17,7 +18,7 @@ pub mod records;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Address, Network, Txid};
@@ -32,12 +33,14 @@ use ldk_node::payment::{
     PaymentDirection as LdkDirection, PaymentKind, PaymentStatus as LdkStatus,
 };
 use ldk_node::Node;
+use tokio::sync::mpsc;
 
 pub use self::channels::{ChannelInfo, ClosingBalance, ForwardingFees, Peer};
 pub use self::error::{NodeError, NodeErrorKind};
 pub use self::events::{CommittedEvent, NodeEvent, PaymentFailure};
 pub use self::ids::{PaymentHash, Preimage, UserChannelId};
 pub use self::invoice::{Invoice, InvoiceProblem, NotAnInvoice};
+pub use self::jit::{JitFailure, JitFailureKind, JitTerms};
 pub use self::payments::{FeeLimit, OutcomeWatch, PaymentOutcome, Payments, SendError};
 pub use self::records::{
     ClosureKind, NodePayment, NodePaymentStatus, PaymentDirection, PaymentRecord, PaymentStatus,
@@ -86,6 +89,8 @@ pub struct NodeSettings {
     /// A service node (the hub) takes payments up to a channel's whole capacity and forwards to
     /// private channels; a wallet (alice, bob) keeps LDK's defaults. See `set_service_node`.
     pub service_node: bool,
+    /// A service node that sells JIT channels (LSPS2) on these terms.
+    pub jit: Option<JitTerms>,
 }
 
 /// On-chain funds of a node's wallet.
@@ -104,6 +109,8 @@ pub struct LightningNode {
     alias: Option<String>,
     clock: Clock,
     inner: Arc<Node>,
+    /// What the node's log reports of JIT opens it gave up on, until the LSP takes it.
+    jit_failures: Mutex<Option<mpsc::UnboundedReceiver<JitFailure>>>,
 }
 
 impl LightningNode {
@@ -119,7 +126,9 @@ impl LightningNode {
             ..Default::default()
         };
         let mut builder = ldk_node::Builder::from_config(config);
-        builder.set_log_facade_logger();
+        let sells_jit = settings.service_node && settings.jit.is_some();
+        let (log_writer, jit_failures) = jit::NodeLogWriter::new(sells_jit);
+        builder.set_custom_logger(log_writer);
         if let Some(alias) = &settings.alias {
             builder
                 .set_node_alias(alias.clone())
@@ -127,7 +136,7 @@ impl LightningNode {
         }
         builder.set_entropy_seed_path(settings.storage_dir.join("keys_seed").display().to_string());
         if settings.service_node {
-            set_service_node(&mut builder);
+            set_service_node(&mut builder, settings.jit.as_ref());
         }
         match &settings.chain {
             ChainAccess::BitcoindRpc {
@@ -159,7 +168,17 @@ impl LightningNode {
             alias: settings.alias.clone(),
             clock: settings.clock.clone(),
             inner: Arc::new(inner),
+            jit_failures: Mutex::new(jit_failures),
         })
+    }
+
+    /// The reports of JIT opens the node gave up on (once: the LSP's recorder takes them); `None`
+    /// on a node that sells no JIT channels.
+    pub fn take_jit_failures(&self) -> Option<mpsc::UnboundedReceiver<JitFailure>> {
+        self.jit_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Starts the node (connects to the chain source, begins syncing, listens for peers).
@@ -366,23 +385,29 @@ impl LightningNode {
 /// (LDK's default is 10%, fixed per channel at its opening, so a 1,000,000-sat channel could not
 /// carry a payment above 100,000 sat to the hub) and forwards to private channels. ldk-node 0.7
 /// does not expose LDK's `UserConfig`; it sets both for an LSPS2 provider, so the hub registers
-/// as one. Until the hub sells JIT channels, the provider demands a random token given to no
-/// one and is not advertised, so no client can buy a channel through it.
-fn set_service_node(builder: &mut ldk_node::Builder) {
-    let mut token = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut token);
-    builder.set_liquidity_provider_lsps2(LSPS2ServiceConfig {
-        require_token: Some(hex::encode(token)),
-        advertise_service: false,
-        channel_opening_fee_ppm: 0,
-        channel_over_provisioning_ppm: 0,
-        min_channel_opening_fee_msat: 0,
-        min_channel_lifetime: 0,
-        max_client_to_self_delay: 0,
-        min_payment_size_msat: 0,
-        max_payment_size_msat: 0,
-        client_trusts_lsp: false,
-    });
+/// as one. With `jit` terms it sells JIT channels on them; without, the provider demands a random
+/// token given to no one, so no client can buy a channel through it.
+fn set_service_node(builder: &mut ldk_node::Builder, jit: Option<&JitTerms>) {
+    let config = match jit {
+        Some(terms) => terms.service_config(),
+        None => {
+            let mut token = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut token);
+            LSPS2ServiceConfig {
+                require_token: Some(hex::encode(token)),
+                advertise_service: false,
+                channel_opening_fee_ppm: 0,
+                channel_over_provisioning_ppm: 0,
+                min_channel_opening_fee_msat: 0,
+                min_channel_lifetime: 0,
+                max_client_to_self_delay: 0,
+                min_payment_size_msat: 0,
+                max_payment_size_msat: 0,
+                client_trusts_lsp: false,
+            }
+        }
+    };
+    builder.set_liquidity_provider_lsps2(config);
 }
 
 /// Runs a blocking ldk-node call off the async workers.
