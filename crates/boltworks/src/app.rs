@@ -48,6 +48,7 @@ pub struct App {
     server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
     rpc: Option<RpcServer>,
+    chain_access: ChainAccess,
 }
 
 impl App {
@@ -77,9 +78,11 @@ impl App {
             chain: chain_access.clone(),
             clock: clock.clone(),
             service_node: false,
+            jit: None,
         };
         let node = Arc::new(LightningNode::build(&NodeSettings {
             service_node: true,
+            jit: config.lsp.jit.clone(),
             ..node_settings("hub", config.node_listen, Some(config.alias.clone()))
         })?);
         node.start().await?;
@@ -234,7 +237,13 @@ impl App {
             server,
             background,
             rpc,
+            chain_access,
         })
+    }
+
+    /// How the nodes reach the chain (for in-process tools: a test's own node joins the chain).
+    pub fn chain_access(&self) -> &ChainAccess {
+        &self.chain_access
     }
 
     /// Where HTTP listens.

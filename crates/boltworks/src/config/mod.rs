@@ -252,7 +252,10 @@ impl ServeArgs {
             admin_token: self.admin_token.clone(),
             escrow: self.escrow.config(),
             gifts: self.gifts.config(),
-            lsp: self.lsp.config(),
+            lsp: self
+                .lsp
+                .config()
+                .map_err(|e| ConfigError::new("jit-channels", e))?,
             merchant: self.merchant.config(),
         })
     }

@@ -17,6 +17,7 @@ mod gifts;
 mod gifts_crash;
 mod http_api;
 mod idempotency;
+mod jit;
 mod lightning;
 mod lsp_crash;
 mod lsp_onchain;

@@ -1,11 +1,12 @@
 //! The operator routes under `/admin`: the ledger, notifications, the treasury, escrow disputes,
-//! the gift audit, the merchant books, the node's channel closures and the node's operations.
+//! the gift audit, the merchant books, the LSP's JIT channels, the node's channel closures and the node's operations.
 //! Every one requires the operator token (`Authorization: Bearer ...`), checked by the
 //! `Operator` extractor before anything else.
 
 mod escrow;
 mod gifts;
 mod ledger;
+mod lsp;
 mod merchant;
 mod node;
 mod node_ops;
@@ -40,6 +41,7 @@ pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
         .merge(gifts::routes())
         .merge(merchant::routes())
         .merge(ledger::routes())
+        .merge(lsp::routes())
         .merge(treasury::routes())
         .merge(node::routes())
         .merge(node_ops::routes())

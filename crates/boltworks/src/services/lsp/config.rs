@@ -2,7 +2,9 @@
 
 use clap::Args;
 
+use super::jit::JitArgs;
 use super::model::{DailyRate, LspLimits};
+use crate::node::JitTerms;
 
 /// The LSP's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct LspConfig {
     pub onchain_min_sat: u64,
     /// A configured USD price of one bitcoin, for display only.
     pub usd_per_btc: Option<u64>,
+    /// The terms of JIT channels (LSPS2), when the hub sells them.
+    pub jit: Option<JitTerms>,
 }
 
 /// The most sats there will ever be, the bound of every amount flag.
@@ -76,12 +80,15 @@ pub struct LspArgs {
     /// LSP: close channels cooperatively once their lease (`channel_expiry_ts`) is over.
     #[arg(long, env = "BOLTWORKS_LSP_CLOSE_EXPIRED", default_value_t = true, action = clap::ArgAction::Set)]
     pub lsp_close_expired: bool,
+    /// JIT channels (LSPS2).
+    #[command(flatten)]
+    pub jit: JitArgs,
 }
 
 impl LspArgs {
-    /// The settings these flags give.
-    pub fn config(&self) -> LspConfig {
-        LspConfig {
+    /// The settings these flags give, or why they cannot hold.
+    pub fn config(&self) -> Result<LspConfig, String> {
+        Ok(LspConfig {
             v1_base: self.lsp_v1_base.clone(),
             lsps1_base: self.lsps1_base.clone(),
             blip51_base: self.blip51_base.clone(),
@@ -99,7 +106,8 @@ impl LspArgs {
             onchain_confirmations: self.lsp_onchain_confirmations,
             onchain_min_sat: self.lsp_onchain_min_sat,
             usd_per_btc: self.lsp_usd_per_btc,
-        }
+            jit: self.jit.terms()?,
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use tracing::field::Empty;
 
 use super::model::{retry_plan, HtlcState, OrderState};
-use super::{books, lightning_refund, order_webhook, store, LspService};
+use super::{books, jit, lightning_refund, order_webhook, store, LspService};
 use crate::ledger;
 use crate::money::{Msat, Sat};
 use crate::node::event_loop::{EffectFuture, EventEffect};
@@ -89,13 +89,34 @@ impl LspEffects {
                 Ok(())
             }
             NodeEvent::ChannelClosed {
+                channel_id,
                 user_channel_id,
                 reason,
                 ..
             } => {
                 span.record("user_channel_id", tracing::field::display(user_channel_id));
+                let now = self.lsp.hub.clock.now_unix();
+                jit::effects::closed(conn, channel_id, now).await?;
                 self.channel_closed(conn, *user_channel_id, reason.as_deref())
                     .await
+            }
+            NodeEvent::PaymentForwarded {
+                prev_channel_id,
+                next_channel_id,
+                next_peer,
+                skimmed_fee,
+                amount_forwarded,
+                ..
+            } => {
+                let forward = jit::effects::Forward {
+                    prev_channel_id,
+                    next_channel_id,
+                    next_peer: *next_peer,
+                    skimmed_fee: *skimmed_fee,
+                    amount_forwarded: *amount_forwarded,
+                };
+                let now = self.lsp.hub.clock.now_unix();
+                jit::effects::forwarded(conn, &self.lsp.hub.node, &forward, now).await
             }
             _ => Ok(()),
         }

@@ -14,6 +14,7 @@ mod config;
 mod effects;
 mod engine;
 mod held_payment;
+pub mod jit;
 mod lease;
 mod lightning_refund;
 mod lnurl_channel;
@@ -111,7 +112,9 @@ impl LspService {
 
     /// Starts the order worker.
     pub fn start(&self, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-        vec![worker::spawn_worker(self.clone(), shutdown)]
+        let mut tasks = jit::start(self, &shutdown);
+        tasks.push(worker::spawn_worker(self.clone(), shutdown));
+        tasks
     }
 
     /// Wakes the worker now (it also runs every second, and when blocks arrive).

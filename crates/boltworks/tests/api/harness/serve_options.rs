@@ -42,6 +42,7 @@ pub struct ServeFlags {
     rate_limit: Option<(u32, u32)>,
     node_prune: Option<(u64, i64, i64)>,
     metrics_open: bool,
+    jit_flags: Vec<String>,
 }
 
 impl ServeFlags {
@@ -86,6 +87,7 @@ impl ServeFlags {
                 finished_after.to_string(),
             ]);
         }
+        flags.extend(self.jit_flags.iter().cloned());
         if self.metrics_open {
             flags.push("--metrics-open".into());
         }
@@ -230,6 +232,16 @@ pub trait ServeOptions: Sized {
     /// `--node-prune-finished-after-secs`: when the node's payment records are removed.
     fn node_prune(mut self, every_secs: u64, grace_secs: i64, finished_after_secs: i64) -> Self {
         self.serve_flags().node_prune = Some((every_secs, grace_secs, finished_after_secs));
+        self
+    }
+
+    /// `--jit-channels true` and these `--jit-*` flags (name without dashes, value).
+    fn jit_channels(mut self, terms: &[(&str, &str)]) -> Self {
+        let flags = &mut self.serve_flags().jit_flags;
+        flags.extend(["--jit-channels".to_string(), "true".to_string()]);
+        for (name, value) in terms {
+            flags.extend([format!("--{name}"), (*value).to_string()]);
+        }
         self
     }
 

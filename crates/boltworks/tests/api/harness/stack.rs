@@ -69,6 +69,15 @@ impl TestStack {
         StackBuilder::default()
     }
 
+    /// How the stack's nodes reach its chain (a test's own node joins it so).
+    pub fn chain_access(&self) -> boltworks::node::ChainAccess {
+        self.app
+            .as_ref()
+            .expect("the stack runs")
+            .chain_access()
+            .clone()
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.dir

@@ -187,6 +187,18 @@ impl DevClient {
         Ok(body["payment_hash"].as_str().expect("hash").to_string())
     }
 
+    /// Pays `bolt11` from `node`, with `amount_msat` for an invoice that names no amount.
+    pub async fn pay_amount(
+        &self,
+        node: &str,
+        bolt11: &str,
+        amount_msat: Option<u64>,
+    ) -> Result<String, ApiError> {
+        let body = json!({"bolt11": bolt11, "amount_msat": amount_msat});
+        let body: Value = Self::ok(self.http.post(&format!("/dev/{node}/pay"), &body).await)?;
+        Ok(body["payment_hash"].as_str().expect("hash").to_string())
+    }
+
     pub async fn payment(&self, node: &str, hash: &str) -> Result<Payment, ApiError> {
         Self::ok(self.payment_answer(node, hash).await)
     }
