@@ -18,7 +18,7 @@ pub mod records;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Address, Network, Txid};
@@ -111,6 +111,10 @@ pub struct LightningNode {
     inner: Arc<Node>,
     /// What the node's log reports of JIT opens it gave up on, until the LSP takes it.
     jit_failures: Mutex<Option<mpsc::UnboundedReceiver<JitFailure>>>,
+    /// Sends hold it shared while the node takes a payment; removing a payment record holds it
+    /// alone from its status check to the removal, so a record re-sent in between is never the
+    /// one removed (`record_pruning`).
+    record_lock: RwLock<()>,
 }
 
 impl LightningNode {
@@ -169,6 +173,7 @@ impl LightningNode {
             clock: settings.clock.clone(),
             inner: Arc::new(inner),
             jit_failures: Mutex::new(jit_failures),
+            record_lock: RwLock::new(()),
         })
     }
 
@@ -325,6 +330,10 @@ impl LightningNode {
             max_total_routing_fee_msat: max_fee.map(|m| m.0),
             ..Default::default()
         };
+        let _sending = self
+            .record_lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let bolt11 = self.inner.bolt11_payment();
         match amount {
             Some(amount) => bolt11.send_using_amount(&invoice.0, amount.0, Some(route))?,

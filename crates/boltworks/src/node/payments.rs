@@ -235,7 +235,8 @@ impl Payments {
             "INSERT INTO node_payments (node, payment_hash, direction, status, amount_msat, created_at, updated_at)
              VALUES ($1, $2, 'outbound', 'pending', $3, $4, $4)
              ON CONFLICT (node, payment_hash, direction) DO UPDATE
-                SET status = 'pending', failure_reason = NULL, updated_at = excluded.updated_at
+                SET status = 'pending', failure_reason = NULL, updated_at = excluded.updated_at,
+                    node_record_removed_at = NULL
                 WHERE node_payments.status IN ({replaceable})"
         ))
         .bind(self.node.label())

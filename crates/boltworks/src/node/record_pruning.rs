@@ -48,24 +48,28 @@ pub struct Pruned {
 
 impl LightningNode {
     /// Removes the node's record of `hash` if it is in one of `statuses` (and inbound, with
-    /// `inbound_only`); whether it removed one.
+    /// `inbound_only`): whether it removed it, `None` when the node has no record of it.
     fn forget_record(
         &self,
         hash: PaymentHash,
         inbound_only: bool,
         statuses: &[LdkStatus],
-    ) -> Result<bool, NodeError> {
+    ) -> Result<Option<bool>, NodeError> {
         let id = PaymentId(hash.0);
+        let _alone = self
+            .record_lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(details) = self.inner.payment(&id) else {
-            return Ok(false);
+            return Ok(None);
         };
         if !statuses.contains(&details.status)
             || (inbound_only && details.direction != LdkDirection::Inbound)
         {
-            return Ok(false);
+            return Ok(Some(false));
         }
         self.inner.remove_payment(&id)?;
-        Ok(true)
+        Ok(Some(true))
     }
 }
 
@@ -145,30 +149,41 @@ async fn prune_due(
             return Ok(removed);
         }
         let count = rows.len();
-        let hashes: Vec<PaymentHash> = rows.iter().filter_map(|(h, _)| h.parse().ok()).collect();
+        let hashes: Vec<(PaymentHash, PaymentDirection)> = rows
+            .iter()
+            .filter_map(|(h, d)| Some((h.parse().ok()?, *d)))
+            .collect();
         let node_ref = Arc::clone(node);
         // ldk-node writes each removal to its own store: off the async workers.
-        removed += tokio::task::spawn_blocking(move || {
+        let gone = tokio::task::spawn_blocking(move || {
             let (inbound_only, statuses): (bool, &[LdkStatus]) = match due {
                 // An invoice nobody paid: still pending at the node.
                 Due::ExpiredInvoices { .. } => (true, &[LdkStatus::Pending]),
                 Due::Finished { .. } => (false, &[LdkStatus::Succeeded, LdkStatus::Failed]),
             };
-            let mut removed = 0;
-            for hash in hashes {
+            let (mut gone, mut removed) = (Vec::new(), 0);
+            for (hash, direction) in hashes {
                 match node_ref.forget_record(hash, inbound_only, statuses) {
-                    Ok(true) => removed += 1,
-                    Ok(false) => {}
+                    Ok(Some(true)) => {
+                        removed += 1;
+                        gone.push((hash.to_string(), direction));
+                    }
+                    // No record (removed before, or never made): nothing to remove, ever.
+                    Ok(None) => gone.push((hash.to_string(), direction)),
+                    // Not in a removable state now (re-sent, paid meanwhile): looked at again.
+                    Ok(Some(false)) => {}
                     Err(e) => {
                         tracing::warn!(payment_hash = %hash, error = %e, "removing a node payment record")
                     }
                 }
             }
-            removed
+            (gone, removed)
         })
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("record removal task: {e}")))?;
-        mark_removed(store.pool(), node.label(), &rows, now).await?;
+        let (gone, removed_now) = gone;
+        removed += removed_now;
+        mark_removed(store.pool(), node.label(), due, &gone, now).await?;
         looked_at += count;
         if count < BATCH as usize || looked_at >= MAX_PER_RUN {
             return Ok(removed);
@@ -206,13 +221,20 @@ async fn due_rows(
         .await
 }
 
-/// Marks `rows` as having no node record any more, in one statement.
+/// Marks `rows` as having no node record any more, in one statement per direction: only rows
+/// still in the state they were chosen in (a payment re-sent since is pending again, and keeps
+/// its mark clear).
 async fn mark_removed(
     pool: &AnyPool,
     node: &str,
+    due: Due,
     rows: &[(String, PaymentDirection)],
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let still_due = match due {
+        Due::ExpiredInvoices { .. } => "status = 'pending'",
+        Due::Finished { .. } => "status IN ('succeeded', 'failed')",
+    };
     let mut tx = pool.begin().await?;
     for direction in [PaymentDirection::Inbound, PaymentDirection::Outbound] {
         let hashes: Vec<&str> = rows
@@ -226,7 +248,7 @@ async fn mark_removed(
         let placeholders: Vec<String> = (4..4 + hashes.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "UPDATE node_payments SET node_record_removed_at = $1
-             WHERE node = $2 AND direction = $3 AND payment_hash IN ({})",
+             WHERE node = $2 AND direction = $3 AND {still_due} AND payment_hash IN ({})",
             placeholders.join(", ")
         );
         // Not prepared and cached per connection: the statement varies with the batch size.
