@@ -1,13 +1,17 @@
--- JIT channels (LSPS2) the hub's node opened and was paid for. ldk-node opens them itself when a
--- client's payment arrives; the hub knows one by the forward that paid its opening fee (an
--- intercepted HTLC forwarded with a skimmed fee), and books that fee as LSP income under the
--- reference lsp-jit-fee:{forward_key}.
+-- JIT channels (LSPS2) the hub's node opened. ldk-node opens them itself when a client's payment
+-- arrives: the hub records one at its funding broadcast (an outbound channel of no order), and
+-- knows it paid for by the forward that carried its opening fee (an intercepted HTLC forwarded
+-- with a skimmed fee), booked as LSP income under the reference lsp-jit-fee:{forward_key}. One
+-- never paid for is closed after --jit-unpaid-close-secs.
 CREATE TABLE lsp_jit_channels (
     channel_id TEXT PRIMARY KEY,
+    user_channel_id TEXT,
     client_node_id TEXT,
     capacity_sat BIGINT NOT NULL,
     funding_txo TEXT,
     opened_at BIGINT NOT NULL,
+    paid_at BIGINT,
+    close_requested_at BIGINT,
     closed_at BIGINT
 );
 CREATE INDEX lsp_jit_channels_opened_at ON lsp_jit_channels (opened_at);

@@ -63,11 +63,12 @@ impl JitTerms {
             max_client_to_self_delay: self.max_client_to_self_delay,
             min_payment_size_msat: self.min_payment.0,
             max_payment_size_msat: self.max_payment.0,
-            // The hub broadcasts a JIT channel's funding only once the client has claimed the
-            // payment that pays for it (the client takes the channel at zero confirmations, as
-            // ldk-node's client does): a client that refuses the payment costs the hub no
-            // on-chain fee and locks none of its coins.
-            client_trusts_lsp: true,
+            // LSP-trusts-client: the funding is broadcast at the open, before the client claims.
+            // The other model (broadcast once the client claimed) would leave a client who was
+            // paid in several parts in a channel never broadcast: lightning-liquidity 0.2 checks
+            // each part alone against the whole fee. The hub's risk, a client who refuses the
+            // payment, is bounded: such a channel is closed (`services::lsp::jit::sweeper`).
+            client_trusts_lsp: false,
         }
     }
 }
@@ -83,6 +84,8 @@ pub enum JitFailureKind {
     OpenRefused,
     /// The node could not answer a client's buy request.
     BuyRefused,
+    /// The node refused the payment meant to open a channel (its size, or a fee it cannot pay).
+    PaymentRefused,
 }
 
 impl JitFailureKind {
@@ -93,6 +96,7 @@ impl JitFailureKind {
             JitFailureKind::WalletShort => "wallet_short",
             JitFailureKind::OpenRefused => "open_refused",
             JitFailureKind::BuyRefused => "buy_refused",
+            JitFailureKind::PaymentRefused => "payment_refused",
         }
     }
 }
@@ -121,6 +125,8 @@ pub fn jit_failure_of(module_path: &str, level: LogLevel, message: &str) -> Opti
         }
     } else if message.starts_with("Unable to create channel due to insufficient funds") {
         JitFailureKind::WalletShort
+    } else if message.starts_with("LSPS2 service failed to handle HTLCIntercepted event") {
+        JitFailureKind::PaymentRefused
     } else if message.starts_with("Rejecting to handle LSPS2 buy request")
         || message.starts_with("Failed to provide invoice parameters")
     {
@@ -212,6 +218,15 @@ mod tests {
             "Failed to open LSPS2 channel to 02ab: APIMisuseError",
         );
         assert_eq!(refused.map(|f| f.kind), Some(JitFailureKind::OpenRefused));
+        let payment = jit_failure_of(
+            module,
+            LogLevel::Error,
+            "LSPS2 service failed to handle HTLCIntercepted event: APIError",
+        );
+        assert_eq!(
+            payment.map(|f| f.kind),
+            Some(JitFailureKind::PaymentRefused)
+        );
         assert_eq!(
             jit_failure_of(module, LogLevel::Error, "Failed to handle channel_ready"),
             None

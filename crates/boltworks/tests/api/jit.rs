@@ -22,16 +22,15 @@ use crate::harness::ports::free_addr;
 use crate::harness::webhook::Receiver;
 use crate::harness::{eventually, ServeOptions, TestStack};
 
-/// The hub's terms in this test: 1% with a 1,000-sat minimum, payments of 10,000 to 500,000 sat.
-const TERMS: [(&str, &str); 4] = [
+/// The hub's terms in this test: 1% with a 1,000-sat minimum, payments of 10,000 to 500,000 sat;
+/// a channel left unpaid for is closed after 3 s.
+const TERMS: [(&str, &str); 5] = [
     ("jit-opening-fee-ppm", "10000"),
     ("jit-min-opening-fee-sat", "1000"),
     ("jit-min-payment-sat", "10000"),
     ("jit-max-payment-sat", "500000"),
+    ("jit-unpaid-close-secs", "3"),
 ];
-
-/// The opening-fee rate the client accepts for a variable-amount invoice: 2%.
-const CLIENT_FEE_LIMIT_PPM: u64 = 20_000;
 
 /// A wallet node of the test's own, whose liquidity source is the hub.
 struct JitClient {
@@ -89,14 +88,7 @@ impl JitClient {
             let bolt11 = node.bolt11_payment();
             match amount_msat {
                 Some(amount) => bolt11.receive_via_jit_channel(amount, &description, 3600, None),
-                // ldk-node's client bounds the fee of a variable payment by this rate applied to
-                // what reaches it (the payment less the fee), not to the payment: at the LSP's own
-                // rate it would refuse every payment. A wallet allows a little more.
-                None => bolt11.receive_variable_amount_via_jit_channel(
-                    &description,
-                    3600,
-                    Some(CLIENT_FEE_LIMIT_PPM),
-                ),
+                None => bolt11.receive_variable_amount_via_jit_channel(&description, 3600, None),
             }
         })
         .await
@@ -193,18 +185,16 @@ async fn a_fresh_wallet_gets_jit_channels_and_an_offline_one_costs_nothing() {
         .wait_payment("alice", &fixed.payment_hash().to_string(), "succeeded")
         .await;
     assert_eq!(alice_paid.status, "succeeded");
-    // The hub broadcast the channel's funding once the client had claimed the payment.
-    let hub_wallet_funded = eventually("the JIT funding spent from the hub's wallet", || async {
-        let now = hub.dev.nodes().await.hub.onchain_sat;
-        (now < hub_wallet_start).then_some(now)
+    // The hub's wallet funded it.
+    eventually("the JIT funding spent from the hub's wallet", || async {
+        (hub.dev.nodes().await.hub.onchain_sat < hub_wallet_start).then_some(())
     })
     .await;
 
     // A variable amount: alice pays 150,000 sat, the fee would be 1% (1,500 sat). ldk-node
     // 0.7.1's client bounds it by the rate applied to what reaches it (148,500 sat: 1,485 sat),
     // so it refuses the payment (upstream: ldk-node #1095). The payment fails back to alice at
-    // no cost, and the hub, which broadcasts a JIT funding only once the client claimed, has
-    // funded nothing and booked nothing.
+    // no cost; the hub books nothing, and closes the channel it funded for it.
     let variable = client.invoice(None).await;
     let alice_before_variable = hub.dev.local_msat("alice").await;
     let hash = hub
@@ -230,15 +220,18 @@ async fn a_fresh_wallet_gets_jit_channels_and_an_offline_one_costs_nothing() {
 
     // The hub recorded both channels and booked both fees as LSP income.
     let client_id = client.node.node_id().to_string();
-    let overview = eventually("the JIT channel recorded", || async {
+    let overview = eventually("the unpaid JIT channel closed", || async {
         let overview = jit_overview(&stack).await;
-        (!overview["channels"].as_array()?.is_empty()).then_some(overview)
+        let channels = overview["channels"].as_array()?;
+        let unpaid = channels.iter().find(|c| c["paid_at"].is_null())?;
+        (channels.len() == 2 && unpaid["closed_at"].is_i64()).then_some(overview)
     })
     .await;
     let mut fees: Vec<(i64, i64)> = overview["channels"]
         .as_array()
         .expect("channels")
         .iter()
+        .filter(|c| !c["paid_at"].is_null())
         .map(|c| {
             assert_eq!(c["client_node_id"], client_id.as_str(), "{c}");
             assert!(c["capacity_sat"].as_i64().expect("capacity") > 0, "{c}");
@@ -260,6 +253,15 @@ async fn a_fresh_wallet_gets_jit_channels_and_an_offline_one_costs_nothing() {
     let offline = client.invoice(Some(60_000_000)).await;
     client.stop().await;
     let alice_before = hub.dev.local_msat("alice").await;
+    let client_channels = |nodes: crate::harness::clients::dev::Nodes| {
+        nodes
+            .hub
+            .channels
+            .iter()
+            .filter(|c| c.peer == client_id)
+            .count()
+    };
+    let channels_before = client_channels(hub.dev.nodes().await);
     hub.dev
         .pay("alice", &offline.to_string())
         .await
@@ -285,7 +287,7 @@ async fn a_fresh_wallet_gets_jit_channels_and_an_offline_one_costs_nothing() {
     // final CLTV delta is short).
     let hash = offline.payment_hash().to_string();
     let failed = eventually("alice's payment fails back", || async {
-        hub.dev.mine(1).await;
+        hub.dev.mine(10).await;
         let payment = hub.dev.payment("alice", &hash).await.ok()?;
         (payment.status == "failed").then_some(payment)
     })
@@ -297,16 +299,16 @@ async fn a_fresh_wallet_gets_jit_channels_and_an_offline_one_costs_nothing() {
         "alice kept her money"
     );
     let overview = jit_overview(&stack).await;
-    assert_eq!(overview["channels"].as_array().expect("channels").len(), 1);
+    assert_eq!(overview["channels"].as_array().expect("channels").len(), 2);
     let (_, ledger) = hub.admin.ledger().await;
     assert_eq!(
         fee_income(&ledger) - income_before,
         1_000_000,
         "no fee for it"
     );
-    let hub_wallet_after = hub.dev.nodes().await.hub.onchain_sat;
     assert_eq!(
-        hub_wallet_after, hub_wallet_funded,
-        "neither the refused nor the offline client's channel was funded"
+        client_channels(hub.dev.nodes().await),
+        channels_before,
+        "no channel was opened to the offline client"
     );
 }

@@ -31,6 +31,8 @@ pub struct LspConfig {
     pub usd_per_btc: Option<u64>,
     /// The terms of JIT channels (LSPS2), when the hub sells them.
     pub jit: Option<JitTerms>,
+    /// How long a JIT channel may stay unpaid for before it is closed.
+    pub jit_unpaid_close_secs: i64,
 }
 
 /// The most sats there will ever be, the bound of every amount flag.
@@ -107,6 +109,7 @@ impl LspArgs {
             onchain_min_sat: self.lsp_onchain_min_sat,
             usd_per_btc: self.lsp_usd_per_btc,
             jit: self.jit.terms()?,
+            jit_unpaid_close_secs: self.jit.unpaid_close_secs(),
         })
     }
 }

@@ -55,8 +55,14 @@ impl LspEffects {
                 funding,
             } => {
                 span.record("user_channel_id", tracing::field::display(user_channel_id));
-                self.funding_broadcast(conn, channel_id, *user_channel_id, *peer, *funding)
-                    .await
+                let ordered = self
+                    .funding_broadcast(conn, channel_id, *user_channel_id, *peer, *funding)
+                    .await?;
+                if !ordered && self.lsp.config.jit.is_some() {
+                    let (node, now) = (&self.lsp.hub.node, self.lsp.hub.clock.now_unix());
+                    jit::effects::funding_broadcast(conn, node, channel_id, *funding, now).await?;
+                }
+                Ok(())
             }
             NodeEvent::PaymentSucceeded {
                 payment_hash,
@@ -148,7 +154,7 @@ impl LspEffects {
     }
 
     /// A channel's funding was broadcast: the order whose channel it is moves to OPENING, and is
-    /// delivered if its payment is the hub's already.
+    /// delivered if its payment is the hub's already. Whether the channel is an order's.
     async fn funding_broadcast(
         &self,
         conn: &mut AnyConnection,
@@ -156,7 +162,7 @@ impl LspEffects {
         user_channel_id: UserChannelId,
         peer: PublicKey,
         funding: OutPoint,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         let hub = &self.lsp.hub;
         let now = hub.clock.now_unix();
         let ucid = user_channel_id.to_string();
@@ -179,14 +185,14 @@ impl LspEffects {
             },
         };
         let Some(order) = order else {
-            return Ok(());
+            return Ok(false);
         };
         tracing::Span::current().record("order_id", order.id.as_str());
         let outpoint = (funding.txid.to_string(), i64::from(funding.vout));
         let Some(htlc_state) =
             store::record_funding(conn, &order.id, &ucid, channel_id, outpoint, now).await?
         else {
-            return Ok(());
+            return Ok(true);
         };
         if order.payment.onchain_paid_sat.is_some() || htlc_state == HtlcState::Settled {
             // Paid on chain, or settled before the open (its deadline came first): delivered
@@ -197,7 +203,7 @@ impl LspEffects {
         }
         order_webhook::state_changed(conn, &hub.clock, &order.id).await?;
         tracing::info!(order_id = %order.id, %funding, "channel order funding broadcast");
-        Ok(())
+        Ok(true)
     }
 
     /// A channel closed: CLOSED for a funded channel; before funding, that open attempt failed

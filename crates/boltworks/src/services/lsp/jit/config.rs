@@ -36,12 +36,20 @@ pub struct JitArgs {
     /// JIT: the token a client must send to buy (none: anyone may).
     #[arg(long, env = "BOLTWORKS_JIT_TOKEN")]
     pub jit_token: Option<String>,
+    /// JIT: seconds after its funding a channel whose payment never came is closed.
+    #[arg(long, env = "BOLTWORKS_JIT_UNPAID_CLOSE_SECS", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=604_800))]
+    pub jit_unpaid_close_secs: u32,
 }
 
 /// The longest `to_self_delay` a JIT client may ask for (LDK's own default bound).
 const MAX_CLIENT_TO_SELF_DELAY: u32 = 2016;
 
 impl JitArgs {
+    /// How long a JIT channel may stay unpaid for.
+    pub fn unpaid_close_secs(&self) -> i64 {
+        i64::from(self.jit_unpaid_close_secs)
+    }
+
     /// The terms these flags give (`None` unless `--jit-channels`), or why they cannot hold.
     pub fn terms(&self) -> Result<Option<JitTerms>, String> {
         if !self.jit_channels {

@@ -2,7 +2,8 @@
 //! JIT channel itself; the hub learns of it from the forward that paid its opening fee (the
 //! intercepted HTLC forwarded with a skimmed fee): the channel and the forward are recorded, and
 //! the fee is booked as LSP income (the hub's Lightning holdings grew by it: it received the
-//! payment and forwarded it less the fee). A JIT channel's close is recorded too.
+//! payment and forwarded it less the fee). A JIT channel is recorded already at its funding
+//! broadcast, so one whose payment never came can be closed (`sweeper`); its close is recorded.
 
 use bitcoin::secp256k1::PublicKey;
 use sqlx::AnyConnection;
@@ -50,6 +51,7 @@ pub(in crate::services::lsp) async fn forwarded(
         .find(|c| c.channel_id == forward.next_channel_id);
     let opened = OpenedChannel {
         channel_id: forward.next_channel_id,
+        user_channel_id: channel.as_ref().map(|c| c.user_channel_id.to_string()),
         client_node_id: forward
             .next_peer
             .or(channel.as_ref().map(|c| c.peer))
@@ -87,6 +89,34 @@ pub(in crate::services::lsp) async fn forwarded(
         ],
     )
     .await
+}
+
+/// A funding broadcast of no channel order: on a hub that sells JIT channels, an outbound one is
+/// a JIT channel ldk-node opened (the hub opens no other channels itself); recorded, so that it
+/// is closed if its payment never comes.
+pub(in crate::services::lsp) async fn funding_broadcast(
+    conn: &mut AnyConnection,
+    node: &LightningNode,
+    channel_id: &str,
+    funding: bitcoin::OutPoint,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let Some(channel) = node
+        .channels()
+        .into_iter()
+        .find(|c| c.channel_id == channel_id && c.outbound_opened)
+    else {
+        return Ok(());
+    };
+    let opened = OpenedChannel {
+        channel_id,
+        user_channel_id: Some(channel.user_channel_id.to_string()),
+        client_node_id: Some(channel.peer.to_string()),
+        capacity_sat: i64::try_from(channel.capacity.0).unwrap_or(i64::MAX),
+        funding_txo: Some(funding.to_string()),
+    };
+    tracing::info!(%channel_id, client = %channel.peer, capacity_sat = channel.capacity.0, "JIT channel funded");
+    store::record_opened(conn, &opened, now).await
 }
 
 /// Records the close of a JIT channel.

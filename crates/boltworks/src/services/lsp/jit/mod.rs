@@ -3,14 +3,16 @@
 //! first payment arrives, funding it from the node wallet and taking its opening fee from that
 //! payment (`--jit-*` flags set the terms). Around it the hub makes what ldk-node 0.7.1 leaves
 //! silent hold or show: `reserve` keeps the node wallet able to fund the largest JIT channel (from
-//! the treasury), `effects` records each paid open and books its fee, and `failures` records each
-//! open the node gave up on and tells the operator.
+//! the treasury), `effects` records each open and books the fee of each paid one, `sweeper` closes
+//! those never paid for, and `failures` records each open the node gave up on and tells the
+//! operator.
 
 mod config;
 pub(super) mod effects;
 mod failures;
 mod reserve;
 pub mod store;
+mod sweeper;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -23,7 +25,14 @@ pub(super) fn start(lsp: &LspService, shutdown: &watch::Receiver<bool>) -> Vec<J
     let Some(terms) = lsp.config.jit.clone() else {
         return Vec::new();
     };
-    let mut tasks = vec![reserve::spawn(lsp.clone(), terms, shutdown.clone())];
+    let mut tasks = vec![
+        reserve::spawn(lsp.clone(), terms, shutdown.clone()),
+        sweeper::spawn(
+            lsp.clone(),
+            lsp.config.jit_unpaid_close_secs,
+            shutdown.clone(),
+        ),
+    ];
     if let Some(reports) = lsp.hub.node.take_jit_failures() {
         tasks.push(failures::spawn(lsp.clone(), reports, shutdown.clone()));
     }

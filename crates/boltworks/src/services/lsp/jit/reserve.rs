@@ -59,9 +59,11 @@ async fn keep_funded(lsp: &LspService, terms: &JitTerms) -> Result<(), sqlx::Err
     if !lsp.hub.node.has_synced() {
         return Ok(());
     }
-    let spendable = lsp.hub.node.onchain_balance().spendable;
-    let target = target(terms);
-    if spendable >= target {
+    let balance = lsp.hub.node.onchain_balance();
+    let (spendable, target) = (balance.spendable, target(terms));
+    // Enough, or enough once what is on its way confirms (a top-up the treasury saw confirm
+    // before the node's wallet did is in `total` already).
+    if spendable >= target || balance.total >= target {
         return Ok(());
     }
     let now = lsp.hub.clock.now_unix();
@@ -100,11 +102,7 @@ async fn keep_funded(lsp: &LspService, terms: &JitTerms) -> Result<(), sqlx::Err
 
 /// Whether top-up `key` is old enough that the node wallet has had time to count it.
 async fn settled(lsp: &LspService, key: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let created: Option<i64> =
-        sqlx::query_scalar("SELECT created_at FROM lsp_jit_top_ups WHERE treasury_key = $1")
-            .bind(key)
-            .fetch_optional(lsp.hub.store.pool())
-            .await?;
+    let created = store::top_up_created_at(&lsp.hub.store, key).await?;
     Ok(created.is_none_or(|at| now - at >= SETTLE_SECS))
 }
 

@@ -21,11 +21,13 @@ pub struct FeeForward {
     pub opening_fee: Msat,
 }
 
-/// A JIT channel as the hub first saw it paid for.
+/// A JIT channel as the hub first saw it (funded, or paid for).
 #[derive(Debug, Clone)]
 pub struct OpenedChannel<'a> {
     /// The channel id (hex).
     pub channel_id: &'a str,
+    /// ldk-node's id of it, when known (to close it).
+    pub user_channel_id: Option<String>,
     /// The client, when the node said.
     pub client_node_id: Option<String>,
     /// Its size, when the node still has it.
@@ -57,18 +59,74 @@ pub async fn record_fee_forward(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
+    record_opened(conn, channel, now).await?;
     sqlx::query(
-        "INSERT INTO lsp_jit_channels (channel_id, client_node_id, capacity_sat, funding_txo, opened_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id) DO NOTHING",
+        "UPDATE lsp_jit_channels SET paid_at = $1 WHERE channel_id = $2 AND paid_at IS NULL",
+    )
+    .bind(now)
+    .bind(channel.channel_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Records a JIT channel the node funded (once).
+pub async fn record_opened(
+    conn: &mut AnyConnection,
+    channel: &OpenedChannel<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lsp_jit_channels (channel_id, user_channel_id, client_node_id, capacity_sat, funding_txo, opened_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id) DO NOTHING",
     )
     .bind(channel.channel_id)
+    .bind(channel.user_channel_id.as_deref())
     .bind(channel.client_node_id.as_deref())
     .bind(channel.capacity_sat)
     .bind(channel.funding_txo.as_deref())
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(true)
+    Ok(())
+}
+
+/// JIT channels opened before `before`, never paid for, not closed and not asked to close:
+/// (channel id, user channel id, client).
+pub async fn unpaid_before(
+    store: &Store,
+    before: i64,
+) -> Result<Vec<(String, Option<String>, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT channel_id, user_channel_id, client_node_id FROM lsp_jit_channels
+         WHERE paid_at IS NULL AND closed_at IS NULL AND close_requested_at IS NULL AND opened_at < $1
+         ORDER BY opened_at LIMIT 100",
+    )
+    .bind(before)
+    .fetch_all(store.pool())
+    .await
+}
+
+/// Records that the hub asked the node to close an unpaid JIT channel.
+pub async fn record_close_requested(
+    store: &Store,
+    channel_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE lsp_jit_channels SET close_requested_at = $1 WHERE channel_id = $2")
+        .bind(now)
+        .bind(channel_id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// When top-up `key` was committed.
+pub async fn top_up_created_at(store: &Store, key: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created_at FROM lsp_jit_top_ups WHERE treasury_key = $1")
+        .bind(key)
+        .fetch_optional(store.pool())
+        .await
 }
 
 /// Marks a JIT channel closed (once; other channels are not JIT channels and stay untouched).
@@ -117,8 +175,12 @@ pub struct JitChannel {
     pub forwarded_msat: i64,
     /// The opening fee the hub kept.
     pub opening_fee_msat: i64,
-    /// When its first payment was forwarded (unix seconds).
+    /// When its funding was broadcast, or its first payment forwarded (unix seconds).
     pub opened_at: i64,
+    /// When its first payment paid the opening fee (none: never paid for).
+    pub paid_at: Option<i64>,
+    /// When the hub asked to close it, unpaid.
+    pub close_requested_at: Option<i64>,
     /// When it closed.
     pub closed_at: Option<i64>,
 }
@@ -142,9 +204,10 @@ pub async fn channels(store: &Store, limit: u32) -> Result<Vec<JitChannel>, sqlx
         "SELECT c.channel_id, c.client_node_id, c.capacity_sat, c.funding_txo,
                 CAST(COALESCE(SUM(f.forwarded_msat), 0) AS BIGINT) AS forwarded_msat,
                 CAST(COALESCE(SUM(f.opening_fee_msat), 0) AS BIGINT) AS opening_fee_msat,
-                c.opened_at, c.closed_at
+                c.opened_at, c.paid_at, c.close_requested_at, c.closed_at
          FROM lsp_jit_channels c LEFT JOIN lsp_jit_forwards f ON f.channel_id = c.channel_id
-         GROUP BY c.channel_id, c.client_node_id, c.capacity_sat, c.funding_txo, c.opened_at, c.closed_at
+         GROUP BY c.channel_id, c.client_node_id, c.capacity_sat, c.funding_txo, c.opened_at,
+                  c.paid_at, c.close_requested_at, c.closed_at
          ORDER BY c.opened_at DESC, c.channel_id LIMIT $1",
     )
     .bind(i64::from(limit))
