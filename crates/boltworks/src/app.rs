@@ -127,8 +127,14 @@ impl App {
             clock.clone(),
             Arc::clone(&notifier),
         ));
-        let effects: Vec<Arc<dyn EventEffect>> =
-            vec![gifts.effects(), merchant.effects(), lsp.effects(), closures];
+        let node_actions = crate::node_actions::NodeActions::new(hub.clone());
+        let effects: Vec<Arc<dyn EventEffect>> = vec![
+            gifts.effects(),
+            merchant.effects(),
+            lsp.effects(),
+            closures,
+            node_actions.effects(),
+        ];
         let mut background = vec![spawn_event_loop(
             Arc::clone(&node),
             store.clone(),
@@ -173,6 +179,10 @@ impl App {
                 .await
                 .context("reconciling merchant payments with the node")?,
         );
+        node_actions
+            .start()
+            .await
+            .context("reconciling the operator's node actions")?;
         background.extend(lsp.start(shutdown_rx.clone()));
         background.extend(escrow.start(shutdown_rx.clone()));
         background.push(crate::node::record_pruning::spawn(
@@ -199,6 +209,7 @@ impl App {
             gifts,
             lsp,
             merchant,
+            node_actions,
             metrics: crate::api::MetricsEndpoint {
                 metrics: Arc::new(crate::metrics::HubMetrics::new()),
                 open: config.metrics_open,

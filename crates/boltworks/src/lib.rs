@@ -27,6 +27,7 @@ pub mod memory;
 pub mod metrics;
 pub mod money;
 pub mod node;
+pub mod node_actions;
 pub mod notify;
 pub mod pause;
 pub mod services;

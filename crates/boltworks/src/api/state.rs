@@ -45,6 +45,8 @@ pub struct AppState {
     pub lsp: LspService,
     /// The merchant hub.
     pub merchant: MerchantService,
+    /// The operator's money-moving node actions.
+    pub node_actions: crate::node_actions::NodeActions,
     /// The metrics, and who may scrape them.
     pub metrics: MetricsEndpoint,
 }

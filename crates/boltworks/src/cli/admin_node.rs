@@ -60,6 +60,53 @@ pub enum NodeCommand {
     Wallet,
     /// A new address of the node wallet.
     Address,
+    /// Open a channel (once per key: a retry with the key opens nothing more).
+    Open {
+        /// A key of yours for this open.
+        #[arg(long)]
+        key: String,
+        /// pubkey@ip:port
+        peer: String,
+        /// The channel's size, sats.
+        capacity_sat: u64,
+        /// Given to the peer at the open, msat.
+        #[arg(long, default_value_t = 0)]
+        push_msat: u64,
+        /// Announce the channel to the network.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Send from the node wallet (once per key).
+    Send {
+        /// A key of yours for this send.
+        #[arg(long)]
+        key: String,
+        /// Where to.
+        address: String,
+        /// How much, sats.
+        amount_sat: u64,
+    },
+    /// Move coins from the node wallet to the treasury (once per key).
+    ToTreasury {
+        /// A key of yours for this move.
+        #[arg(long)]
+        key: String,
+        /// How much, sats.
+        amount_sat: u64,
+    },
+    /// Move coins from the treasury to the node wallet (once per key).
+    FromTreasury {
+        /// A key of yours for this move.
+        #[arg(long)]
+        key: String,
+        /// How much, sats.
+        amount_sat: u64,
+    },
+    /// The node actions (opens, sends, moves), newest first, or one by its key.
+    Actions {
+        /// One action's key.
+        key: Option<String>,
+    },
 }
 
 /// The request of `command` against the hub at `base`.
@@ -101,5 +148,30 @@ pub fn request(client: &Client, base: &str, command: &NodeCommand) -> RequestBui
         NodeCommand::Address => client
             .post(format!("{node}/wallet/address"))
             .json(&json!({})),
+        NodeCommand::Open {
+            key,
+            peer,
+            capacity_sat,
+            push_msat,
+            public,
+        } => client.post(format!("{node}/channels")).json(&json!({
+            "key": key, "peer": peer, "capacity_sat": capacity_sat,
+            "push_msat": push_msat, "public": public,
+        })),
+        NodeCommand::Send {
+            key,
+            address,
+            amount_sat,
+        } => client
+            .post(format!("{node}/wallet/send"))
+            .json(&json!({"key": key, "address": address, "amount_sat": amount_sat})),
+        NodeCommand::ToTreasury { key, amount_sat } => client
+            .post(format!("{node}/wallet/to-treasury"))
+            .json(&json!({"key": key, "amount_sat": amount_sat})),
+        NodeCommand::FromTreasury { key, amount_sat } => client
+            .post(format!("{node}/wallet/from-treasury"))
+            .json(&json!({"key": key, "amount_sat": amount_sat})),
+        NodeCommand::Actions { key: Some(key) } => client.get(format!("{node}/actions/{key}")),
+        NodeCommand::Actions { key: None } => client.get(format!("{node}/actions")),
     }
 }

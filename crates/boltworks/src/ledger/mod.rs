@@ -30,6 +30,8 @@ pub const INCOME_LSP_FEES: &str = "income:lsp-fees";
 pub const EQUITY_TREASURY_DEPOSITS: &str = "equity:treasury-deposits";
 /// Coins the operator sent out of the treasury.
 pub const EQUITY_TREASURY_WITHDRAWALS: &str = "equity:treasury-withdrawals";
+/// Coins the operator sent out of the node wallet (`POST /admin/node/wallet/send`).
+pub const EQUITY_NODE_WALLET_WITHDRAWALS: &str = "equity:node-wallet-withdrawals";
 
 /// What the hub holds for channel order `order_id` (paid on chain, not yet delivered, or
 /// refundable).

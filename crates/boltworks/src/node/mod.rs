@@ -380,6 +380,22 @@ impl LightningNode {
             .send_to_address(address, amount.0, None)?)
     }
 
+    /// What the node's wallet sent on chain: each transaction and the amount it paid out
+    /// (channel fundings included; the fee not).
+    pub fn onchain_sends(&self) -> Vec<(Txid, Sat)> {
+        self.inner
+            .list_payments_with_filter(|p| {
+                p.direction == LdkDirection::Outbound
+                    && matches!(p.kind, PaymentKind::Onchain { .. })
+            })
+            .into_iter()
+            .filter_map(|p| match p.kind {
+                PaymentKind::Onchain { txid, .. } => Some((txid, Sat(p.amount_msat? / 1000))),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The on-chain wallet's balance.
     pub fn onchain_balance(&self) -> OnchainBalance {
         let balances = self.inner.list_balances();

@@ -28,6 +28,7 @@ mod merchant_bad_input;
 mod merchant_crash;
 mod merchant_money;
 mod metrics;
+mod node_money;
 mod node_ops;
 mod node_records;
 mod notify;

@@ -9,6 +9,7 @@ mod ledger;
 mod lsp;
 mod merchant;
 mod node;
+mod node_money;
 mod node_ops;
 mod notify;
 mod treasury;
@@ -45,6 +46,7 @@ pub fn routes(state: &AppState) -> ApiRoutes<AppState> {
         .merge(treasury::routes())
         .merge(node::routes())
         .merge(node_ops::routes())
+        .merge(node_money::routes())
         .idempotent(&keys)
 }
 

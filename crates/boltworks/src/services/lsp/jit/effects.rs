@@ -12,6 +12,7 @@ use super::store::{self, FeeForward, OpenedChannel};
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
 use crate::node::LightningNode;
+use crate::node_actions;
 
 /// A forward, as the effect reads it.
 pub(in crate::services::lsp) struct Forward<'a> {
@@ -92,7 +93,7 @@ pub(in crate::services::lsp) async fn forwarded(
 }
 
 /// A funding broadcast of no channel order: on a hub that sells JIT channels, an outbound one is
-/// a JIT channel ldk-node opened (the hub opens no other channels itself); recorded, so that it
+/// a JIT channel ldk-node opened (unless the operator opened it); recorded, so that it
 /// is closed if its payment never comes.
 pub(in crate::services::lsp) async fn funding_broadcast(
     conn: &mut AnyConnection,
@@ -108,6 +109,15 @@ pub(in crate::services::lsp) async fn funding_broadcast(
     else {
         return Ok(());
     };
+    // The operator's own opens are not JIT channels (also one whose id is not recorded yet).
+    let ucid = channel.user_channel_id.to_string();
+    if node_actions::store::open_of_channel(conn, &ucid)
+        .await?
+        .is_some()
+        || node_actions::store::open_pending_to(conn, &channel.peer.to_string()).await?
+    {
+        return Ok(());
+    }
     let opened = OpenedChannel {
         channel_id,
         user_channel_id: Some(channel.user_channel_id.to_string()),
