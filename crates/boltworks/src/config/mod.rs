@@ -125,8 +125,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "BOLTWORKS_BODY_LIMIT", default_value_t = 1_048_576, value_parser = clap::value_parser!(u32).range(1..))]
     pub body_limit: u32,
-    /// Request timeout in seconds.
-    #[arg(long, env = "BOLTWORKS_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Request timeout in seconds (at most 60: an idempotency key left running twice as long is
+    /// taken over, which must never meet a request still running).
+    #[arg(long, env = "BOLTWORKS_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub request_timeout: u64,
     /// Requests per minute one client address may make, on average, to each service's public
     /// creation routes (gifts, channel orders, escrow and merchant sign-ups and sign-ins); 0

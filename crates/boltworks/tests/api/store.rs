@@ -181,6 +181,20 @@ async fn idempotency_keys(store: &Store) {
         keys::claim(pool, &later).await.expect("claim"),
         Claimed::Fresh
     );
+    // So is a claim of this process whose request was dropped where its key was not freed.
+    let stuck = claim("k-stuck", "f1", "boot-a", 1_000);
+    assert_eq!(
+        keys::claim(pool, &stuck).await.expect("claim"),
+        Claimed::Fresh
+    );
+    let same_process_later = claim("k-stuck", "f1", "boot-a", 1_200);
+    assert_eq!(
+        keys::claim(pool, &same_process_later).await.expect("claim"),
+        Claimed::Fresh
+    );
+    keys::release(pool, "merchant:m1", "k-stuck")
+        .await
+        .expect("release");
     let answer = StoredAnswer {
         status: 200,
         content_type: Some("application/json".into()),

@@ -105,10 +105,17 @@ pub async fn claim(pool: &AnyPool, claim: &KeyClaim<'_>) -> Result<Claimed, sqlx
                     body: row.body.unwrap_or_default(),
                 }))
             }
-            KeyState::Running if row.owner == claim.owner => return Ok(Claimed::Running),
-            KeyState::Running if row.created_at >= claim.stale_before => return Ok(Claimed::Busy),
-            // Its process stopped before the request committed anything: an answer that moves
-            // money is written in the same transaction as the money, so a running key moved none.
+            KeyState::Running if row.created_at >= claim.stale_before => {
+                return Ok(if row.owner == claim.owner {
+                    Claimed::Running
+                } else {
+                    Claimed::Busy
+                });
+            }
+            // Its request cannot still run (a request times out well before a claim is stale):
+            // its process stopped, or it was dropped where its key could not be freed, before it
+            // committed anything. An answer that moves money is written in the same transaction
+            // as the money, so a running key moved none.
             KeyState::Running => {
                 if take_over(pool, claim, &row).await? {
                     return Ok(Claimed::Fresh);
