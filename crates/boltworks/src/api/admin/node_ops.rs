@@ -178,9 +178,23 @@ async fn connect(
     let address = SocketAddr::from_str(address)
         .map_err(|_| HubError::BadRequest("the address must be ip:port".into()))?;
     let node = std::sync::Arc::clone(&hub.node);
-    tokio::task::spawn_blocking(move || node.connect(peer, address))
+    let connected = tokio::task::spawn_blocking(move || node.connect(peer, address))
         .await
-        .map_err(|e| HubError::Internal(format!("connect task: {e}")))??;
+        .map_err(|e| HubError::Internal(format!("connect task: {e}")))?;
+    if let Err(e) = connected {
+        // The peer may be connecting to the hub at the same moment (LDK keeps one of two
+        // simultaneous connections and closes the other): connected is what was asked. Else
+        // one more try, the race being over.
+        if !connected_soon(&hub, peer).await {
+            let node = std::sync::Arc::clone(&hub.node);
+            let again = tokio::task::spawn_blocking(move || node.connect(peer, address))
+                .await
+                .map_err(|e| HubError::Internal(format!("connect task: {e}")))?;
+            if again.is_err() && !connected_soon(&hub, peer).await {
+                return Err(e.into());
+            }
+        }
+    }
     tracing::info!(%peer, %address, "operator connected a peer");
     Ok(Json(PeerReply {
         node_id: peer.to_string(),
@@ -188,6 +202,22 @@ async fn connect(
         connected: true,
         persisted: true,
     }))
+}
+
+/// Whether `peer` is connected, or gets connected within a second.
+async fn connected_soon(hub: &HubContext, peer: PublicKey) -> bool {
+    for _ in 0..10 {
+        if hub
+            .node
+            .peers()
+            .iter()
+            .any(|p| p.node_id == peer && p.connected)
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
 }
 
 #[derive(Serialize)]
