@@ -18,6 +18,7 @@ pub mod channel_closures;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod dev;
 pub mod http;
 pub mod hub;

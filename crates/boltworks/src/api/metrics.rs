@@ -53,7 +53,7 @@ fn count(value: u64) -> i64 {
 }
 
 /// The hub's state now.
-async fn gather(state: &AppState) -> Result<StateReport, sqlx::Error> {
+pub(crate) async fn gather(state: &AppState) -> Result<StateReport, sqlx::Error> {
     let hub = &state.hub;
     let mut report = StateReport::default();
     let services = [

@@ -6,7 +6,7 @@
 pub mod admin;
 mod docs_page;
 mod health;
-mod metrics;
+pub(crate) mod metrics;
 mod openapi;
 mod state;
 
@@ -51,7 +51,8 @@ pub fn router(state: AppState, dev: Option<DevState>, limits: HttpLimits) -> Rou
         .merge(state.gifts.routes())
         .merge(crate::web::gift_pages::routes(&state.gifts))
         .merge(state.merchant.routes())
-        .merge(state.lsp.routes());
+        .merge(state.lsp.routes())
+        .merge(crate::console::routes());
     if let Some(dev) = dev {
         routes = routes.merge(crate::dev::api::routes(dev));
     }

@@ -63,11 +63,44 @@ textarea{font-family:monospace;font-size:.8rem}button{margin-top:1rem;padding:.6
 .note{padding:.7rem;border-radius:6px;background:#eef}.error{background:#fdd}.ok{background:#dfd}\
 .mono{font-family:monospace;word-break:break-all;font-size:.8rem}.amount{font-size:2rem;font-weight:700}";
 
+/// A fresh nonce for a page's inline script and style.
+pub fn nonce() -> String {
+    let mut nonce = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    hex::encode(nonce)
+}
+
+/// `html` as a page under the pages' strict policy: scripts and styles only with `nonce`, no
+/// outside requests, forms only to the hub, `no-referrer`, `no-store`.
+pub fn html_response(status: StatusCode, html: String, nonce: &str) -> Response {
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; \
+         img-src data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let mut nonce = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let nonce = hex::encode(nonce);
+        let nonce = nonce();
         let script = self
             .script
             .map(|s| format!("<script nonce=\"{nonce}\">{s}</script>"))
@@ -80,29 +113,7 @@ impl IntoResponse for Page {
             title = escape(&self.title),
             body = self.body,
         );
-        let csp = format!(
-            "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; \
-             img-src data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-        );
-        let mut response = (self.status, html).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&csp) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        response
+        html_response(self.status, html, &nonce)
     }
 }
 

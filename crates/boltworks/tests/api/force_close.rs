@@ -17,13 +17,7 @@ async fn alice_channel(stack: &TestStack, capacity_sat: u64, push_sat: u64) -> S
         .dev
         .open_channel("alice", "hub", capacity_sat, push_sat * 1000)
         .await;
-    eventually("funding broadcast", || async {
-        hub.dev
-            .channel("alice", &alices)
-            .await
-            .and_then(|c| c.funding_txid)
-    })
-    .await;
+    hub.dev.wait_funding_broadcast("alice", &alices).await;
     hub.dev.mine(6).await;
     eventually("channel ready on the hub", || async {
         hub.dev

@@ -171,13 +171,7 @@ async fn a_payment_larger_than_any_one_channel_is_split_over_two() {
     let hub = &stack.hub;
     // A second channel from alice to the hub, all on her side.
     let second_id = hub.dev.open_channel("alice", "hub", 300_000, 0).await;
-    eventually("funding broadcast", || async {
-        hub.dev
-            .channel("alice", &second_id)
-            .await
-            .and_then(|c| c.funding_txid)
-    })
-    .await;
+    hub.dev.wait_funding_broadcast("alice", &second_id).await;
     hub.dev.mine(6).await;
     eventually("the second channel ready", || async {
         hub.dev

@@ -102,14 +102,7 @@ async fn a_held_payment_failed_back_fails_for_the_payer() {
 async fn open_alice_channel(stack: &TestStack, capacity_sat: u64) -> String {
     let hub = &stack.hub;
     let id = hub.dev.open_channel("alice", "hub", capacity_sat, 0).await;
-    eventually("funding broadcast", || async {
-        hub.dev
-            .channel("alice", &id)
-            .await
-            .and_then(|c| c.funding_txid)
-            .map(|_| ())
-    })
-    .await;
+    hub.dev.wait_funding_broadcast("alice", &id).await;
     hub.dev.mine(6).await;
     eventually("channel ready", || async {
         hub.dev
@@ -184,14 +177,7 @@ async fn a_reorg_of_a_confirmed_funding_block_is_survived() {
     let stack = TestStack::builder().demo_nodes().build().await;
     let hub = &stack.hub;
     let id = hub.dev.open_channel("alice", "hub", 300_000, 0).await;
-    eventually("funding broadcast", || async {
-        hub.dev
-            .channel("alice", &id)
-            .await
-            .and_then(|c| c.funding_txid)
-            .map(|_| ())
-    })
-    .await;
+    hub.dev.wait_funding_broadcast("alice", &id).await;
     let tip = hub.dev.mine(2).await;
     let confirmed = hub.dev.channel("alice", &id).await.expect("channel");
     assert_eq!(confirmed.confirmations, Some(2));

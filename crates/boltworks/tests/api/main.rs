@@ -8,6 +8,7 @@ mod bad_bytes;
 mod blip51;
 mod blocktank_client;
 mod cli;
+mod console;
 mod crash_soak;
 mod escrow;
 mod force_close;

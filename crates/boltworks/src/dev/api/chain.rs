@@ -98,7 +98,10 @@ pub(super) async fn tx_outputs(
             Some(json!({"vout": vout, "address": address, "amount_sat": coin.output.value.to_sat(), "height": coin.height}))
         })
         .collect();
-    Ok(Json(json!({"txid": txid.to_string(), "outputs": outputs})))
+    let in_mempool = chain.mempool_entry(&txid).is_some();
+    Ok(Json(
+        json!({"txid": txid.to_string(), "outputs": outputs, "in_mempool": in_mempool}),
+    ))
 }
 
 #[derive(Deserialize)]

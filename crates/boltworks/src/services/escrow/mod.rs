@@ -83,6 +83,11 @@ impl EscrowService {
     ) -> Result<Option<EscrowTx>, EscrowError> {
         handlers::resolve(self, tx_id, resolution, note).await
     }
+
+    /// The open disputes, oldest first, for the operator.
+    pub async fn open_disputes(&self) -> Result<Vec<store::OpenDispute>, sqlx::Error> {
+        store::open_disputes(&self.hub.store).await
+    }
 }
 
 /// The escrow routes under `base` (default `/escrow`).

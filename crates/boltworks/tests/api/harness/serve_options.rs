@@ -42,7 +42,7 @@ pub struct ServeFlags {
     rate_limit: Option<(u32, u32)>,
     node_prune: Option<(u64, i64, i64)>,
     metrics_open: bool,
-    jit_flags: Vec<String>,
+    extra_flags: Vec<String>,
 }
 
 impl ServeFlags {
@@ -87,7 +87,7 @@ impl ServeFlags {
                 finished_after.to_string(),
             ]);
         }
-        flags.extend(self.jit_flags.iter().cloned());
+        flags.extend(self.extra_flags.iter().cloned());
         if self.metrics_open {
             flags.push("--metrics-open".into());
         }
@@ -236,11 +236,15 @@ pub trait ServeOptions: Sized {
     }
 
     /// `--jit-channels true` and these `--jit-*` flags (name without dashes, value).
-    fn jit_channels(mut self, terms: &[(&str, &str)]) -> Self {
-        let flags = &mut self.serve_flags().jit_flags;
-        flags.extend(["--jit-channels".to_string(), "true".to_string()]);
-        for (name, value) in terms {
-            flags.extend([format!("--{name}"), (*value).to_string()]);
+    fn jit_channels(self, terms: &[(&str, &str)]) -> Self {
+        self.flags(&[("jit-channels", "true")]).flags(terms)
+    }
+
+    /// These flags as given (name without dashes, value), for options no test shares.
+    fn flags(mut self, flags: &[(&str, &str)]) -> Self {
+        let extra = &mut self.serve_flags().extra_flags;
+        for (name, value) in flags {
+            extra.extend([format!("--{name}"), (*value).to_string()]);
         }
         self
     }

@@ -129,3 +129,32 @@ pub async fn resolve_dispute(
     .await?;
     Ok(true)
 }
+
+/// An open dispute, as the operator's console lists it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct OpenDispute {
+    /// The transaction.
+    pub tx: i64,
+    /// Its title.
+    pub title: String,
+    /// Its amount.
+    pub amount_sat: i64,
+    /// Its status.
+    pub status: String,
+    /// Why it was disputed.
+    pub reason: String,
+    /// When (unix seconds).
+    pub opened_at: i64,
+}
+
+/// The open disputes, oldest first.
+pub async fn open_disputes(store: &crate::store::Store) -> Result<Vec<OpenDispute>, sqlx::Error> {
+    sqlx::query_as::<_, OpenDispute>(
+        "SELECT t.id AS tx, t.title, t.amount_sat, t.status, d.reason, d.opened_at
+         FROM escrow_disputes d JOIN escrow_txs t ON t.id = d.tx_id
+         WHERE d.resolved_at IS NULL AND t.dispute_open = 1
+         ORDER BY d.opened_at LIMIT 200",
+    )
+    .fetch_all(store.pool())
+    .await
+}

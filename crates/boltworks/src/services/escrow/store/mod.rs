@@ -14,7 +14,7 @@ mod users;
 mod webhooks;
 
 pub use self::deadlines::{claim_deadline_warnings, set_settle_by};
-pub use self::disputes::{open_dispute, resolve_dispute, Dispute};
+pub use self::disputes::{open_dispute, open_disputes, resolve_dispute, Dispute, OpenDispute};
 pub use self::preimages::release_preimage;
 pub use self::sessions::{create_session, extend_session, session_user};
 pub use self::transactions::{

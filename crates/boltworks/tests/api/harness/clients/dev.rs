@@ -129,6 +129,18 @@ impl DevClient {
         self.http.get(&format!("/dev/tx/{txid}/outputs")).await
     }
 
+    /// Waits until `node`'s channel `user_channel_id` has its funding transaction in the chain's
+    /// mempool (the node learns the txid before its broadcast reaches the chain: mining in
+    /// between would confirm nothing); its txid.
+    pub async fn wait_funding_broadcast(&self, node: &str, user_channel_id: &str) -> String {
+        eventually("funding broadcast", || async {
+            let txid = self.channel(node, user_channel_id).await?.funding_txid?;
+            let (_, tx) = self.tx_outputs(&txid).await;
+            (tx["in_mempool"] == true).then_some(txid)
+        })
+        .await
+    }
+
     /// `POST /dev/{node}/send-onchain`.
     pub async fn send_onchain(
         &self,

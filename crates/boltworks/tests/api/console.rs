@@ -1,0 +1,274 @@
+//! The operator console in a real headless Chromium: the operator signs in with the token (a
+//! wrong one is refused), the overview's figures equal the admin API's, a failed notification is
+//! redelivered from its page and arrives, an escrow dispute is resolved from its page and the
+//! seller can then fetch the preimage, and signing out ends the session. A POST without the
+//! session, or with the session but a wrong CSRF token, is refused and changes nothing. The
+//! landing page links the docs, the gift pages and the console. Screenshots land in
+//! `target/tmp/test-artifacts/console/`.
+
+use std::path::PathBuf;
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::escrow::deal_of;
+use crate::harness::browser::Driver;
+use crate::harness::serve_options::ADMIN_TOKEN;
+use crate::harness::webhook::Receiver;
+use crate::harness::{eventually, ServeOptions, TestStack};
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("test-artifacts")
+        .join("console");
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts().join(format!("{name}.png")), png).expect("save screenshot");
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// A disputed escrow transaction whose seller's invoice is bob's hold invoice: (seller, tx).
+async fn disputed(stack: &TestStack, tag: &str) -> (String, String) {
+    let escrow = &stack.hub.escrow;
+    let (seller, _buyer, tx, pmthash) = deal_of(escrow, tag, 1_000).await;
+    let invoice = stack.hub.dev.hold_invoice("bob", 1_000_000, &pmthash).await;
+    escrow
+        .set_invoice(json!({"session_id": seller, "tx": tx, "invoice": invoice.bolt11}))
+        .await
+        .success();
+    escrow
+        .goods_sent(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
+    escrow
+        .dispute(json!({"session_id": seller, "tx": tx, "reason": "buyer silent"}))
+        .await
+        .success();
+    (seller, tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
+    // A notification whose target fails once is given up at once (a one-second retry window).
+    let stack = TestStack::builder()
+        .demo_nodes()
+        .flags(&[("notify-retry-window", "1")])
+        .build()
+        .await;
+    let hub = &stack.hub;
+    let (receiver, url) = Receiver {
+        statuses: std::sync::Arc::new(std::sync::Mutex::new(vec![500])),
+        ..Receiver::default()
+    }
+    .start()
+    .await;
+    let (status, emitted) = hub
+        .dev
+        .notify_emit(&json!({"type": "probe", "webhook": url}))
+        .await;
+    assert!(status.is_success(), "{emitted}");
+    let event_id = emitted["event_ids"][0].as_str().expect("id").to_string();
+    eventually("the notification failed", || async {
+        let (_, record) = hub.admin.notification(&event_id).await;
+        (record["status"] == "failed").then_some(())
+    })
+    .await;
+    let (seller, tx) = disputed(&stack, "console").await;
+    let (_, untouched_tx) = disputed(&stack, "console-csrf").await;
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = driver.browser(profile.path()).await;
+
+    // The landing page.
+    browser
+        .goto(&format!("{}/", hub.base))
+        .await
+        .expect("landing");
+    for link in ["/docs", "/console"] {
+        browser
+            .find(Locator::Css(&format!("a[href='{link}']")))
+            .await
+            .unwrap_or_else(|e| panic!("a link to {link}: {e}"));
+    }
+    screenshot(&browser, "landing").await;
+
+    // Unsigned, the console sends to the sign-in page; a wrong token is refused.
+    browser
+        .goto(&format!("{}/console", hub.base))
+        .await
+        .expect("console");
+    assert!(browser
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/console/login"));
+    let token = browser
+        .find(Locator::Css("#token"))
+        .await
+        .expect("token field");
+    token.send_keys("not-the-token").await.expect("type");
+    click(&browser, "#sign-in").await;
+    assert!(text(&browser, "#error")
+        .await
+        .contains("not the operator token"));
+    let token = browser
+        .find(Locator::Css("#token"))
+        .await
+        .expect("token field");
+    token.send_keys(ADMIN_TOKEN).await.expect("type");
+    click(&browser, "#sign-in").await;
+    assert!(browser
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/console"));
+    screenshot(&browser, "overview").await;
+
+    // The overview's figures are the admin API's.
+    let (_, node) = hub.admin.get("/admin/node").await;
+    assert_eq!(
+        text(&browser, "#node-wallet-total").await,
+        node["wallet"]["total_sat"].to_string()
+    );
+    assert_eq!(
+        text(&browser, "#usable-channels").await,
+        node["usable_channels"].to_string()
+    );
+    assert_eq!(
+        text(&browser, "#synced-height").await,
+        node["synced_height"].to_string()
+    );
+    assert_eq!(text(&browser, "#books-ledger_balanced").await, "holds");
+    assert_eq!(text(&browser, "#books-merchant_books").await, "holds");
+    assert_eq!(text(&browser, "#outbox-failed").await, "1");
+
+    // A POST with the session but a wrong CSRF token is refused and changes nothing; without the
+    // session it is sent to sign in.
+    let cookie = browser
+        .get_named_cookie("boltworks_console")
+        .await
+        .expect("the session cookie");
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(
+        cookie.same_site().map(|s| s.to_string()),
+        Some("Strict".to_string())
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resolve = format!("{}/console/escrow/{untouched_tx}/resolve", hub.base);
+    let forged = client
+        .post(&resolve)
+        .header("cookie", format!("boltworks_console={}", cookie.value()))
+        .form(&[("csrf", "forged"), ("resolution", "release")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), 403);
+    let anonymous = client
+        .post(&resolve)
+        .form(&[("csrf", "forged"), ("resolution", "release")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(anonymous.status(), 303);
+    let redeliver = format!("{}/console/notifications/{event_id}/redeliver", hub.base);
+    let forged = client
+        .post(&redeliver)
+        .header("cookie", format!("boltworks_console={}", cookie.value()))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), 403);
+    let (_, record) = hub.admin.notification(&event_id).await;
+    assert_eq!(record["status"], "failed", "nothing redelivered: {record}");
+
+    // Redeliver the failed notification from its page: it arrives.
+    browser
+        .goto(&format!("{}/console/notifications", hub.base))
+        .await
+        .expect("notifications");
+    screenshot(&browser, "notifications").await;
+    click(
+        &browser,
+        &format!("button.redeliver[data-event='{event_id}']"),
+    )
+    .await;
+    eventually("the redelivered notification arrives", || async {
+        let (_, record) = hub.admin.notification(&event_id).await;
+        (record["status"] == "delivered").then_some(())
+    })
+    .await;
+    assert_eq!(
+        receiver
+            .seen()
+            .iter()
+            .filter(|r| r.event_id == event_id)
+            .count(),
+        2
+    );
+
+    // Resolve a dispute from the escrow page: the seller can fetch the preimage; the other
+    // dispute (the forged request's) is still open.
+    browser
+        .goto(&format!("{}/console/escrow", hub.base))
+        .await
+        .expect("escrow");
+    screenshot(&browser, "escrow").await;
+    click(&browser, &format!("tr[data-tx='{tx}'] button.release")).await;
+    let released = hub
+        .escrow
+        .get_preimage(json!({"session_id": seller, "tx": tx}))
+        .await
+        .success();
+    assert_eq!(released["preimage"].as_str().map(str::len), Some(64));
+    browser
+        .find(Locator::Css(&format!("tr[data-tx='{untouched_tx}']")))
+        .await
+        .expect("the other dispute is still open");
+
+    // Sign out: the session is gone.
+    click(&browser, "#sign-out").await;
+    assert!(browser
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/console/login"));
+    let after = client
+        .get(format!("{}/console", hub.base))
+        .header("cookie", format!("boltworks_console={}", cookie.value()))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(after.status(), 303, "the old session cookie opens nothing");
+    browser.close().await.expect("close");
+}
