@@ -4,6 +4,7 @@
 //! session's CSRF token (`session`); the pages read and act through the same service calls as
 //! the admin API (`pages`).
 
+mod node_pages;
 mod pages;
 mod render;
 mod session;
@@ -54,5 +55,20 @@ pub fn routes() -> ApiRoutes<AppState> {
             "/console/escrow/{tx}/resolve",
             "Page form: resolve a dispute, release or refund (signed in, CSRF token)",
             pages::resolve,
+        )
+        .get(
+            "/console/channels",
+            "Page: channels, the node wallet and the node actions (signed in)",
+            node_pages::channels,
+        )
+        .post(
+            "/console/channels",
+            "Page form: open a channel (signed in, CSRF token; once per form)",
+            node_pages::open,
+        )
+        .get(
+            "/console/ledger",
+            "Page: the trial balance and an account's entries (?account=; signed in)",
+            node_pages::ledger,
         )
 }

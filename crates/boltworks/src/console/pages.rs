@@ -17,12 +17,12 @@ use crate::notify::outbox::{self, DeliveryStatus};
 use crate::services::escrow::Resolution;
 
 /// A POST whose CSRF token is not the session's: refused, nothing done.
-fn csrf_refused() -> Response {
+pub(super) fn csrf_refused() -> Response {
     let body = context! { title => "Refused", error => "The form's token is not this session's: nothing was done." };
     page(StatusCode::FORBIDDEN, "login.html", body)
 }
 
-fn failed(e: impl std::fmt::Display) -> Response {
+pub(super) fn failed(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "a console page failed");
     let body = context! { title => "Unavailable", error => "The hub could not answer; try again." };
     page(StatusCode::SERVICE_UNAVAILABLE, "login.html", body)

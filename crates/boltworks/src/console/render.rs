@@ -39,6 +39,14 @@ fn templates() -> &'static Environment<'static> {
                 "escrow.html",
                 include_str!("../../templates/console/escrow.html"),
             ),
+            (
+                "channels.html",
+                include_str!("../../templates/console/channels.html"),
+            ),
+            (
+                "ledger.html",
+                include_str!("../../templates/console/ledger.html"),
+            ),
         ];
         for (name, source) in sources {
             env.add_template(name, source)

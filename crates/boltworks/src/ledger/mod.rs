@@ -189,3 +189,33 @@ pub async fn balance_under(store: &Store, prefix: &str) -> Result<i64, sqlx::Err
     .await?;
     Ok(sum.unwrap_or(0))
 }
+
+/// One entry of an account, with the posting it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct AccountEntry {
+    /// The posting's reference (the business event).
+    pub reference: String,
+    /// The posting's kind.
+    pub kind: String,
+    /// Debit (positive) or credit (negative), in millisatoshis.
+    pub amount_msat: i64,
+    /// When (unix seconds).
+    pub created_at: i64,
+}
+
+/// The newest entries of `account` first, at most `limit`.
+pub async fn entries(
+    store: &Store,
+    account: &str,
+    limit: i64,
+) -> Result<Vec<AccountEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.reference, t.kind, e.amount_msat, e.created_at
+         FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+         WHERE e.account = $1 ORDER BY e.id DESC LIMIT $2",
+    )
+    .bind(account)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await
+}

@@ -50,6 +50,18 @@ async fn click(browser: &Client, css: &str) {
         .expect("click");
 }
 
+/// The CSRF token of the page open in `browser`.
+async fn csrf_of(browser: &Client) -> String {
+    browser
+        .find(Locator::Css("input[name='csrf']"))
+        .await
+        .expect("a form")
+        .attr("value")
+        .await
+        .expect("attr")
+        .expect("a token")
+}
+
 /// A disputed escrow transaction whose seller's invoice is bob's hold invoice: (seller, tx).
 async fn disputed(stack: &TestStack, tag: &str) -> (String, String) {
     let escrow = &stack.hub.escrow;
@@ -244,6 +256,15 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .expect("escrow");
     screenshot(&browser, "escrow").await;
     click(&browser, &format!("tr[data-tx='{tx}'] button.release")).await;
+    eventually("the page reloaded without the resolved dispute", || async {
+        let url = browser.current_url().await.ok()?;
+        let gone = browser
+            .find(Locator::Css(&format!("tr[data-tx='{tx}']")))
+            .await
+            .is_err();
+        (url.path() == "/console/escrow" && gone).then_some(())
+    })
+    .await;
     let released = hub
         .escrow
         .get_preimage(json!({"session_id": seller, "tx": tx}))
@@ -254,6 +275,100 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .find(Locator::Css(&format!("tr[data-tx='{untouched_tx}']")))
         .await
         .expect("the other dispute is still open");
+
+    // Open a channel to bob from the channels page; sent twice (the same form), it opens once,
+    // and it is usable after mining.
+    browser
+        .goto(&format!("{}/console/channels", hub.base))
+        .await
+        .expect("channels");
+    let nodes = hub.dev.nodes().await;
+    let bob = format!("{}@{}", nodes.bob.node_id, nodes.bob.address);
+    let source = browser.source().await.expect("source");
+    assert!(
+        source.contains("open-channel"),
+        "the channels page: {source}"
+    );
+    let form_key = browser
+        .find(Locator::Css("input[name='key']"))
+        .await
+        .expect("the form's key")
+        .attr("value")
+        .await
+        .expect("attr")
+        .expect("a key");
+    for (css, value) in [("#peer", bob.as_str()), ("#capacity", "200000")] {
+        let field = browser.find(Locator::Css(css)).await.expect("field");
+        field.send_keys(value).await.expect("type");
+    }
+    click(&browser, "#open-channel").await;
+    eventually("the open recorded", || async {
+        let (_, actions) = hub.admin.get("/admin/node/actions").await;
+        (!actions["actions"].as_array()?.is_empty()).then_some(())
+    })
+    .await;
+    let resent = client
+        .post(format!("{}/console/channels", hub.base))
+        .header("cookie", format!("boltworks_console={}", cookie.value()))
+        .form(&[
+            ("csrf", csrf_of(&browser).await.as_str()),
+            ("key", form_key.as_str()),
+            ("peer", bob.as_str()),
+            ("capacity_sat", "200000"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        resent.status(),
+        303,
+        "the same form again: answered, not opened again"
+    );
+    let ucid = eventually("the channel funded", || async {
+        let (_, actions) = hub.admin.get("/admin/node/actions").await;
+        let action = actions["actions"].as_array()?.first()?.clone();
+        (action["state"] == "funded")
+            .then(|| action["user_channel_id"].as_str().map(str::to_string))?
+    })
+    .await;
+    hub.dev.wait_funding_broadcast("hub", &ucid).await;
+    hub.dev.mine(6).await;
+    eventually("the channel usable on the page", || async {
+        browser.refresh().await.ok()?;
+        let cell = browser
+            .find(Locator::Css("tr[data-capacity='200000'] td.usable"))
+            .await
+            .ok()?;
+        (cell.text().await.ok()? == "yes").then_some(())
+    })
+    .await;
+    let (_, channels) = hub.admin.get("/admin/node/channels").await;
+    let opened = channels["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .filter(|c| c["capacity_sat"] == 200_000)
+        .count();
+    assert_eq!(opened, 1, "one channel for the form sent twice");
+    screenshot(&browser, "channels").await;
+
+    // The ledger: balanced, and an account's entries a click away (a send from the node wallet
+    // posts one).
+    let (_, out) = hub.admin.treasury_address("elsewhere").await;
+    let send = json!({"key": "console-send", "address": out["address"], "amount_sat": 10_000});
+    let (status, sent) = hub.admin.post("/admin/node/wallet/send", &send).await;
+    assert_eq!(status, 200, "{sent}");
+    browser
+        .goto(&format!("{}/console/ledger", hub.base))
+        .await
+        .expect("ledger");
+    assert_eq!(text(&browser, "#ledger-total").await, "0");
+    click(&browser, "#trial-balance a").await;
+    browser
+        .find(Locator::Css("#entries"))
+        .await
+        .expect("the account's entries");
+    screenshot(&browser, "ledger").await;
 
     // Sign out: the session is gone.
     click(&browser, "#sign-out").await;

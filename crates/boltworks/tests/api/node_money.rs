@@ -56,6 +56,11 @@ async fn the_operator_opens_a_channel_and_moves_coins_once_per_key() {
         (action(hub, "open-bob-1").await["state"] == "funded").then_some(())
     })
     .await;
+    let ucid = action(hub, "open-bob-1").await["user_channel_id"]
+        .as_str()
+        .expect("the node's id of it")
+        .to_string();
+    hub.dev.wait_funding_broadcast("hub", &ucid).await;
     hub.dev.mine(6).await;
     eventually("the channel ready", || async {
         (action(hub, "open-bob-1").await["state"] == "ready").then_some(())
