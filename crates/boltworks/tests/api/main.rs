@@ -31,6 +31,7 @@ mod merchant_money;
 mod metrics;
 mod node_money;
 mod node_ops;
+mod node_ops_no_dev;
 mod node_records;
 mod notify;
 mod rate_limits;

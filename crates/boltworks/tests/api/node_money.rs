@@ -84,12 +84,15 @@ async fn the_operator_opens_a_channel_and_moves_coins_once_per_key() {
     let (_, ledger) = hub.admin.ledger().await;
     let node_wallet_account = account(&ledger, "assets:node-wallet");
     let wallet_before = node_wallet_sat(hub).await;
-    let from = json!({"key": "from-treasury-1", "amount_sat": 300_000});
-    let moved = eventually("the treasury's coins confirmed", || async {
-        let (status, moved) = post(hub, "/admin/node/wallet/from-treasury", &from).await;
-        (status == 200 && moved["action"]["state"] == "sent").then_some(moved)
+    eventually("the treasury's coins confirmed", || async {
+        let (_, treasury) = hub.admin.treasury().await;
+        (treasury["confirmed_sat"].as_u64()? >= 1_000_000).then_some(())
     })
     .await;
+    let from = json!({"key": "from-treasury-1", "amount_sat": 300_000});
+    let (status, moved) = post(hub, "/admin/node/wallet/from-treasury", &from).await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["action"]["state"], "sent", "{moved}");
     let (status, again) = post(hub, "/admin/node/wallet/from-treasury", &from).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["action"]["txid"], moved["action"]["txid"]);
@@ -132,6 +135,8 @@ async fn the_operator_opens_a_channel_and_moves_coins_once_per_key() {
     let (status, again) = post(hub, "/admin/node/wallet/to-treasury", &to).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["action"]["txid"], back["action"]["txid"]);
+    let txid = back["action"]["txid"].as_str().expect("txid").to_string();
+    hub.dev.wait_in_mempool(&txid).await;
     hub.dev.mine(1).await;
     eventually("the treasury booked the move", || async {
         let (_, ledger) = hub.admin.ledger().await;

@@ -141,6 +141,16 @@ impl DevClient {
         .await
     }
 
+    /// Waits until transaction `txid` is in the chain's mempool (a node's send returns its txid
+    /// before its broadcast reaches the chain).
+    pub async fn wait_in_mempool(&self, txid: &str) {
+        eventually("the transaction in the mempool", || async {
+            let (_, tx) = self.tx_outputs(txid).await;
+            (tx["in_mempool"] == true).then_some(())
+        })
+        .await
+    }
+
     /// `POST /dev/{node}/send-onchain`.
     pub async fn send_onchain(
         &self,
