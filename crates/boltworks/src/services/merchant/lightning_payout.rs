@@ -1,6 +1,7 @@
 //! Sending a recorded Lightning payment: its money is reserved and committed before the node is
-//! asked; only the node's verdict ends it. The request waits a while for that verdict, then
-//! answers with the payment still in flight.
+//! asked; only the node's verdict ends it. The hand-over to the node runs in a task of its own,
+//! which a dropped request cannot stop. The request waits a while for the verdict, then answers
+//! with the payment still in flight.
 
 use std::time::Duration;
 
@@ -24,16 +25,29 @@ pub async fn send(
     amount: Option<Msat>,
     fee_limit: Msat,
 ) -> Result<(), PeachError> {
-    crate::pause::pause_point("merchant.outgoing.before_send").await;
     let watch = state.hub.payments.watch();
-    let sent = match state
-        .hub
-        .payments
-        .send(invoice, amount, Some(fee_limit))
-        .await
-    {
-        Ok(sent) => sent,
-        Err(e) => return Err(send_refused(state, invoice, e).await),
+    // The money is reserved: from here the payment is handed to the node (or its reserve
+    // returned) in a task of its own, so a request dropped now (its client gone, its timeout)
+    // cannot leave it reserved and never sent until the next start.
+    let dispatch = {
+        let (state, invoice) = (state.clone(), invoice.clone());
+        tokio::spawn(async move {
+            crate::pause::pause_point("merchant.outgoing.before_send").await;
+            match state
+                .hub
+                .payments
+                .send(&invoice, amount, Some(fee_limit))
+                .await
+            {
+                Ok(sent) => Ok(sent),
+                Err(e) => Err(send_refused(&state, &invoice, e).await),
+            }
+        })
+    };
+    let sent = match dispatch.await {
+        Ok(Ok(sent)) => sent,
+        Ok(Err(refused)) => return Err(refused),
+        Err(e) => return Err(PeachError::Internal(format!("payment task: {e}"))),
     };
     crate::pause::pause_point("merchant.outgoing.after_send").await;
     match watch.outcome(sent, OUTCOME_WAIT).await {
