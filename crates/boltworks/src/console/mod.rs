@@ -7,6 +7,7 @@
 mod node_pages;
 mod pages;
 mod render;
+mod service_pages;
 mod session;
 
 use crate::api::AppState;
@@ -65,6 +66,16 @@ pub fn routes() -> ApiRoutes<AppState> {
             "/console/channels",
             "Page form: open a channel (signed in, CSRF token; once per form)",
             node_pages::open,
+        )
+        .get(
+            "/console/lsp",
+            "Page: LSP channel orders, by state, a page at a time (signed in)",
+            service_pages::lsp_orders,
+        )
+        .get(
+            "/console/gifts",
+            "Page: gifts, by status, a page at a time (signed in)",
+            service_pages::gifts,
         )
         .get(
             "/console/ledger",

@@ -47,6 +47,11 @@ fn templates() -> &'static Environment<'static> {
                 "ledger.html",
                 include_str!("../../templates/console/ledger.html"),
             ),
+            ("lsp.html", include_str!("../../templates/console/lsp.html")),
+            (
+                "gifts.html",
+                include_str!("../../templates/console/gifts.html"),
+            ),
         ];
         for (name, source) in sources {
             env.add_template(name, source)

@@ -352,6 +352,45 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
     assert_eq!(opened, 1, "one channel for the form sent twice");
     screenshot(&browser, "channels").await;
 
+    // LSP orders and gifts, narrowed by state.
+    let (status, order) = hub.lsps1.create(&json!({"remote_balance": 400_000})).await;
+    assert_eq!(status, 201, "{order}");
+    let order_id = order["id"].as_str().expect("id").to_string();
+    let gift = hub.gifts.create_ok(&json!({"amount": 1_500})).await;
+    let gift_id = gift["order_id"].as_str().expect("order id").to_string();
+    browser
+        .goto(&format!("{}/console/lsp?state=CREATED", hub.base))
+        .await
+        .expect("lsp");
+    assert_eq!(
+        text(&browser, &format!("tr[data-order='{order_id}'] td.state")).await,
+        "CREATED"
+    );
+    screenshot(&browser, "lsp").await;
+    browser
+        .goto(&format!("{}/console/lsp?state=OPEN", hub.base))
+        .await
+        .expect("lsp");
+    assert!(browser
+        .find(Locator::Css(&format!("tr[data-order='{order_id}']")))
+        .await
+        .is_err());
+    browser
+        .goto(&format!("{}/console/gifts?status=unpaid", hub.base))
+        .await
+        .expect("gifts");
+    browser
+        .find(Locator::Css(&format!("tr[data-gift='{gift_id}']")))
+        .await
+        .expect("the unpaid gift");
+    let bad = client
+        .get(format!("{}/console/gifts?status=lost", hub.base))
+        .header("cookie", format!("boltworks_console={}", cookie.value()))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(bad.status(), 400);
+
     // The ledger: balanced, and an account's entries a click away (a send from the node wallet
     // posts one).
     let (_, out) = hub.admin.treasury_address("elsewhere").await;

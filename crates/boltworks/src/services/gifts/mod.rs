@@ -26,6 +26,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use self::config::{GiftsArgs, GiftsConfig};
 use self::effects::GiftEffects;
+pub use self::store::listing::{GiftRow, STATUSES as GIFT_STATUSES};
 use crate::http::idempotency::{self, Idempotency};
 use crate::http::{join_path, ApiRoutes, RateLimit};
 use crate::hub::HubContext;
@@ -88,6 +89,16 @@ impl GiftsService {
             .store
             .grouped_counts("SELECT status, COUNT(*) FROM gift_withdrawals GROUP BY status")
             .await
+    }
+
+    /// Gifts for the console: newest first, made before `before`, with `status` if given.
+    pub async fn list_gifts(
+        &self,
+        status: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<GiftRow>, sqlx::Error> {
+        store::listing::list(&self.hub.store, status, before, limit).await
     }
 
     /// The ledger's gift liabilities against the value of paid, unredeemed gifts (msat).

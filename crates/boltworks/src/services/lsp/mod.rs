@@ -37,6 +37,7 @@ use tokio::task::JoinHandle;
 
 pub use self::config::{LspArgs, LspConfig};
 use self::effects::LspEffects;
+pub use self::store::listing::OrderRow;
 use crate::http::idempotency::{self, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
@@ -103,6 +104,26 @@ impl LspService {
                 (name, count)
             })
             .collect())
+    }
+
+    /// Channel orders for the console: newest first, `state` by its v0.0.1 name if given, made
+    /// before `before`; `None` for a state name that is not one.
+    pub async fn list_orders(
+        &self,
+        state: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Option<Vec<OrderRow>>, sqlx::Error> {
+        let state = match state {
+            None => None,
+            Some(name) => match model::OrderState::ALL.iter().find(|(n, _)| *n == name) {
+                Some((_, state)) => Some(*state),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(
+            store::listing::list(&self.hub.store, state, before, limit).await?,
+        ))
     }
 
     /// What the hub's node events mean for channel orders.

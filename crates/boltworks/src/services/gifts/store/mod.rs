@@ -6,6 +6,7 @@
 //! database itself.
 
 mod gifts;
+pub mod listing;
 mod withdrawals;
 
 pub use self::gifts::{charge_status, gift, insert_gift, mark_funded, unredeemed_msat, Gift};

@@ -6,6 +6,7 @@
 
 mod attempts;
 mod channels;
+pub mod listing;
 mod orders;
 mod payments;
 mod refunds;

@@ -1,0 +1,99 @@
+//! The console's service pages: LSP channel orders and gifts, newest first, narrowed by state
+//! and a page at a time (`?state=` or `?status=`, `?before=` the last shown creation time).
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::pages::failed;
+use super::render::page;
+use super::session::Session;
+use crate::api::AppState;
+use crate::services::gifts::GIFT_STATUSES;
+use crate::services::lsp::model::OrderState;
+
+/// Rows a page shows.
+const PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    state: Option<String>,
+    status: Option<String>,
+    before: Option<i64>,
+}
+
+fn narrowed(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// `GET /console/lsp`: channel orders.
+pub(super) async fn lsp_orders(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let wanted = narrowed(query.state);
+    let orders = match state
+        .lsp
+        .list_orders(wanted.as_deref(), query.before, PAGE)
+        .await
+    {
+        Ok(Some(orders)) => orders,
+        Ok(None) => {
+            let body = context! { title => "Refused", error => "No such order state." };
+            return page(StatusCode::BAD_REQUEST, "login.html", body);
+        }
+        Err(e) => return failed(e),
+    };
+    let next = (orders.len() as i64 == PAGE)
+        .then(|| orders.last().map(|o| o.created_at))
+        .flatten();
+    let states: Vec<&str> = OrderState::ALL.iter().map(|(name, _)| *name).collect();
+    let body = context! {
+        title => "LSP orders",
+        csrf => &session.csrf,
+        orders => Value::from_serialize(&orders),
+        states => states,
+        state => wanted,
+        next => next,
+    };
+    page(StatusCode::OK, "lsp.html", body)
+}
+
+/// `GET /console/gifts`: gifts.
+pub(super) async fn gifts(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let wanted = narrowed(query.status);
+    if wanted
+        .as_deref()
+        .is_some_and(|w| !GIFT_STATUSES.contains(&w))
+    {
+        let body = context! { title => "Refused", error => "No such gift status." };
+        return page(StatusCode::BAD_REQUEST, "login.html", body);
+    }
+    let gifts = match state
+        .gifts
+        .list_gifts(wanted.as_deref(), query.before, PAGE)
+        .await
+    {
+        Ok(gifts) => gifts,
+        Err(e) => return failed(e),
+    };
+    let next = (gifts.len() as i64 == PAGE)
+        .then(|| gifts.last().map(|g| g.created_at))
+        .flatten();
+    let body = context! {
+        title => "Gifts",
+        csrf => &session.csrf,
+        gifts => Value::from_serialize(&gifts),
+        statuses => GIFT_STATUSES.to_vec(),
+        status => wanted,
+        next => next,
+    };
+    page(StatusCode::OK, "gifts.html", body)
+}
