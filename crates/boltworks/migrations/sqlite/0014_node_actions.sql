@@ -4,6 +4,8 @@
 -- what the last stop interrupted (reconciled against the node's channels and on-chain payments).
 CREATE TABLE node_actions (
     action_key TEXT PRIMARY KEY,
+    -- The node asked: hub processes sharing the database each run their own.
+    hub_node_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     -- The request as given, to refuse the key on another request.
     request TEXT NOT NULL,
@@ -21,3 +23,4 @@ CREATE TABLE node_actions (
 );
 CREATE INDEX node_actions_user_channel_id ON node_actions (user_channel_id);
 CREATE INDEX node_actions_created_at ON node_actions (created_at);
+CREATE INDEX node_actions_interrupted ON node_actions (hub_node_id, state);

@@ -4,6 +4,8 @@
 CREATE TABLE console_sessions (
     secret_hash TEXT PRIMARY KEY,
     csrf_token TEXT NOT NULL,
+    -- The SHA-256 of the operator token it signed in with: a new token ends every session.
+    operator_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

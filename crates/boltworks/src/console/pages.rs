@@ -77,7 +77,7 @@ pub(super) async fn login(
         let body = context! { title => "Sign in", csrf => &form.csrf, form => true, error => "That is not the operator token." };
         return page(StatusCode::UNAUTHORIZED, "login.html", body);
     }
-    match session::start(&state.hub, "/console").await {
+    match session::start(&state.hub, &state.operator.0, "/console").await {
         Ok(response) => response,
         Err(e) => failed(e),
     }

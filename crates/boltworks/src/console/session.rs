@@ -84,15 +84,26 @@ pub(super) fn login_token_matches(headers: &HeaderMap, posted: &str) -> bool {
     cookie(headers, LOGIN_COOKIE).is_some_and(|token| same_secret(&token, posted))
 }
 
-/// Starts a session: its row, and the response (to `to`) that sets its cookie.
-pub(super) async fn start(hub: &HubContext, to: &str) -> Result<Response, sqlx::Error> {
+/// Starts a session signed in with `operator_token`: its row (and the end of every expired
+/// one), and the response (to `to`) that sets its cookie.
+pub(super) async fn start(
+    hub: &HubContext,
+    operator_token: &str,
+    to: &str,
+) -> Result<Response, sqlx::Error> {
     let secret = random_token();
     let now = hub.clock.now_unix();
+    sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(hub.store.pool())
+        .await?;
     sqlx::query(
-        "INSERT INTO console_sessions (secret_hash, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO console_sessions (secret_hash, csrf_token, operator_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(hash(&secret))
     .bind(random_token())
+    .bind(hash(operator_token))
     .bind(now)
     .bind(now + SESSION_SECS)
     .execute(hub.store.pool())
@@ -131,12 +142,20 @@ impl Session {
     }
 }
 
-async fn find(store: &Store, secret: &str, now: i64) -> Result<Option<Session>, sqlx::Error> {
+/// The live session of `secret`, signed in with the operator token the hub runs with now.
+async fn find(
+    store: &Store,
+    secret: &str,
+    operator_token: &str,
+    now: i64,
+) -> Result<Option<Session>, sqlx::Error> {
     let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT secret_hash, csrf_token FROM console_sessions WHERE secret_hash = $1 AND expires_at > $2",
+        "SELECT secret_hash, csrf_token FROM console_sessions
+         WHERE secret_hash = $1 AND expires_at > $2 AND operator_hash = $3",
     )
     .bind(hash(secret))
     .bind(now)
+    .bind(hash(operator_token))
     .fetch_optional(store.pool())
     .await?;
     Ok(row.map(|(secret_hash, csrf)| Session { secret_hash, csrf }))
@@ -156,7 +175,7 @@ where
             return Err(to_login());
         };
         let now = app.hub.clock.now_unix();
-        match find(&app.hub.store, &secret, now).await {
+        match find(&app.hub.store, &secret, &app.operator.0, now).await {
             Ok(Some(session)) => Ok(session),
             Ok(None) => Err(to_login()),
             Err(e) => Err(crate::http::HubError::from(e).into_response()),

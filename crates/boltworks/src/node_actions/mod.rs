@@ -43,6 +43,7 @@ pub enum ActionError {
 }
 
 /// A channel the operator asks for.
+#[derive(Debug, Clone)]
 pub struct OpenRequest {
     /// The operator's key.
     pub key: String,
@@ -65,12 +66,19 @@ const MIN_SEND_SAT: u64 = 546;
 #[derive(Clone)]
 pub struct NodeActions {
     hub: HubContext,
+    /// Held from the wallet's sync to the node's send: ldk-node's wallet learns that a send spent
+    /// a coin only when it next reads the mempool, so two sends in a row could spend one coin
+    /// (the second never confirms).
+    sending: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl NodeActions {
     /// The actions of `hub`.
     pub fn new(hub: HubContext) -> Self {
-        Self { hub }
+        Self {
+            hub,
+            sending: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// What the node's channel events mean for the actions.
@@ -101,7 +109,11 @@ impl NodeActions {
             return Ok(None);
         }
         match store::get(self.hub.store.pool(), action.key).await? {
-            Some(existing) if existing.request == action.request => Ok(Some(existing)),
+            Some(existing)
+                if existing.kind == action.kind && existing.request == action.request =>
+            {
+                Ok(Some(existing))
+            }
             _ => Err(ActionError::KeyReused(action.key.to_string())),
         }
     }
@@ -133,8 +145,10 @@ impl NodeActions {
         })
         .to_string();
         let peer = request.peer.to_string();
+        let hub_node_id = self.hub.node.node_id().to_string();
         let new = NewAction {
             key: &request.key,
+            hub_node_id: &hub_node_id,
             kind: "channel_open",
             request: &body,
             peer: Some(&peer),
@@ -144,41 +158,56 @@ impl NodeActions {
         if let Some(existing) = self.begin(&new).await? {
             return Ok(existing);
         }
-        crate::pause::pause_point("node_actions.open.before_node").await;
-        let node = &self.hub.node;
-        let opened = node
-            .open_channel(
-                request.peer,
-                request.address,
-                request.capacity,
-                request.push,
-                request.public,
-            )
-            .await;
-        match opened {
-            Ok(ucid) => {
-                let id = ucid.to_string();
-                let outcome = Outcome {
-                    user_channel_id: Some(&id),
-                    ..Outcome::default()
-                };
-                self.finish(&request.key, "opening", outcome).await?;
-                tracing::info!(key = %request.key, peer = %request.peer, capacity = %request.capacity, "operator opened a channel");
-                // Its events may have come before its id was recorded.
-                self.catch_up(&request.key, ucid).await?;
-                self.action(&request.key).await
+        // From here in a task of its own, as a send (see `send_as`).
+        let (actions, request) = (self.clone(), request.clone());
+        let done = tokio::spawn(async move {
+            crate::pause::pause_point("node_actions.open.before_node").await;
+            let opened = actions
+                .hub
+                .node
+                .open_channel(
+                    request.peer,
+                    request.address,
+                    request.capacity,
+                    request.push,
+                    request.public,
+                )
+                .await;
+            match opened {
+                Ok(ucid) => {
+                    let id = ucid.to_string();
+                    let outcome = Outcome {
+                        user_channel_id: Some(&id),
+                        ..Outcome::default()
+                    };
+                    actions.finish(&request.key, "opening", outcome).await?;
+                    tracing::info!(key = %request.key, peer = %request.peer, capacity = %request.capacity, "operator opened a channel");
+                    // Its events may have come before its id was recorded.
+                    actions.catch_up(&request.key, ucid).await?;
+                    actions.action(&request.key).await
+                }
+                Err(e) => actions.failed(&request.key, &e).await,
             }
-            Err(e) => self.failed(&request.key, &e).await,
-        }
+        });
+        done.await
+            .map_err(|e| ActionError::Invalid(format!("open task: {e}")))?
     }
 
     /// Moves an open on to what its channel shows now.
     async fn catch_up(&self, key: &str, ucid: UserChannelId) -> Result<(), ActionError> {
-        let Some(channel) = self.hub.node.channel(ucid) else {
-            return Ok(());
-        };
         let now = self.hub.clock.now_unix();
         let mut tx = self.hub.store.pool().begin().await?;
+        let Some(channel) = self.hub.node.channel(ucid) else {
+            // Closed before its id was recorded (a peer that refused it at once): its close event
+            // found no open to move on.
+            let gone = Outcome {
+                error: Some("the channel closed before it was funded"),
+                ..Outcome::default()
+            };
+            store::advance(&mut tx, key, &["opening"], "failed", gone, now).await?;
+            tx.commit().await?;
+            return Ok(());
+        };
         if channel.funding.is_some() {
             store::advance(
                 &mut tx,
@@ -253,8 +282,10 @@ impl NodeActions {
         }
         .to_string();
         let address_text = address.to_string();
+        let hub_node_id = self.hub.node.node_id().to_string();
         let new = NewAction {
             key,
+            hub_node_id: &hub_node_id,
             kind,
             request: &body,
             peer: None,
@@ -264,21 +295,38 @@ impl NodeActions {
         if let Some(existing) = self.begin(&new).await? {
             return Ok(existing);
         }
-        crate::pause::pause_point("node_actions.send.before_node").await;
-        let node = Arc::clone(&self.hub.node);
-        let to = address.clone();
-        let sent = tokio::task::spawn_blocking(move || node.send_onchain(&to, amount))
-            .await
-            .map_err(|e| ActionError::Invalid(format!("send task: {e}")))?;
-        match sent {
-            Ok(txid) => {
-                let txid = txid.to_string();
-                record_sent(&self.hub, key, kind, amount, &txid).await?;
-                tracing::info!(%key, %kind, %txid, %amount, "operator sent from the node wallet");
-                self.action(key).await
+        // From here in a task of its own: a request dropped now (its client gone, its timeout)
+        // cannot stop the send after the node made it, nor its recording.
+        let (actions, key_owned, kind_owned, to) = (
+            self.clone(),
+            key.to_string(),
+            kind.to_string(),
+            address.clone(),
+        );
+        let done = tokio::spawn(async move {
+            crate::pause::pause_point("node_actions.send.before_node").await;
+            let (key, kind) = (key_owned.as_str(), kind_owned.as_str());
+            let sending = Arc::clone(&actions.sending);
+            let _one_at_a_time = sending.lock().await;
+            if let Err(e) = actions.hub.node.sync().await {
+                return actions.failed(key, &e).await;
             }
-            Err(e) => self.failed(key, &e).await,
-        }
+            let node = Arc::clone(&actions.hub.node);
+            let sent = tokio::task::spawn_blocking(move || node.send_onchain(&to, amount))
+                .await
+                .map_err(|e| ActionError::Invalid(format!("send task: {e}")))?;
+            match sent {
+                Ok(txid) => {
+                    let txid = txid.to_string();
+                    record_sent(&actions.hub, key, kind, amount, &txid).await?;
+                    tracing::info!(%key, %kind, %txid, %amount, "operator sent from the node wallet");
+                    actions.action(key).await
+                }
+                Err(e) => actions.failed(key, &e).await,
+            }
+        });
+        done.await
+            .map_err(|e| ActionError::Invalid(format!("send task: {e}")))?
     }
 
     /// Moves `amount` from the treasury to the node wallet (the treasury's send, once per key).
@@ -287,8 +335,10 @@ impl NodeActions {
             return Err(ActionError::NoTreasury);
         }
         let body = json!({"amount_sat": amount.0}).to_string();
+        let hub_node_id = self.hub.node.node_id().to_string();
         let new = NewAction {
             key,
+            hub_node_id: &hub_node_id,
             kind: "from_treasury",
             request: &body,
             peer: None,

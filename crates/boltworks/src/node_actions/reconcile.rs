@@ -12,7 +12,8 @@ use crate::money::Sat;
 
 /// Settles every interrupted action.
 pub(super) async fn interrupted(hub: &HubContext) -> Result<(), sqlx::Error> {
-    for action in store::interrupted(&hub.store).await? {
+    let hub_node = hub.node.node_id().to_string();
+    for action in store::interrupted(&hub.store, &hub_node).await? {
         let sat = Sat(u64::try_from(action.amount_sat).unwrap_or(0));
         match action.kind.as_str() {
             "channel_open" => open(hub, &action).await?,
@@ -37,6 +38,7 @@ async fn open(hub: &HubContext, action: &NodeAction) -> Result<(), sqlx::Error> 
             && action.peer.as_deref() == Some(channel.peer.to_string().as_str())
             && channel.capacity.0 == capacity
             && !store::is_known(&hub.store, None, Some(&candidate)).await?
+            && !crate::services::lsp::is_order_channel(&hub.store, &candidate).await?
         {
             let mut tx = hub.store.pool().begin().await?;
             let state = if channel.usable {
@@ -61,9 +63,19 @@ async fn open(hub: &HubContext, action: &NodeAction) -> Result<(), sqlx::Error> 
 }
 
 async fn send(hub: &HubContext, action: &NodeAction, amount: Sat) -> Result<(), sqlx::Error> {
+    // A channel's funding is no send of the operator's.
+    let fundings: Vec<String> = hub
+        .node
+        .channels()
+        .iter()
+        .filter_map(|c| c.funding.map(|f| f.txid.to_string()))
+        .collect();
     for (txid, sent) in hub.node.onchain_sends() {
         let txid = txid.to_string();
-        if sent == amount && !store::is_known(&hub.store, Some(&txid), None).await? {
+        if sent == amount
+            && !fundings.contains(&txid)
+            && !store::is_known(&hub.store, Some(&txid), None).await?
+        {
             record_sent(hub, &action.key, &action.kind, amount, &txid).await?;
             tracing::warn!(key = %action.key, %txid, "matched an interrupted operator send to the node's payment");
             return Ok(());

@@ -42,6 +42,8 @@ const COLUMNS: &str = "action_key, kind, request, state, peer, address, amount_s
 pub struct NewAction<'a> {
     /// The operator's key.
     pub key: &'a str,
+    /// The node asked.
+    pub hub_node_id: &'a str,
     /// What kind of action.
     pub kind: &'a str,
     /// The request as given (JSON).
@@ -57,8 +59,8 @@ pub struct NewAction<'a> {
 /// Records `action` as requested; `false` if its key is taken (by it or another request).
 pub async fn begin(store: &Store, action: &NewAction<'_>, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO node_actions (action_key, kind, request, state, peer, address, amount_sat, created_at, updated_at)
-         VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $7) ON CONFLICT (action_key) DO NOTHING",
+        "INSERT INTO node_actions (action_key, hub_node_id, kind, request, state, peer, address, amount_sat, created_at, updated_at)
+         VALUES ($1, $8, $2, $3, 'requested', $4, $5, $6, $7, $7) ON CONFLICT (action_key) DO NOTHING",
     )
     .bind(action.key)
     .bind(action.kind)
@@ -67,6 +69,7 @@ pub async fn begin(store: &Store, action: &NewAction<'_>, now: i64) -> Result<bo
     .bind(action.address)
     .bind(action.amount_sat)
     .bind(now)
+    .bind(action.hub_node_id)
     .execute(store.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -95,11 +98,12 @@ pub async fn list(store: &Store, limit: u32) -> Result<Vec<NodeAction>, sqlx::Er
     .await
 }
 
-/// Actions the last stop left `requested`.
-pub async fn interrupted(store: &Store) -> Result<Vec<NodeAction>, sqlx::Error> {
+/// Actions of `hub_node_id` the last stop left `requested`.
+pub async fn interrupted(store: &Store, hub_node_id: &str) -> Result<Vec<NodeAction>, sqlx::Error> {
     sqlx::query_as::<_, NodeAction>(&format!(
-        "SELECT {COLUMNS} FROM node_actions WHERE state = 'requested' ORDER BY created_at"
+        "SELECT {COLUMNS} FROM node_actions WHERE hub_node_id = $1 AND state = 'requested' ORDER BY created_at"
     ))
+    .bind(hub_node_id)
     .fetch_all(store.pool())
     .await
 }
@@ -155,13 +159,23 @@ pub async fn open_of_channel(
     .await
 }
 
-/// Whether an open to `peer` was asked of the node and its channel not yet known (its funding
-/// may come before the hub recorded the node's answer).
-pub async fn open_pending_to(conn: &mut AnyConnection, peer: &str) -> Result<bool, sqlx::Error> {
+/// Whether channel `user_channel_id` (to `peer`) is, or may be, an operator's open: recorded
+/// as one, or an open to that peer asked of `hub_node_id` whose channel is not yet recorded (its
+/// funding may come before the hub recorded the node's answer). One statement, so it reads one
+/// snapshot of the open's row whatever commits meanwhile.
+pub async fn is_operator_open(
+    conn: &mut AnyConnection,
+    hub_node_id: &str,
+    user_channel_id: &str,
+    peer: &str,
+) -> Result<bool, sqlx::Error> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM node_actions
-         WHERE kind = 'channel_open' AND peer = $1 AND state = 'requested'",
+         WHERE kind = 'channel_open' AND hub_node_id = $1
+           AND (user_channel_id = $2 OR (peer = $3 AND state = 'requested'))",
     )
+    .bind(hub_node_id)
+    .bind(user_channel_id)
     .bind(peer)
     .fetch_one(&mut *conn)
     .await?;

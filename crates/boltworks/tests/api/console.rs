@@ -50,16 +50,40 @@ async fn click(browser: &Client, css: &str) {
         .expect("click");
 }
 
-/// The CSRF token of the page open in `browser`.
+/// The CSRF token of the page open in `browser` (once it has loaded).
 async fn csrf_of(browser: &Client) -> String {
-    browser
-        .find(Locator::Css("input[name='csrf']"))
-        .await
-        .expect("a form")
-        .attr("value")
-        .await
-        .expect("attr")
-        .expect("a token")
+    eventually("a form with its token", || async {
+        browser
+            .find(Locator::Css("input[name='csrf']"))
+            .await
+            .ok()?
+            .attr("value")
+            .await
+            .ok()?
+    })
+    .await
+}
+
+/// Waits until the browser shows `path` (a click's navigation has completed).
+async fn wait_path(browser: &Client, path: &str) {
+    eventually(&format!("the browser at {path}"), || async {
+        (browser.current_url().await.ok()?.path() == path).then_some(())
+    })
+    .await
+}
+
+/// Waits until the page shows `css`, and its text.
+async fn wait_text(browser: &Client, css: &str) -> String {
+    eventually(&format!("{css} on the page"), || async {
+        browser
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await
 }
 
 /// A disputed escrow transaction whose seller's invoice is bob's hold invoice: (seller, tx).
@@ -133,19 +157,14 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .goto(&format!("{}/console", hub.base))
         .await
         .expect("console");
-    assert!(browser
-        .current_url()
-        .await
-        .expect("url")
-        .path()
-        .ends_with("/console/login"));
+    wait_path(&browser, "/console/login").await;
     let token = browser
         .find(Locator::Css("#token"))
         .await
         .expect("token field");
     token.send_keys("not-the-token").await.expect("type");
     click(&browser, "#sign-in").await;
-    assert!(text(&browser, "#error")
+    assert!(wait_text(&browser, "#error")
         .await
         .contains("not the operator token"));
     let token = browser
@@ -154,12 +173,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .expect("token field");
     token.send_keys(ADMIN_TOKEN).await.expect("type");
     click(&browser, "#sign-in").await;
-    assert!(browser
-        .current_url()
-        .await
-        .expect("url")
-        .path()
-        .ends_with("/console"));
+    wait_path(&browser, "/console").await;
     screenshot(&browser, "overview").await;
 
     // The overview's figures are the admin API's.
@@ -411,12 +425,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
 
     // Sign out: the session is gone.
     click(&browser, "#sign-out").await;
-    assert!(browser
-        .current_url()
-        .await
-        .expect("url")
-        .path()
-        .ends_with("/console/login"));
+    wait_path(&browser, "/console/login").await;
     let after = client
         .get(format!("{}/console", hub.base))
         .header("cookie", format!("boltworks_console={}", cookie.value()))

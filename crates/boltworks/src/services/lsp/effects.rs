@@ -179,7 +179,15 @@ impl LspEffects {
                 Some(channel) => {
                     let node = hub.node.node_id().to_string();
                     let capacity: Sat = channel.capacity;
-                    store::unrecorded_attempt(conn, &node, &peer.to_string(), capacity).await?
+                    let peer = peer.to_string();
+                    // An operator's open of the same size to the same peer is not an order's.
+                    if crate::node_actions::store::is_operator_open(conn, &node, &ucid, &peer)
+                        .await?
+                    {
+                        None
+                    } else {
+                        store::unrecorded_attempt(conn, &node, &peer, capacity).await?
+                    }
                 }
                 None => None,
             },

@@ -144,6 +144,14 @@ impl LspService {
     }
 }
 
+/// Whether channel `user_channel_id` of the node is a channel order's.
+pub async fn is_order_channel(
+    store: &crate::store::Store,
+    user_channel_id: &str,
+) -> Result<bool, sqlx::Error> {
+    store::channel_is_known(store, user_channel_id).await
+}
+
 /// The v0.0.1 API under its base path (default `/lsp/v1`).
 fn v1_routes(base: &str, limit: &RateLimit) -> ApiRoutes<LspService> {
     ApiRoutes::mounted_at("lsp-v1", base)

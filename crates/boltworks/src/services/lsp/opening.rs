@@ -187,7 +187,17 @@ pub(super) async fn stalled(state: &LspService, order: &Order) -> Result<(), sql
             c.outbound_opened && Some(c.peer) == peer && c.capacity.0 == capacity_of(order)
         }) {
             let candidate = channel.user_channel_id.to_string();
-            if !store::channel_is_known(&state.hub.store, &candidate).await?
+            let hub_node = state.hub.node.node_id().to_string();
+            let operator_s = {
+                let mut conn = state.hub.store.pool().acquire().await?;
+                let peer = channel.peer.to_string();
+                crate::node_actions::store::is_operator_open(
+                    &mut conn, &hub_node, &candidate, &peer,
+                )
+                .await?
+            };
+            if !operator_s
+                && !store::channel_is_known(&state.hub.store, &candidate).await?
                 && store::record_open_started(&state.hub.store, &order.id, &candidate, now).await?
             {
                 tracing::warn!(order_id = %order.id, user_channel_id = %candidate, "adopted the node's channel of an interrupted open");

@@ -110,12 +110,12 @@ pub(in crate::services::lsp) async fn funding_broadcast(
         return Ok(());
     };
     // The operator's own opens are not JIT channels (also one whose id is not recorded yet).
-    let ucid = channel.user_channel_id.to_string();
-    if node_actions::store::open_of_channel(conn, &ucid)
-        .await?
-        .is_some()
-        || node_actions::store::open_pending_to(conn, &channel.peer.to_string()).await?
-    {
+    let (ucid, peer) = (
+        channel.user_channel_id.to_string(),
+        channel.peer.to_string(),
+    );
+    let hub_node = node.node_id().to_string();
+    if node_actions::store::is_operator_open(conn, &hub_node, &ucid, &peer).await? {
         return Ok(());
     }
     let opened = OpenedChannel {
