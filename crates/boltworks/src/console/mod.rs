@@ -4,6 +4,7 @@
 //! session's CSRF token (`session`); the pages read and act through the same service calls as
 //! the admin API (`pages`).
 
+mod flows;
 mod node_pages;
 mod pages;
 mod render;

@@ -143,8 +143,13 @@ pub(super) async fn overview(State(state): State<AppState>, session: Session) ->
         })
         .collect();
     let wallet = node.onchain_balance();
+    let flows = match super::flows::flows(&state.hub.store, state.hub.clock.now_unix()).await {
+        Ok(flows) => flows,
+        Err(e) => return failed(e),
+    };
     let body = context! {
         title => "Overview",
+        flows => Value::from_serialize(&flows),
         csrf => &session.csrf,
         node_id => node.node_id().to_string(),
         network => state.hub.network.to_string(),

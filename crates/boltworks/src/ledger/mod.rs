@@ -219,3 +219,24 @@ pub async fn entries(
     .fetch_all(store.pool())
     .await
 }
+
+/// Money into and out of the hub's Lightning holdings per posting kind and day since `since`
+/// (unix seconds): (kind, day number since the epoch, received msat, paid msat).
+pub async fn lightning_flows(
+    store: &Store,
+    since: i64,
+) -> Result<Vec<(String, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.kind, CAST(e.created_at / 86400 AS BIGINT) AS day,
+                CAST(SUM(CASE WHEN e.amount_msat > 0 THEN e.amount_msat ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN e.amount_msat < 0 THEN -e.amount_msat ELSE 0 END) AS BIGINT)
+         FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+         WHERE e.account = $1 AND e.created_at >= $2
+         GROUP BY t.kind, CAST(e.created_at / 86400 AS BIGINT)
+         ORDER BY day",
+    )
+    .bind(ASSETS_LIGHTNING)
+    .bind(since)
+    .fetch_all(store.pool())
+    .await
+}

@@ -132,6 +132,8 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         (record["status"] == "failed").then_some(())
     })
     .await;
+    // A gift funded by alice: money received over Lightning, for the overview's chart.
+    crate::harness::clients::gifts::funded_gift(hub, 2_500, None).await;
     let (seller, tx) = disputed(&stack, "console").await;
     let (_, untouched_tx) = disputed(&stack, "console-csrf").await;
 
@@ -193,6 +195,11 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
     assert_eq!(text(&browser, "#books-ledger_balanced").await, "holds");
     assert_eq!(text(&browser, "#books-merchant_books").await, "holds");
     assert_eq!(text(&browser, "#outbox-failed").await, "1");
+    assert_eq!(
+        text(&browser, "tr[data-service='gift'] td.received").await,
+        "2500",
+        "the funded gift in the chart"
+    );
 
     // A POST with the session but a wrong CSRF token is refused and changes nothing; without the
     // session it is sent to sign in.
