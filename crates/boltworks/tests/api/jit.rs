@@ -9,8 +9,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use boltworks::node::ChainAccess;
-use ldk_node::config::{AnchorChannelsConfig, Config};
+use ldk_node::bitcoin::hashes::Hash;
+use ldk_node::config::AnchorChannelsConfig;
 use ldk_node::lightning::ln::channelmanager::PaymentId;
 use ldk_node::lightning::ln::msgs::SocketAddress;
 use ldk_node::lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
@@ -18,6 +18,7 @@ use ldk_node::payment::PaymentStatus;
 use ldk_node::Node;
 use serde_json::Value;
 
+use crate::harness::own_node;
 use crate::harness::ports::free_addr;
 use crate::harness::webhook::Receiver;
 use crate::harness::{eventually, ServeOptions, TestStack};
@@ -42,39 +43,17 @@ impl JitClient {
     async fn start(stack: &TestStack, hub_id: &str, hub_address: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let hub_id = ldk_node::bitcoin::secp256k1::PublicKey::from_str(hub_id).expect("hub id");
-        let mut config = Config {
-            network: ldk_node::bitcoin::Network::Regtest,
-            storage_dir_path: dir.path().display().to_string(),
-            listening_addresses: Some(vec![
-                SocketAddress::from_str(&free_addr().to_string()).expect("address")
-            ]),
-            ..Default::default()
-        };
-        // A wallet with no coins: it trusts its LSP not to need an on-chain reserve for anchors.
-        config.anchor_channels_config = Some(AnchorChannelsConfig {
-            trusted_peers_no_reserve: vec![hub_id],
-            ..Default::default()
+        let mut builder = own_node::builder(stack, dir.path(), free_addr(), |config| {
+            // A wallet with no coins: it trusts its LSP not to need an on-chain reserve for
+            // anchors.
+            config.anchor_channels_config = Some(AnchorChannelsConfig {
+                trusted_peers_no_reserve: vec![hub_id],
+                ..Default::default()
+            });
         });
-        let mut builder = ldk_node::Builder::from_config(config);
-        builder.set_log_facade_logger();
-        let ChainAccess::BitcoindRpc {
-            host,
-            port,
-            user,
-            password,
-        } = stack.chain_access()
-        else {
-            panic!("the test stack runs the devchain");
-        };
-        builder.set_chain_source_bitcoind_rpc(host, port, user, password);
         let hub_address = SocketAddress::from_str(hub_address).expect("hub address");
         builder.set_liquidity_source_lsps2(hub_id, hub_address, None);
-        let node = Arc::new(builder.build().expect("client node"));
-        let started = Arc::clone(&node);
-        tokio::task::spawn_blocking(move || started.start())
-            .await
-            .expect("start task")
-            .expect("client starts");
+        let node = own_node::start(builder).await;
         Self { node, _dir: dir }
     }
 
@@ -114,8 +93,6 @@ impl JitClient {
             .expect("client stops");
     }
 }
-
-use ldk_node::bitcoin::hashes::Hash;
 
 async fn jit_overview(stack: &TestStack) -> Value {
     let (status, body) = stack.hub.admin.get("/admin/lsp/jit").await;

@@ -4,15 +4,11 @@
 //! closes the channel, all through `/admin/node`. The chain is driven the way a real one is, over
 //! its bitcoind RPC (the devchain's faucet and miner), never through the hub.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use boltworks::node::ChainAccess;
-use ldk_node::config::Config;
-use ldk_node::lightning::ln::msgs::SocketAddress;
-use ldk_node::Node;
 use serde_json::{json, Value};
 
+use crate::harness::own_node;
 use crate::harness::ports::free_addr;
 use crate::harness::{eventually, Hub, TestStack};
 
@@ -25,15 +21,7 @@ struct ChainRpc {
 
 impl ChainRpc {
     fn of(stack: &TestStack) -> Self {
-        let ChainAccess::BitcoindRpc {
-            host,
-            port,
-            user,
-            password,
-        } = stack.chain_access()
-        else {
-            panic!("the test stack runs the devchain");
-        };
+        let (host, port, user, password) = stack.chain_rpc();
         Self {
             url: format!("http://{host}:{port}/"),
             user,
@@ -108,31 +96,7 @@ async fn the_operator_runs_the_node_with_no_dev_route() {
     // A node of the operator's choosing.
     let dir = tempfile::tempdir().expect("dir");
     let listen = free_addr();
-    let config = Config {
-        network: ldk_node::bitcoin::Network::Regtest,
-        storage_dir_path: dir.path().display().to_string(),
-        listening_addresses: Some(vec![
-            SocketAddress::from_str(&listen.to_string()).expect("address")
-        ]),
-        ..Default::default()
-    };
-    let mut builder = ldk_node::Builder::from_config(config);
-    builder.set_log_facade_logger();
-    if let ChainAccess::BitcoindRpc {
-        host,
-        port,
-        user,
-        password,
-    } = stack.chain_access()
-    {
-        builder.set_chain_source_bitcoind_rpc(host, port, user, password);
-    }
-    let peer: Arc<Node> = Arc::new(builder.build().expect("peer node"));
-    let started = Arc::clone(&peer);
-    tokio::task::spawn_blocking(move || started.start())
-        .await
-        .expect("task")
-        .expect("peer starts");
+    let peer = own_node::start(own_node::builder(&stack, dir.path(), listen, |_| {})).await;
 
     // Open a channel to it, usable after six blocks.
     let uri = format!("{}@{listen}", peer.node_id());

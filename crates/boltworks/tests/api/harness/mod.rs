@@ -9,6 +9,7 @@ pub mod clients;
 pub mod invoices;
 pub mod lnurl;
 pub mod mail;
+pub mod own_node;
 pub mod ports;
 pub mod postgres;
 pub mod process;

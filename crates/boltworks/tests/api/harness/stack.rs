@@ -69,13 +69,19 @@ impl TestStack {
         StackBuilder::default()
     }
 
-    /// How the stack's nodes reach its chain (a test's own node joins it so).
-    pub fn chain_access(&self) -> boltworks::node::ChainAccess {
-        self.app
-            .as_ref()
-            .expect("the stack runs")
-            .chain_access()
-            .clone()
+    /// The stack's chain's bitcoind RPC: (host, port, user, password). A test's own node joins
+    /// the chain through it, and a test drives the chain through it as a real one is driven.
+    pub fn chain_rpc(&self) -> (String, u16, String, String) {
+        let app = self.app.as_ref().expect("the stack runs");
+        match app.chain_access().clone() {
+            boltworks::node::ChainAccess::BitcoindRpc {
+                host,
+                port,
+                user,
+                password,
+            } => (host, port, user, password),
+            _ => panic!("the test stack runs the devchain"),
+        }
     }
 
     /// The data directory.
