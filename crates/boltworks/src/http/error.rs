@@ -37,6 +37,11 @@ pub enum HubError {
 }
 
 impl HubError {
+    /// The HTTP status this error answers.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             HubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

@@ -41,6 +41,8 @@ pub struct ChannelInfo {
     /// The peer's forwarding terms for this channel (its `channel_update`) have arrived: only
     /// then can an invoice name the channel in a route hint, as a private channel must be.
     pub peer_terms_known: bool,
+    /// What the node charges to forward over it.
+    pub fees: ForwardingFees,
 }
 
 /// A peer of the node.
@@ -102,6 +104,10 @@ impl From<ChannelDetails> for ChannelInfo {
             funding: c.funding_txo,
             confirmations: c.confirmations,
             peer_terms_known: c.counterparty_forwarding_info_cltv_expiry_delta.is_some(),
+            fees: ForwardingFees {
+                base_msat: c.config.forwarding_fee_base_msat,
+                ppm: c.config.forwarding_fee_proportional_millionths,
+            },
         }
     }
 }

@@ -3,8 +3,11 @@
 //! the operator's key and is committed (`node_actions`) before the node is asked, so a retry with
 //! the key answers with the first request's action and never does it twice; a request under a
 //! taken key that differs is refused. The channel's events move an open on (`effect`); a start
-//! settles what the last stop interrupted (`reconcile`).
+//! settles what the last stop interrupted (`reconcile`). What the operator may ask is checked in
+//! `checks`; the operations that need no record (peers, closes, fees) are in `direct`.
 
+pub mod checks;
+pub mod direct;
 mod effect;
 mod reconcile;
 pub mod store;

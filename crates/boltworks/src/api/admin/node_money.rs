@@ -2,27 +2,17 @@
 //! between the node wallet and the treasury, and the actions so far. Each POST names a `key`: the
 //! same key with the same request answers with the first request's action and does nothing again.
 
-use std::net::SocketAddr;
-use std::str::FromStr;
-
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use bitcoin::secp256k1::PublicKey;
-use bitcoin::Address;
 use serde::{Deserialize, Serialize};
 
 use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError, HubJson};
-use crate::money::{Msat, Sat};
-use crate::node_actions::{ActionError, NodeAction, NodeActions, OpenRequest};
+use crate::node_actions::{checks, ActionError, NodeAction, NodeActions};
 
 /// The most actions a listing returns.
 const MAX_LISTED: u32 = 500;
-/// The smallest channel the operator may open (LDK refuses smaller ones' reserves).
-const MIN_CHANNEL_SAT: u64 = 20_000;
-/// The most there will ever be, in sats.
-const MAX_SAT: u64 = 2_100_000_000_000_000;
 
 /// The routes.
 pub(super) fn routes() -> ApiRoutes<AppState> {
@@ -79,21 +69,6 @@ fn refused(error: ActionError) -> HubError {
     }
 }
 
-fn checked_key(key: &str) -> Result<String, HubError> {
-    let ok = (1..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
-    ok.then(|| key.to_string())
-        .ok_or_else(|| HubError::BadRequest("key must be 1 to 100 visible ASCII characters".into()))
-}
-
-fn checked_amount(amount_sat: u64) -> Result<Sat, HubError> {
-    if amount_sat == 0 || amount_sat > MAX_SAT {
-        return Err(HubError::BadRequest(format!(
-            "amount_sat must be 1 to {MAX_SAT}"
-        )));
-    }
-    Ok(Sat(amount_sat))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OpenBody {
@@ -111,34 +86,13 @@ async fn open(
     State(actions): State<NodeActions>,
     HubJson(body): HubJson<OpenBody>,
 ) -> Result<Json<ActionReply>, HubError> {
-    let key = checked_key(&body.key)?;
-    let (id, address) = body
-        .peer
-        .split_once('@')
-        .ok_or_else(|| HubError::BadRequest("peer must be pubkey@ip:port".into()))?;
-    let peer = PublicKey::from_str(id)
-        .map_err(|_| HubError::BadRequest("not a node id (33 bytes, hex)".into()))?;
-    let address = SocketAddr::from_str(address)
-        .map_err(|_| HubError::BadRequest("the peer's address must be ip:port".into()))?;
-    if !(MIN_CHANNEL_SAT..=MAX_SAT).contains(&body.capacity_sat) {
-        return Err(HubError::BadRequest(format!(
-            "capacity_sat must be {MIN_CHANNEL_SAT} to {MAX_SAT}"
-        )));
-    }
-    let capacity = Sat(body.capacity_sat);
-    if capacity.to_msat().is_none_or(|c| body.push_msat >= c.0) {
-        return Err(HubError::BadRequest(
-            "push_msat must be below the capacity".into(),
-        ));
-    }
-    let request = OpenRequest {
-        key,
-        peer,
-        address,
-        capacity,
-        push: Msat(body.push_msat),
-        public: body.public,
-    };
+    let request = checks::open_request(
+        &body.key,
+        &body.peer,
+        body.capacity_sat,
+        body.push_msat,
+        body.public,
+    )?;
     let action = actions.open_channel(&request).await.map_err(refused)?;
     Ok(Json(ActionReply { action }))
 }
@@ -156,13 +110,9 @@ async fn send(
     State(state): State<AppState>,
     HubJson(body): HubJson<SendBody>,
 ) -> Result<Json<ActionReply>, HubError> {
-    let key = checked_key(&body.key)?;
-    let network = state.hub.network;
-    let address = Address::from_str(&body.address)
-        .ok()
-        .and_then(|a| a.require_network(network).ok())
-        .ok_or_else(|| HubError::BadRequest(format!("address must be a {network} address")))?;
-    let amount = checked_amount(body.amount_sat)?;
+    let key = checks::key(&body.key)?;
+    let address = checks::address(&body.address, state.hub.network)?;
+    let amount = checks::amount(body.amount_sat)?;
     let actions = &state.node_actions;
     let action = actions
         .send(&key, &address, amount)
@@ -183,8 +133,8 @@ async fn to_treasury(
     State(actions): State<NodeActions>,
     HubJson(body): HubJson<MoveBody>,
 ) -> Result<Json<ActionReply>, HubError> {
-    let key = checked_key(&body.key)?;
-    let amount = checked_amount(body.amount_sat)?;
+    let key = checks::key(&body.key)?;
+    let amount = checks::amount(body.amount_sat)?;
     let action = actions.to_treasury(&key, amount).await.map_err(refused)?;
     Ok(Json(ActionReply { action }))
 }
@@ -194,8 +144,8 @@ async fn from_treasury(
     State(actions): State<NodeActions>,
     HubJson(body): HubJson<MoveBody>,
 ) -> Result<Json<ActionReply>, HubError> {
-    let key = checked_key(&body.key)?;
-    let amount = checked_amount(body.amount_sat)?;
+    let key = checks::key(&body.key)?;
+    let amount = checks::amount(body.amount_sat)?;
     let action = actions.from_treasury(&key, amount).await.map_err(refused)?;
     Ok(Json(ActionReply { action }))
 }

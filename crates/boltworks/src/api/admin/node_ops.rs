@@ -2,15 +2,12 @@
 //! its sync state, peers (connect by `pubkey@ip:port`, disconnect), channels with their
 //! liquidity (cooperative close, force close only with `"confirm": true`), forwarding fees per
 //! channel, the node's payments, and the node wallet's balance and a new address. Opening
-//! channels and sending from the node wallet are not here yet: both move money and need their
-//! own commit-before-ask records.
+//! channels and sending from the node wallet move money: they are `node_money`'s.
 
-use std::net::SocketAddr;
 use std::str::FromStr;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
 
 use super::Operator;
@@ -18,7 +15,8 @@ use crate::api::{AppState, Readiness};
 use crate::http::{ApiRoutes, HubError, HubJson};
 use crate::hub::HubContext;
 use crate::node::payment_listing::{self as node_payments, ListedPayment};
-use crate::node::{ChannelInfo, ForwardingFees, PaymentDirection, PaymentStatus, UserChannelId};
+use crate::node::{ChannelInfo, ForwardingFees, PaymentDirection, PaymentStatus};
+use crate::node_actions::direct::{self, CloseKind};
 
 /// The routes.
 pub(super) fn routes() -> ApiRoutes<AppState> {
@@ -160,64 +158,18 @@ struct ConnectRequest {
     uri: String,
 }
 
-fn node_id(text: &str) -> Result<PublicKey, HubError> {
-    PublicKey::from_str(text)
-        .map_err(|_| HubError::BadRequest("not a node id (33 bytes, hex)".into()))
-}
-
 async fn connect(
     _: Operator,
     State(hub): State<HubContext>,
     HubJson(request): HubJson<ConnectRequest>,
 ) -> Result<Json<PeerReply>, HubError> {
-    let (key, address) = request
-        .uri
-        .split_once('@')
-        .ok_or_else(|| HubError::BadRequest("uri must be pubkey@ip:port".into()))?;
-    let peer = node_id(key)?;
-    let address = SocketAddr::from_str(address)
-        .map_err(|_| HubError::BadRequest("the address must be ip:port".into()))?;
-    let node = std::sync::Arc::clone(&hub.node);
-    let connected = tokio::task::spawn_blocking(move || node.connect(peer, address))
-        .await
-        .map_err(|e| HubError::Internal(format!("connect task: {e}")))?;
-    if let Err(e) = connected {
-        // The peer may be connecting to the hub at the same moment (LDK keeps one of two
-        // simultaneous connections and closes the other): connected is what was asked. Else
-        // one more try, the race being over.
-        if !connected_soon(&hub, peer).await {
-            let node = std::sync::Arc::clone(&hub.node);
-            let again = tokio::task::spawn_blocking(move || node.connect(peer, address))
-                .await
-                .map_err(|e| HubError::Internal(format!("connect task: {e}")))?;
-            if again.is_err() && !connected_soon(&hub, peer).await {
-                return Err(e.into());
-            }
-        }
-    }
-    tracing::info!(%peer, %address, "operator connected a peer");
+    let (peer, address) = direct::connect(&hub, &request.uri).await?;
     Ok(Json(PeerReply {
         node_id: peer.to_string(),
         address: address.to_string(),
         connected: true,
         persisted: true,
     }))
-}
-
-/// Whether `peer` is connected, or gets connected within a second.
-async fn connected_soon(hub: &HubContext, peer: PublicKey) -> bool {
-    for _ in 0..10 {
-        if hub
-            .node
-            .peers()
-            .iter()
-            .any(|p| p.node_id == peer && p.connected)
-        {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    false
 }
 
 #[derive(Serialize)]
@@ -230,9 +182,7 @@ async fn disconnect(
     State(hub): State<HubContext>,
     Path(peer): Path<String>,
 ) -> Result<Json<Done>, HubError> {
-    let peer = node_id(&peer)?;
-    hub.node.disconnect(peer)?;
-    tracing::info!(%peer, "operator disconnected a peer");
+    direct::disconnect(&hub, &peer)?;
     Ok(Json(Done { done: true }))
 }
 
@@ -249,6 +199,8 @@ struct ChannelReply {
     opened_by_us: bool,
     funding: Option<String>,
     confirmations: Option<u32>,
+    fee_base_msat: u32,
+    fee_ppm: u32,
 }
 
 impl From<ChannelInfo> for ChannelReply {
@@ -265,6 +217,8 @@ impl From<ChannelInfo> for ChannelReply {
             opened_by_us: c.outbound_opened,
             funding: c.funding.map(|f| f.to_string()),
             confirmations: c.confirmations,
+            fee_base_msat: c.fees.base_msat,
+            fee_ppm: c.fees.ppm,
         }
     }
 }
@@ -285,14 +239,6 @@ async fn channels(_: Operator, State(hub): State<HubContext>) -> Json<ChannelsRe
     })
 }
 
-fn channel_of(hub: &HubContext, id: &str) -> Result<ChannelInfo, HubError> {
-    let id = UserChannelId::from_str(id)
-        .map_err(|_| HubError::BadRequest("not a user_channel_id".into()))?;
-    hub.node
-        .channel(id)
-        .ok_or_else(|| HubError::NotFound("the node has no such channel".into()))
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct CloseRequest {
@@ -308,24 +254,14 @@ async fn close(
     Path(id): Path<String>,
     HubJson(request): HubJson<CloseRequest>,
 ) -> Result<Json<Done>, HubError> {
-    let channel = channel_of(&hub, &id)?;
-    if request.force {
-        if !request.confirm {
-            return Err(HubError::BadRequest(
-                "a force close locks the node's funds on chain until the timelock ends: send \"confirm\": true".into(),
-            ));
+    let kind = if request.force {
+        CloseKind::Force {
+            confirmed: request.confirm,
         }
-        hub.node.force_close_channel(
-            channel.user_channel_id,
-            channel.peer,
-            "closed by the operator",
-        )?;
-        tracing::warn!(user_channel_id = %id, peer = %channel.peer, "operator force-closed a channel");
     } else {
-        hub.node
-            .close_channel(channel.user_channel_id, channel.peer)?;
-        tracing::info!(user_channel_id = %id, peer = %channel.peer, "operator closed a channel");
-    }
+        CloseKind::Cooperative
+    };
+    direct::close(&hub, &id, kind)?;
     Ok(Json(Done { done: true }))
 }
 
@@ -336,28 +272,17 @@ struct FeesRequest {
     ppm: u32,
 }
 
-/// The most a node may ask to forward: 1 % (a higher `ppm` is almost surely a typo).
-const MAX_PPM: u32 = 10_000;
-
 async fn set_fees(
     _: Operator,
     State(hub): State<HubContext>,
     Path(id): Path<String>,
     HubJson(request): HubJson<FeesRequest>,
 ) -> Result<Json<Done>, HubError> {
-    if request.ppm > MAX_PPM {
-        return Err(HubError::BadRequest(format!(
-            "ppm must be at most {MAX_PPM}"
-        )));
-    }
-    let channel = channel_of(&hub, &id)?;
     let fees = ForwardingFees {
         base_msat: request.base_msat,
         ppm: request.ppm,
     };
-    hub.node
-        .set_forwarding_fees(channel.user_channel_id, channel.peer, fees)?;
-    tracing::info!(user_channel_id = %id, base_msat = fees.base_msat, ppm = fees.ppm, "operator set forwarding fees");
+    direct::set_fees(&hub, &id, fees)?;
     Ok(Json(Done { done: true }))
 }
 
