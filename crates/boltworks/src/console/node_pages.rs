@@ -1,168 +1,226 @@
-//! The console's node and books pages: channels with their liquidity, the node wallet and the
-//! operator's node actions, with a form that opens a channel (through `NodeActions`, under a key
-//! the form carries, so a form sent twice opens one channel); and the ledger's trial balance
-//! with each account's entries.
+//! The console's node page: the node and its sync state, its peers (connect, disconnect), the
+//! node wallet (a new address, a send, moves to and from the treasury, each under a key the form
+//! carries so a form sent twice moves money once) and the node's payments, narrowed by direction
+//! and status.
 
-use std::net::SocketAddr;
 use std::str::FromStr;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use bitcoin::secp256k1::PublicKey;
 use minijinja::{context, Value};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::pages::{csrf_refused, failed};
+use super::forms::{action_refused, csrf_refused, done_or_refused, failed, refused, shown, whole};
 use super::render::page;
 use super::session::{random_token, Session};
 use crate::api::AppState;
-use crate::money::{Msat, Sat};
-use crate::node_actions::OpenRequest;
+use crate::http::HubError;
+use crate::node::payment_listing;
+use crate::node::{PaymentDirection, PaymentStatus};
+use crate::node_actions::{checks, direct, ActionError, NodeAction};
 
-#[derive(Serialize)]
-struct ChannelRow {
-    user_channel_id: String,
-    peer: String,
-    capacity_sat: u64,
-    outbound_sat: u64,
-    inbound_sat: u64,
-    usable: bool,
-    public: bool,
-    confirmations: Option<u32>,
+const BACK: &str = "/console/node";
+/// Payments the page shows.
+const PAYMENTS: u32 = 100;
+
+#[derive(Deserialize)]
+pub(super) struct PaymentsQuery {
+    direction: Option<String>,
+    status: Option<String>,
 }
 
-/// `GET /console/channels`.
-pub(super) async fn channels(State(state): State<AppState>, session: Session) -> Response {
-    let node = &state.hub.node;
-    let rows: Vec<ChannelRow> = node
-        .channels()
-        .into_iter()
-        .map(|c| ChannelRow {
-            user_channel_id: c.user_channel_id.to_string(),
-            peer: c.peer.to_string(),
-            capacity_sat: c.capacity.0,
-            outbound_sat: c.outbound.0 / 1000,
-            inbound_sat: c.inbound.0 / 1000,
-            usable: c.usable,
-            public: c.public,
-            confirmations: c.confirmations,
-        })
-        .collect();
-    let actions = match state.node_actions.list(20).await {
-        Ok(actions) => actions,
+/// The filter `text` names (none when empty), or why there is no such `what`.
+fn narrowed<T: FromStr>(text: Option<&str>, what: &str) -> Result<Option<T>, String> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => T::from_str(text)
+            .map(Some)
+            .map_err(|_| format!("No such {what}.")),
+    }
+}
+
+/// `GET /console/node`.
+pub(super) async fn node(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<PaymentsQuery>,
+) -> Response {
+    let direction: Option<PaymentDirection> =
+        match narrowed(query.direction.as_deref(), "direction") {
+            Ok(direction) => direction,
+            Err(why) => return refused(StatusCode::BAD_REQUEST, &why),
+        };
+    let status: Option<PaymentStatus> = match narrowed(query.status.as_deref(), "status") {
+        Ok(status) => status,
+        Err(why) => return refused(StatusCode::BAD_REQUEST, &why),
+    };
+    let hub = &state.hub;
+    let node = &hub.node;
+    let payments =
+        payment_listing::list(&hub.store, node.label(), direction, status, PAYMENTS).await;
+    let payments = match payments {
+        Ok(payments) => payments,
         Err(e) => return failed(e),
     };
     let wallet = node.onchain_balance();
+    let peers: Vec<_> = node
+        .peers()
+        .into_iter()
+        .map(|p| context! { node_id => p.node_id.to_string(), address => p.address, connected => p.connected, persisted => p.persisted })
+        .collect();
     let body = context! {
-        title => "Channels and node wallet",
+        title => "Node",
         csrf => &session.csrf,
-        open_key => random_token(),
-        channels => Value::from_serialize(&rows),
-        actions => Value::from_serialize(&actions),
+        node_id => node.node_id().to_string(),
+        alias => node.alias(),
+        listen => node.listen_address().to_string(),
+        network => hub.network.to_string(),
+        synced => node.has_synced(),
+        synced_height => node.synced_height(),
+        chain_height => state.readiness.chain_tip.height().await,
+        peers => peers,
         wallet_total_sat => wallet.total.0,
         wallet_spendable_sat => wallet.spendable.0,
+        treasury => hub.treasury.is_some(),
+        send_key => random_token(),
+        to_treasury_key => random_token(),
+        from_treasury_key => random_token(),
+        payments => Value::from_serialize(&payments),
+        directions => PaymentDirection::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        statuses => PaymentStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        direction => direction.map(|d| d.as_str()),
+        status => status.map(|s| s.as_str()),
     };
-    page(StatusCode::OK, "channels.html", body)
+    page(StatusCode::OK, "node.html", body)
 }
 
 #[derive(Deserialize)]
-pub(super) struct OpenForm {
+pub(super) struct ConnectForm {
     csrf: String,
-    key: String,
-    peer: String,
-    capacity_sat: String,
-    #[serde(default)]
-    push_msat: String,
-    #[serde(default)]
-    public: Option<String>,
+    uri: String,
 }
 
-fn refused(why: &str) -> Response {
-    page(
-        StatusCode::BAD_REQUEST,
-        "login.html",
-        context! { title => "Refused", error => why },
-    )
-}
-
-/// `POST /console/channels`: open a channel.
-pub(super) async fn open(
+/// `POST /console/node/peers`: connect to `pubkey@ip:port`.
+pub(super) async fn connect(
     State(state): State<AppState>,
     session: Session,
-    Form(form): Form<OpenForm>,
+    Form(form): Form<ConnectForm>,
 ) -> Response {
     if !session.csrf_matches(&form.csrf) {
         return csrf_refused();
     }
-    let Some((id, address)) = form.peer.trim().split_once('@') else {
-        return refused("The peer must be pubkey@ip:port.");
-    };
-    let (Ok(peer), Ok(address)) = (PublicKey::from_str(id), SocketAddr::from_str(address)) else {
-        return refused("The peer must be pubkey@ip:port.");
-    };
-    let Ok(capacity) = form.capacity_sat.trim().parse::<u64>() else {
-        return refused("The capacity must be a whole number of sats.");
-    };
-    let push = match form.push_msat.trim() {
-        "" => 0,
-        text => match text.parse::<u64>() {
-            Ok(push) => push,
-            Err(_) => return refused("The push must be a whole number of msat."),
-        },
-    };
-    if capacity < 20_000 || Sat(capacity).to_msat().is_none_or(|c| push >= c.0) {
-        return refused("The capacity must be at least 20,000 sat, the push below it.");
+    let outcome = direct::connect(&state.hub, &form.uri).await.map(|_| ());
+    done_or_refused(outcome, BACK)
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /console/node/peers/{node_id}/disconnect`.
+pub(super) async fn disconnect(
+    State(state): State<AppState>,
+    session: Session,
+    Path(node_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
     }
-    if form.key.is_empty() || form.key.len() > 100 {
-        return refused("The form is broken: reload the page.");
+    done_or_refused(direct::disconnect(&state.hub, &node_id), BACK)
+}
+
+/// `POST /console/node/wallet/address`: a new address of the node wallet.
+pub(super) async fn new_address(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
     }
-    let request = OpenRequest {
-        key: format!("console:{}", form.key),
-        peer,
-        address,
-        capacity: Sat(capacity),
-        push: Msat(push),
-        public: form.public.is_some(),
-    };
-    match state.node_actions.open_channel(&request).await {
-        Ok(_) => Redirect::to("/console/channels").into_response(),
-        Err(e) => refused(&e.to_string()),
+    match state.hub.node.new_onchain_address() {
+        Ok(address) => shown(
+            &session,
+            "A new node-wallet address",
+            &address.to_string(),
+            BACK,
+        ),
+        Err(e) => failed(e),
     }
 }
 
 #[derive(Deserialize)]
-pub(super) struct LedgerQuery {
-    account: Option<String>,
+pub(super) struct MoveForm {
+    csrf: String,
+    key: String,
+    #[serde(default)]
+    address: String,
+    amount_sat: String,
 }
 
-/// `GET /console/ledger`: the trial balance, and one account's entries.
-pub(super) async fn ledger(
+/// Which way a wallet form moves coins.
+#[derive(Clone, Copy)]
+enum Move {
+    Send,
+    ToTreasury,
+    FromTreasury,
+}
+
+async fn moved(state: &AppState, session: &Session, form: MoveForm, way: Move) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
+    }
+    let checked = (|| -> Result<_, HubError> {
+        let key = checks::key(&format!("console:{}", form.key))?;
+        let amount = checks::amount(whole(&form.amount_sat, "The amount (sat)")?)?;
+        Ok((key, amount))
+    })();
+    let (key, amount) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let actions = &state.node_actions;
+    let outcome: Result<NodeAction, ActionError> = match way {
+        Move::Send => match checks::address(&form.address, state.hub.network) {
+            Ok(address) => actions.send(&key, &address, amount).await,
+            Err(e) => return refused(StatusCode::BAD_REQUEST, &e.to_string()),
+        },
+        Move::ToTreasury => actions.to_treasury(&key, amount).await,
+        Move::FromTreasury => actions.from_treasury(&key, amount).await,
+    };
+    match outcome {
+        Ok(_) => Redirect::to(BACK).into_response(),
+        Err(e) => action_refused(e),
+    }
+}
+
+/// `POST /console/node/wallet/send`: send from the node wallet, once per form.
+pub(super) async fn send(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<LedgerQuery>,
+    Form(form): Form<MoveForm>,
 ) -> Response {
-    let store = &state.hub.store;
-    let accounts = match crate::ledger::balances(store).await {
-        Ok(accounts) => accounts,
-        Err(e) => return failed(e),
-    };
-    let total: i128 = accounts.iter().map(|a| i128::from(a.balance_msat)).sum();
-    let entries = match &query.account {
-        Some(account) => match crate::ledger::entries(store, account, 200).await {
-            Ok(entries) => Some(entries),
-            Err(e) => return failed(e),
-        },
-        None => None,
-    };
-    let body = context! {
-        title => "Ledger",
-        csrf => &session.csrf,
-        accounts => Value::from_serialize(&accounts),
-        total_msat => total.to_string(),
-        account => query.account,
-        entries => Value::from_serialize(&entries),
-    };
-    page(StatusCode::OK, "ledger.html", body)
+    moved(&state, &session, form, Move::Send).await
+}
+
+/// `POST /console/node/wallet/to-treasury`: move coins to the treasury, once per form.
+pub(super) async fn to_treasury(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    moved(&state, &session, form, Move::ToTreasury).await
+}
+
+/// `POST /console/node/wallet/from-treasury`: move coins from the treasury, once per form.
+pub(super) async fn from_treasury(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    moved(&state, &session, form, Move::FromTreasury).await
 }

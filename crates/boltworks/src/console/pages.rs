@@ -1,32 +1,20 @@
 //! The console's pages: sign-in and sign-out, the overview (node and chain, channel liquidity,
 //! wallets, every books check, the outbox, payments per service, from the same figures as
-//! `/metrics`), notifications (failed first, redeliver), escrow disputes (release or refund), and
-//! the hub's landing page. Every POST checks the session's CSRF token before anything else.
+//! `/metrics`), notifications (failed first, redeliver, the log filtered), and the hub's landing
+//! page. Every POST checks the session's CSRF token before anything else.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
+use super::forms::{csrf_refused, failed, refused};
 use super::render::page;
 use super::session::{self, Session};
 use crate::api::AppState;
-use crate::notify::outbox::{self, DeliveryStatus};
-use crate::services::escrow::Resolution;
-
-/// A POST whose CSRF token is not the session's: refused, nothing done.
-pub(super) fn csrf_refused() -> Response {
-    let body = context! { title => "Refused", error => "The form's token is not this session's: nothing was done." };
-    page(StatusCode::FORBIDDEN, "login.html", body)
-}
-
-pub(super) fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "a console page failed");
-    let body = context! { title => "Unavailable", error => "The hub could not answer; try again." };
-    page(StatusCode::SERVICE_UNAVAILABLE, "login.html", body)
-}
+use crate::notify::outbox::{self, DeliveryStatus, NotificationFilter, Redelivery};
 
 /// `GET /`: what the hub offers, and its status.
 pub(super) async fn landing(State(state): State<AppState>) -> Response {
@@ -168,25 +156,62 @@ pub(super) async fn overview(State(state): State<AppState>, session: Session) ->
     page(StatusCode::OK, "overview.html", body)
 }
 
-/// `GET /console/notifications`: the delivery log, failed first.
-pub(super) async fn notifications(State(state): State<AppState>, session: Session) -> Response {
+/// Notifications a list shows.
+const PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+pub(super) struct NotificationsQuery {
+    status: Option<String>,
+    service: Option<String>,
+    before: Option<i64>,
+}
+
+/// `GET /console/notifications`: the failed ones first (each with a redeliver button), then the
+/// delivery log narrowed by status and service, a page at a time.
+pub(super) async fn notifications(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<NotificationsQuery>,
+) -> Response {
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => match text.parse::<DeliveryStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => return refused(StatusCode::BAD_REQUEST, "No such delivery status."),
+        },
+    };
+    let service = query.service.filter(|s| !s.is_empty());
     let store = &state.hub.store;
-    let failed_ones = outbox::list(store, Some(DeliveryStatus::Failed), None, 50).await;
-    let recent = outbox::list(store, None, None, 50).await;
-    let (Ok(failed_ones), Ok(recent)) = (failed_ones, recent) else {
+    let failed_filter = NotificationFilter {
+        status: Some(DeliveryStatus::Failed),
+        limit: PAGE,
+        ..NotificationFilter::default()
+    };
+    let log_filter = NotificationFilter {
+        status,
+        service: service.clone(),
+        before: query.before,
+        limit: PAGE,
+    };
+    let failed_ones = outbox::list(store, &failed_filter).await;
+    let log = outbox::list(store, &log_filter).await;
+    let (Ok(failed_ones), Ok(log)) = (failed_ones, log) else {
         return failed("listing notifications");
     };
-    let recent: Vec<_> = recent
-        .into_iter()
-        .filter(|(_, r)| r.status != DeliveryStatus::Failed)
-        .map(|(_, r)| r)
-        .collect();
+    let next = (log.len() as i64 == PAGE)
+        .then(|| log.last().map(|(id, _)| *id))
+        .flatten();
+    let log: Vec<_> = log.into_iter().map(|(_, r)| r).collect();
     let failed_ones: Vec<_> = failed_ones.into_iter().map(|(_, r)| r).collect();
     let body = context! {
         title => "Notifications",
         csrf => &session.csrf,
         failed => Value::from_serialize(&failed_ones),
-        recent => Value::from_serialize(&recent),
+        log => Value::from_serialize(&log),
+        statuses => DeliveryStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        status => status.map(|s| s.as_str()),
+        service => service,
+        next => next,
     };
     page(StatusCode::OK, "notifications.html", body)
 }
@@ -203,55 +228,12 @@ pub(super) async fn redeliver(
     }
     let hub = &state.hub;
     match outbox::redeliver(&hub.store, &hub.clock, &event_id).await {
-        Ok(_) => {
+        Ok(Redelivery::Queued) => {
             hub.notifier.outbox_committed();
             Redirect::to("/console/notifications").into_response()
         }
-        Err(e) => failed(e),
-    }
-}
-
-/// `GET /console/escrow`: the open disputes.
-pub(super) async fn escrow(State(state): State<AppState>, session: Session) -> Response {
-    let disputes = match state.escrow.open_disputes().await {
-        Ok(disputes) => disputes,
-        Err(e) => return failed(e),
-    };
-    let body = context! {
-        title => "Escrow disputes",
-        csrf => &session.csrf,
-        disputes => Value::from_serialize(&disputes),
-    };
-    page(StatusCode::OK, "escrow.html", body)
-}
-
-#[derive(Deserialize)]
-pub(super) struct ResolveForm {
-    csrf: String,
-    resolution: String,
-}
-
-/// `POST /console/escrow/{tx}/resolve`: release the preimage to the seller, or refund the buyer.
-pub(super) async fn resolve(
-    State(state): State<AppState>,
-    session: Session,
-    Path(tx): Path<i64>,
-    Form(form): Form<ResolveForm>,
-) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    let Ok(resolution) = form.resolution.parse::<Resolution>() else {
-        let body =
-            context! { title => "Refused", error => "The resolution must be release or refund." };
-        return page(StatusCode::BAD_REQUEST, "login.html", body);
-    };
-    match state
-        .escrow
-        .resolve_dispute(tx, resolution, "resolved from the console")
-        .await
-    {
-        Ok(_) => Redirect::to("/console/escrow").into_response(),
+        Ok(Redelivery::InFlight) => Redirect::to("/console/notifications").into_response(),
+        Ok(Redelivery::NotFound) => refused(StatusCode::NOT_FOUND, "No such notification."),
         Err(e) => failed(e),
     }
 }

@@ -28,6 +28,10 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/console/login.html"),
             ),
             (
+                "message.html",
+                include_str!("../../templates/console/message.html"),
+            ),
+            (
                 "overview.html",
                 include_str!("../../templates/console/overview.html"),
             ),
@@ -40,6 +44,10 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/console/escrow.html"),
             ),
             (
+                "node.html",
+                include_str!("../../templates/console/node.html"),
+            ),
+            (
                 "channels.html",
                 include_str!("../../templates/console/channels.html"),
             ),
@@ -48,6 +56,18 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/console/ledger.html"),
             ),
             ("lsp.html", include_str!("../../templates/console/lsp.html")),
+            (
+                "lsp_order.html",
+                include_str!("../../templates/console/lsp_order.html"),
+            ),
+            (
+                "merchants.html",
+                include_str!("../../templates/console/merchants.html"),
+            ),
+            (
+                "merchant.html",
+                include_str!("../../templates/console/merchant.html"),
+            ),
             (
                 "gifts.html",
                 include_str!("../../templates/console/gifts.html"),

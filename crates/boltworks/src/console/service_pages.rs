@@ -1,13 +1,14 @@
 //! The console's service pages: LSP channel orders and gifts, newest first, narrowed by state
-//! and a page at a time (`?state=` or `?status=`, `?before=` the last shown creation time).
+//! and a page at a time (`?state=` or `?status=`, `?before=` the last shown creation time); and
+//! one order in full, with its payment, channel and refund.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::pages::failed;
+use super::forms::{failed, refused};
 use super::render::page;
 use super::session::Session;
 use crate::api::AppState;
@@ -41,10 +42,7 @@ pub(super) async fn lsp_orders(
         .await
     {
         Ok(Some(orders)) => orders,
-        Ok(None) => {
-            let body = context! { title => "Refused", error => "No such order state." };
-            return page(StatusCode::BAD_REQUEST, "login.html", body);
-        }
+        Ok(None) => return refused(StatusCode::BAD_REQUEST, "No such order state."),
         Err(e) => return failed(e),
     };
     let next = (orders.len() as i64 == PAGE)
@@ -62,6 +60,26 @@ pub(super) async fn lsp_orders(
     page(StatusCode::OK, "lsp.html", body)
 }
 
+/// `GET /console/lsp/{order_id}`: one order in full.
+pub(super) async fn lsp_order(
+    State(state): State<AppState>,
+    session: Session,
+    Path(order_id): Path<String>,
+) -> Response {
+    match state.lsp.order_detail(&order_id).await {
+        Ok(Some(order)) => {
+            let body = context! {
+                title => "LSP order",
+                csrf => &session.csrf,
+                order => Value::from_serialize(&order),
+            };
+            page(StatusCode::OK, "lsp_order.html", body)
+        }
+        Ok(None) => refused(StatusCode::NOT_FOUND, "No such order."),
+        Err(e) => failed(e),
+    }
+}
+
 /// `GET /console/gifts`: gifts.
 pub(super) async fn gifts(
     State(state): State<AppState>,
@@ -73,8 +91,7 @@ pub(super) async fn gifts(
         .as_deref()
         .is_some_and(|w| !GIFT_STATUSES.contains(&w))
     {
-        let body = context! { title => "Refused", error => "No such gift status." };
-        return page(StatusCode::BAD_REQUEST, "login.html", body);
+        return refused(StatusCode::BAD_REQUEST, "No such gift status.");
     }
     let gifts = match state
         .gifts

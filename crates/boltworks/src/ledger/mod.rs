@@ -193,6 +193,8 @@ pub async fn balance_under(store: &Store, prefix: &str) -> Result<i64, sqlx::Err
 /// One entry of an account, with the posting it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct AccountEntry {
+    /// The entry's id (later entries have larger ids).
+    pub id: i64,
     /// The posting's reference (the business event).
     pub reference: String,
     /// The posting's kind.
@@ -203,19 +205,34 @@ pub struct AccountEntry {
     pub created_at: i64,
 }
 
-/// The newest entries of `account` first, at most `limit`.
+/// Which entries of an account to read: of one posting kind if given, with ids below `before`
+/// if given (the next page), at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Only postings of this kind.
+    pub kind: Option<String>,
+    /// Only entries with an id below this.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// The entries of `account` that `filter` names, newest first.
 pub async fn entries(
     store: &Store,
     account: &str,
-    limit: i64,
+    filter: &EntryFilter,
 ) -> Result<Vec<AccountEntry>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.reference, t.kind, e.amount_msat, e.created_at
+        "SELECT e.id, t.reference, t.kind, e.amount_msat, e.created_at
          FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-         WHERE e.account = $1 ORDER BY e.id DESC LIMIT $2",
+         WHERE e.account = $1 AND ($2 = '' OR t.kind = $2) AND e.id < $3
+         ORDER BY e.id DESC LIMIT $4",
     )
     .bind(account)
-    .bind(limit)
+    .bind(filter.kind.as_deref().unwrap_or(""))
+    .bind(filter.before.unwrap_or(i64::MAX))
+    .bind(filter.limit)
     .fetch_all(store.pool())
     .await
 }

@@ -6,85 +6,14 @@
 //! landing page links the docs, the gift pages and the console. Screenshots land in
 //! `target/tmp/test-artifacts/console/`.
 
-use std::path::PathBuf;
-
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use serde_json::json;
 
 use crate::escrow::deal_of;
-use crate::harness::browser::Driver;
+use crate::harness::browser::{click, csrf_of, screenshot, text, wait_path, wait_text, Driver};
 use crate::harness::serve_options::ADMIN_TOKEN;
 use crate::harness::webhook::Receiver;
 use crate::harness::{eventually, ServeOptions, TestStack};
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("test-artifacts")
-        .join("console");
-    std::fs::create_dir_all(&dir).expect("artifact dir");
-    dir
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.expect("screenshot");
-    std::fs::write(artifacts().join(format!("{name}.png")), png).expect("save screenshot");
-}
-
-async fn text(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-async fn click(browser: &Client, css: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
-}
-
-/// The CSRF token of the page open in `browser` (once it has loaded).
-async fn csrf_of(browser: &Client) -> String {
-    eventually("a form with its token", || async {
-        browser
-            .find(Locator::Css("input[name='csrf']"))
-            .await
-            .ok()?
-            .attr("value")
-            .await
-            .ok()?
-    })
-    .await
-}
-
-/// Waits until the browser shows `path` (a click's navigation has completed).
-async fn wait_path(browser: &Client, path: &str) {
-    eventually(&format!("the browser at {path}"), || async {
-        (browser.current_url().await.ok()?.path() == path).then_some(())
-    })
-    .await
-}
-
-/// Waits until the page shows `css`, and its text.
-async fn wait_text(browser: &Client, css: &str) -> String {
-    eventually(&format!("{css} on the page"), || async {
-        browser
-            .find(Locator::Css(css))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()
-    })
-    .await
-}
 
 /// A disputed escrow transaction whose seller's invoice is bob's hold invoice: (seller, tx).
 async fn disputed(stack: &TestStack, tag: &str) -> (String, String) {
@@ -152,7 +81,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
             .await
             .unwrap_or_else(|e| panic!("a link to {link}: {e}"));
     }
-    screenshot(&browser, "landing").await;
+    screenshot(&browser, "console", "landing").await;
 
     // Unsigned, the console sends to the sign-in page; a wrong token is refused.
     browser
@@ -176,7 +105,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
     token.send_keys(ADMIN_TOKEN).await.expect("type");
     click(&browser, "#sign-in").await;
     wait_path(&browser, "/console").await;
-    screenshot(&browser, "overview").await;
+    screenshot(&browser, "console", "overview").await;
 
     // The overview's figures are the admin API's.
     let (_, node) = hub.admin.get("/admin/node").await;
@@ -249,7 +178,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .goto(&format!("{}/console/notifications", hub.base))
         .await
         .expect("notifications");
-    screenshot(&browser, "notifications").await;
+    screenshot(&browser, "console", "notifications").await;
     click(
         &browser,
         &format!("button.redeliver[data-event='{event_id}']"),
@@ -275,12 +204,16 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .goto(&format!("{}/console/escrow", hub.base))
         .await
         .expect("escrow");
-    screenshot(&browser, "escrow").await;
-    click(&browser, &format!("tr[data-tx='{tx}'] button.release")).await;
+    screenshot(&browser, "console", "escrow").await;
+    click(
+        &browser,
+        &format!("#disputes tr[data-tx='{tx}'] button.release"),
+    )
+    .await;
     eventually("the page reloaded without the resolved dispute", || async {
         let url = browser.current_url().await.ok()?;
         let gone = browser
-            .find(Locator::Css(&format!("tr[data-tx='{tx}']")))
+            .find(Locator::Css(&format!("#disputes tr[data-tx='{tx}']")))
             .await
             .is_err();
         (url.path() == "/console/escrow" && gone).then_some(())
@@ -293,7 +226,9 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .success();
     assert_eq!(released["preimage"].as_str().map(str::len), Some(64));
     browser
-        .find(Locator::Css(&format!("tr[data-tx='{untouched_tx}']")))
+        .find(Locator::Css(&format!(
+            "#disputes tr[data-tx='{untouched_tx}']"
+        )))
         .await
         .expect("the other dispute is still open");
 
@@ -371,7 +306,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .filter(|c| c["capacity_sat"] == 200_000)
         .count();
     assert_eq!(opened, 1, "one channel for the form sent twice");
-    screenshot(&browser, "channels").await;
+    screenshot(&browser, "console", "channels").await;
 
     // LSP orders and gifts, narrowed by state.
     let (status, order) = hub.lsps1.create(&json!({"remote_balance": 400_000})).await;
@@ -387,7 +322,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         text(&browser, &format!("tr[data-order='{order_id}'] td.state")).await,
         "CREATED"
     );
-    screenshot(&browser, "lsp").await;
+    screenshot(&browser, "console", "lsp").await;
     browser
         .goto(&format!("{}/console/lsp?state=OPEN", hub.base))
         .await
@@ -428,7 +363,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .find(Locator::Css("#entries"))
         .await
         .expect("the account's entries");
-    screenshot(&browser, "ledger").await;
+    screenshot(&browser, "console", "ledger").await;
 
     // Sign out: the session is gone.
     click(&browser, "#sign-out").await;

@@ -4,29 +4,15 @@
 //! redeem page is decoded from a screenshot and must be the gift's LNURL. Screenshots land in
 //! `target/tmp/test-artifacts/gift_pages/`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::harness::browser::Driver;
+use crate::harness::browser::{artifacts, screenshot, Driver};
 use crate::harness::clients::gifts::{assert_books_balance, funded_gift};
 use crate::harness::invoices::preimage_and_hash;
 use crate::harness::{eventually, ServeOptions, TestStack};
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("test-artifacts")
-        .join("gift_pages");
-    std::fs::create_dir_all(&dir).expect("artifact dir");
-    dir
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.expect("screenshot");
-    std::fs::write(artifacts().join(format!("{name}.png")), png).expect("save screenshot");
-}
 
 /// Waits until the element is displayed and its text contains `wanted`.
 async fn wait_text(browser: &Client, css: &str, wanted: &str) -> String {
@@ -47,7 +33,7 @@ async fn decode_qr(browser: &Client, css: &str) -> String {
         .screenshot()
         .await
         .expect("element screenshot");
-    std::fs::write(artifacts().join("lnurl-qr.png"), &png).expect("save");
+    std::fs::write(artifacts("gift_pages").join("lnurl-qr.png"), &png).expect("save");
     let image = image::load_from_memory(&png).expect("png").to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
@@ -89,7 +75,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
         .send_keys("Happy birthday!")
         .await
         .expect("type");
-    screenshot(&browser, "1-create").await;
+    screenshot(&browser, "gift_pages", "1-create").await;
     browser
         .find(Locator::Css("#create"))
         .await
@@ -116,7 +102,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
         .expect("an invoice");
     assert!(invoice.starts_with("lnbcrt15u"), "{invoice}");
     assert!(browser.find(Locator::Css("#invoice-qr")).await.is_ok());
-    screenshot(&browser, "2-pay").await;
+    screenshot(&browser, "gift_pages", "2-pay").await;
     hub.dev.pay("alice", &invoice).await.expect("alice pays");
     wait_text(&browser, "#paid", "Paid!").await;
     let link = browser
@@ -127,7 +113,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
         .await
         .expect("href")
         .expect("a link");
-    screenshot(&browser, "3-paid").await;
+    screenshot(&browser, "gift_pages", "3-paid").await;
     let order_id = link.rsplit('/').next().expect("id").to_string();
 
     // Redeem: amount and sender shown (escaped), the LNURL QR code decodes to the gift's LNURL.
@@ -137,7 +123,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
     let (_, gift) = hub.gifts.gift(&order_id).await;
     let lnurl = gift["lnurl"].as_str().expect("lnurl").to_uppercase();
     assert_eq!(decode_qr(&browser, "#lnurl-qr").await, lnurl);
-    screenshot(&browser, "4-redeem").await;
+    screenshot(&browser, "gift_pages", "4-redeem").await;
     let bob = hub.dev.invoice("bob", 1_500_000).await;
     browser
         .find(Locator::Css("#invoice"))
@@ -154,7 +140,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
         .await
         .expect("redeem");
     wait_text(&browser, "#status", "Redeemed!").await;
-    screenshot(&browser, "5-redeemed").await;
+    screenshot(&browser, "gift_pages", "5-redeemed").await;
     let paid = hub
         .dev
         .wait_payment("bob", &bob.payment_hash, "succeeded")
@@ -169,7 +155,7 @@ async fn a_person_creates_pays_shares_and_redeems_a_gift_in_a_real_browser() {
         .await
         .expect("unknown gift");
     wait_text(&browser, "#status", "There is no gift").await;
-    screenshot(&browser, "6-unknown").await;
+    screenshot(&browser, "gift_pages", "6-unknown").await;
     browser.close().await.expect("close");
     stack.stop().await;
 }
@@ -204,7 +190,7 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
         .await
         .expect("redeem");
     wait_text(&browser, "#status", "exactly the gift's amount").await;
-    screenshot(&browser, "7-wrong-amount").await;
+    screenshot(&browser, "gift_pages", "7-wrong-amount").await;
     // A redemption in flight elsewhere (bob holds it) shows as pending, live.
     let (_, hash) = preimage_and_hash();
     let held = hub.dev.hold_invoice("bob", 1_000_000, &hash).await;
@@ -217,7 +203,7 @@ async fn the_redeem_page_shows_refusals_and_a_pending_redemption() {
         .await;
     hub.dev.fail("bob", &hash).await.expect("bob fails it");
     wait_text(&browser, "#status", "The payout failed").await;
-    screenshot(&browser, "8-failed").await;
+    screenshot(&browser, "gift_pages", "8-failed").await;
     let redeem_visible = browser
         .find(Locator::Css("#redeem"))
         .await

@@ -9,6 +9,7 @@ mod blip51;
 mod blocktank_client;
 mod cli;
 mod console;
+mod console_ops;
 mod crash_soak;
 mod escrow;
 mod force_close;

@@ -9,14 +9,14 @@ use super::Operator;
 use crate::api::AppState;
 use crate::http::{ApiRoutes, HubError};
 use crate::hub::HubContext;
-use crate::notify::outbox::{self, DeliveryStatus, NotificationRecord};
+use crate::notify::outbox::{self, DeliveryStatus, NotificationFilter, NotificationRecord};
 
 /// The operator routes.
 pub(super) fn routes() -> ApiRoutes<AppState> {
     ApiRoutes::new("admin")
         .get(
             "/admin/notifications",
-            "List notifications (?status=failed|pending|delivered, ?before=cursor, ?limit=n)",
+            "List notifications (?status=failed|pending|delivered, ?service=, ?before=cursor, ?limit=n)",
             list,
         )
         .get(
@@ -61,6 +61,7 @@ struct WebhookSecret {
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
+    service: Option<String>,
     before: Option<i64>,
     limit: Option<i64>,
 }
@@ -83,7 +84,13 @@ async fn list(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let rows = outbox::list(&state.store, status, query.before, limit).await?;
+    let filter = NotificationFilter {
+        status,
+        service: query.service.filter(|s| !s.is_empty()),
+        before: query.before,
+        limit,
+    };
+    let rows = outbox::list(&state.store, &filter).await?;
     let next_before = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|(id, _)| *id))
         .flatten();

@@ -15,7 +15,9 @@ pub use self::enqueue::{
     EmailPayload, EnqueueError, WebhookEvent,
 };
 pub use self::health::{health, OutboxHealth};
-pub use self::operator::{find, list, redeliver, AttemptRecord, NotificationRecord, Redelivery};
+pub use self::operator::{
+    find, list, redeliver, AttemptRecord, NotificationFilter, NotificationRecord, Redelivery,
+};
 pub use self::targets::target_secret;
 use crate::store::columns::stored_enum;
 

@@ -74,21 +74,35 @@ impl OutboxRow {
 /// The columns an `OutboxRow` reads.
 const OUTBOX_COLUMNS: &str = "id, event_id, service, event_type, channel, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error";
 
-/// Lists notifications, newest first, optionally by status; `before` pages by event order.
+/// Which notifications to list: of one delivery status and one service if given, older than
+/// `before` (an outbox id, the next page) if given, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    /// Only this delivery status.
+    pub status: Option<DeliveryStatus>,
+    /// Only this service's.
+    pub service: Option<String>,
+    /// Only those queued before this outbox id.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Lists the notifications `filter` names, newest first, with their outbox ids.
 pub async fn list(
     store: &Store,
-    status: Option<DeliveryStatus>,
-    before: Option<i64>,
-    limit: i64,
+    filter: &NotificationFilter,
 ) -> Result<Vec<(i64, NotificationRecord)>, sqlx::Error> {
     let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
         "SELECT {OUTBOX_COLUMNS}
-         FROM notify_outbox WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR id < $2)
-         ORDER BY id DESC LIMIT $3"
+         FROM notify_outbox WHERE ($1 IS NULL OR status = $1) AND ($2 = '' OR service = $2)
+            AND ($3 IS NULL OR id < $3)
+         ORDER BY id DESC LIMIT $4"
     ))
-    .bind(status)
-    .bind(before)
-    .bind(limit)
+    .bind(filter.status)
+    .bind(filter.service.as_deref().unwrap_or(""))
+    .bind(filter.before)
+    .bind(filter.limit)
     .fetch_all(store.pool())
     .await?;
     let mut records = Vec::with_capacity(rows.len());

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 pub use self::api::EscrowError;
 pub use self::config::{EscrowArgs, EscrowConfig};
-pub use self::model::Resolution;
+pub use self::model::{Resolution, Status};
 pub use self::store::EscrowTx;
 use crate::http::idempotency::{self, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
@@ -82,6 +82,26 @@ impl EscrowService {
         note: &str,
     ) -> Result<Option<EscrowTx>, EscrowError> {
         handlers::resolve(self, tx_id, resolution, note).await
+    }
+
+    /// Transactions for the operator's console, newest first: in `status` (its wire text) if
+    /// given, with ids below `before`; `None` for a status that is not one.
+    pub async fn list_txs(
+        &self,
+        status: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Option<Vec<EscrowTx>>, sqlx::Error> {
+        let status = match status {
+            None => None,
+            Some(text) => match Status::parse(text) {
+                Some(status) => Some(status),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(
+            store::txs_page(&self.hub.store, status, before, limit).await?,
+        ))
     }
 
     /// The open disputes, oldest first, for the operator.

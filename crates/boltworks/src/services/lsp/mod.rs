@@ -37,7 +37,7 @@ use tokio::task::JoinHandle;
 
 pub use self::config::{LspArgs, LspConfig};
 use self::effects::LspEffects;
-pub use self::store::listing::OrderRow;
+pub use self::store::listing::{OrderDetail, OrderRow};
 use crate::http::idempotency::{self, Idempotency};
 use crate::http::{ApiRoutes, RateLimit};
 use crate::hub::HubContext;
@@ -124,6 +124,13 @@ impl LspService {
         Ok(Some(
             store::listing::list(&self.hub.store, state, before, limit).await?,
         ))
+    }
+
+    /// One channel order with its payment, channel and refund, for the console.
+    pub async fn order_detail(&self, id: &str) -> Result<Option<OrderDetail>, sqlx::Error> {
+        let mut conn = self.hub.store.pool().acquire().await?;
+        let order = store::order(&mut conn, id).await?;
+        Ok(order.map(OrderDetail::from))
     }
 
     /// What the hub's node events mean for channel orders.

@@ -132,6 +132,24 @@ impl MerchantService {
         books::merchant_books(&self.hub.store).await
     }
 
+    /// Merchants for the console, newest first, created before `before`.
+    pub async fn list_merchants(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<store::listing::MerchantRow>, sqlx::Error> {
+        store::listing::merchants(&self.hub.store, before, limit).await
+    }
+
+    /// A merchant with its latest `limit` invoices, payments and withdrawals.
+    pub async fn merchant_activity(
+        &self,
+        merchant_id: &str,
+        limit: i64,
+    ) -> Result<Option<store::listing::MerchantActivity>, sqlx::Error> {
+        store::listing::activity(&self.hub.store, merchant_id, limit).await
+    }
+
     /// An address of the hub's network.
     pub(crate) fn parse_address(&self, text: &str) -> Option<Address> {
         Address::from_str(text.trim())

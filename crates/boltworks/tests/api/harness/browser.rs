@@ -1,8 +1,11 @@
-//! A real headless Chromium (Debian's), driven through ChromeDriver, for the page tests.
+//! A real headless Chromium (Debian's), driven through ChromeDriver, for the page tests, and what
+//! those tests do with a page: read a text, click, wait for a navigation, keep a screenshot (in
+//! `target/tmp/test-artifacts/`).
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use super::ports::free_addr;
@@ -76,4 +79,95 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The directory of screenshots kept as test artifacts, `dir` below them.
+pub fn artifacts(dir: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("test-artifacts")
+        .join(dir);
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    dir
+}
+
+/// Keeps a screenshot of the page open in `browser` as `dir/name.png` of the artifacts.
+pub async fn screenshot(browser: &Client, dir: &str, name: &str) {
+    let png = browser.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts(dir).join(format!("{name}.png")), png).expect("save screenshot");
+}
+
+/// The text of the element `css` names (which must be there).
+pub async fn text(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The text of every element `css` names, in page order.
+pub async fn texts(browser: &Client, css: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    for element in browser.find_all(Locator::Css(css)).await.expect("find") {
+        texts.push(element.text().await.expect("text"));
+    }
+    texts
+}
+
+/// The attribute `name` of every element `css` names, in page order.
+pub async fn attrs(browser: &Client, css: &str, name: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for element in browser.find_all(Locator::Css(css)).await.expect("find") {
+        values.push(element.attr(name).await.expect("attr").unwrap_or_default());
+    }
+    values
+}
+
+/// Clicks the element `css` names (which must be there).
+pub async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// The CSRF token of the page open in `browser` (once it has loaded).
+pub async fn csrf_of(browser: &Client) -> String {
+    eventually("a form with its token", || async {
+        browser
+            .find(Locator::Css("input[name='csrf']"))
+            .await
+            .ok()?
+            .attr("value")
+            .await
+            .ok()?
+    })
+    .await
+}
+
+/// Waits until the browser shows `path` (a click's navigation has completed).
+pub async fn wait_path(browser: &Client, path: &str) {
+    eventually(&format!("the browser at {path}"), || async {
+        (browser.current_url().await.ok()?.path() == path).then_some(())
+    })
+    .await
+}
+
+/// Waits until the page shows `css`, and its text.
+pub async fn wait_text(browser: &Client, css: &str) -> String {
+    eventually(&format!("{css} on the page"), || async {
+        browser
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await
 }

@@ -18,8 +18,8 @@ pub use self::disputes::{open_dispute, open_disputes, resolve_dispute, Dispute, 
 pub use self::preimages::release_preimage;
 pub use self::sessions::{create_session, extend_session, session_user};
 pub use self::transactions::{
-    attach_buyer, create_tx, get_tx, set_invoice, transition, txs_of_user, EscrowTx, NewTx,
-    SellerInvoice,
+    attach_buyer, create_tx, get_tx, set_invoice, transition, txs_of_user, txs_page, EscrowTx,
+    NewTx, SellerInvoice,
 };
 pub use self::users::{create_user, find_user, user_email, UserLogin};
 pub use self::webhooks::{set_webhook, webhook_urls};

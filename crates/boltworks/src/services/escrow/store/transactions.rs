@@ -166,6 +166,25 @@ pub async fn txs_of_user(store: &Store, user_id: i64) -> Result<Vec<EscrowTx>, s
         .await
 }
 
+/// Up to `limit` transactions with an id below `before` (all when `None`), in `status` if
+/// given, newest first (for the operator's console).
+pub async fn txs_page(
+    store: &Store,
+    status: Option<Status>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EscrowTx>, sqlx::Error> {
+    let sql = format!(
+        "{TX_SELECT} WHERE ($1 = '' OR t.status = $1) AND t.id < $2 ORDER BY t.id DESC LIMIT $3"
+    );
+    sqlx::query_as(&sql)
+        .bind(status.map_or("", Status::as_str))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await
+}
+
 /// Attaches a buyer if the transaction has none. Returns whether it did.
 pub async fn attach_buyer(store: &Store, tx_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
     let done =

@@ -1,6 +1,6 @@
 //! The merchant hub's SQL, one file per aggregate: merchants (with their PSS registration and
 //! spendable balances), refresh tokens, Lightning invoices, on-chain invoices, outgoing
-//! payments, and withdrawals with their batches. Rows are `sqlx::FromRow` structs; state
+//! payments, and withdrawals with their batches; and the console's listing of them. Rows are `sqlx::FromRow` structs; state
 //! columns are enums stored as their text (the Lightning invoice's hold state as its number);
 //! amounts are `Sat`/`Msat`.
 //!
@@ -9,6 +9,7 @@
 //! and PostgreSQL locks the merchant's row).
 
 pub mod invoices;
+pub mod listing;
 pub mod merchants;
 pub mod onchain_invoices;
 pub mod payments;
