@@ -9,7 +9,7 @@ use axum::Form;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::forms::{csrf_refused, failed, refused};
+use super::forms::{chosen, csrf_refused, failed, refused};
 use super::render::page;
 use super::session::Session;
 use crate::api::AppState;
@@ -57,7 +57,7 @@ pub(super) async fn escrow(
     session: Session,
     Query(query): Query<TxQuery>,
 ) -> Response {
-    let status = query.status.filter(|s| !s.is_empty());
+    let status = chosen(query.status);
     let txs = match state
         .escrow
         .list_txs(status.as_deref(), query.before, PAGE)

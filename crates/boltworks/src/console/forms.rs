@@ -11,6 +11,24 @@ use super::session::Session;
 use crate::http::HubError;
 use crate::node_actions::ActionError;
 
+/// A list filter as a query gives it: an empty field is no filter.
+pub(super) fn chosen(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// The filter `text` names (none when empty), or why there is no such `what`.
+pub(super) fn filter_of<T: std::str::FromStr>(
+    text: Option<&str>,
+    what: &str,
+) -> Result<Option<T>, String> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => T::from_str(text)
+            .map(Some)
+            .map_err(|_| format!("No such {what}.")),
+    }
+}
+
 /// A POST whose CSRF token is not the session's: refused, nothing done.
 pub(super) fn csrf_refused() -> Response {
     refused(

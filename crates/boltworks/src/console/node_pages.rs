@@ -3,8 +3,6 @@
 //! carries so a form sent twice moves money once) and the node's payments, narrowed by direction
 //! and status.
 
-use std::str::FromStr;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +10,9 @@ use axum::Form;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{action_refused, csrf_refused, done_or_refused, failed, refused, shown, whole};
+use super::forms::{
+    action_refused, csrf_refused, done_or_refused, failed, filter_of, refused, shown, whole,
+};
 use super::render::page;
 use super::session::{random_token, Session};
 use crate::api::AppState;
@@ -31,16 +31,6 @@ pub(super) struct PaymentsQuery {
     status: Option<String>,
 }
 
-/// The filter `text` names (none when empty), or why there is no such `what`.
-fn narrowed<T: FromStr>(text: Option<&str>, what: &str) -> Result<Option<T>, String> {
-    match text.filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(text) => T::from_str(text)
-            .map(Some)
-            .map_err(|_| format!("No such {what}.")),
-    }
-}
-
 /// `GET /console/node`.
 pub(super) async fn node(
     State(state): State<AppState>,
@@ -48,11 +38,11 @@ pub(super) async fn node(
     Query(query): Query<PaymentsQuery>,
 ) -> Response {
     let direction: Option<PaymentDirection> =
-        match narrowed(query.direction.as_deref(), "direction") {
+        match filter_of(query.direction.as_deref(), "direction") {
             Ok(direction) => direction,
             Err(why) => return refused(StatusCode::BAD_REQUEST, &why),
         };
-    let status: Option<PaymentStatus> = match narrowed(query.status.as_deref(), "status") {
+    let status: Option<PaymentStatus> = match filter_of(query.status.as_deref(), "status") {
         Ok(status) => status,
         Err(why) => return refused(StatusCode::BAD_REQUEST, &why),
     };

@@ -10,7 +10,7 @@ use axum::Form;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::forms::{csrf_refused, failed, refused};
+use super::forms::{chosen, csrf_refused, failed, filter_of, refused};
 use super::render::page;
 use super::session::{self, Session};
 use crate::api::AppState;
@@ -173,14 +173,12 @@ pub(super) async fn notifications(
     session: Session,
     Query(query): Query<NotificationsQuery>,
 ) -> Response {
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => match text.parse::<DeliveryStatus>() {
-            Ok(status) => Some(status),
-            Err(_) => return refused(StatusCode::BAD_REQUEST, "No such delivery status."),
-        },
+    let status: Option<DeliveryStatus> = match filter_of(query.status.as_deref(), "delivery status")
+    {
+        Ok(status) => status,
+        Err(why) => return refused(StatusCode::BAD_REQUEST, &why),
     };
-    let service = query.service.filter(|s| !s.is_empty());
+    let service = chosen(query.service);
     let store = &state.hub.store;
     let failed_filter = NotificationFilter {
         status: Some(DeliveryStatus::Failed),

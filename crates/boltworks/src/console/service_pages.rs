@@ -8,7 +8,7 @@ use axum::response::Response;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{failed, refused};
+use super::forms::{chosen, failed, refused};
 use super::render::page;
 use super::session::Session;
 use crate::api::AppState;
@@ -25,17 +25,13 @@ pub(super) struct ListQuery {
     before: Option<i64>,
 }
 
-fn narrowed(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
-
 /// `GET /console/lsp`: channel orders.
 pub(super) async fn lsp_orders(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let wanted = narrowed(query.state);
+    let wanted = chosen(query.state);
     let orders = match state
         .lsp
         .list_orders(wanted.as_deref(), query.before, PAGE)
@@ -86,7 +82,7 @@ pub(super) async fn gifts(
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let wanted = narrowed(query.status);
+    let wanted = chosen(query.status);
     if wanted
         .as_deref()
         .is_some_and(|w| !GIFT_STATUSES.contains(&w))
