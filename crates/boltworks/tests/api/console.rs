@@ -10,7 +10,9 @@ use fantoccini::Locator;
 use serde_json::json;
 
 use crate::escrow::deal_of;
-use crate::harness::browser::{click, csrf_of, screenshot, text, wait_path, wait_text, Driver};
+use crate::harness::browser::{
+    click, csrf_of, screenshot, submit, text, wait_path, wait_text, Driver,
+};
 use crate::harness::serve_options::ADMIN_TOKEN;
 use crate::harness::webhook::Receiver;
 use crate::harness::{eventually, ServeOptions, TestStack};
@@ -179,7 +181,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .await
         .expect("notifications");
     screenshot(&browser, "console", "notifications").await;
-    click(
+    submit(
         &browser,
         &format!("button.redeliver[data-event='{event_id}']"),
     )
@@ -205,7 +207,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         .await
         .expect("escrow");
     screenshot(&browser, "console", "escrow").await;
-    click(
+    submit(
         &browser,
         &format!("#disputes tr[data-tx='{tx}'] button.release"),
     )
@@ -257,7 +259,7 @@ async fn the_operator_signs_in_reads_the_overview_and_acts_from_the_pages() {
         let field = browser.find(Locator::Css(css)).await.expect("field");
         field.send_keys(value).await.expect("type");
     }
-    click(&browser, "#open-channel").await;
+    submit(&browser, "#open-channel").await;
     eventually("the open recorded", || async {
         let (_, actions) = hub.admin.get("/admin/node/actions").await;
         (!actions["actions"].as_array()?.is_empty()).then_some(())

@@ -11,7 +11,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use crate::escrow::deal_of;
-use crate::harness::browser::{attrs, click, csrf_of, screenshot, text, texts, wait_path, Driver};
+use crate::harness::browser::{
+    attrs, click, csrf_of, screenshot, submit, text, texts, wait_path, Driver,
+};
 use crate::harness::clients::merchant::Merchant;
 use crate::harness::own_node;
 use crate::harness::ports::free_addr;
@@ -146,12 +148,12 @@ async fn the_operator_runs_the_node_and_reads_every_service_from_the_console() {
     .await;
     let peer_id = peer.node_id().to_string();
     fill(&browser, "#uri", &format!("{peer_id}@{peer_listen}")).await;
-    click(&browser, "#connect").await;
+    submit(&browser, "#connect").await;
     wait_path(&browser, "/console/node").await;
     let row = format!("tr[data-peer='{peer_id}']");
     assert_eq!(text(&browser, &format!("{row} td.connected")).await, "yes");
     assert_eq!(peer_state(hub, &peer_id).await, Some(true));
-    click(&browser, &format!("{row} button.disconnect")).await;
+    submit(&browser, &format!("{row} button.disconnect")).await;
     eventually("the peer disconnected", || async {
         (peer_state(hub, &peer_id).await != Some(true)).then_some(())
     })
@@ -180,7 +182,7 @@ async fn the_operator_runs_the_node_and_reads_every_service_from_the_console() {
     let out = out["address"].as_str().expect("address").to_string();
     fill(&browser, "#send-address", &out).await;
     fill(&browser, "#send-amount", "12000").await;
-    click(&browser, "#send").await;
+    submit(&browser, "#send").await;
     eventually("the send recorded", || async {
         let (_, actions) = hub.admin.get("/admin/node/actions").await;
         (actions_of_kind(&actions, "wallet_send") == 1).then_some(())
@@ -214,7 +216,7 @@ async fn the_operator_runs_the_node_and_reads_every_service_from_the_console() {
     assert_eq!(bad_amount.status(), 400, "a negative amount is refused");
     goto(&browser, &hub.base, "/console/node").await;
     fill(&browser, "#to-treasury-amount", "15000").await;
-    click(&browser, "#to-treasury").await;
+    submit(&browser, "#to-treasury").await;
     let actions = eventually("the move recorded, once per form", || async {
         let (_, actions) = hub.admin.get("/admin/node/actions").await;
         (actions_of_kind(&actions, "to_treasury") == 1).then_some(actions)
@@ -238,7 +240,7 @@ async fn the_operator_runs_the_node_and_reads_every_service_from_the_console() {
     click(&browser, &format!("{alice_row} summary")).await;
     fill(&browser, &format!("{alice_row} input.fee-base"), "1500").await;
     fill(&browser, &format!("{alice_row} input.fee-ppm"), "250").await;
-    click(&browser, &format!("{alice_row} button.set-fees")).await;
+    submit(&browser, &format!("{alice_row} button.set-fees")).await;
     eventually("alice's channel charges the new fees", || async {
         let (_, channels) = hub.admin.get("/admin/node/channels").await;
         let alice = channel_of(&channels, &alice_id)?.clone();
@@ -269,14 +271,14 @@ async fn the_operator_runs_the_node_and_reads_every_service_from_the_console() {
     goto(&browser, &hub.base, "/console/channels").await;
     click(&browser, &format!("{alice_row} summary")).await;
     click(&browser, &format!("{alice_row} input.confirm-force")).await;
-    click(&browser, &format!("{alice_row} button.force-close")).await;
+    submit(&browser, &format!("{alice_row} button.force-close")).await;
     wait_path(&browser, "/console/channels").await;
     let bob_row = format!(
         "tr[data-channel='{}']",
         bob["user_channel_id"].as_str().expect("channel id")
     );
     click(&browser, &format!("{bob_row} summary")).await;
-    click(&browser, &format!("{bob_row} button.close")).await;
+    submit(&browser, &format!("{bob_row} button.close")).await;
     eventually("both channels closed", || async {
         let (_, channels) = hub.admin.get("/admin/node/channels").await;
         (channel_of(&channels, &alice_id).is_none() && channel_of(&channels, &bob_id).is_none())

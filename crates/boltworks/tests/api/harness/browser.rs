@@ -136,6 +136,26 @@ pub async fn click(browser: &Client, css: &str) {
         .expect("click");
 }
 
+/// Clicks `css`, a form's button, and waits until the page the form leads to has loaded: the
+/// old document gone (its root element stale) and the new one complete. A form that answers with
+/// a redirect back to the same path leaves the URL as it was, so the URL cannot tell.
+pub async fn submit(browser: &Client, css: &str) {
+    let old = browser
+        .find(Locator::Css("html"))
+        .await
+        .expect("the page's root");
+    click(browser, css).await;
+    eventually(&format!("the page after {css}"), || async {
+        let gone = old.tag_name().await.is_err();
+        let state = browser
+            .execute("return document.readyState", Vec::new())
+            .await
+            .ok()?;
+        (gone && state == "complete").then_some(())
+    })
+    .await
+}
+
 /// The CSRF token of the page open in `browser` (once it has loaded).
 pub async fn csrf_of(browser: &Client) -> String {
     eventually("a form with its token", || async {
