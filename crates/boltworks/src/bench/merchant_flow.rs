@@ -122,42 +122,43 @@ fn signing_key_sign(secret: &SecretKey, fields: &[&str]) -> String {
     hex::encode(signature.serialize_der())
 }
 
-/// `count` requests made by `CLIENTS` tasks; the rate.
+/// `count` requests made by `CLIENTS` tasks; the rate and each request's latency.
 async fn concurrent<F, Fut>(count: usize, make: F) -> anyhow::Result<String>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Value>> + Send + 'static,
 {
     let per_client = count / CLIENTS;
-    let mut futures = Vec::new();
-    for i in 0..CLIENTS * per_client {
-        futures.push(make(i));
-    }
     let mut chunks: Vec<Vec<Fut>> = (0..CLIENTS).map(|_| Vec::new()).collect();
-    for (i, future) in futures.into_iter().enumerate() {
-        chunks[i % CLIENTS].push(future);
+    for i in 0..CLIENTS * per_client {
+        chunks[i % CLIENTS].push(make(i));
     }
     let started = Instant::now();
     let tasks: Vec<_> = chunks
         .into_iter()
         .map(|chunk| {
             tokio::spawn(async move {
+                let mut took = Vec::with_capacity(chunk.len());
                 for future in chunk {
+                    let sent = Instant::now();
                     future.await?;
+                    took.push(sent.elapsed());
                 }
-                anyhow::Ok(())
+                anyhow::Ok(took)
             })
         })
         .collect();
+    let mut samples = Vec::with_capacity(count);
     for task in tasks {
-        task.await??;
+        samples.extend(task.await??);
     }
     let elapsed = started.elapsed();
     let done = CLIENTS * per_client;
     Ok(format!(
-        "{done} in {:.2} s = {:.0}/s",
+        "{done} in {:.2} s = {:.0}/s ({})",
         elapsed.as_secs_f64(),
-        done as f64 / elapsed.as_secs_f64()
+        done as f64 / elapsed.as_secs_f64(),
+        super::Latencies::of(samples)
     ))
 }
 
