@@ -15,6 +15,7 @@ pub mod payment_listing;
 pub mod payments;
 pub mod record_pruning;
 pub mod records;
+mod store_journal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,6 +124,7 @@ impl LightningNode {
         std::fs::create_dir_all(&settings.storage_dir).map_err(|e| {
             NodeError::setup(format!("creating {}: {e}", settings.storage_dir.display()))
         })?;
+        store_journal::use_write_ahead_log(&settings.storage_dir)?;
         let config = LdkConfig {
             network: settings.network,
             storage_dir_path: settings.storage_dir.display().to_string(),
@@ -251,24 +253,30 @@ impl LightningNode {
             .is_some()
     }
 
-    /// A BOLT11 invoice for `amount`, expiring after `expiry_secs`.
-    pub fn create_invoice(
+    /// A BOLT11 invoice for `amount`, expiring after `expiry_secs`. ldk-node stores the
+    /// payment (a synced write under its store's lock) before answering: the call runs on a
+    /// blocking thread, so the runtime's workers go on serving meanwhile.
+    pub async fn create_invoice(
         &self,
         amount: Msat,
         description: &str,
         expiry_secs: u32,
     ) -> Result<Invoice, NodeError> {
         let description = invoice_description(description)?;
-        Ok(Invoice(self.inner.bolt11_payment().receive(
-            amount.0,
-            &description,
-            self.invoice_expiry(expiry_secs),
-        )?))
+        let (inner, expiry) = (Arc::clone(&self.inner), self.invoice_expiry(expiry_secs));
+        let invoice = blocking(move || {
+            inner
+                .bolt11_payment()
+                .receive(amount.0, &description, expiry)
+        })
+        .await?;
+        Ok(Invoice(invoice))
     }
 
     /// A hold invoice for `payment_hash`: an arriving payment is held (a `PaymentClaimable`
-    /// event) until `claim_held` or `fail_held`. The caller keeps the preimage.
-    pub fn create_hold_invoice(
+    /// event) until `claim_held` or `fail_held`. The caller keeps the preimage. On a blocking
+    /// thread, as `create_invoice`.
+    pub async fn create_hold_invoice(
         &self,
         amount: Msat,
         description: &str,
@@ -276,12 +284,17 @@ impl LightningNode {
         payment_hash: PaymentHash,
     ) -> Result<Invoice, NodeError> {
         let description = invoice_description(description)?;
-        Ok(Invoice(self.inner.bolt11_payment().receive_for_hash(
-            amount.0,
-            &description,
-            self.invoice_expiry(expiry_secs),
-            LdkPaymentHash(payment_hash.0),
-        )?))
+        let (inner, expiry) = (Arc::clone(&self.inner), self.invoice_expiry(expiry_secs));
+        let invoice = blocking(move || {
+            inner.bolt11_payment().receive_for_hash(
+                amount.0,
+                &description,
+                expiry,
+                LdkPaymentHash(payment_hash.0),
+            )
+        })
+        .await?;
+        Ok(Invoice(invoice))
     }
 
     /// The expiry to write into an invoice that should expire `expiry_secs` from the hub's now.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::Network;
+use sqlx::AnyConnection;
 use tokio::sync::broadcast;
 
 use super::events::{CommittedEvent, NodeEvent, PaymentFailure};
@@ -123,10 +124,16 @@ impl Payments {
     }
 
     /// Records a newly issued invoice of this node, of `amount`, as an inbound `pending` payment
-    /// (with its expiry, after which the node's own record of it is removed).
-    pub async fn record_invoice(&self, invoice: &Invoice, amount: Msat) -> Result<(), sqlx::Error> {
+    /// (with its expiry, after which the node's own record of it is removed), on `conn`: in the
+    /// transaction that stores what the invoice is for, so the two commit together.
+    pub async fn record_invoice(
+        &self,
+        conn: &mut AnyConnection,
+        invoice: &Invoice,
+        amount: Msat,
+    ) -> Result<(), sqlx::Error> {
         record_invoice(
-            &self.store,
+            conn,
             &self.clock,
             self.node.label(),
             invoice.payment_hash(),
@@ -337,7 +344,7 @@ fn refused_before_sending(kind: NodeErrorKind) -> bool {
 /// Records a newly issued invoice of `node` as an inbound `pending` payment expiring at
 /// `expires_at` (unix seconds).
 pub async fn record_invoice(
-    store: &Store,
+    conn: &mut AnyConnection,
     clock: &Clock,
     node: &str,
     payment_hash: PaymentHash,
@@ -356,7 +363,7 @@ pub async fn record_invoice(
     .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
     .bind(now)
     .bind(expires_at)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub(crate) mod columns;
 mod constraint;
+pub mod group_commit;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use self::columns::UnknownValue;
 pub use self::constraint::{is_unique_violation, OnUniqueViolation};
+pub use self::group_commit::{GroupCommit, JobFuture};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -57,7 +59,32 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// On SQLite, the one connection the busiest writers share (see `writer`); on PostgreSQL,
+    /// the pool.
+    writer: AnyPool,
+    /// Small write transactions of many requests, committed together on `writer`.
+    group: GroupCommit,
     backend: Backend,
+}
+
+/// A pool of `size` SQLite connections.
+async fn sqlite_pool(size: u32, options: AnyConnectOptions) -> anyhow::Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer; FULL sync makes every commit
+                // durable before it returns, which money movements rely on.
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = FULL").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
 }
 
 impl Store {
@@ -77,31 +104,18 @@ impl Store {
             DatabaseConfig::Postgres(url) => (url.clone(), Backend::Postgres),
         };
         let options: AnyConnectOptions = url.parse()?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; FULL sync makes every
-                            // commit durable before it returns, which money movements rely on.
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = FULL").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
-            }
+        let (pool, writer) = match backend {
+            Backend::Sqlite => (
+                sqlite_pool(8, options.clone()).await?,
+                sqlite_pool(1, options).await?,
+            ),
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
         let migrator = match backend {
@@ -110,12 +124,33 @@ impl Store {
         };
         migrator.run(&pool).await?;
         tracing::info!(?backend, "database ready");
-        Ok(Self { pool, backend })
+        let group = GroupCommit::start(writer.clone());
+        Ok(Self {
+            pool,
+            writer,
+            group,
+            backend,
+        })
     }
 
     /// The connection pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for the hot write transactions (creating invoices, internal payments). SQLite
+    /// has one writer at a time: writers on many connections wait for it in SQLite's busy
+    /// handler, which sleeps 1, 2, 5, 10... ms between tries, so under load most of a write's
+    /// time is sleep. On one connection they queue in the pool instead, first come first served,
+    /// and each starts the moment the last one commits. On PostgreSQL it is the pool.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// The group committer: `store.group_commit().run(job)` runs a small write transaction
+    /// among others in one commit (see `group_commit`).
+    pub fn group_commit(&self) -> &GroupCommit {
+        &self.group
     }
 
     /// Which database this is.
@@ -139,6 +174,7 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -17,6 +17,7 @@ mod full_size;
 mod gift_pages;
 mod gifts;
 mod gifts_crash;
+mod group_commit;
 mod http_api;
 mod idempotency;
 mod jit;

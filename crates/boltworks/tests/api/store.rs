@@ -28,12 +28,26 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
         .await
         .expect("find")
         .is_none());
-    payments::record_invoice(&store, &clock, "bob", hash, Msat(5_000), 1_000)
-        .await
-        .expect("record");
-    payments::record_invoice(&store, &clock, "bob", hash, Msat(9_999), 1_000)
-        .await
-        .expect("record twice");
+    payments::record_invoice(
+        &mut store.pool().acquire().await.expect("conn"),
+        &clock,
+        "bob",
+        hash,
+        Msat(5_000),
+        1_000,
+    )
+    .await
+    .expect("record");
+    payments::record_invoice(
+        &mut store.pool().acquire().await.expect("conn"),
+        &clock,
+        "bob",
+        hash,
+        Msat(9_999),
+        1_000,
+    )
+    .await
+    .expect("record twice");
     let record = payments::find(&store, "bob", hash)
         .await
         .expect("find")
@@ -117,9 +131,16 @@ async fn exercise(database: DatabaseConfig, backend: Backend) {
 
     // Amounts at the BIGINT limit round-trip exactly.
     let big: PaymentHash = "22".repeat(32).parse().expect("hash");
-    payments::record_invoice(&store, &clock, "alice", big, Msat(i64::MAX as u64), 1_000)
-        .await
-        .expect("record");
+    payments::record_invoice(
+        &mut store.pool().acquire().await.expect("conn"),
+        &clock,
+        "alice",
+        big,
+        Msat(i64::MAX as u64),
+        1_000,
+    )
+    .await
+    .expect("record");
     assert_eq!(
         payments::find(&store, "alice", big)
             .await

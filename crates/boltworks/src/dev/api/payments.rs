@@ -45,17 +45,23 @@ pub(super) async fn invoice(
         return Err(HubError::BadRequest("expiry_secs must be positive".into()));
     }
     let invoice = match &req.payment_hash {
-        Some(hash) => node.create_hold_invoice(
-            req.amount_msat,
-            &req.description,
-            expiry,
-            hex32::<PaymentHash>(hash, "payment_hash")?,
-        )?,
-        None => node.create_invoice(req.amount_msat, &req.description, expiry)?,
+        Some(hash) => {
+            node.create_hold_invoice(
+                req.amount_msat,
+                &req.description,
+                expiry,
+                hex32::<PaymentHash>(hash, "payment_hash")?,
+            )
+            .await?
+        }
+        None => {
+            node.create_invoice(req.amount_msat, &req.description, expiry)
+                .await?
+        }
     };
     let hash = invoice.payment_hash();
     payments::record_invoice(
-        &state.hub.store,
+        &mut *state.hub.store.pool().acquire().await?,
         &state.hub.clock,
         node.label(),
         hash,

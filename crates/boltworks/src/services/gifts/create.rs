@@ -2,6 +2,8 @@
 //! the rules, the node issues the gift's invoice, and the unpaid gift and the invoice's record
 //! are stored. The gift exists for the ledger only once its invoice is paid (`effects`).
 
+use std::sync::Arc;
+
 use rand::RngCore;
 use tracing::field::Empty;
 
@@ -39,6 +41,7 @@ pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gif
             &format!("Lightning gift for {} sats", amount_sat.0),
             INVOICE_EXPIRY_SECS,
         )
+        .await
         .map_err(|e| GiftsError::Internal(format!("creating the gift invoice: {e}")))?;
     let payment_hash = invoice.payment_hash();
     let (now, nanos) = redeem::now_with_nanos(state);
@@ -62,8 +65,23 @@ pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gif
     let span = tracing::Span::current();
     span.record("order_id", gift.order_id.as_str());
     span.record("payment_hash", gift.payment_hash.as_str());
-    store::insert_gift(&state.hub.store, &gift).await?;
-    state.hub.payments.record_invoice(&invoice, amount).await?;
+    // The gift and the node's record of its invoice commit together, in a group commit with
+    // other requests' gifts (one sync for them all).
+    let rows = Arc::new((gift.clone(), state.hub.payments.clone(), invoice));
+    state
+        .hub
+        .store
+        .group_commit()
+        .run(move |conn| {
+            let rows = Arc::clone(&rows);
+            Box::pin(async move {
+                let (gift, payments, invoice) = &*rows;
+                store::insert_gift(conn, gift).await?;
+                payments.record_invoice(conn, invoice, amount).await?;
+                Ok::<_, GiftsError>(())
+            })
+        })
+        .await?;
     tracing::info!(amount_sat = amount_sat.0, "gift created");
     Ok(gift)
 }

@@ -117,6 +117,7 @@ pub async fn create_order(
         .hub
         .node
         .create_hold_invoice(total_msat, &format!("Channel order {id}"), expiry, hash)
+        .await
         .map_err(CreateFailure::Invoice)?;
     let btc_address = match &state.hub.treasury {
         // Every v0.0.1 order can be paid on chain, as Blocktank's could; LSPS1 advertises its
@@ -146,12 +147,15 @@ pub async fn create_order(
         request_echo: request.request_echo,
         webhook_url: request.webhook_url,
     };
-    let order = store::insert(&state.hub.store, &new, now).await?;
+    // The order and the node's record of its invoice commit together.
+    let mut tx = state.hub.store.writer().begin().await?;
+    let order = store::insert(&mut tx, &new, now).await?;
     state
         .hub
         .payments
-        .record_invoice(&invoice, total_msat)
+        .record_invoice(&mut tx, &invoice, total_msat)
         .await?;
+    tx.commit().await?;
     let fee = order.terms.fee_sat.0;
     tracing::info!(order_id = %order.id, lsp_sat, client_sat, fee, "channel order created");
     Ok(Ok(order))

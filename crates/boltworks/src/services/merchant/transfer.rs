@@ -45,7 +45,7 @@ pub async fn pay_internally(
         .amount
         .checked_sub(fee)
         .ok_or_else(|| PeachError::Internal("an invoice's fee above its amount".into()))?;
-    let mut tx = state.hub.store.pool().begin().await?;
+    let mut tx = state.hub.store.writer().begin().await?;
     let paid = match t.invoice {
         Some(invoice) => Some(
             store::invoices::settle(&mut tx, &invoice.payment_hash, PaidBy::Internal, now)

@@ -52,7 +52,7 @@ impl Gift {
 }
 
 /// Stores a new, unpaid gift.
-pub async fn insert_gift(store: &Store, gift: &Gift) -> Result<(), sqlx::Error> {
+pub async fn insert_gift(conn: &mut AnyConnection, gift: &Gift) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO gifts ({GIFT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
@@ -71,7 +71,7 @@ pub async fn insert_gift(store: &Store, gift: &Gift) -> Result<(), sqlx::Error> 
     .bind(&gift.withdrawal_id)
     .bind(gift.created_at)
     .bind(gift.created_nanos)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

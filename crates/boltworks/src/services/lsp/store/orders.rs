@@ -179,9 +179,12 @@ pub struct NewOrder {
     pub webhook_url: Option<String>,
 }
 
-/// Stores a new order, created `now`; the order as stored.
-pub async fn insert(store: &Store, new: &NewOrder, now: i64) -> Result<Order, sqlx::Error> {
-    let mut conn = store.pool().acquire().await?;
+/// Stores a new order, created `now`, on `conn`; the order as stored.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewOrder,
+    now: i64,
+) -> Result<Order, sqlx::Error> {
     // A plain INSERT, read back after: an SQLite `INSERT ... RETURNING` in autocommit commits
     // only once its statement is reset, which other connections could race.
     sqlx::query(
@@ -213,9 +216,7 @@ pub async fn insert(store: &Store, new: &NewOrder, now: i64) -> Result<Order, sq
     .bind(&new.webhook_url)
     .execute(&mut *conn)
     .await?;
-    order(&mut conn, &new.id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    order(conn, &new.id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
 /// An order by id.

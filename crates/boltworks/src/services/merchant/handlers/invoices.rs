@@ -2,6 +2,8 @@
 //! the PSS over `r_hash` + `payment_request` + `merchant_id`; their status and the merchant's
 //! list.
 
+use std::sync::Arc;
+
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use tracing::field::Empty as Unset;
@@ -47,6 +49,7 @@ pub async fn create(
         .hub
         .node
         .create_hold_invoice(amount, &description, expiry_secs, hash)
+        .await
         .map_err(|e| PeachError::Internal(format!("creating an invoice: {e}")))?;
     let now = state.hub.clock.now_unix();
     let record = LightningInvoice {
@@ -63,8 +66,28 @@ pub async fn create(
         created_at: now,
         withdraw_tx: None,
     };
-    store::invoices::insert(&state.hub.store, &record, &preimage.to_string()).await?;
-    state.hub.payments.record_invoice(&invoice, amount).await?;
+    // The invoice and the node's record of it commit together, in a group commit with other
+    // requests' invoices (one sync for them all).
+    let rows = Arc::new((
+        record.clone(),
+        preimage.to_string(),
+        state.hub.payments.clone(),
+        invoice,
+    ));
+    state
+        .hub
+        .store
+        .group_commit()
+        .run(move |conn| {
+            let rows = Arc::clone(&rows);
+            Box::pin(async move {
+                let (row, preimage, payments, invoice) = &*rows;
+                store::invoices::insert(conn, row, preimage).await?;
+                payments.record_invoice(conn, invoice, amount).await?;
+                Ok::<_, PeachError>(())
+            })
+        })
+        .await?;
     let signed = [
         record.payment_hash.as_str(),
         record.payment_request.as_str(),

@@ -130,7 +130,7 @@ const COLUMNS: &str = "payment_hash, merchant_id, amount_sat, fee_sat, descripti
 
 /// Records a new (unpaid) invoice with the preimage (hex) of its hold invoice.
 pub async fn insert(
-    store: &Store,
+    conn: &mut AnyConnection,
     i: &LightningInvoice,
     preimage: &str,
 ) -> Result<(), sqlx::Error> {
@@ -150,7 +150,7 @@ pub async fn insert(
     .bind(i.created_at)
     .bind(preimage)
     .bind(InvoiceState::Unpaid)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }
