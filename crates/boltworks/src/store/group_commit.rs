@@ -8,7 +8,8 @@
 //! in a new transaction. If the commit fails, every job of the group gets an error and none of
 //! them was written. So a job's answer means what a transaction's own commit means: written and
 //! synced, or not written. A job may run more than once before its group commits, so it must do
-//! nothing but its database writes.
+//! nothing but its database writes, on the connection it is given (it must not wait for another
+//! connection of the store: the group holds the writer).
 //!
 //! There is no waiting to fill a group: a job that arrives while a group commits goes in the next
 //! one, so under light load a group is one job and under heavy load each sync carries many.
@@ -118,11 +119,16 @@ fn not_committed(why: &str) -> sqlx::Error {
     sqlx::Error::Protocol(format!("not committed: {why}"))
 }
 
-/// The committer: a group per turn, until every handle is gone.
+/// The committer: a group per turn, until every handle is gone. Each group runs in a task of
+/// its own, so a job that panics ends its group (rolled back; its waiters told they were not
+/// written), not the committer.
 async fn commit_groups(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn GroupJob>>) {
     let mut group = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut group, MAX_JOBS).await > 0 {
-        commit_group(&pool, std::mem::take(&mut group)).await;
+        let (jobs, pool) = (std::mem::take(&mut group), pool.clone());
+        if let Err(e) = tokio::spawn(async move { commit_group(&pool, jobs).await }).await {
+            tracing::error!(error = %e, "a group commit panicked: none of its jobs was written");
+        }
     }
 }
 

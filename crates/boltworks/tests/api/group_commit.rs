@@ -1,7 +1,7 @@
 //! The store's group commit on both databases: many requests' jobs at once each get their own
 //! answer; a job that fails (a refusal after a write, or a write the database refuses) keeps
 //! nothing, and the jobs it shared a transaction with keep everything; a job's answer comes after
-//! its writes are committed.
+//! its writes are committed; a job that panics loses its writes, and the committer goes on.
 
 use std::sync::Arc;
 
@@ -133,6 +133,30 @@ async fn exercise(database: DatabaseConfig) {
         1 + 2 * 240,
         "the taken key and two rows per good job"
     );
+
+    // A job that panics after writing loses its writes and its group, not the committer.
+    let panicked = store
+        .group_commit()
+        .run(|conn| -> JobFuture<'_, (), ProbeError> {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO probe (id, n) VALUES ('panicked', 1000)")
+                    .execute(&mut *conn)
+                    .await?;
+                panic!("a job's bug");
+            })
+        })
+        .await;
+    assert!(
+        matches!(panicked, Err(ProbeError::Database(_))),
+        "{panicked:?}"
+    );
+    assert_eq!(rows_of(&store, 1000).await, 0);
+    let after = store
+        .group_commit()
+        .run(|conn| -> JobFuture<'_, i64, ProbeError> { Box::pin(probe(conn, 1001)) })
+        .await
+        .expect("the committer goes on");
+    assert_eq!((after, rows_of(&store, 1001).await), (1001, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
