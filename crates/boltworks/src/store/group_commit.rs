@@ -4,9 +4,9 @@
 //! Each request hands its writes to the store's one committer task as a job and waits. The task
 //! takes every job waiting (up to `MAX_JOBS`), runs them one after another in one transaction and
 //! commits once; only then is each job told it is done. When a job fails, the transaction is
-//! rolled back, that job gets its own error (nothing of it was written), and the others run again
-//! in a new transaction. If the commit fails, every job of the group gets an error and none of
-//! them was written. So a job's answer means what a transaction's own commit means: written and
+//! rolled back and the group runs again with each job in a savepoint of its own: a failing job
+//! gets its own error (nothing of it was written) and the others commit. If the commit fails,
+//! every job of the group gets an error and none of them was written. So a job's answer means what a transaction's own commit means: written and
 //! synced, or not written. A job may run more than once before its group commits, so it must do
 //! nothing but its database writes, on the connection it is given (it must not wait for another
 //! connection of the store: the group holds the writer).
@@ -17,7 +17,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most jobs one transaction carries.
@@ -132,32 +132,41 @@ async fn commit_groups(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn GroupJob
     }
 }
 
-/// Runs the jobs in one transaction and commits it, taking out (and answering) each job that
-/// fails and running the rest again; then answers every job.
+/// Runs the jobs in one transaction and commits it; then answers every job. When a job fails,
+/// the transaction is rolled back and the group runs again, each job now in a savepoint of its
+/// own, so a failing job is rolled back alone: however many fail, a group runs at most twice.
 async fn commit_group(pool: &AnyPool, mut jobs: Vec<Box<dyn GroupJob>>) {
+    let mut careful = false;
     let outcome = loop {
         let mut tx = match pool.begin().await {
             Ok(tx) => tx,
             Err(e) => break Err(e),
         };
-        let mut failed = None;
-        for (index, job) in jobs.iter_mut().enumerate() {
+        if careful {
+            let failed = match run_in_savepoints(&mut tx, &mut jobs).await {
+                Ok(failed) => failed,
+                Err(e) => break Err(e),
+            };
+            // Their errors are their own; nothing of them is in the transaction.
+            for index in failed.into_iter().rev() {
+                jobs.remove(index).settle(Err("rolled back"));
+            }
+            break tx.commit().await;
+        }
+        let mut failed = false;
+        for job in jobs.iter_mut() {
             if !job.run(&mut tx).await {
-                failed = Some(index);
+                failed = true;
                 break;
             }
         }
-        let Some(index) = failed else {
+        if !failed {
             break tx.commit().await;
-        };
+        }
         if let Err(e) = tx.rollback().await {
             break Err(e);
         }
-        // Its error is its own; the others were rolled back with it and run again.
-        jobs.remove(index).settle(Err("rolled back"));
-        if jobs.is_empty() {
-            return;
-        }
+        careful = true;
     };
     if let Err(e) = &outcome {
         tracing::error!(error = %e, jobs = jobs.len(), "a group commit failed: none of its jobs was written");
@@ -169,4 +178,22 @@ async fn commit_group(pool: &AnyPool, mut jobs: Vec<Box<dyn GroupJob>>) {
     for job in jobs {
         job.settle(why);
     }
+}
+
+/// Runs each job in a savepoint of `tx`, rolling back the ones that fail; their indices.
+async fn run_in_savepoints(
+    tx: &mut AnyConnection,
+    jobs: &mut [Box<dyn GroupJob>],
+) -> Result<Vec<usize>, sqlx::Error> {
+    let mut failed = Vec::new();
+    for (index, job) in jobs.iter_mut().enumerate() {
+        let mut savepoint = tx.begin().await?;
+        if job.run(&mut savepoint).await {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+            failed.push(index);
+        }
+    }
+    Ok(failed)
 }
