@@ -10,6 +10,7 @@ pub mod event_loop;
 pub mod events;
 pub mod ids;
 pub mod invoice;
+mod invoice_records;
 pub mod jit;
 pub mod payment_listing;
 pub mod payments;

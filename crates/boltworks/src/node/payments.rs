@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::Network;
-use sqlx::AnyConnection;
 use tokio::sync::broadcast;
 
 use super::events::{CommittedEvent, NodeEvent, PaymentFailure};
 use super::ids::PaymentHash;
 use super::invoice::{Invoice, InvoiceProblem};
+pub use super::invoice_records::record_invoice;
 use super::records::{PaymentDirection, PaymentRecord, PaymentStatus};
 use super::{LightningNode, NodeError, NodeErrorKind};
 use crate::clock::Clock;
@@ -97,10 +97,10 @@ pub enum PaymentOutcome {
 /// The hub's payments on one node: records, sends, and waits for outcomes.
 #[derive(Clone)]
 pub struct Payments {
-    store: Store,
-    clock: Clock,
+    pub(super) store: Store,
+    pub(super) clock: Clock,
     network: Network,
-    node: Arc<LightningNode>,
+    pub(super) node: Arc<LightningNode>,
     events: broadcast::Sender<CommittedEvent>,
 }
 
@@ -121,26 +121,6 @@ impl Payments {
             node,
             events,
         }
-    }
-
-    /// Records a newly issued invoice of this node, of `amount`, as an inbound `pending` payment
-    /// (with its expiry, after which the node's own record of it is removed), on `conn`: in the
-    /// transaction that stores what the invoice is for, so the two commit together.
-    pub async fn record_invoice(
-        &self,
-        conn: &mut AnyConnection,
-        invoice: &Invoice,
-        amount: Msat,
-    ) -> Result<(), sqlx::Error> {
-        record_invoice(
-            conn,
-            &self.clock,
-            self.node.label(),
-            invoice.payment_hash(),
-            amount,
-            invoice.expires_at(),
-        )
-        .await
     }
 
     /// Pays `invoice`: checks it against the hub's network and clock, records the payment as
@@ -339,33 +319,6 @@ fn refused_before_sending(kind: NodeErrorKind) -> bool {
             | NodeErrorKind::NotRunning
             | NodeErrorKind::InsufficientFunds
     )
-}
-
-/// Records a newly issued invoice of `node` as an inbound `pending` payment expiring at
-/// `expires_at` (unix seconds).
-pub async fn record_invoice(
-    conn: &mut AnyConnection,
-    clock: &Clock,
-    node: &str,
-    payment_hash: PaymentHash,
-    amount: Msat,
-    expires_at: i64,
-) -> Result<(), sqlx::Error> {
-    let now = clock.now_unix();
-    sqlx::query(
-        "INSERT INTO node_payments
-            (node, payment_hash, direction, status, amount_msat, created_at, updated_at, expires_at)
-         VALUES ($1, $2, 'inbound', 'pending', $3, $4, $4, $5)
-         ON CONFLICT (node, payment_hash, direction) DO NOTHING",
-    )
-    .bind(node)
-    .bind(payment_hash.to_string())
-    .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
-    .bind(now)
-    .bind(expires_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Sets a payment's status unless it already succeeded.

@@ -2,8 +2,6 @@
 //! the rules, the node issues the gift's invoice, and the unpaid gift and the invoice's record
 //! are stored. The gift exists for the ledger only once its invoice is paid (`effects`).
 
-use std::sync::Arc;
-
 use rand::RngCore;
 use tracing::field::Empty;
 
@@ -67,17 +65,12 @@ pub async fn create_gift(state: &GiftsService, input: &GiftsInput) -> Result<Gif
     span.record("payment_hash", gift.payment_hash.as_str());
     // The gift and the node's record of its invoice commit together, in a group commit with
     // other requests' gifts (one sync for them all).
-    let rows = Arc::new((gift.clone(), state.hub.payments.clone(), invoice));
     state
         .hub
-        .store
-        .group_commit()
-        .run(move |conn| {
-            let rows = Arc::clone(&rows);
+        .payments
+        .commit_invoice_with(invoice, amount, gift.clone(), |conn, gift| {
             Box::pin(async move {
-                let (gift, payments, invoice) = &*rows;
                 store::insert_gift(conn, gift).await?;
-                payments.record_invoice(conn, invoice, amount).await?;
                 Ok::<_, GiftsError>(())
             })
         })

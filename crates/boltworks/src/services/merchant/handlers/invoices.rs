@@ -2,8 +2,6 @@
 //! the PSS over `r_hash` + `payment_request` + `merchant_id`; their status and the merchant's
 //! list.
 
-use std::sync::Arc;
-
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use tracing::field::Empty as Unset;
@@ -68,22 +66,13 @@ pub async fn create(
     };
     // The invoice and the node's record of it commit together, in a group commit with other
     // requests' invoices (one sync for them all).
-    let rows = Arc::new((
-        record.clone(),
-        preimage.to_string(),
-        state.hub.payments.clone(),
-        invoice,
-    ));
+    let row = (record.clone(), preimage.to_string());
     state
         .hub
-        .store
-        .group_commit()
-        .run(move |conn| {
-            let rows = Arc::clone(&rows);
+        .payments
+        .commit_invoice_with(invoice, amount, row, |conn, (record, preimage)| {
             Box::pin(async move {
-                let (row, preimage, payments, invoice) = &*rows;
-                store::invoices::insert(conn, row, preimage).await?;
-                payments.record_invoice(conn, invoice, amount).await?;
+                store::invoices::insert(conn, record, preimage).await?;
                 Ok::<_, PeachError>(())
             })
         })
