@@ -9,11 +9,29 @@ use sqlx::AnyConnection;
 use super::ids::PaymentHash;
 use super::invoice::Invoice;
 use super::payments::Payments;
+use super::NodeError;
 use crate::clock::Clock;
 use crate::money::Msat;
 use crate::store::JobFuture;
 
 impl Payments {
+    /// Fails a held payment back to its payer and, once the node has, records it `failed`: a
+    /// row left `held` would be asked about at every start and its node record never pruned.
+    /// If the record cannot be written the row stays `held` and the next start's reconciliation,
+    /// which asks the node, settles it.
+    pub async fn fail_held(&self, payment_hash: PaymentHash) -> Result<(), NodeError> {
+        self.node.fail_held(payment_hash)?;
+        let now = self.clock.now_unix();
+        let recorded = async {
+            let mut conn = self.store.pool().acquire().await?;
+            record_failed_back(&mut conn, now, self.node.label(), payment_hash).await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(%payment_hash, error = %e, "recording a failed-back payment");
+        }
+        Ok(())
+    }
+
     /// Records a newly issued invoice of this node, of `amount`, as an inbound `pending` payment
     /// (with its expiry, after which the node's own record of it is removed), on `conn`: in the
     /// transaction that stores what the invoice is for, so the two commit together.
@@ -87,6 +105,28 @@ pub async fn record_invoice(
     .bind(Msat(amount.0.min(crate::money::MAX_STORED)))
     .bind(now)
     .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that `node` failed back its held payment `payment_hash` at `now` (unless the row has
+/// an outcome already).
+pub async fn record_failed_back(
+    conn: &mut AnyConnection,
+    now: i64,
+    node: &str,
+    payment_hash: PaymentHash,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE node_payments SET status = 'failed', failure_reason = 'failed back by the hub',
+            updated_at = $1
+         WHERE node = $2 AND payment_hash = $3 AND direction = 'inbound'
+           AND status IN ('pending', 'held')",
+    )
+    .bind(now)
+    .bind(node)
+    .bind(payment_hash.to_string())
     .execute(conn)
     .await?;
     Ok(())

@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use super::events::{CommittedEvent, NodeEvent, PaymentFailure};
 use super::ids::PaymentHash;
 use super::invoice::{Invoice, InvoiceProblem};
-pub use super::invoice_records::record_invoice;
+pub use super::invoice_records::{record_failed_back, record_invoice};
 use super::records::{PaymentDirection, PaymentRecord, PaymentStatus};
 use super::{LightningNode, NodeError, NodeErrorKind};
 use crate::clock::Clock;

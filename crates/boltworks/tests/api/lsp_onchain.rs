@@ -126,6 +126,20 @@ async fn a_v1_order_paid_on_chain_in_two_parts_gets_its_channel_by_lnurl() {
         .await
         .expect("pay");
     hub.dev.wait_payment("alice", &hash, "failed").await;
+    // The hub's own record of it says so too (not `held` until the next start).
+    eventually("the hub records the payment failed back", || async {
+        let (_, listed) = hub
+            .admin
+            .get("/admin/node/payments?direction=inbound&status=failed")
+            .await;
+        let payment = listed["payments"]
+            .as_array()?
+            .iter()
+            .find(|p| p["payment_hash"] == hash.as_str())?
+            .clone();
+        (payment["failure_reason"] == "failed back by the hub").then_some(())
+    })
+    .await;
 
     // An LNURL-channel wallet: decode, GET the request, (connected already), call back.
     let url = lnurl::decode(quote["lnurl_channel"].as_str().expect("lnurl"));

@@ -110,7 +110,7 @@ pub(super) async fn resolve(state: &LspService, order: &Order) -> Result<(), sql
         let claimable = order.payment.held_msat.unwrap_or(Msat(0));
         state.hub.node.claim_held(hash, claimable, preimage)
     } else {
-        state.hub.node.fail_held(hash)
+        state.hub.payments.fail_held(hash).await
     };
     let outcome = if settle {
         HtlcState::Settled

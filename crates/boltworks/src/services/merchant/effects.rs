@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
 use crate::node::event_loop::{EffectFuture, EventEffect};
-use crate::node::{LightningNode, NodeEvent, PaymentHash};
+use crate::node::{payments, LightningNode, NodeEvent, PaymentHash};
 use crate::store::Backend;
 
 /// The merchant hub's reaction to the hub's node events.
@@ -46,7 +46,10 @@ impl MerchantEffects {
                 payment_hash,
                 amount,
                 ..
-            } => held(conn, &hub.node, *payment_hash, *amount).await,
+            } => {
+                let now = hub.clock.now_unix();
+                held(conn, &hub.node, *payment_hash, *amount, now).await
+            }
             NodeEvent::PaymentReceived {
                 payment_hash,
                 amount,
@@ -109,6 +112,7 @@ async fn held(
     node: &LightningNode,
     hash: PaymentHash,
     held: Msat,
+    now: i64,
 ) -> Result<(), sqlx::Error> {
     let payment_hash = hash.to_string();
     let Some(invoice) = store::invoices::by_hash(conn, &payment_hash).await? else {
@@ -124,8 +128,10 @@ async fn held(
             == Hold::AlreadyPaid;
     if goes_back {
         tracing::info!(%payment_hash, held_msat = held.0, "a payment for a merchant invoice that is paid (or underpaid) goes back");
-        if let Err(e) = node.fail_held(hash) {
-            tracing::warn!(%payment_hash, error = %e, "failing back a held payment");
+        match node.fail_held(hash) {
+            // In the event's own transaction, which wrote the row `held`.
+            Ok(()) => payments::record_failed_back(conn, now, node.label(), hash).await?,
+            Err(e) => tracing::warn!(%payment_hash, error = %e, "failing back a held payment"),
         }
     }
     Ok(())
