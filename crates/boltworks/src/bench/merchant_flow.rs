@@ -1,6 +1,6 @@
-//! `boltworks bench merchant`: merchant invoices created per second and internal payments per
-//! second, both by 16 concurrent clients over HTTP, as signed-up merchants make them (access
-//! token, and the X-Signature a payment carries). Signup and funding the payer (alice pays
+//! `boltworks bench merchant`: merchant invoices created per second, status reads of an invoice
+//! per second and internal payments per second, each by 16 concurrent clients over HTTP, as
+//! signed-up merchants make them (access token, and the X-Signature a payment carries). Signup and funding the payer (alice pays
 //! its invoice) are setup, not timed.
 
 use std::sync::Arc;
@@ -52,6 +52,32 @@ pub async fn run(count: usize, database_url: Option<String>) -> anyhow::Result<(
     })
     .await?;
     println!("merchant invoices created on {backend}, {CLIENTS} clients: {rate}");
+
+    // Status reads of one invoice (the reads a shop's checkout polls with).
+    let probe = send(
+        &client,
+        &invoice_url,
+        &payer.token,
+        None,
+        json!({"amount": 1000, "expiry": 600}),
+    )
+    .await?;
+    let status_url = format!(
+        "{invoice_url}/{}",
+        probe["r_hash"].as_str().context("no r_hash")?
+    );
+    let rate = concurrent(count * 4, |_| {
+        let (client, url, token) = (client.clone(), status_url.clone(), payer.token.clone());
+        async move {
+            let response = client.get(&url).bearer_auth(&token).send().await?;
+            let status = response.status();
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            anyhow::ensure!(status.is_success(), "{url}: {status} {answer}");
+            Ok(answer)
+        }
+    })
+    .await?;
+    println!("invoice status reads on {backend}, {CLIENTS} clients: {rate}");
 
     // Fund the payer: one invoice, paid by alice, covers every 1-sat payment.
     let invoice = send(
