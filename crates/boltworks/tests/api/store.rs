@@ -213,7 +213,18 @@ async fn idempotency_keys(store: &Store) {
         keys::claim(pool, &same_process_later).await.expect("claim"),
         Claimed::Fresh
     );
-    keys::release(pool, "merchant:m1", "k-stuck")
+    // Only the claim that holds a key frees it: not the one taken over.
+    keys::release(pool, "merchant:m1", "k-stuck", ("boot-a", 1_000))
+        .await
+        .expect("release");
+    assert_eq!(
+        keys::claim(pool, &claim("k-stuck", "f1", "boot-c", 1_210))
+            .await
+            .expect("claim"),
+        Claimed::Busy,
+        "the new claim still holds it"
+    );
+    keys::release(pool, "merchant:m1", "k-stuck", ("boot-a", 1_200))
         .await
         .expect("release");
     let answer = StoredAnswer {
@@ -222,9 +233,17 @@ async fn idempotency_keys(store: &Store) {
         body: r#"{"payment_id":"p1"}"#.into(),
     };
     let mut conn = pool.acquire().await.expect("conn");
-    keys::record_answer(&mut conn, "merchant:m1", "k", &answer)
-        .await
-        .expect("record");
+    // Only the claim that holds the key answers for it: not the one taken over (boot-a's).
+    assert!(
+        !keys::record_answer(&mut conn, "merchant:m1", "k", ("boot-a", 1_000), &answer)
+            .await
+            .expect("record")
+    );
+    assert!(
+        keys::record_answer(&mut conn, "merchant:m1", "k", ("boot-b", 1_200), &answer)
+            .await
+            .expect("record")
+    );
     drop(conn);
     let repeat = claim("k", "f1", "boot-c", 1_300);
     assert_eq!(
@@ -247,7 +266,7 @@ async fn idempotency_keys(store: &Store) {
         Claimed::Fresh
     );
     // Released while running: the key is free.
-    keys::release(pool, "merchant:m2", "k")
+    keys::release(pool, "merchant:m2", "k", ("boot-c", 1_300))
         .await
         .expect("release");
     assert_eq!(

@@ -155,6 +155,16 @@ impl Idempotency {
 pub struct ClaimedKey {
     scope: Arc<str>,
     key: Arc<str>,
+    /// When this request claimed it (with this process's `boot_id`): the claim an answer or a
+    /// release is for.
+    claimed_at: i64,
+}
+
+impl ClaimedKey {
+    /// Whose claim it is: this process's, made at `claimed_at`.
+    fn holder(&self) -> (&str, i64) {
+        (boot_id(), self.claimed_at)
+    }
 }
 
 /// The key claimed for this request, if it came with one.
@@ -202,11 +212,19 @@ impl KeyedAnswer {
         }
     }
 
-    /// Writes the answer on `conn`, the transaction that moves the money.
+    /// Writes the answer on `conn`, the transaction that moves the money. An error when the key
+    /// is no longer this request's claim (its request was dropped and the key freed, so a retry
+    /// may already be paying): the transaction must not commit the money then.
     pub async fn record(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        match &self.0 {
-            Some((key, answer)) => store::record_answer(conn, &key.scope, &key.key, answer).await,
-            None => Ok(()),
+        let Some((key, answer)) = &self.0 else {
+            return Ok(());
+        };
+        if store::record_answer(conn, &key.scope, &key.key, key.holder(), answer).await? {
+            Ok(())
+        } else {
+            Err(sqlx::Error::Protocol(
+                "the idempotency key is no longer this request's claim".into(),
+            ))
         }
     }
 }
@@ -312,7 +330,7 @@ async fn enforce(State(keys): State<Idempotency>, request: Request, next: Next) 
     let scope = format!("{}:{caller}", keys.service);
     let fingerprint = fingerprint(&parts, &body);
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
-    loop {
+    let claimed_at = loop {
         let now = keys.clock.now_unix();
         let claim = KeyClaim {
             scope: &scope,
@@ -325,7 +343,7 @@ async fn enforce(State(keys): State<Idempotency>, request: Request, next: Next) 
         };
         match store::claim(keys.store.pool(), &claim).await {
             Err(e) => return unavailable(e),
-            Ok(Claimed::Fresh) => break,
+            Ok(Claimed::Fresh) => break now,
             Ok(Claimed::Answered(answer)) => return replay(answer),
             Ok(Claimed::OtherRequest) => return (keys.refuse)(KeyRefusal::OtherRequest),
             Ok(Claimed::Busy) => return (keys.refuse)(KeyRefusal::StillRunning),
@@ -334,10 +352,11 @@ async fn enforce(State(keys): State<Idempotency>, request: Request, next: Next) 
             }
             Ok(Claimed::Running) => tokio::time::sleep(POLL_EVERY).await,
         }
-    }
+    };
     let claimed = ClaimedKey {
         scope: scope.into(),
         key: key.into(),
+        claimed_at,
     };
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(claimed.clone());
@@ -404,10 +423,17 @@ async fn finish(keys: &Idempotency, claimed: &ClaimedKey, response: Response) ->
             };
             let stored = async {
                 let mut conn = keys.store.pool().acquire().await?;
-                store::record_answer(&mut conn, &claimed.scope, &claimed.key, &answer).await
+                // `false`: a money-moving handler stored its answer with the money already.
+                store::record_answer(
+                    &mut conn,
+                    &claimed.scope,
+                    &claimed.key,
+                    claimed.holder(),
+                    &answer,
+                )
+                .await
             };
             if let Err(e) = stored.await {
-                // A money-moving handler stored its answer with the money already.
                 tracing::error!(error = %e, "storing an idempotent answer");
             }
         }
@@ -417,7 +443,13 @@ async fn finish(keys: &Idempotency, claimed: &ClaimedKey, response: Response) ->
 }
 
 async fn release(keys: &Idempotency, claimed: &ClaimedKey) {
-    if let Err(e) = store::release(keys.store.pool(), &claimed.scope, &claimed.key).await {
+    let released = store::release(
+        keys.store.pool(),
+        &claimed.scope,
+        &claimed.key,
+        claimed.holder(),
+    );
+    if let Err(e) = released.await {
         tracing::error!(error = %e, "freeing an idempotency key");
     }
 }

@@ -185,16 +185,21 @@ async fn take_over(
     Ok(taken.rows_affected() == 1)
 }
 
-/// Stores the key's answer (on `conn`, which may be the transaction that moves the money).
+/// Stores the key's answer (on `conn`, which may be the transaction that moves the money), if
+/// the key is still the running claim of `owner` made at `claimed_at`: `false`, writing nothing,
+/// when it is not (freed by its dropped request, taken over, or answered already), so a request
+/// cannot answer for a claim it no longer holds.
 pub async fn record_answer(
     conn: &mut AnyConnection,
     scope: &str,
     key: &str,
+    (owner, claimed_at): (&str, i64),
     answer: &StoredAnswer,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let recorded = sqlx::query(
         "UPDATE idempotency_keys SET state = $1, status = $2, content_type = $3, body = $4
-         WHERE scope = $5 AND idempotency_key = $6",
+         WHERE scope = $5 AND idempotency_key = $6 AND state = $7 AND owner = $8
+           AND created_at = $9",
     )
     .bind(KeyState::Done)
     .bind(i64::from(answer.status))
@@ -202,20 +207,32 @@ pub async fn record_answer(
     .bind(&answer.body)
     .bind(scope)
     .bind(key)
+    .bind(KeyState::Running)
+    .bind(owner)
+    .bind(claimed_at)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(recorded.rows_affected() == 1)
 }
 
 /// Forgets a key whose request is still running and committed nothing it must answer for (it
-/// failed, or its answer is not one to repeat), so the client may try again with it.
-pub async fn release(pool: &AnyPool, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+/// failed, or its answer is not one to repeat), so the client may try again with it: only the
+/// claim of `owner` made at `claimed_at`, not one that took the key over since.
+pub async fn release(
+    pool: &AnyPool,
+    scope: &str,
+    key: &str,
+    (owner, claimed_at): (&str, i64),
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "DELETE FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2 AND state = $3",
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2 AND state = $3
+           AND owner = $4 AND created_at = $5",
     )
     .bind(scope)
     .bind(key)
     .bind(KeyState::Running)
+    .bind(owner)
+    .bind(claimed_at)
     .execute(pool)
     .await?;
     Ok(())
