@@ -9,7 +9,10 @@
 //! every job of the group gets an error and none of them was written. So a job's answer means what a transaction's own commit means: written and
 //! synced, or not written. A job may run more than once before its group commits, so it must do
 //! nothing but its database writes, on the connection it is given (it must not wait for another
-//! connection of the store: the group holds the writer).
+//! connection of the store: the group holds the writer). Nor may it carry on past a database
+//! error of its own statements: on PostgreSQL such an error aborts the whole transaction, whose
+//! COMMIT then rolls back without an error, so a job that swallowed one would have the group
+//! answered as committed.
 //!
 //! There is no waiting to fill a group: a job that arrives while a group commits goes in the next
 //! one, so under light load a group is one job and under heavy load each sync carries many.

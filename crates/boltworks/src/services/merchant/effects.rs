@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::ledger::{self, Entry};
 use crate::money::Msat;
 use crate::node::event_loop::{EffectFuture, EventEffect};
-use crate::node::{payments, LightningNode, NodeEvent, PaymentHash};
+use crate::node::{payments, LightningNode, NodeEvent, NodePaymentStatus, PaymentHash};
 use crate::store::Backend;
 
 /// The merchant hub's reaction to the hub's node events.
@@ -128,10 +128,23 @@ async fn held(
             == Hold::AlreadyPaid;
     if goes_back {
         tracing::info!(%payment_hash, held_msat = held.0, "a payment for a merchant invoice that is paid (or underpaid) goes back");
-        match node.fail_held(hash) {
-            // In the event's own transaction, which wrote the row `held`.
-            Ok(()) => payments::record_failed_back(conn, now, node.label(), hash).await?,
-            Err(e) => tracing::warn!(%payment_hash, error = %e, "failing back a held payment"),
+        // Failed back now, or by an earlier run of this event whose transaction did not
+        // commit (the node says so): recorded in the event's own transaction, which wrote the
+        // row `held`.
+        let failed_back = match node.fail_held(hash) {
+            Ok(()) => true,
+            Err(e) => {
+                let failed = node
+                    .payment(hash)
+                    .is_some_and(|p| p.status == NodePaymentStatus::Failed);
+                if !failed {
+                    tracing::warn!(%payment_hash, error = %e, "failing back a held payment");
+                }
+                failed
+            }
+        };
+        if failed_back {
+            payments::record_failed_back(conn, now, node.label(), hash).await?;
         }
     }
     Ok(())
