@@ -357,7 +357,13 @@ async fn start_demo_network(
             shutdown.clone(),
         ));
     }
-    let network = Arc::new(DemoNetwork::new(chain, alice, bob, carol));
+    let network = Arc::new(DemoNetwork::new(
+        chain,
+        alice,
+        bob,
+        carol,
+        config.demo_channels,
+    ));
     let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub.node));
     // Not in the background tasks: on shutdown it is simply cancelled (it is idempotent).
     let mut stop = shutdown;

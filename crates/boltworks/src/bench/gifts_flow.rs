@@ -9,6 +9,7 @@ use anyhow::Context;
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::load::{concurrent, Measured, CLIENTS};
 use super::payments::post;
 use super::{BenchHub, Latencies};
 use crate::node::{CommittedEvent, Invoice, NodeEvent};
@@ -84,6 +85,16 @@ pub async fn run(
     );
     hub.stop().await;
     Ok(())
+}
+
+/// `count` gifts of 1000 sat created by `CLIENTS` clients of the hub at `base`.
+pub(super) async fn created(base: &str, count: usize) -> anyhow::Result<Measured> {
+    let (client, url) = (reqwest::Client::new(), format!("{base}/gifts/create"));
+    concurrent(CLIENTS, count, |_| {
+        let (client, url) = (client.clone(), url.clone());
+        async move { post(&client, &url, json!({"amount": 1000})).await }
+    })
+    .await
 }
 
 fn hash_of(bolt11: &str) -> anyhow::Result<String> {

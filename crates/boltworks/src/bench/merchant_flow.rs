@@ -11,17 +11,162 @@ use base64::Engine;
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use serde_json::{json, Value};
 
+use super::load::{concurrent, Measured, CLIENTS};
 use super::payments::post;
 use super::BenchHub;
 use crate::auth::signing_key;
-
-/// Concurrent clients.
-const CLIENTS: usize = 16;
 
 pub(super) struct BenchMerchant {
     id: String,
     pub(super) token: String,
     secret: SecretKey,
+}
+
+/// Two merchants signed up on a hub: `payer` makes the invoices and reads and pays `payee`.
+pub(super) struct MerchantPair {
+    base: String,
+    client: reqwest::Client,
+    payer: Arc<BenchMerchant>,
+    payee: BenchMerchant,
+}
+
+impl MerchantPair {
+    /// Signs up the two merchants on the hub at `base`.
+    pub(super) async fn sign_up(base: &str) -> anyhow::Result<Self> {
+        let client = reqwest::Client::new();
+        let payer = Arc::new(sign_up(&client, base, "payer").await?);
+        let payee = sign_up(&client, base, "payee").await?;
+        Ok(Self {
+            base: base.to_string(),
+            client,
+            payer,
+            payee,
+        })
+    }
+
+    fn invoice_url(&self) -> String {
+        format!("{}/api/v2/payment/lightning", self.base)
+    }
+
+    /// `count` invoices of 1000 sat created by `CLIENTS` clients.
+    pub(super) async fn invoices(&self, count: usize) -> anyhow::Result<Measured> {
+        let url = self.invoice_url();
+        concurrent(CLIENTS, count, |_| {
+            let (client, url, token) = (self.client.clone(), url.clone(), self.payer.token.clone());
+            async move {
+                send(
+                    &client,
+                    &url,
+                    &token,
+                    None,
+                    json!({"amount": 1000, "expiry": 600}),
+                )
+                .await
+            }
+        })
+        .await
+    }
+
+    /// `count` status reads of one invoice (the reads a shop's checkout polls with) by
+    /// `CLIENTS` clients.
+    pub(super) async fn status_reads(&self, count: usize) -> anyhow::Result<Measured> {
+        let probe = send(
+            &self.client,
+            &self.invoice_url(),
+            &self.payer.token,
+            None,
+            json!({"amount": 1000, "expiry": 600}),
+        )
+        .await?;
+        let url = format!(
+            "{}/{}",
+            self.invoice_url(),
+            probe["r_hash"].as_str().context("no r_hash")?
+        );
+        concurrent(CLIENTS, count, |_| {
+            let (client, url, token) = (self.client.clone(), url.clone(), self.payer.token.clone());
+            async move {
+                let response = client.get(&url).bearer_auth(&token).send().await?;
+                let status = response.status();
+                let answer = response.bytes().await?;
+                anyhow::ensure!(status.is_success(), "{url}: {status}");
+                Ok(answer)
+            }
+        })
+        .await
+    }
+
+    /// Credits the payer with `sats` (alice pays its invoice), for internal payments.
+    pub(super) async fn fund_payer(&self, sats: u64) -> anyhow::Result<()> {
+        let invoice = send(
+            &self.client,
+            &self.invoice_url(),
+            &self.payer.token,
+            None,
+            json!({"amount": sats}),
+        )
+        .await?;
+        let bolt11 = invoice["payment_request"].as_str().context("no invoice")?;
+        post(
+            &self.client,
+            &format!("{}/dev/alice/pay", self.base),
+            json!({"bolt11": bolt11}),
+        )
+        .await?;
+        let balance_url = format!("{}/api/v2/merchant/balance", self.base);
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let balance = self
+                .client
+                .get(&balance_url)
+                .bearer_auth(&self.payer.token)
+                .send()
+                .await?
+                .json::<Value>()
+                .await?;
+            if balance["balance"].as_str().unwrap_or("0") != "0" {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the payer was not credited within 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `count` internal payments of 1 sat from payer to payee by `CLIENTS` clients (the payer
+    /// funded with at least `count` sat).
+    pub(super) async fn internal_payments(&self, count: usize) -> anyhow::Result<Measured> {
+        let url = format!("{}/api/v2/payment/internal", self.base);
+        let signature = signing_key_sign(&self.payer.secret, &["1", &self.payee.id]);
+        concurrent(CLIENTS, count, |_| {
+            let (client, url, token) = (self.client.clone(), url.clone(), self.payer.token.clone());
+            let (signature, body) = (
+                signature.clone(),
+                json!({"amount": "1", "destination": self.payee.id}),
+            );
+            async move { send(&client, &url, &token, Some(&signature), body).await }
+        })
+        .await
+    }
+
+    /// Whether the hub's merchant books balance (asked with `operator_token`).
+    pub(super) async fn books_balance(&self, operator_token: &str) -> anyhow::Result<()> {
+        let response = self
+            .client
+            .get(format!("{}/admin/merchant/books", self.base))
+            .bearer_auth(operator_token)
+            .send()
+            .await?;
+        let status = response.status();
+        let books = response.json::<Value>().await?;
+        anyhow::ensure!(
+            status.is_success() && books["ledger_balanced"] == true,
+            "books: {books}"
+        );
+        Ok(())
+    }
 }
 
 /// Runs it and prints the figures.
@@ -31,114 +176,15 @@ pub async fn run(count: usize, database_url: Option<String>) -> anyhow::Result<(
         "--count must be between 16 and 20000"
     );
     let (hub, backend) = BenchHub::start_on(database_url).await?;
-    let base = hub.base.clone();
-    let client = reqwest::Client::new();
-    let payer = Arc::new(sign_up(&client, &base, "payer").await?);
-    let payee = sign_up(&client, &base, "payee").await?;
-
-    let invoice_url = format!("{base}/api/v2/payment/lightning");
-    let rate = concurrent(count, |_| {
-        let (client, url, token) = (client.clone(), invoice_url.clone(), payer.token.clone());
-        async move {
-            send(
-                &client,
-                &url,
-                &token,
-                None,
-                json!({"amount": 1000, "expiry": 600}),
-            )
-            .await
-        }
-    })
-    .await?;
+    let pair = MerchantPair::sign_up(&hub.base).await?;
+    let rate = pair.invoices(count).await?;
     println!("merchant invoices created on {backend}, {CLIENTS} clients: {rate}");
-
-    // Status reads of one invoice (the reads a shop's checkout polls with).
-    let probe = send(
-        &client,
-        &invoice_url,
-        &payer.token,
-        None,
-        json!({"amount": 1000, "expiry": 600}),
-    )
-    .await?;
-    let status_url = format!(
-        "{invoice_url}/{}",
-        probe["r_hash"].as_str().context("no r_hash")?
-    );
-    let rate = concurrent(count * 4, |_| {
-        let (client, url, token) = (client.clone(), status_url.clone(), payer.token.clone());
-        async move {
-            let response = client.get(&url).bearer_auth(&token).send().await?;
-            let status = response.status();
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
-            anyhow::ensure!(status.is_success(), "{url}: {status} {answer}");
-            Ok(answer)
-        }
-    })
-    .await?;
+    let rate = pair.status_reads(count * 4).await?;
     println!("invoice status reads on {backend}, {CLIENTS} clients: {rate}");
-
-    // Fund the payer: one invoice, paid by alice, covers every 1-sat payment.
-    let invoice = send(
-        &client,
-        &invoice_url,
-        &payer.token,
-        None,
-        json!({"amount": count as u64 * 2 + 100}),
-    )
-    .await?;
-    let bolt11 = invoice["payment_request"].as_str().context("no invoice")?;
-    post(
-        &client,
-        &format!("{base}/dev/alice/pay"),
-        json!({"bolt11": bolt11}),
-    )
-    .await?;
-    let balance_url = format!("{base}/api/v2/merchant/balance");
-    let deadline = Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let balance = client
-            .get(&balance_url)
-            .bearer_auth(&payer.token)
-            .send()
-            .await?
-            .json::<Value>()
-            .await?;
-        if balance["balance"].as_str().unwrap_or("0") != "0" {
-            break;
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the payer was not credited within 60 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-
-    let internal_url = format!("{base}/api/v2/payment/internal");
-    let signature = signing_key_sign(&payer.secret, &["1", &payee.id]);
-    let rate = concurrent(count, |_| {
-        let (client, url, token) = (client.clone(), internal_url.clone(), payer.token.clone());
-        let (signature, body) = (
-            signature.clone(),
-            json!({"amount": "1", "destination": payee.id}),
-        );
-        async move { send(&client, &url, &token, Some(&signature), body).await }
-    })
-    .await?;
+    pair.fund_payer(count as u64 * 2 + 100).await?;
+    let rate = pair.internal_payments(count).await?;
     println!("internal payments on {backend}, {CLIENTS} clients: {rate}");
-    let (status, books) = {
-        let response = client
-            .get(format!("{base}/admin/merchant/books"))
-            .bearer_auth(hub.app.operator_token())
-            .send()
-            .await?;
-        (response.status(), response.json::<Value>().await?)
-    };
-    anyhow::ensure!(
-        status.is_success() && books["ledger_balanced"] == true,
-        "books: {books}"
-    );
+    pair.books_balance(hub.app.operator_token()).await?;
     hub.stop().await;
     Ok(())
 }
@@ -146,46 +192,6 @@ pub async fn run(count: usize, database_url: Option<String>) -> anyhow::Result<(
 fn signing_key_sign(secret: &SecretKey, fields: &[&str]) -> String {
     let signature = Secp256k1::signing_only().sign_ecdsa(&signing_key::digest(fields), secret);
     hex::encode(signature.serialize_der())
-}
-
-/// `count` requests made by `CLIENTS` tasks; the rate and each request's latency.
-async fn concurrent<F, Fut>(count: usize, make: F) -> anyhow::Result<String>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Value>> + Send + 'static,
-{
-    let per_client = count / CLIENTS;
-    let mut chunks: Vec<Vec<Fut>> = (0..CLIENTS).map(|_| Vec::new()).collect();
-    for i in 0..CLIENTS * per_client {
-        chunks[i % CLIENTS].push(make(i));
-    }
-    let started = Instant::now();
-    let tasks: Vec<_> = chunks
-        .into_iter()
-        .map(|chunk| {
-            tokio::spawn(async move {
-                let mut took = Vec::with_capacity(chunk.len());
-                for future in chunk {
-                    let sent = Instant::now();
-                    future.await?;
-                    took.push(sent.elapsed());
-                }
-                anyhow::Ok(took)
-            })
-        })
-        .collect();
-    let mut samples = Vec::with_capacity(count);
-    for task in tasks {
-        samples.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
-    let done = CLIENTS * per_client;
-    Ok(format!(
-        "{done} in {:.2} s = {:.0}/s ({})",
-        elapsed.as_secs_f64(),
-        done as f64 / elapsed.as_secs_f64(),
-        super::Latencies::of(samples)
-    ))
 }
 
 pub(super) async fn send(

@@ -1,7 +1,10 @@
 //! `boltworks bench`: the hub's speed figures, printed. Build with `--release`.
 //!
-//! - `boltworks bench`: time from `serve` on an empty data dir to `/ready`, and latency of
-//!   sequential alice -> hub -> bob payments.
+//! - `boltworks bench`: every throughput and latency figure (invoices, gifts, internal
+//!   payments, status reads, Lightning payments sequential and by 16 and 64 payers) on SQLite
+//!   and PostgreSQL, each the median of several rounds (`suite`).
+//! - `boltworks bench payments`: time from `serve` on an empty data dir to `/ready`, and
+//!   latency of sequential alice -> hub -> bob payments.
 //! - `boltworks bench notify`: webhook events delivered per second to a loopback receiver, on
 //!   SQLite or (with `--database-url`) PostgreSQL.
 //! - `boltworks bench escrow`: escrow transactions (settx + setinvoice) created per second.
@@ -19,31 +22,40 @@
 mod escrow_flow;
 mod gifts_flow;
 mod invoice_memory;
+mod lightning_load;
+mod load;
 mod lsp_flow;
 mod merchant_flow;
 mod notify_delivery;
 mod payments;
 mod signins;
+mod suite;
 
 use clap::{Args, Subcommand};
 
 /// Flags of `boltworks bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// What to measure (default: start-up and payments).
+    /// One sub-benchmark (default: every figure, see `suite`).
     #[command(subcommand)]
     pub what: Option<BenchKind>,
-    /// How many sequential payments to time.
-    #[arg(long, default_value_t = 200)]
-    pub payments: usize,
-    /// Amount of each payment, in millisatoshis.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub amount_msat: u64,
+    /// Flags of the whole benchmark.
+    #[command(flatten)]
+    pub suite: suite::SuiteArgs,
 }
 
 /// The measurements.
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchKind {
+    /// Time from start to `/ready`, and sequential alice -> hub -> bob payments.
+    Payments {
+        /// How many sequential payments to time.
+        #[arg(long, default_value_t = 200)]
+        payments: usize,
+        /// Amount of each payment, in millisatoshis.
+        #[arg(long, default_value_t = 1_000_000)]
+        amount_msat: u64,
+    },
     /// Escrow transactions (settx + setinvoice) created per second.
     Escrow {
         /// Transactions to create.
@@ -129,8 +141,16 @@ pub enum BenchKind {
 
 /// Runs the chosen benchmark.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    // Quiet by default, so the figures stand out; `RUST_LOG` shows the hub's logs.
+    if std::env::var_os("RUST_LOG").is_some() {
+        crate::init_logging(false);
+    }
     match args.what.clone() {
-        None => payments::run(args).await,
+        None => suite::run(args.suite).await,
+        Some(BenchKind::Payments {
+            payments,
+            amount_msat,
+        }) => payments::run(payments, amount_msat).await,
         Some(BenchKind::Signins { rounds }) => signins::run(rounds).await,
         Some(BenchKind::InvoiceMemory {
             invoices,

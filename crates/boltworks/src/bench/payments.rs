@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use super::BenchHub;
 
 /// Runs the benchmark and prints its figures.
-pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
+pub async fn run(payments: usize, amount_msat: u64) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.payments > 0 && args.payments <= 10_000,
+        payments > 0 && payments <= 10_000,
         "--payments must be between 1 and 10000"
     );
     let hub = BenchHub::start(&[]).await?;
@@ -26,12 +26,12 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
     );
 
     let mut events = app.hub().events.subscribe();
-    let mut latencies = Vec::with_capacity(args.payments);
-    for _ in 0..args.payments {
+    let mut latencies = Vec::with_capacity(payments);
+    for _ in 0..payments {
         let invoice: Value = post(
             &client,
             &format!("{base}/dev/bob/invoice"),
-            json!({"amount_msat": args.amount_msat, "description": "bench"}),
+            json!({"amount_msat": amount_msat, "description": "bench"}),
         )
         .await?;
         let bolt11 = invoice["bolt11"]
@@ -73,7 +73,7 @@ pub async fn run(args: super::BenchArgs) -> anyhow::Result<()> {
     let summary = super::Latencies::of(latencies);
     println!(
         "{} sequential alice->hub->bob payments of {} msat: {summary}",
-        summary.count, args.amount_msat,
+        summary.count, amount_msat,
     );
     hub.stop().await;
     Ok(())

@@ -53,6 +53,8 @@ pub struct Config {
     /// Where demo node carol listens, when she runs (`--demo-carol`): behind bob, so payments
     /// to her take a routing hop that charges a fee.
     pub demo_carol_listen: Option<SocketAddr>,
+    /// The channels each of alice and bob opens to the hub.
+    pub demo_channels: crate::dev::DemoChannels,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
     /// Longest a request may take before the hub answers 408.
@@ -122,6 +124,13 @@ pub struct ServeArgs {
     /// Lightning P2P listen address of demo node carol.
     #[arg(long, env = "BOLTWORKS_CAROL_LISTEN", default_value = "127.0.0.1:9738")]
     pub carol_listen: SocketAddr,
+    /// Channels each of alice and bob opens to the hub. LDK accepts at most 50 HTLCs in flight
+    /// on a channel, so more than 50 payments at once between them need a second channel.
+    #[arg(long, env = "BOLTWORKS_DEMO_CHANNELS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub demo_channels: u8,
+    /// Capacity of each demo channel, in satoshis (the demo node pushes half of it to the hub).
+    #[arg(long, env = "BOLTWORKS_DEMO_CHANNEL_SAT", default_value_t = crate::dev::DEMO_CHANNEL_SAT, value_parser = clap::value_parser!(u64).range(100_000..=16_000_000))]
+    pub demo_channel_sat: u64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "BOLTWORKS_BODY_LIMIT", default_value_t = 1_048_576, value_parser = clap::value_parser!(u32).range(1..))]
     pub body_limit: u32,
@@ -239,6 +248,10 @@ impl ServeArgs {
             treasury: self.treasury,
             demo_node_listen: [self.alice_listen, self.bob_listen],
             demo_carol_listen: self.demo_carol.then_some(self.carol_listen),
+            demo_channels: crate::dev::DemoChannels {
+                per_peer: self.demo_channels,
+                capacity: crate::money::Sat(self.demo_channel_sat),
+            },
             body_limit_bytes: usize::try_from(self.body_limit).unwrap_or(usize::MAX),
             request_timeout_secs: self.request_timeout,
             rate_limit: RateLimit::new(self.rate_limit_per_minute, self.rate_limit_burst),

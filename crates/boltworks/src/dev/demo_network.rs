@@ -29,6 +29,24 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// How often the hub reconnects to a demo peer whose channel is not usable.
 const RECONNECT_EVERY: Duration = Duration::from_secs(2);
 
+/// The channels each of alice and bob opens to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoChannels {
+    /// How many (LDK takes at most 50 HTLCs in flight on one).
+    pub per_peer: u8,
+    /// Capacity of each; the demo node pushes half of it to the hub.
+    pub capacity: Sat,
+}
+
+impl Default for DemoChannels {
+    fn default() -> Self {
+        Self {
+            per_peer: 1,
+            capacity: Sat(DEMO_CHANNEL_SAT),
+        }
+    }
+}
+
 /// The embedded chain and the demo nodes.
 pub struct DemoNetwork {
     /// The chain.
@@ -39,22 +57,29 @@ pub struct DemoNetwork {
     pub bob: Arc<LightningNode>,
     /// Demo node carol, when she runs: reached only through bob (see `routing_hop`).
     pub carol: Option<Arc<LightningNode>>,
+    /// Channels each of alice and bob opens to the hub.
+    channels: DemoChannels,
+    channels_per_peer: usize,
     ready: AtomicBool,
 }
 
 impl DemoNetwork {
-    /// Wraps started nodes; call `run` to fund and connect them.
+    /// Wraps started nodes; call `run` to fund and connect them, with `channels` from each of
+    /// alice and bob to the hub.
     pub fn new(
         devchain: Devchain,
         alice: Arc<LightningNode>,
         bob: Arc<LightningNode>,
         carol: Option<Arc<LightningNode>>,
+        channels: DemoChannels,
     ) -> Self {
         Self {
             devchain,
             alice,
             bob,
             carol,
+            channels,
+            channels_per_peer: usize::from(channels.per_peer.max(1)),
             ready: AtomicBool::new(false),
         }
     }
@@ -125,7 +150,7 @@ impl DemoNetwork {
         loop {
             tokio::time::sleep(RECONNECT_EVERY).await;
             for peer in self.peers() {
-                if !usable_to(hub, peer) {
+                if usable_to(hub, peer) < self.channels_per_peer {
                     connect_or_log(hub, peer);
                 }
             }
@@ -140,26 +165,36 @@ impl DemoNetwork {
         self.sync_all(hub).await?;
         self.fund(hub).await?;
         for peer in self.peers() {
-            if hub.channels().iter().any(|c| c.peer == peer.node_id()) {
+            let open = hub
+                .channels()
+                .iter()
+                .filter(|c| c.peer == peer.node_id())
+                .count();
+            if open > 0 {
                 // After a restart the peer may listen on a new address: connect there (and keep
                 // trying in `wait_usable`) rather than wait for the persisted, stale one.
                 connect_or_log(hub, peer);
-                continue;
             }
-            // The demo node opens a private channel to the hub and pushes half of it: the hub
-            // (a service node) then takes payments up to the whole channel, the demo node
-            // (which opened it privately) too, and payments between alice and bob route
-            // through the hub by invoice route hints, with no gossip to wait for.
-            peer.open_channel(
-                hub.node_id(),
-                hub.listen_address(),
-                Sat(DEMO_CHANNEL_SAT),
-                Msat(DEMO_PUSH_MSAT),
-                false,
-            )
-            .await?;
-            self.wait(|| self.funding_in_mempool(peer, hub), "funding broadcast")
+            let pending = self.fundings_in_mempool(peer, hub);
+            for opened in open..self.channels_per_peer {
+                // The demo node opens a private channel to the hub and pushes half of it: the
+                // hub (a service node) then takes payments up to the whole channel, the demo
+                // node (which opened it privately) too, and payments between alice and bob
+                // route through the hub by invoice route hints, with no gossip to wait for.
+                peer.open_channel(
+                    hub.node_id(),
+                    hub.listen_address(),
+                    self.channels.capacity,
+                    Msat(self.channels.capacity.0 * 1000 / 2),
+                    false,
+                )
                 .await?;
+                self.wait(
+                    || self.fundings_in_mempool(peer, hub) > pending + (opened - open),
+                    "funding broadcast",
+                )
+                .await?;
+            }
         }
         self.open_routing_hop().await?;
         // Confirm any demo channel whose funding still waits in the mempool (also after a crash
@@ -167,7 +202,7 @@ impl DemoNetwork {
         if self
             .peers()
             .into_iter()
-            .any(|peer| self.funding_in_mempool(peer, hub))
+            .any(|peer| self.fundings_in_mempool(peer, hub) > 0)
             || self.routing_hop_in_mempool()
         {
             self.mine(hub, FUNDING_CONFIRMATIONS).await?;
@@ -198,7 +233,7 @@ impl DemoNetwork {
             let waiting: Vec<&LightningNode> = self
                 .peers()
                 .into_iter()
-                .filter(|peer| !usable_to(hub, peer))
+                .filter(|peer| usable_to(hub, peer) < self.channels_per_peer)
                 .collect();
             if waiting.is_empty() {
                 return Ok(());
@@ -225,28 +260,44 @@ impl DemoNetwork {
         }
     }
 
-    /// Whether `opener`'s channel to `peer` has its funding transaction in the mempool.
-    pub(super) fn funding_in_mempool(&self, opener: &LightningNode, peer: &LightningNode) -> bool {
-        opener.channels().iter().any(|c| {
-            c.peer == peer.node_id()
-                && c.funding
-                    .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
-        })
+    /// How many of `opener`'s channels to `peer` have their funding transaction in the mempool.
+    pub(super) fn fundings_in_mempool(
+        &self,
+        opener: &LightningNode,
+        peer: &LightningNode,
+    ) -> usize {
+        opener
+            .channels()
+            .iter()
+            .filter(|c| {
+                c.peer == peer.node_id()
+                    && c.funding
+                        .is_some_and(|txo| self.devchain.mempool_entry(&txo.txid).is_some())
+            })
+            .count()
     }
 
     /// Sends coins from the faucet to any node whose wallet is empty, and confirms them.
     async fn fund(&self, hub: &LightningNode) -> anyhow::Result<()> {
+        // One coin per channel a demo node opens, so no open waits for another's change.
+        let coins = self.channels_per_peer;
         let mut wanted = vec![
-            (hub, Amount::from_int_btc(5)),
-            (&*self.alice, Amount::from_int_btc(1)),
-            (&*self.bob, Amount::from_int_btc(1)),
+            (hub, Amount::from_int_btc(5), 1),
+            (&*self.alice, Amount::from_int_btc(1), coins),
+            (&*self.bob, Amount::from_int_btc(1), coins),
         ];
-        wanted.extend(self.carol.as_deref().map(|c| (c, Amount::from_int_btc(1))));
+        wanted.extend(
+            self.carol
+                .as_deref()
+                .map(|c| (c, Amount::from_int_btc(1), 1)),
+        );
         let mut funded = Vec::new();
-        for (node, amount) in wanted {
+        for (node, amount, coins) in wanted {
             if node.onchain_balance().total.0 == 0 {
-                let address = node.new_onchain_address()?;
-                self.devchain.send_to_address(&address, amount)?;
+                for _ in 0..coins {
+                    let address = node.new_onchain_address()?;
+                    self.devchain.send_to_address(&address, amount)?;
+                }
                 funded.push((node, amount));
             }
         }
@@ -276,19 +327,20 @@ impl DemoNetwork {
     }
 }
 
-/// Whether the hub's channel to `peer` is ready and connected, and `peer` knows the hub's
-/// forwarding terms for it, so its invoices carry the route hint that payments to it follow.
-fn usable_to(hub: &LightningNode, peer: &LightningNode) -> bool {
-    let hub_side = hub
-        .channels()
+/// How many of the hub's channels to `peer` are ready and connected, with `peer` knowing the
+/// hub's forwarding terms for them, so its invoices carry the route hints payments follow.
+fn usable_to(hub: &LightningNode, peer: &LightningNode) -> usize {
+    let peer_side = peer.channels();
+    hub.channels()
         .into_iter()
-        .find(|c| c.peer == peer.node_id() && c.usable);
-    // The two ends name a channel alike only by its channel id.
-    hub_side.is_some_and(|channel| {
-        peer.channels()
-            .iter()
-            .any(|c| c.channel_id == channel.channel_id && c.usable && c.peer_terms_known)
-    })
+        .filter(|c| c.peer == peer.node_id() && c.usable)
+        // The two ends name a channel alike only by its channel id.
+        .filter(|channel| {
+            peer_side
+                .iter()
+                .any(|c| c.channel_id == channel.channel_id && c.usable && c.peer_terms_known)
+        })
+        .count()
 }
 
 /// Connects the hub to a demo peer at its current address; a failure is logged, and retried by

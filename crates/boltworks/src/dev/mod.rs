@@ -7,7 +7,7 @@ mod demo_network;
 mod routing_hop;
 
 pub use self::api::DevState;
-pub use self::demo_network::{DemoNetwork, DEMO_CHANNEL_SAT, DEMO_PUSH_MSAT};
+pub use self::demo_network::{DemoChannels, DemoNetwork, DEMO_CHANNEL_SAT, DEMO_PUSH_MSAT};
 pub use self::routing_hop::BOB_FORWARDING_FEES;
 
 /// A loopback address with a port that was free a moment ago (for nodes, which must be told

@@ -46,7 +46,7 @@ impl DemoNetwork {
                     )
                     .await?;
                 self.wait(
-                    || self.funding_in_mempool(bob, carol),
+                    || self.fundings_in_mempool(bob, carol) > 0,
                     "bob-carol funding broadcast",
                 )
                 .await?;
@@ -63,7 +63,7 @@ impl DemoNetwork {
     pub(super) fn routing_hop_in_mempool(&self) -> bool {
         self.carol
             .as_ref()
-            .is_some_and(|carol| self.funding_in_mempool(&self.bob, carol))
+            .is_some_and(|carol| self.fundings_in_mempool(&self.bob, carol) > 0)
     }
 
     /// Waits until bob's channel to carol is usable and the hub's graph holds it with bob's
