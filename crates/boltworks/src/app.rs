@@ -192,6 +192,14 @@ impl App {
             config.node_record_pruning,
             shutdown_rx.clone(),
         ));
+        let mut lightning_nodes = vec![Arc::clone(&node)];
+        if let Some(demo) = &demo {
+            lightning_nodes.extend(demo.nodes().into_iter().map(Arc::clone));
+        }
+        background.push(crate::node::peer_sockets::spawn(
+            lightning_nodes,
+            shutdown_rx.clone(),
+        ));
         background.push(crate::http::idempotency::spawn_expiry(
             store.clone(),
             clock.clone(),

@@ -14,6 +14,7 @@ mod invoice_records;
 pub mod jit;
 pub mod payment_listing;
 pub mod payments;
+pub mod peer_sockets;
 pub mod record_pruning;
 pub mod records;
 mod store_journal;
