@@ -96,7 +96,8 @@ impl MerchantPair {
         .await
     }
 
-    /// Credits the payer with `sats` (alice pays its invoice), for internal payments.
+    /// Credits the payer with an invoice of `sats` (alice pays it; the hub keeps its fee on
+    /// incoming payments), for internal payments.
     pub(super) async fn fund_payer(&self, sats: u64) -> anyhow::Result<()> {
         let invoice = send(
             &self.client,

@@ -174,7 +174,7 @@ async fn rounds(
 ) -> anyhow::Result<Figures> {
     let count = args.count as usize;
     let pair = MerchantPair::sign_up(&hub.base).await?;
-    pair.fund_payer(count as u64 * u64::from(args.rounds) + 100)
+    pair.fund_payer(2 * count as u64 * u64::from(args.rounds) + 100)
         .await?;
     let mut figures = Figures::default();
     for round in 1..=args.rounds {
