@@ -20,6 +20,7 @@
 //!   payment to the channel's funding broadcast.
 
 mod escrow_flow;
+mod fresh_database;
 mod gifts_flow;
 mod invoice_memory;
 mod lightning_load;
@@ -197,6 +198,8 @@ struct BenchHub {
     base: String,
     dir: std::path::PathBuf,
     to_ready: std::time::Duration,
+    /// The PostgreSQL database made for this hub, if it runs on one.
+    database: Option<fresh_database::FreshDatabase>,
 }
 
 impl BenchHub {
@@ -242,6 +245,7 @@ impl BenchHub {
             base,
             dir,
             to_ready: started.elapsed(),
+            database: None,
         })
     }
 
@@ -260,12 +264,26 @@ impl BenchHub {
         } else {
             "SQLite"
         };
-        let mut extra: Vec<String> = database_url
-            .into_iter()
-            .flat_map(|url| ["--database-url".to_string(), url])
+        let database = match database_url {
+            Some(url) => Some(fresh_database::FreshDatabase::create(&url).await?),
+            None => None,
+        };
+        let mut extra: Vec<String> = database
+            .iter()
+            .flat_map(|database| ["--database-url".to_string(), database.url()])
             .collect();
         extra.extend(more.iter().map(|flag| flag.to_string()));
-        Ok((Self::start(&extra).await?, backend))
+        let mut hub = match Self::start(&extra).await {
+            Ok(hub) => hub,
+            Err(e) => {
+                if let Some(database) = database {
+                    database.drop_database().await;
+                }
+                return Err(e);
+            }
+        };
+        hub.database = database;
+        Ok((hub, backend))
     }
 
     /// Counts the payments whose record the hub's node still keeps.
@@ -280,6 +298,9 @@ impl BenchHub {
     async fn stop(self) {
         self.app.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(database) = self.database {
+            database.drop_database().await;
+        }
     }
 }
 

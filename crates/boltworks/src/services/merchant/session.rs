@@ -36,6 +36,32 @@ impl FromRequestParts<MerchantService> for Session {
     }
 }
 
+/// The merchant an access token names, checked against the key and clock only: for reads
+/// that load the merchant's row with what they read (`Session` loads it first).
+pub struct AccessToken {
+    merchant_id: String,
+}
+
+impl AccessToken {
+    /// The caller's merchant id.
+    pub fn merchant_id(&self) -> &str {
+        &self.merchant_id
+    }
+}
+
+impl FromRequestParts<MerchantService> for AccessToken {
+    type Rejection = PeachError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &MerchantService,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or(Refusal::TokenNotFound)?;
+        let merchant_id = merchant_of_access_token(state, token)?;
+        Ok(AccessToken { merchant_id })
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;

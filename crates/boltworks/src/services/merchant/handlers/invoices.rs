@@ -14,7 +14,7 @@ use crate::services::merchant::api::{
     CreatedInvoice, LightningPayment, LightningPayments, PeachError, PeachInput,
 };
 use crate::services::merchant::model::{self, Refusal};
-use crate::services::merchant::session::Session;
+use crate::services::merchant::session::{AccessToken, Session};
 use crate::services::merchant::store::{self, InvoiceState, LightningInvoice};
 use crate::services::merchant::MerchantService;
 
@@ -93,23 +93,33 @@ pub async fn create(
     }))
 }
 
-/// `GET /api/v2/payment/lightning/{rhash}` and `GET /api/v2/payments/{rhash}`.
+/// `GET /api/v2/payment/lightning/{rhash}` and `GET /api/v2/payments/{rhash}`. The checkout
+/// poll: the merchant's existence and the invoice are read in one query (a `Session` would read
+/// the merchant's row first), and only a miss asks which of the two is missing.
 #[tracing::instrument(
     name = "merchant_invoice_status",
     skip_all,
-    fields(merchant_id = %session.merchant_id(), payment_hash = hash.as_str())
+    fields(merchant_id = %token.merchant_id(), payment_hash = hash.as_str())
 )]
 pub async fn status(
     State(state): State<MerchantService>,
-    session: Session,
+    token: AccessToken,
     hash: PathId,
 ) -> Result<Json<LightningPayment>, PeachError> {
     let mut conn = state.hub.store.pool().acquire().await?;
-    let invoice = store::invoices::by_hash(&mut conn, &hash.as_str().to_ascii_lowercase())
-        .await?
-        .filter(|i| i.merchant_id == session.merchant_id())
-        .ok_or(Refusal::PaymentNotFound)?;
-    Ok(Json(LightningPayment::from(&invoice)))
+    let hash = hash.as_str().to_ascii_lowercase();
+    match store::invoices::of_merchant_by_hash(&mut conn, token.merchant_id(), &hash).await? {
+        Some(invoice) => Ok(Json(LightningPayment::from(&invoice))),
+        None => {
+            drop(conn);
+            let merchant = store::merchants::by_id(&state.hub.store, token.merchant_id()).await?;
+            Err(match merchant {
+                Some(_) => Refusal::PaymentNotFound,
+                None => Refusal::MerchantGone,
+            }
+            .into())
+        }
+    }
 }
 
 /// `GET /api/v2/payments/lightning`: newest first; `limit` (1..1000, default 100) and `offset`.

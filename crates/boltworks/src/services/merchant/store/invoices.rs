@@ -245,6 +245,24 @@ pub async fn by_hash(
     .await
 }
 
+/// `merchant_id`'s invoice with `payment_hash`, in one query: none when the merchant has no
+/// such invoice, or no longer exists.
+pub async fn of_merchant_by_hash(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    payment_hash: &str,
+) -> Result<Option<LightningInvoice>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM merchant_invoices
+         WHERE payment_hash = $1 AND merchant_id = $2
+           AND EXISTS (SELECT 1 FROM merchants m WHERE m.merchant_id = $2)"
+    ))
+    .bind(payment_hash)
+    .bind(merchant_id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
 /// A merchant's invoices, newest first.
 pub async fn of_merchant(
     store: &Store,
