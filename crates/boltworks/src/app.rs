@@ -145,9 +145,14 @@ impl App {
         )];
         let demo = match devchain {
             Some(chain) if config.demo_nodes => {
-                let (demo, loops) =
-                    start_demo_network(&config, chain, &node_settings, &hub, shutdown_rx.clone())
-                        .await?;
+                let (demo, loops) = crate::dev::demo_start::start(
+                    &config,
+                    chain,
+                    &node_settings,
+                    &hub,
+                    shutdown_rx.clone(),
+                )
+                .await?;
                 background.extend(loops);
                 Some(demo)
             }
@@ -310,78 +315,6 @@ impl App {
         self.state.hub.store.close().await;
         tracing::info!("boltworks stopped");
     }
-}
-
-/// Starts alice and bob (and carol, if asked) with their event loops, and bootstraps the demo network in the
-/// background (funding, channels; `/ready` waits for it), retried until it succeeds.
-async fn start_demo_network(
-    config: &Config,
-    chain: Devchain,
-    node_settings: &impl Fn(&str, SocketAddr, Option<String>) -> NodeSettings,
-    hub: &HubContext,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<(Arc<DemoNetwork>, Vec<JoinHandle<()>>)> {
-    let [alice_listen, bob_listen] = config.demo_node_listen;
-    // Aliases let alice and bob accept announced channels (ldk-node refuses them otherwise).
-    let alice = Arc::new(LightningNode::build(&node_settings(
-        "alice",
-        alice_listen,
-        Some("alice".into()),
-    ))?);
-    let bob = Arc::new(LightningNode::build(&node_settings(
-        "bob",
-        bob_listen,
-        Some("bob".into()),
-    ))?);
-    // carol accepts bob's announced channel, so she needs an alias too.
-    let carol = match config.demo_carol_listen {
-        Some(listen) => Some(Arc::new(LightningNode::build(&node_settings(
-            "carol",
-            listen,
-            Some("carol".into()),
-        ))?)),
-        None => None,
-    };
-    let mut loops = Vec::new();
-    for node in [&alice, &bob].into_iter().chain(&carol) {
-        node.start().await?;
-        tracing::info!(node = node.label(), "demo node started");
-        // Before HTTP serves `/dev/{node}/pay`: a send the last stop cut off between its record
-        // and the node is failed, not left pending for ever.
-        let unsent = crate::node::payments::fail_unsent(&hub.store, &hub.clock, node).await?;
-        if unsent > 0 {
-            tracing::info!(
-                node = node.label(),
-                unsent,
-                "failed payments that never reached the node"
-            );
-        }
-        loops.push(spawn_event_loop(
-            Arc::clone(node),
-            hub.store.clone(),
-            hub.clock.clone(),
-            hub.events.clone(),
-            Vec::new(),
-            shutdown.clone(),
-        ));
-    }
-    let network = Arc::new(DemoNetwork::new(
-        chain,
-        alice,
-        bob,
-        carol,
-        config.demo_channels,
-    ));
-    let (bootstrap_network, bootstrap_hub) = (Arc::clone(&network), Arc::clone(&hub.node));
-    // Not in the background tasks: on shutdown it is simply cancelled (it is idempotent).
-    let mut stop = shutdown;
-    tokio::spawn(async move {
-        tokio::select! {
-            () = bootstrap_network.run(&bootstrap_hub) => {}
-            _ = stop.wait_for(|stop| *stop) => {}
-        }
-    });
-    Ok((network, loops))
 }
 
 /// The on-chain treasury, where this process runs it and the chain source is bitcoind RPC.

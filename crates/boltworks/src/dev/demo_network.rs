@@ -38,15 +38,6 @@ pub struct DemoChannels {
     pub capacity: Sat,
 }
 
-impl Default for DemoChannels {
-    fn default() -> Self {
-        Self {
-            per_peer: 1,
-            capacity: Sat(DEMO_CHANNEL_SAT),
-        }
-    }
-}
-
 /// The embedded chain and the demo nodes.
 pub struct DemoNetwork {
     /// The chain.
@@ -59,7 +50,6 @@ pub struct DemoNetwork {
     pub carol: Option<Arc<LightningNode>>,
     /// Channels each of alice and bob opens to the hub.
     channels: DemoChannels,
-    channels_per_peer: usize,
     ready: AtomicBool,
 }
 
@@ -79,7 +69,6 @@ impl DemoNetwork {
             bob,
             carol,
             channels,
-            channels_per_peer: usize::from(channels.per_peer.max(1)),
             ready: AtomicBool::new(false),
         }
     }
@@ -150,7 +139,7 @@ impl DemoNetwork {
         loop {
             tokio::time::sleep(RECONNECT_EVERY).await;
             for peer in self.peers() {
-                if usable_to(hub, peer) < self.channels_per_peer {
+                if usable_to(hub, peer) < self.channels_per_peer() {
                     connect_or_log(hub, peer);
                 }
             }
@@ -176,7 +165,7 @@ impl DemoNetwork {
                 connect_or_log(hub, peer);
             }
             let pending = self.fundings_in_mempool(peer, hub);
-            for opened in open..self.channels_per_peer {
+            for opened in open..self.channels_per_peer() {
                 // The demo node opens a private channel to the hub and pushes half of it: the
                 // hub (a service node) then takes payments up to the whole channel, the demo
                 // node (which opened it privately) too, and payments between alice and bob
@@ -218,6 +207,11 @@ impl DemoNetwork {
         Ok(())
     }
 
+    /// How many channels each of alice and bob should have to the hub (at least one).
+    fn channels_per_peer(&self) -> usize {
+        usize::from(self.channels.per_peer.max(1))
+    }
+
     /// The demo nodes with a channel to the hub.
     fn peers(&self) -> [&LightningNode; 2] {
         [&self.alice, &self.bob]
@@ -233,7 +227,7 @@ impl DemoNetwork {
             let waiting: Vec<&LightningNode> = self
                 .peers()
                 .into_iter()
-                .filter(|peer| usable_to(hub, peer) < self.channels_per_peer)
+                .filter(|peer| usable_to(hub, peer) < self.channels_per_peer())
                 .collect();
             if waiting.is_empty() {
                 return Ok(());
@@ -280,7 +274,7 @@ impl DemoNetwork {
     /// Sends coins from the faucet to any node whose wallet is empty, and confirms them.
     async fn fund(&self, hub: &LightningNode) -> anyhow::Result<()> {
         // One coin per channel a demo node opens, so no open waits for another's change.
-        let coins = self.channels_per_peer;
+        let coins = self.channels_per_peer();
         let mut wanted = vec![
             (hub, Amount::from_int_btc(5), 1),
             (&*self.alice, Amount::from_int_btc(1), coins),

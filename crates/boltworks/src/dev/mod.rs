@@ -4,6 +4,7 @@
 
 pub mod api;
 mod demo_network;
+pub mod demo_start;
 mod routing_hop;
 
 pub use self::api::DevState;

@@ -27,9 +27,8 @@ impl FromRequestParts<MerchantService> for Session {
         parts: &mut Parts,
         state: &MerchantService,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or(Refusal::TokenNotFound)?;
-        let merchant_id = merchant_of_access_token(state, token)?;
-        let merchant = store::merchants::by_id(&state.hub.store, &merchant_id)
+        let token = AccessToken::from_request_parts(parts, state).await?;
+        let merchant = store::merchants::by_id(&state.hub.store, token.merchant_id())
             .await?
             .ok_or(Refusal::MerchantGone)?;
         Ok(Session { merchant })
